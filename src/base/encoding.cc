@@ -1,0 +1,122 @@
+#include "base/encoding.h"
+
+#include <openssl/evp.h>
+#include <openssl/md5.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstring>
+
+#include "base/check.h"
+
+namespace postbox {
+namespace {
+
+std::string Digest(const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  POSTBOX_CHECK(EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) == 1);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string Md5Hex(std::string_view data) { return HexEncode(Digest(EVP_md5(), data)); }
+std::string Sha256(std::string_view data) { return Digest(EVP_sha256(), data); }
+std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+
+std::string Base64Encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(kAlphabet[(n >> 6) & 63]);
+    out.push_back(kAlphabet[n & 63]);
+  }
+  if (i < bytes.size()) {
+    uint32_t n = uint8_t(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= uint8_t(bytes[i + 1]) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = text[i + k];
+      if (c == '=') {
+        // Padding only in the last group's final one or two places.
+        if (i + 4 != text.size() || k < 2) return std::nullopt;
+        v[k] = 0;
+        ++pad;
+      } else {
+        if (pad > 0) return std::nullopt;
+        v[k] = Base64Value(c);
+        if (v[k] < 0) return std::nullopt;
+      }
+    }
+    uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    out.push_back(char((n >> 16) & 255));
+    if (pad < 2) out.push_back(char((n >> 8) & 255));
+    if (pad < 1) out.push_back(char(n & 255));
+  }
+  return out;
+}
+
+std::string RandomBytes(size_t count) {
+  std::string out(count, '\0');
+  POSTBOX_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), int(count)) == 1);
+  return out;
+}
+
+uint64_t RandomUint64() {
+  uint64_t v = 0;
+  std::string b = RandomBytes(sizeof(v));
+  std::memcpy(&v, b.data(), sizeof(v));
+  return v;
+}
+
+std::string NewUuid() {
+  std::string b = RandomBytes(16);
+  b[6] = char((uint8_t(b[6]) & 0x0f) | 0x40);  // version 4
+  b[8] = char((uint8_t(b[8]) & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string hex = HexEncode(b);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+}  // namespace postbox

@@ -1,0 +1,29 @@
+// Digests, base64 and random identifiers, on top of OpenSSL.
+// Thread-safety: all functions are safe to call concurrently.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace postbox {
+
+std::string Md5Hex(std::string_view data);
+std::string Sha256Hex(std::string_view data);
+// Raw 32-byte SHA-256 digest.
+std::string Sha256(std::string_view data);
+
+std::string HexEncode(std::string_view bytes);
+
+std::string Base64Encode(std::string_view bytes);
+// Standard alphabet with padding; returns nullopt on any malformed input.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+// Cryptographically random bytes (OpenSSL RAND_bytes).
+std::string RandomBytes(size_t count);
+uint64_t RandomUint64();
+// A random version-4 UUID in its 36-character text form, as AWS uses for MessageId.
+std::string NewUuid();
+
+}  // namespace postbox

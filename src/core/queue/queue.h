@@ -1,0 +1,140 @@
+// Queue: the in-memory state of one queue (its messages and which are visible, in flight or
+// delayed) and its configuration. QueueService persists; Queue only keeps state.
+//
+// Messages live in `messages_` by seq (send order, used by retention sweeps) and in
+// `by_visible_` ordered by (visible_at, seq): a receive takes the smallest entries whose
+// visible_at has passed, which delivers oldest-first and brings back messages whose
+// visibility timeout or delay ran out without any timer per message.
+//
+// FIFO queues (message groups) will plug in at SelectForReceive().
+// Thread-safety: every method locks the queue's mutex; callbacks run without it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "core/queue/message.h"
+#include "core/queue/queue_config.h"
+
+namespace postbox::core {
+
+// Where a queue lives: AWS namespaces queues by region and account.
+struct QueueId {
+  std::string region;
+  std::string account;
+  std::string name;
+
+  std::string Key() const { return region + "/" + account + "/" + name; }
+  std::string Arn() const { return "arn:aws:sqs:" + region + ":" + account + ":" + name; }
+  bool operator==(const QueueId&) const = default;
+  // Parses arn:aws:sqs:<region>:<account>:<name>.
+  static std::optional<QueueId> FromArn(const std::string& arn);
+};
+
+struct QueueCounters {
+  int64_t visible = 0;
+  int64_t not_visible = 0;  // received and in flight
+  int64_t delayed = 0;
+};
+
+struct ReceiveOptions {
+  int max_messages = 1;
+  std::optional<int> visibility_timeout;  // nullopt: the queue's VisibilityTimeout
+};
+
+struct ReceivedMessage {
+  Message message;
+  std::string receipt_handle;
+};
+
+class Queue {
+ public:
+  Queue(QueueId id, uint64_t storage_id, QueueConfig config, AttributeMap tags,
+        int64_t created_seconds, const Clock& clock);
+
+  const QueueId& id() const { return id_; }
+  // Unique per queue incarnation: storage key and receipt-handle scope.
+  uint64_t storage_id() const { return storage_id_; }
+
+  QueueConfig config() const;
+  AttributeMap tags() const;
+  int64_t created_seconds() const { return created_seconds_; }
+  int64_t last_modified_seconds() const;
+  void SetConfig(QueueConfig config, int64_t now_seconds);
+  void SetTags(AttributeMap tags);
+  bool deleted() const;
+  void MarkDeleted();
+
+  // Reserves `count` consecutive seqs for new messages.
+  uint64_t ReserveSeqs(size_t count);
+  // Restores the seq counter at start-up so seqs are never reused.
+  void EnsureSeqAbove(uint64_t seq);
+
+  // Adds committed messages and wakes long-pollers.
+  void Insert(std::vector<Message> messages);
+
+  // Takes up to max_messages visible messages, marks them in flight, and returns them plus
+  // the ones that expired (retention) or must move to the dead-letter queue.
+  struct ReceiveOutcome {
+    std::vector<ReceivedMessage> received;
+    std::vector<Message> expired;
+    std::vector<Message> to_dead_letter;
+  };
+  ReceiveOutcome Receive(const ReceiveOptions& options);
+
+  // The message named by the handle, removed; nullopt if already gone.
+  struct Removed {
+    bool found = false;
+    uint64_t seq = 0;
+  };
+  Result<Removed> Delete(const std::string& handle);
+  // Sets a new visibility deadline for an in-flight message; returns its new state.
+  Result<std::pair<uint64_t, storage::MessageState>> ChangeVisibility(const std::string& handle,
+                                                                      int timeout_seconds);
+
+  // Removes every message; returns false if a purge happened in the last 60 s.
+  bool Purge();
+  // Removes messages past the retention period; returns their seqs.
+  std::vector<uint64_t> SweepExpired();
+
+  QueueCounters Counters() const;
+  // Wall-clock ms at which the next not-yet-visible message becomes visible, or 0 if none.
+  int64_t NextVisibleAtMillis() const;
+
+  // Long polling: `wake` is called once, without the lock, when a message may be available.
+  // Returns a token for RemoveWaiter.
+  uint64_t AddWaiter(std::function<void()> wake);
+  void RemoveWaiter(uint64_t token);
+
+ private:
+  void IndexLocked(const Message& m);
+  std::vector<std::function<void()>> TakeWaitersLocked();
+
+  const QueueId id_;
+  const uint64_t storage_id_;
+  const int64_t created_seconds_;
+  const Clock& clock_;
+
+  mutable std::mutex mu_;
+  QueueConfig config_;
+  AttributeMap tags_;
+  int64_t last_modified_seconds_;
+  bool deleted_ = false;
+  uint64_t next_seq_ = 1;
+  int64_t last_purge_ms_ = 0;
+  bool purged_ = false;
+  std::map<uint64_t, Message> messages_;
+  std::set<std::pair<int64_t, uint64_t>> by_visible_;
+  uint64_t next_waiter_ = 1;
+  std::map<uint64_t, std::function<void()>> waiters_;
+};
+
+}  // namespace postbox::core

@@ -1,0 +1,164 @@
+#include "core/queue/queue_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+namespace postbox::core {
+namespace {
+
+Status InvalidValue(const std::string& name) {
+  return Status(ErrorCode::kInvalidAttributeValue, "Invalid value for the parameter " + name + ".");
+}
+
+Status ParseIntIn(const std::string& name, const std::string& value, int min, int max, int* out) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || end != value.data() + value.size() || v < min || v > max) {
+    return InvalidValue(name);
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+Status ParseBool(const std::string& name, const std::string& value, bool* out) {
+  if (value == "true" || value == "True" || value == "TRUE") {
+    *out = true;
+  } else if (value == "false" || value == "False" || value == "FALSE") {
+    *out = false;
+  } else {
+    return InvalidValue(name);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RedrivePolicy> ParseRedrivePolicy(const std::string& text) {
+  auto invalid = [] {
+    return Status(ErrorCode::kInvalidAttributeValue,
+                  "Value for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a "
+                  "valid JSON map or is missing deadLetterTargetArn or maxReceiveCount.");
+  };
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("deadLetterTargetArn") || !j.contains("maxReceiveCount") ||
+      !j["deadLetterTargetArn"].is_string()) {
+    return invalid();
+  }
+  RedrivePolicy policy;
+  policy.dead_letter_target_arn = j["deadLetterTargetArn"].get<std::string>();
+  const auto& count = j["maxReceiveCount"];
+  if (count.is_number_integer()) {
+    policy.max_receive_count = count.get<int>();
+  } else if (count.is_string()) {
+    Status s = ParseIntIn("RedrivePolicy", count.get<std::string>(), 1, 1000,
+                          &policy.max_receive_count);
+    if (!s.ok()) return invalid();
+  } else {
+    return invalid();
+  }
+  if (policy.max_receive_count < 1 || policy.max_receive_count > 1000) {
+    return Status(ErrorCode::kInvalidAttributeValue,
+                  "Value for parameter RedrivePolicy is invalid. Reason: Invalid value for "
+                  "maxReceiveCount: " + std::to_string(policy.max_receive_count) +
+                      ", valid values are from 1 to 1000 both inclusive.");
+  }
+  return policy;
+}
+
+Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
+  QueueConfig next = *this;
+  for (const auto& [name, value] : attributes) {
+    Status s;
+    if (name == "DelaySeconds") {
+      s = ParseIntIn(name, value, 0, 900, &next.delay_seconds);
+    } else if (name == "MaximumMessageSize") {
+      s = ParseIntIn(name, value, 1024, 1'048'576, &next.maximum_message_size);
+    } else if (name == "MessageRetentionPeriod") {
+      s = ParseIntIn(name, value, 60, 1'209'600, &next.message_retention_period);
+    } else if (name == "ReceiveMessageWaitTimeSeconds") {
+      s = ParseIntIn(name, value, 0, 20, &next.receive_message_wait_time_seconds);
+    } else if (name == "VisibilityTimeout") {
+      s = ParseIntIn(name, value, 0, 43'200, &next.visibility_timeout);
+    } else if (name == "RedrivePolicy") {
+      if (value.empty()) {
+        next.redrive_policy.reset();
+        next.redrive_policy_json.clear();
+      } else {
+        auto policy = ParseRedrivePolicy(value);
+        if (!policy.ok()) return policy.status();
+        next.redrive_policy = *policy;
+        next.redrive_policy_json = value;
+      }
+    } else if (name == "RedriveAllowPolicy") {
+      if (!value.empty() && !nlohmann::json::accept(value)) return InvalidValue(name);
+      next.redrive_allow_policy_json = value;
+    } else if (name == "Policy") {
+      if (!value.empty() && !nlohmann::json::accept(value)) return InvalidValue(name);
+      next.policy_json = value;
+    } else if (name == "FifoQueue") {
+      bool fifo = false;
+      s = ParseBool(name, value, &fifo);
+      if (s.ok() && !creating && fifo != fifo_queue) {
+        s = Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute FifoQueue.");
+      }
+      next.fifo_queue = fifo;
+    } else if (name == "ContentBasedDeduplication") {
+      s = ParseBool(name, value, &next.content_based_deduplication);
+    } else if (name == "DeduplicationScope") {
+      if (value != "queue" && value != "messageGroup") return InvalidValue(name);
+      next.deduplication_scope = value;
+    } else if (name == "FifoThroughputLimit") {
+      if (value != "perQueue" && value != "perMessageGroupId") return InvalidValue(name);
+      next.fifo_throughput_limit = value;
+    } else if (name == "KmsMasterKeyId") {
+      next.kms_master_key_id = value;
+    } else if (name == "KmsDataKeyReusePeriodSeconds") {
+      int seconds = 0;
+      s = ParseIntIn(name, value, 60, 86'400, &seconds);
+      next.kms_data_key_reuse_period_seconds = value;
+    } else if (name == "SqsManagedSseEnabled") {
+      bool enabled = false;
+      s = ParseBool(name, value, &enabled);
+      next.sqs_managed_sse_enabled = enabled ? "true" : "false";
+    } else {
+      s = Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute " + name + ".");
+    }
+    if (!s.ok()) return s;
+  }
+  *this = std::move(next);
+  return Status::Ok();
+}
+
+AttributeMap QueueConfig::ToAttributes() const {
+  AttributeMap out = {
+      {"DelaySeconds", std::to_string(delay_seconds)},
+      {"MaximumMessageSize", std::to_string(maximum_message_size)},
+      {"MessageRetentionPeriod", std::to_string(message_retention_period)},
+      {"ReceiveMessageWaitTimeSeconds", std::to_string(receive_message_wait_time_seconds)},
+      {"VisibilityTimeout", std::to_string(visibility_timeout)},
+      {"SqsManagedSseEnabled", sqs_managed_sse_enabled},
+  };
+  if (!redrive_policy_json.empty()) {
+    // AWS returns the policy normalised: {"deadLetterTargetArn":"...","maxReceiveCount":5}.
+    nlohmann::json j = {{"deadLetterTargetArn", redrive_policy->dead_letter_target_arn},
+                        {"maxReceiveCount", redrive_policy->max_receive_count}};
+    out["RedrivePolicy"] = j.dump();
+  }
+  if (!redrive_allow_policy_json.empty()) out["RedriveAllowPolicy"] = redrive_allow_policy_json;
+  if (!policy_json.empty()) out["Policy"] = policy_json;
+  if (fifo_queue) {
+    out["FifoQueue"] = "true";
+    out["ContentBasedDeduplication"] = content_based_deduplication ? "true" : "false";
+    out["DeduplicationScope"] = deduplication_scope.empty() ? "queue" : deduplication_scope;
+    out["FifoThroughputLimit"] =
+        fifo_throughput_limit.empty() ? "perQueue" : fifo_throughput_limit;
+  }
+  if (!kms_master_key_id.empty()) out["KmsMasterKeyId"] = kms_master_key_id;
+  if (!kms_data_key_reuse_period_seconds.empty()) {
+    out["KmsDataKeyReusePeriodSeconds"] = kms_data_key_reuse_period_seconds;
+  }
+  return out;
+}
+
+}  // namespace postbox::core

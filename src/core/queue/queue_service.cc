@@ -1,0 +1,510 @@
+#include "core/queue/queue_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <mutex>
+
+#include "base/encoding.h"
+#include "core/queue/message_codec.h"
+#include "core/queue/message_rules.h"
+
+namespace postbox::core {
+namespace {
+
+// AWS refuses to re-create a queue name for 60 s after deleting it.
+constexpr int64_t kRecreateDelayMs = 60'000;
+
+// Seqs restart above (start-up time in ms << 10) so that a receipt handle issued before a
+// restart can never name a different message after it (unless >1M messages/s were sent).
+uint64_t SeqBase(const Clock& clock) { return uint64_t(clock.NowMillis()) << 10; }
+
+Status NonExistentQueue() {
+  return Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
+}
+
+const std::vector<std::string>& ComputedAttributeNames() {
+  static const std::vector<std::string> names = {
+      "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+      "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp",
+      "QueueArn"};
+  return names;
+}
+
+bool IsKnownAttribute(const std::string& name) {
+  static const std::vector<std::string> settable = {
+      "DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
+      "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "RedrivePolicy",
+      "RedriveAllowPolicy", "Policy", "FifoQueue", "ContentBasedDeduplication",
+      "DeduplicationScope", "FifoThroughputLimit", "KmsMasterKeyId",
+      "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"};
+  const auto& computed = ComputedAttributeNames();
+  return std::find(settable.begin(), settable.end(), name) != settable.end() ||
+         std::find(computed.begin(), computed.end(), name) != computed.end();
+}
+
+// FIFO-only attributes are unknown on a standard queue, as on AWS.
+Status CheckFifoAttributes(const AttributeMap& attributes, bool fifo) {
+  if (fifo) return Status::Ok();
+  for (const char* name : {"ContentBasedDeduplication", "DeduplicationScope",
+                           "FifoThroughputLimit"}) {
+    if (attributes.count(name)) {
+      return Status(ErrorCode::kInvalidAttributeName, std::string("Unknown Attribute ") + name + ".");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateQueueName(const std::string& name) {
+  std::string base = name;
+  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".fifo") == 0) {
+    base.resize(base.size() - 5);
+  }
+  bool ok = !name.empty() && name.size() <= 80;
+  for (char c : base) {
+    ok = ok && (std::isalnum(uint8_t(c)) || c == '-' || c == '_');
+  }
+  if (!ok) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
+                  "length");
+  }
+  return Status::Ok();
+}
+
+QueueService::QueueService(storage::Engine& engine, const Clock& clock)
+    : engine_(engine), clock_(clock) {}
+
+std::string QueueService::EncodeQueue(const Queue& queue, const QueueConfig& config,
+                                      const AttributeMap& tags) const {
+  nlohmann::json j = {
+      {"region", queue.id().region},
+      {"account", queue.id().account},
+      {"name", queue.id().name},
+      {"created", queue.created_seconds()},
+      {"attributes", config.ToAttributes()},
+      {"tags", tags},
+  };
+  return j.dump();
+}
+
+Status QueueService::Load() {
+  std::unordered_map<uint64_t, QueuePtr> by_storage_id;
+  Status status;
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadQueues([&](uint64_t storage_id, std::string_view blob) {
+    nlohmann::json j = nlohmann::json::parse(blob, nullptr, false);
+    if (!j.is_object()) {
+      status = Status(ErrorCode::kStorageError, "corrupt queue record");
+      return;
+    }
+    QueueId id{j.value("region", ""), j.value("account", ""), j.value("name", "")};
+    QueueConfig config;
+    Status s = config.Apply(j.value("attributes", AttributeMap{}), /*creating=*/true);
+    if (!s.ok()) {
+      status = s;
+      return;
+    }
+    auto queue = std::make_shared<Queue>(id, storage_id, config, j.value("tags", AttributeMap{}),
+                                         j.value("created", int64_t{0}), clock_);
+    queue->EnsureSeqAbove(SeqBase(clock_));
+    by_storage_id[storage_id] = queue;
+    queues_[id.Key()] = queue;
+  }));
+  POSTBOX_RETURN_IF_ERROR(status);
+
+  std::unordered_map<uint64_t, std::vector<Message>> loaded;
+  storage::WriteBatch orphans;
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadMessages(
+      [&](uint64_t queue_id, uint64_t seq, std::string_view blob, const storage::MessageState& st) {
+        if (!by_storage_id.count(queue_id)) {
+          // Written after its queue was deleted (a send racing DeleteQueue): drop it.
+          orphans.DeleteMessage(queue_id, seq);
+          return;
+        }
+        Message m;
+        Status s = DecodeMessage(blob, &m);
+        if (!s.ok()) {
+          status = s;
+          return;
+        }
+        m.seq = seq;
+        m.state = st;
+        m.md5_of_body = Md5Hex(m.body);
+        loaded[queue_id].push_back(std::move(m));
+      }));
+  POSTBOX_RETURN_IF_ERROR(status);
+  for (auto& [queue_id, messages] : loaded) {
+    by_storage_id[queue_id]->Insert(std::move(messages));
+  }
+  if (!orphans.empty()) PersistLazily(std::move(orphans));
+  return Status::Ok();
+}
+
+void QueueService::CreateQueue(QueueId id, AttributeMap attributes, AttributeMap tags,
+                               std::function<void(Result<QueuePtr>)> done) {
+  if (Status s = ValidateQueueName(id.name); !s.ok()) return done(s);
+  bool fifo_name = id.name.size() > 5 && id.name.compare(id.name.size() - 5, 5, ".fifo") == 0;
+  auto fifo_attr = attributes.find("FifoQueue");
+  bool fifo_requested = fifo_attr != attributes.end() && fifo_attr->second == "true";
+  if (fifo_name || fifo_requested) {
+    if (fifo_name != fifo_requested) {
+      return done(Status(ErrorCode::kInvalidParameterValue,
+                         "The name of a FIFO queue can only include alphanumeric characters, "
+                         "hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
+                         "length."));
+    }
+    return done(Status(ErrorCode::kUnsupportedOperation,
+                       "FIFO queues are not supported by this postbox version yet."));
+  }
+  if (Status s = CheckFifoAttributes(attributes, false); !s.ok()) return done(s);
+  QueueConfig config;
+  if (Status s = config.Apply(attributes, /*creating=*/true); !s.ok()) return done(s);
+  if (tags.size() > 50) {
+    return done(Status(ErrorCode::kInvalidParameterValue, "Too many tags added for queue " +
+                                                              id.name + "."));
+  }
+
+  QueuePtr queue;
+  {
+    std::unique_lock lock(mu_);
+    auto existing = queues_.find(id.Key());
+    if (existing != queues_.end()) {
+      // Same name and same attribute values: CreateQueue is idempotent.
+      QueueConfig current = existing->second->config();
+      QueueConfig wanted = current;
+      Status s = wanted.Apply(attributes, /*creating=*/true);
+      auto have = current.ToAttributes();
+      auto want = wanted.ToAttributes();
+      for (const auto& [name, value] : want) {
+        if (!s.ok() || have[name] != value) {
+          return done(Status(ErrorCode::kQueueAlreadyExists,
+                             "A queue already exists with the same name and a different value "
+                             "for attribute " + name));
+        }
+      }
+      return done(existing->second);
+    }
+    auto deleted = deleted_at_ms_.find(id.Key());
+    if (deleted != deleted_at_ms_.end()) {
+      if (clock_.MonotonicMillis() - deleted->second < kRecreateDelayMs) {
+        return done(Status(ErrorCode::kQueueDeletedRecently,
+                           "You must wait 60 seconds after deleting a queue before you can "
+                           "create another queue with the same name."));
+      }
+      deleted_at_ms_.erase(deleted);
+    }
+    queue = std::make_shared<Queue>(id, RandomUint64(), config, tags,
+                                    clock_.NowMillis() / 1000, clock_);
+    queue->EnsureSeqAbove(SeqBase(clock_));
+    // Reserve the name now so a concurrent create sees it; undone if storage fails.
+    queues_[id.Key()] = queue;
+  }
+  storage::WriteBatch batch;
+  batch.PutQueue(queue->storage_id(), EncodeQueue(*queue, config, tags));
+  engine_.Commit(std::move(batch), storage::Durability::kSync,
+                 [this, queue, done = std::move(done)](Status s) {
+                   if (!s.ok()) {
+                     std::unique_lock lock(mu_);
+                     queues_.erase(queue->id().Key());
+                     return done(s);
+                   }
+                   done(queue);
+                 });
+}
+
+Result<QueuePtr> QueueService::GetQueue(const QueueId& id) const {
+  std::shared_lock lock(mu_);
+  auto it = queues_.find(id.Key());
+  if (it == queues_.end()) return NonExistentQueue();
+  return it->second;
+}
+
+std::vector<std::string> QueueService::ListQueueNames(const std::string& region,
+                                                      const std::string& account,
+                                                      const std::string& prefix) const {
+  std::vector<std::string> names;
+  std::shared_lock lock(mu_);
+  for (const auto& [key, queue] : queues_) {
+    const QueueId& id = queue->id();
+    if (id.region == region && id.account == account && id.name.rfind(prefix, 0) == 0) {
+      names.push_back(id.name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void QueueService::DeleteQueue(const QueuePtr& queue, StatusCallback done) {
+  {
+    std::unique_lock lock(mu_);
+    auto it = queues_.find(queue->id().Key());
+    if (it == queues_.end() || it->second != queue) return done(NonExistentQueue());
+    queues_.erase(it);
+    deleted_at_ms_[queue->id().Key()] = clock_.MonotonicMillis();
+  }
+  queue->MarkDeleted();
+  storage::WriteBatch batch;
+  batch.DeleteQueue(queue->storage_id());
+  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+}
+
+Result<AttributeMap> QueueService::GetAttributes(const Queue& queue,
+                                                 const std::vector<std::string>& names) const {
+  bool all = false;
+  for (const auto& name : names) {
+    if (name == "All") {
+      all = true;
+    } else if (!IsKnownAttribute(name)) {
+      return Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute " + name + ".");
+    }
+  }
+  AttributeMap attributes = queue.config().ToAttributes();
+  QueueCounters counters = queue.Counters();
+  attributes["ApproximateNumberOfMessages"] = std::to_string(counters.visible);
+  attributes["ApproximateNumberOfMessagesNotVisible"] = std::to_string(counters.not_visible);
+  attributes["ApproximateNumberOfMessagesDelayed"] = std::to_string(counters.delayed);
+  attributes["CreatedTimestamp"] = std::to_string(queue.created_seconds());
+  attributes["LastModifiedTimestamp"] = std::to_string(queue.last_modified_seconds());
+  attributes["QueueArn"] = queue.id().Arn();
+  if (all) return attributes;
+  AttributeMap selected;
+  for (const auto& name : names) {
+    auto it = attributes.find(name);
+    if (it != attributes.end()) selected.insert(*it);
+  }
+  return selected;
+}
+
+void QueueService::PersistQueue(const QueuePtr& queue, const QueueConfig& config,
+                                const AttributeMap& tags, StatusCallback done) {
+  storage::WriteBatch batch;
+  batch.PutQueue(queue->storage_id(), EncodeQueue(*queue, config, tags));
+  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+}
+
+void QueueService::SetAttributes(const QueuePtr& queue, const AttributeMap& attributes,
+                                 StatusCallback done) {
+  QueueConfig config = queue->config();
+  if (Status s = CheckFifoAttributes(attributes, config.fifo_queue); !s.ok()) return done(s);
+  if (Status s = config.Apply(attributes, /*creating=*/false); !s.ok()) return done(s);
+  AttributeMap tags = queue->tags();
+  PersistQueue(queue, config, tags, [this, queue, config, done = std::move(done)](Status s) {
+    if (s.ok()) queue->SetConfig(config, clock_.NowMillis() / 1000);
+    done(s);
+  });
+}
+
+void QueueService::Purge(const QueuePtr& queue, StatusCallback done) {
+  if (!queue->Purge()) {
+    return done(Status(ErrorCode::kPurgeQueueInProgress,
+                       "Only one PurgeQueue operation on " + queue->id().name +
+                           " is allowed every 60 seconds."));
+  }
+  storage::WriteBatch batch;
+  batch.Purge(queue->storage_id());
+  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+}
+
+void QueueService::TagQueue(const QueuePtr& queue, const AttributeMap& tags, StatusCallback done) {
+  AttributeMap merged = queue->tags();
+  for (const auto& [key, value] : tags) merged[key] = value;
+  if (merged.size() > 50) {
+    return done(Status(ErrorCode::kInvalidParameterValue,
+                       "Too many tags added for queue " + queue->id().name + "."));
+  }
+  PersistQueue(queue, queue->config(), merged, [queue, merged, done = std::move(done)](Status s) {
+    if (s.ok()) queue->SetTags(merged);
+    done(s);
+  });
+}
+
+void QueueService::UntagQueue(const QueuePtr& queue, const std::vector<std::string>& keys,
+                              StatusCallback done) {
+  AttributeMap remaining = queue->tags();
+  for (const auto& key : keys) remaining.erase(key);
+  PersistQueue(queue, queue->config(), remaining,
+               [queue, remaining, done = std::move(done)](Status s) {
+                 if (s.ok()) queue->SetTags(remaining);
+                 done(s);
+               });
+}
+
+std::vector<QueueId> QueueService::ListDeadLetterSourceQueues(const Queue& queue) const {
+  std::vector<QueueId> sources;
+  const std::string arn = queue.id().Arn();
+  std::shared_lock lock(mu_);
+  for (const auto& [key, candidate] : queues_) {
+    QueueConfig config = candidate->config();
+    if (config.redrive_policy && config.redrive_policy->dead_letter_target_arn == arn) {
+      sources.push_back(candidate->id());
+    }
+  }
+  std::sort(sources.begin(), sources.end(),
+            [](const QueueId& a, const QueueId& b) { return a.name < b.name; });
+  return sources;
+}
+
+Status QueueService::ValidateMessage(const Queue& queue, const NewMessage& m) const {
+  if (m.body.empty()) {
+    return Status(ErrorCode::kMissingParameter,
+                  "The request must contain the parameter MessageBody.");
+  }
+  POSTBOX_RETURN_IF_ERROR(ValidateBody(m.body));
+  POSTBOX_RETURN_IF_ERROR(ValidateAttributes(m.attributes));
+  POSTBOX_RETURN_IF_ERROR(ValidateSystemAttributes(m.system_attributes));
+  const QueueConfig config = queue.config();
+  if (m.delay_seconds && (*m.delay_seconds < 0 || *m.delay_seconds > 900)) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "Value " + std::to_string(*m.delay_seconds) +
+                      " for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 "
+                      "and <= 900.");
+  }
+  size_t size = MessageSize(m);
+  if (size > size_t(config.maximum_message_size)) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "One or more parameters are invalid. Reason: Message must be shorter than " +
+                      std::to_string(config.maximum_message_size) + " bytes.");
+  }
+  return Status::Ok();
+}
+
+void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> messages,
+                                const std::string& sender_id,
+                                std::function<void(std::vector<Result<SentMessage>>)> done) {
+  auto results = std::make_shared<std::vector<Result<SentMessage>>>();
+  results->reserve(messages.size());
+  std::vector<Message> accepted;
+  const QueueConfig config = queue->config();
+  const int64_t now = clock_.NowMillis();
+  uint64_t seq = queue->ReserveSeqs(messages.size());
+  storage::WriteBatch batch;
+  for (auto& in : messages) {
+    if (Status s = ValidateMessage(*queue, in); !s.ok()) {
+      results->push_back(s);
+      continue;
+    }
+    Message m;
+    m.seq = seq++;
+    m.message_id = NewUuid();
+    m.sent_ms = now;
+    m.sender_id = sender_id;
+    m.md5_of_body = Md5Hex(in.body);
+    m.md5_of_attributes = Md5OfAttributes(in.attributes);
+    m.md5_of_system_attributes = Md5OfAttributes(in.system_attributes);
+    m.body = std::move(in.body);
+    m.attributes = std::move(in.attributes);
+    m.system_attributes = std::move(in.system_attributes);
+    m.message_group_id = std::move(in.message_group_id);
+    m.state.visible_at_ms = now + int64_t(in.delay_seconds.value_or(config.delay_seconds)) * 1000;
+    batch.PutMessage(queue->storage_id(), m.seq, EncodeMessage(m), m.state);
+    results->push_back(SentMessage{m.message_id, m.md5_of_body, m.md5_of_attributes,
+                                   m.md5_of_system_attributes, ""});
+    accepted.push_back(std::move(m));
+  }
+  if (accepted.empty()) return done(std::move(*results));
+  auto pending = std::make_shared<std::vector<Message>>(std::move(accepted));
+  engine_.Commit(std::move(batch), storage::Durability::kSync,
+                 [queue, pending, results, done = std::move(done)](Status s) {
+                   if (!s.ok()) {
+                     // Nothing of the batch is stored: every accepted entry fails.
+                     for (auto& r : *results) {
+                       if (r.ok()) r = s;
+                     }
+                     return done(std::move(*results));
+                   }
+                   queue->Insert(std::move(*pending));
+                   done(std::move(*results));
+                 });
+}
+
+void QueueService::PersistLazily(storage::WriteBatch batch) {
+  engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
+}
+
+std::vector<ReceivedMessage> QueueService::Receive(const QueuePtr& queue,
+                                                   const ReceiveOptions& options) {
+  Queue::ReceiveOutcome outcome = queue->Receive(options);
+  if (!outcome.received.empty() || !outcome.expired.empty()) {
+    storage::WriteBatch batch;
+    for (const auto& r : outcome.received) {
+      batch.UpdateState(queue->storage_id(), r.message.seq, r.message.state);
+    }
+    for (const auto& m : outcome.expired) batch.DeleteMessage(queue->storage_id(), m.seq);
+    PersistLazily(std::move(batch));
+  }
+  if (!outcome.to_dead_letter.empty()) MoveToDeadLetter(queue, std::move(outcome.to_dead_letter));
+  return std::move(outcome.received);
+}
+
+void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message> messages) {
+  const QueueConfig config = source->config();
+  std::optional<QueueId> target;
+  if (config.redrive_policy) target = QueueId::FromArn(config.redrive_policy->dead_letter_target_arn);
+  Result<QueuePtr> dlq = target ? GetQueue(*target) : Result<QueuePtr>(NonExistentQueue());
+  if (!dlq.ok()) {
+    // AWS keeps such messages in the source queue; so do we, visible again.
+    for (auto& m : messages) m.state.visible_at_ms = clock_.NowMillis();
+    source->Insert(std::move(messages));
+    return;
+  }
+  QueuePtr dead = *dlq;
+  // Source delete and target put go in one atomic batch: a crash keeps the message in one of
+  // the two queues, never in neither.
+  storage::WriteBatch batch;
+  uint64_t seq = dead->ReserveSeqs(messages.size());
+  for (auto& m : messages) {
+    batch.DeleteMessage(source->storage_id(), m.seq);
+    m.seq = seq++;
+    m.state = storage::MessageState{clock_.NowMillis(), 0, 0};
+    batch.PutMessage(dead->storage_id(), m.seq, EncodeMessage(m), m.state);
+  }
+  dead->Insert(std::move(messages));
+  PersistLazily(std::move(batch));
+}
+
+Status QueueService::DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle) {
+  auto removed = queue->Delete(receipt_handle);
+  if (!removed.ok()) return removed.status();
+  if (removed->found) {
+    storage::WriteBatch batch;
+    batch.DeleteMessage(queue->storage_id(), removed->seq);
+    PersistLazily(std::move(batch));
+  }
+  return Status::Ok();
+}
+
+Status QueueService::ChangeMessageVisibility(const QueuePtr& queue,
+                                             const std::string& receipt_handle,
+                                             int visibility_timeout) {
+  if (visibility_timeout < 0 || visibility_timeout > 43'200) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "Value " + std::to_string(visibility_timeout) +
+                      " for parameter VisibilityTimeout is invalid. Reason: VisibilityTimeout must "
+                      "be an integer between 0 and 43200.");
+  }
+  auto changed = queue->ChangeVisibility(receipt_handle, visibility_timeout);
+  if (!changed.ok()) return changed.status();
+  storage::WriteBatch batch;
+  batch.UpdateState(queue->storage_id(), changed->first, changed->second);
+  PersistLazily(std::move(batch));
+  return Status::Ok();
+}
+
+void QueueService::SweepExpired() {
+  std::vector<QueuePtr> queues;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [key, queue] : queues_) queues.push_back(queue);
+  }
+  for (const auto& queue : queues) {
+    auto expired = queue->SweepExpired();
+    if (expired.empty()) continue;
+    storage::WriteBatch batch;
+    for (uint64_t seq : expired) batch.DeleteMessage(queue->storage_id(), seq);
+    PersistLazily(std::move(batch));
+  }
+}
+
+}  // namespace postbox::core

@@ -1,0 +1,36 @@
+// MemoryEngine: an Engine that keeps records in memory, for core tests.
+// Commit applies at once and calls `done` on the calling thread. Nothing survives the object.
+// Thread-safety: internally locked.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "storage/engine.h"
+
+namespace postbox::storage {
+
+class MemoryEngine final : public Engine {
+ public:
+  void Commit(WriteBatch batch, Durability durability, Done done) override;
+  Status LoadQueues(const QueueVisitor& visit) override;
+  Status LoadMessages(const MessageVisitor& visit) override;
+  Status Flush() override { return Status::Ok(); }
+
+  // Test hook: make every later commit fail with this status (ok() = stop failing).
+  void FailCommits(Status status);
+  size_t message_count() const;
+
+ private:
+  struct StoredMessage {
+    std::string blob;
+    MessageState state;
+  };
+  mutable std::mutex mu_;
+  Status fail_;
+  std::map<uint64_t, std::string> queues_;
+  std::map<std::pair<uint64_t, uint64_t>, StoredMessage> messages_;
+};
+
+}  // namespace postbox::storage

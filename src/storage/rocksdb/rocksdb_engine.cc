@@ -1,0 +1,225 @@
+#include "storage/rocksdb/rocksdb_engine.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <future>
+
+namespace postbox::storage {
+namespace {
+
+constexpr char kQueuePrefix = 'Q';
+constexpr char kMessagePrefix = 'M';
+constexpr char kStatePrefix = 'S';
+
+void AppendBigEndian(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(char((v >> shift) & 0xff));
+}
+
+uint64_t ReadBigEndian(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+
+std::string QueueKey(uint64_t queue) {
+  std::string key(1, kQueuePrefix);
+  AppendBigEndian(key, queue);
+  return key;
+}
+
+std::string MessageKey(char prefix, uint64_t queue, uint64_t seq) {
+  std::string key(1, prefix);
+  AppendBigEndian(key, queue);
+  AppendBigEndian(key, seq);
+  return key;
+}
+
+// MessageState as 20 little-endian bytes: visible_at(8) receive_count(4) first_receive(8).
+std::string EncodeState(const MessageState& s) {
+  std::string out(20, '\0');
+  std::memcpy(out.data(), &s.visible_at_ms, 8);
+  std::memcpy(out.data() + 8, &s.receive_count, 4);
+  std::memcpy(out.data() + 12, &s.first_receive_ms, 8);
+  return out;
+}
+
+bool DecodeState(const rocksdb::Slice& in, MessageState* s) {
+  if (in.size() != 20) return false;
+  std::memcpy(&s->visible_at_ms, in.data(), 8);
+  std::memcpy(&s->receive_count, in.data() + 8, 4);
+  std::memcpy(&s->first_receive_ms, in.data() + 12, 8);
+  return true;
+}
+
+Status ToStatus(const rocksdb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  return Status(ErrorCode::kStorageError, s.ToString());
+}
+
+void AddToRocksBatch(const WriteBatch& batch, rocksdb::WriteBatch* out) {
+  for (const auto& op : batch.ops()) {
+    switch (op.kind) {
+      case WriteBatch::Kind::kPutQueue:
+        out->Put(QueueKey(op.queue_id), op.blob);
+        break;
+      case WriteBatch::Kind::kDeleteQueue:
+        out->Delete(QueueKey(op.queue_id));
+        [[fallthrough]];
+      case WriteBatch::Kind::kPurge:
+        for (char prefix : {kMessagePrefix, kStatePrefix}) {
+          out->DeleteRange(MessageKey(prefix, op.queue_id, 0),
+                           MessageKey(prefix, op.queue_id + 1, 0));
+        }
+        break;
+      case WriteBatch::Kind::kPutMessage:
+        out->Put(MessageKey(kMessagePrefix, op.queue_id, op.seq), op.blob);
+        out->Put(MessageKey(kStatePrefix, op.queue_id, op.seq), EncodeState(op.state));
+        break;
+      case WriteBatch::Kind::kUpdateState:
+        out->Put(MessageKey(kStatePrefix, op.queue_id, op.seq), EncodeState(op.state));
+        break;
+      case WriteBatch::Kind::kDeleteMessage:
+        out->Delete(MessageKey(kMessagePrefix, op.queue_id, op.seq));
+        out->Delete(MessageKey(kStatePrefix, op.queue_id, op.seq));
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.IncreaseParallelism(2);
+  // Messages are short-lived: most are deleted while still in the memtable.
+  options.write_buffer_size = 64 << 20;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
+  if (!s.ok()) return ToStatus(s);
+  return std::unique_ptr<RocksDbEngine>(new RocksDbEngine(std::unique_ptr<rocksdb::DB>(raw)));
+}
+
+RocksDbEngine::RocksDbEngine(std::unique_ptr<rocksdb::DB> db)
+    : db_(std::move(db)), committer_([this] { CommitLoop(); }) {}
+
+RocksDbEngine::~RocksDbEngine() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  committer_.join();
+  (void)db_->Close();
+}
+
+void RocksDbEngine::Commit(WriteBatch batch, Durability durability, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    pending_.push_back({std::move(batch), durability, std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void RocksDbEngine::CommitLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (pending_.empty()) {
+      return;  // stopping and drained
+    }
+    std::deque<Pending> group;
+    group.swap(pending_);
+    Status poisoned = poisoned_;
+    lock.unlock();
+
+    Status result = poisoned;
+    if (result.ok()) {
+      rocksdb::WriteBatch rocks_batch;
+      bool sync = false;
+      for (const auto& p : group) {
+        AddToRocksBatch(p.batch, &rocks_batch);
+        sync = sync || p.durability == Durability::kSync;
+      }
+      rocksdb::WriteOptions options;
+      options.sync = sync;
+      result = ToStatus(db_->Write(options, &rocks_batch));
+    }
+
+    lock.lock();
+    ++writes_;
+    if (result.ok()) {
+      for (const auto& p : group) {
+        if (p.durability == Durability::kSync) {
+          ++syncs_;
+          break;
+        }
+      }
+    } else {
+      poisoned_ = result;
+    }
+    lock.unlock();
+    for (auto& p : group) {
+      if (p.done) p.done(result);
+    }
+    lock.lock();
+  }
+}
+
+Status RocksDbEngine::LoadQueues(const QueueVisitor& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(std::string(1, kQueuePrefix)); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() != 9 || key[0] != kQueuePrefix) break;
+    visit(ReadBigEndian(key.data() + 1), std::string_view(it->value().data(), it->value().size()));
+  }
+  return ToStatus(it->status());
+}
+
+Status RocksDbEngine::LoadMessages(const MessageVisitor& visit) {
+  // Walk message and state records side by side: both are ordered by (queue, seq).
+  std::unique_ptr<rocksdb::Iterator> msg(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> state(db_->NewIterator(rocksdb::ReadOptions()));
+  msg->Seek(std::string(1, kMessagePrefix));
+  state->Seek(std::string(1, kStatePrefix));
+  for (; msg->Valid() && msg->key().size() == 17 && msg->key()[0] == kMessagePrefix; msg->Next()) {
+    rocksdb::Slice key = msg->key();
+    uint64_t queue = ReadBigEndian(key.data() + 1);
+    uint64_t seq = ReadBigEndian(key.data() + 9);
+    std::string want_state = MessageKey(kStatePrefix, queue, seq);
+    while (state->Valid() && state->key().compare(want_state) < 0) state->Next();
+    MessageState s;
+    if (!state->Valid() || state->key().compare(want_state) != 0 ||
+        !DecodeState(state->value(), &s)) {
+      return Status(ErrorCode::kStorageError, "message record without a valid state record");
+    }
+    visit(queue, seq, std::string_view(msg->value().data(), msg->value().size()), s);
+  }
+  POSTBOX_RETURN_IF_ERROR(ToStatus(msg->status()));
+  return ToStatus(state->status());
+}
+
+Status RocksDbEngine::Flush() {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  // An empty synchronous batch queues behind everything before it and fsyncs the WAL.
+  Commit(WriteBatch(), Durability::kSync, [&promise](Status s) { promise.set_value(s); });
+  Status s = future.get();
+  POSTBOX_RETURN_IF_ERROR(s);
+  return ToStatus(db_->FlushWAL(true));
+}
+
+uint64_t RocksDbEngine::write_count() const {
+  std::lock_guard lock(mu_);
+  return writes_;
+}
+
+uint64_t RocksDbEngine::sync_count() const {
+  std::lock_guard lock(mu_);
+  return syncs_;
+}
+
+}  // namespace postbox::storage

@@ -1,0 +1,38 @@
+#include "base/encoding.h"
+
+#include <gtest/gtest.h>
+
+namespace postbox {
+namespace {
+
+TEST(Encoding, Md5MatchesKnownVector) {
+  EXPECT_EQ(Md5Hex("hello"), "5d41402abc4b2a76b9719d911017c592");
+}
+
+TEST(Encoding, Base64RoundTripsEveryLength) {
+  std::string data;
+  for (int i = 0; i < 40; ++i) {
+    auto decoded = Base64Decode(Base64Encode(data));
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_EQ(*decoded, data);
+    data.push_back(char(i * 37));
+  }
+  EXPECT_EQ(Base64Encode("binary"), "YmluYXJ5");
+}
+
+TEST(Encoding, Base64RejectsMalformedInput) {
+  EXPECT_FALSE(Base64Decode("abc").has_value());
+  EXPECT_FALSE(Base64Decode("ab=c").has_value());
+  EXPECT_FALSE(Base64Decode("a===").has_value());
+  EXPECT_FALSE(Base64Decode("ab!d").has_value());
+}
+
+TEST(Encoding, UuidHasVersionFour) {
+  std::string id = NewUuid();
+  ASSERT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[14], '4');
+  EXPECT_NE(NewUuid(), id);
+}
+
+}  // namespace
+}  // namespace postbox

@@ -1,0 +1,147 @@
+// The same contract runs on every storage engine (like nats-server's store_test.go).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+
+#include "storage/memory_engine.h"
+#include "storage/rocksdb/rocksdb_engine.h"
+
+namespace postbox::storage {
+namespace {
+
+Status CommitAndWait(Engine& engine, WriteBatch batch, Durability d = Durability::kSync) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  engine.Commit(std::move(batch), d, [&p](Status s) { p.set_value(s); });
+  return f.get();
+}
+
+struct Loaded {
+  std::map<uint64_t, std::string> queues;
+  std::map<std::pair<uint64_t, uint64_t>, std::pair<std::string, MessageState>> messages;
+};
+
+Loaded LoadAll(Engine& engine) {
+  Loaded out;
+  EXPECT_TRUE(engine.LoadQueues([&](uint64_t id, std::string_view blob) {
+                      out.queues[id] = std::string(blob);
+                    }).ok());
+  EXPECT_TRUE(engine
+                  .LoadMessages([&](uint64_t q, uint64_t seq, std::string_view blob,
+                                    const MessageState& st) {
+                    out.messages[{q, seq}] = {std::string(blob), st};
+                  })
+                  .ok());
+  return out;
+}
+
+class EngineContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "memory") {
+      engine_ = std::make_unique<MemoryEngine>();
+    } else {
+      dir_ = std::filesystem::temp_directory_path() /
+             ("postbox-engine-test-" + std::to_string(::getpid()) + "-" +
+              std::to_string(reinterpret_cast<uintptr_t>(this)));
+      std::filesystem::remove_all(dir_);
+      Reopen();
+    }
+  }
+  void TearDown() override {
+    engine_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    if (dir_.empty()) return;  // the memory engine cannot reopen
+    engine_.reset();
+    auto opened = RocksDbEngine::Open(dir_.string());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    engine_ = std::move(opened).value();
+  }
+  std::unique_ptr<Engine> engine_;
+  std::filesystem::path dir_;
+};
+
+TEST_P(EngineContract, StoresQueuesAndMessagesInOrder) {
+  WriteBatch b;
+  b.PutQueue(7, "queue-seven");
+  b.PutMessage(7, 2, "second", {100, 0, 0});
+  b.PutMessage(7, 1, "first", {50, 1, 40});
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(b)).ok());
+  Reopen();
+  Loaded l = LoadAll(*engine_);
+  EXPECT_EQ(l.queues.at(7), "queue-seven");
+  ASSERT_EQ(l.messages.size(), 2u);
+  EXPECT_EQ(l.messages.begin()->second.first, "first");
+  EXPECT_EQ(l.messages.begin()->second.second, (MessageState{50, 1, 40}));
+}
+
+TEST_P(EngineContract, UpdatesStateWithoutTouchingBody) {
+  WriteBatch b;
+  b.PutMessage(1, 1, "body", {0, 0, 0});
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(b)).ok());
+  WriteBatch u;
+  u.UpdateState(1, 1, {999, 3, 5});
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(u), Durability::kLazy).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  Reopen();
+  Loaded l = LoadAll(*engine_);
+  EXPECT_EQ(l.messages.at({1, 1}).first, "body");
+  EXPECT_EQ(l.messages.at({1, 1}).second, (MessageState{999, 3, 5}));
+}
+
+TEST_P(EngineContract, DeleteQueueRemovesOnlyItsMessages) {
+  WriteBatch b;
+  b.PutQueue(1, "a");
+  b.PutQueue(2, "b");
+  b.PutMessage(1, 1, "a1", {});
+  b.PutMessage(2, 1, "b1", {});
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(b)).ok());
+  WriteBatch d;
+  d.DeleteQueue(1);
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(d)).ok());
+  Reopen();
+  Loaded l = LoadAll(*engine_);
+  EXPECT_EQ(l.queues.size(), 1u);
+  EXPECT_EQ(l.messages.size(), 1u);
+  EXPECT_EQ(l.messages.begin()->second.first, "b1");
+}
+
+TEST_P(EngineContract, PurgeKeepsQueue) {
+  WriteBatch b;
+  b.PutQueue(3, "q");
+  b.PutMessage(3, 1, "x", {});
+  b.PutMessage(3, 2, "y", {});
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(b)).ok());
+  WriteBatch p;
+  p.Purge(3);
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(p)).ok());
+  Reopen();
+  Loaded l = LoadAll(*engine_);
+  EXPECT_EQ(l.queues.size(), 1u);
+  EXPECT_TRUE(l.messages.empty());
+}
+
+TEST_P(EngineContract, ConcurrentCommitsAllComplete) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        WriteBatch b;
+        b.PutMessage(9, uint64_t(t * 1000 + i), "m", {});
+        if (CommitAndWait(*engine_, std::move(b)).ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(LoadAll(*engine_).messages.size(), 200u);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllEngines, EngineContract, ::testing::Values("memory", "rocksdb"));
+
+}  // namespace
+}  // namespace postbox::storage

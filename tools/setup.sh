@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what postbox needs to build and test on Debian 12, idempotently.
+# Called by `make run` and `make test`; safe to run again (it only installs what is missing).
+set -euo pipefail
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libboost-dev libboost-system-dev libssl-dev librocksdb-dev
+  nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+)
+TEST_PACKAGES=(
+  awscli python3-boto3 python3-celery python3-kombu python3-pycurl
+  clang libclang-rt-14-dev curl
+)
+
+want=("${BUILD_PACKAGES[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${TEST_PACKAGES[@]}")
+  # Node.js may come from another packaging (it then bundles npm); only ask Debian when absent.
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: need root to install Debian packages: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
