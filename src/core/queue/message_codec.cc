@@ -87,6 +87,7 @@ std::string EncodeMessage(const Message& m) {
   PutAttributes(out, m.system_attributes);
   PutString(out, m.md5_of_attributes);
   PutString(out, m.md5_of_system_attributes);
+  PutString(out, m.dead_letter_source_arn);
   PutString(out, m.body);
   return out;
 }
@@ -100,7 +101,7 @@ Status DecodeMessage(std::string_view data, Message* m) {
       !r.String(&m->message_group_id) || !r.String(&m->message_deduplication_id) ||
       !r.Attributes(&m->attributes) || !r.Attributes(&m->system_attributes) ||
       !r.String(&m->md5_of_attributes) || !r.String(&m->md5_of_system_attributes) ||
-      !r.String(&m->body) || !r.done()) {
+      !r.String(&m->dead_letter_source_arn) || !r.String(&m->body) || !r.done()) {
     return corrupt();
   }
   m->sent_ms = int64_t(sent);

@@ -127,6 +127,8 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
   const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
   const int max_receives = config_.redrive_policy ? config_.redrive_policy->max_receive_count : 0;
 
+  // Re-indexed after the scan, so a VisibilityTimeout of 0 cannot hand out one message twice.
+  std::vector<std::pair<int64_t, uint64_t>> reindex;
   auto it = by_visible_.begin();
   while (it != by_visible_.end() && it->first <= now &&
          int(out.received.size()) < options.max_messages) {
@@ -150,10 +152,11 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
     m.state.receive_count += 1;
     if (m.state.first_receive_ms == 0) m.state.first_receive_ms = now;
     m.state.visible_at_ms = now + int64_t(visibility) * 1000;
-    by_visible_.emplace(m.state.visible_at_ms, seq);
+    reindex.emplace_back(m.state.visible_at_ms, seq);
     ReceiptHandle handle{storage_id_, seq, m.state.receive_count};
     out.received.push_back({m, handle.Encode()});
   }
+  by_visible_.insert(reindex.begin(), reindex.end());
   return out;
 }
 

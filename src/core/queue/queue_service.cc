@@ -458,6 +458,7 @@ void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message>
     batch.DeleteMessage(source->storage_id(), m.seq);
     m.seq = seq++;
     m.state = storage::MessageState{clock_.NowMillis(), 0, 0};
+    m.dead_letter_source_arn = source->id().Arn();
     batch.PutMessage(dead->storage_id(), m.seq, EncodeMessage(m), m.state);
   }
   dead->Insert(std::move(messages));

@@ -220,11 +220,15 @@ class PostboxServer:
         proc = self.proc
         if proc is None:
             return
-        if proc.poll() is None:
-            try:
-                proc.send_signal(signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # SIGKILL the whole process group (the server runs in its own session)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            if proc.poll() is None:
+                try:
+                    proc.send_signal(signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:

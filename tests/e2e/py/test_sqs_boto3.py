@@ -10,9 +10,10 @@ Error codes asserted here are the codes botocore reports.  For the query
 protocol that is the <Code> element; for the JSON protocol botocore replaces
 the __type with the first field of the x-amzn-query-error header (the SQS
 model is awsQueryCompatible), so both generations see the same codes, e.g.
-AWS.SimpleQueueService.NonExistentQueue.  Expected values come from botocore's
-SQS models (1.26 carries the query codes and HTTP statuses) and from responses
-recorded against real AWS (LocalStack's AWS-validated snapshot files).
+AWS.SimpleQueueService.NonExistentQueue.  Expected codes and HTTP statuses come from AWS's
+Smithy model of SQS (aws.protocols#awsQueryError traits; botocore 1.26's
+model carries the same query codes) and from responses recorded against real
+AWS (LocalStack's AWS-validated snapshot files), cited as "AWS-recorded".
 
 Known places where moto_server (used to check these tests) differs from AWS
 are marked "moto:" in comments.  The assertions follow AWS, not moto.
@@ -65,6 +66,8 @@ class SqsE2E(unittest.TestCase):
                     except Exception:
                         pass
         finally:
+            cls.sqs.close()
+            cls.raw.close()
             cls.server.close()
 
     # ----------------------------------------------------------- helpers
@@ -93,6 +96,9 @@ class SqsE2E(unittest.TestCase):
         got_status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode")
         self.assertEqual((got_code, got_status), (code, status),
                          "unexpected error for %s: %r" % (getattr(fn, "__name__", fn), resp.get("Error")))
+        # query: <Type> element; JSON: second field of the x-amzn-query-error header
+        self.assertIn(resp["Error"].get("Type"), ("Sender", "Receiver"), resp["Error"])
+        self.assertTrue(resp["ResponseMetadata"].get("RequestId"), "error response without a request id")
         return resp
 
     def attrs(self, url, names=("All",)):
@@ -150,6 +156,7 @@ class SqsE2E(unittest.TestCase):
         resp = self.sqs.get_queue_url(QueueName=name)
         self.assertEqual(resp["QueueUrl"], url)
         self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], 200)
+        self.assertTrue(resp["ResponseMetadata"].get("RequestId"))
         self.assertEqual(self.attrs(url, ["QueueArn"]), {"QueueArn": harness.queue_arn(name)})
 
     def test_create_queue_with_attributes_and_tags(self):
@@ -175,6 +182,11 @@ class SqsE2E(unittest.TestCase):
         # AWS: a request without attributes, or with a subset of equal values, also returns the URL
         self.assertEqual(self.sqs.create_queue(QueueName=name)["QueueUrl"], url)
         self.assertEqual(self.sqs.create_queue(QueueName=name, Attributes={"DelaySeconds": "1"})["QueueUrl"], url)
+        # explicitly passing default values matches a queue created without attributes
+        name2 = self.new_name()
+        url2 = self.create(name2)
+        self.assertEqual(self.sqs.create_queue(QueueName=name2, Attributes={
+            "VisibilityTimeout": "30", "DelaySeconds": "0"})["QueueUrl"], url2)
 
     def test_create_queue_with_different_attributes_fails(self):
         name = self.new_name()
@@ -195,8 +207,8 @@ class SqsE2E(unittest.TestCase):
             "slash/" + uid(),
             "dot." + uid(),
             "x" * 81,
-            "",
             # a standard queue must not use the .fifo suffix (AWS-validated in LocalStack's suite)
+            # moto: accepts it
             "std-" + uid() + ".fifo",
         ]
         for name in bad:
@@ -208,6 +220,7 @@ class SqsE2E(unittest.TestCase):
         self.assertTrue(url.endswith("/" + ok))
 
     def test_create_queue_invalid_attributes(self):
+        # moto: does not validate attributes on CreateQueue
         self.assertAwsError("InvalidAttributeValue", 400, self.raw.create_queue, QueueName=self.new_name(),
                             Attributes={"VisibilityTimeout": "43201"})
         self.assertAwsError("InvalidAttributeValue", 400, self.raw.create_queue, QueueName=self.new_name(),
@@ -235,6 +248,7 @@ class SqsE2E(unittest.TestCase):
 
         self.assertEqual(self.sqs.list_queues(QueueNamePrefix="pbx-no-such-" + uid()).get("QueueUrls", []), [])
 
+        # moto: ignores MaxResults (returns all 5 at once)
         seen, pages, token = [], [], None
         while True:
             kw = {"QueueNamePrefix": prefix, "MaxResults": 2}
@@ -391,7 +405,9 @@ class SqsE2E(unittest.TestCase):
         url = self.create()
         for i in range(3):
             self.sqs.send_message(QueueUrl=url, MessageBody="m%d" % i)
+        self.sqs.send_message(QueueUrl=url, MessageBody="delayed", DelaySeconds=900)  # purged too
         self.receive_one(url, VisibilityTimeout=60)  # one in flight, purged too
+        self.assertEqual(self.counters(url), (2, 1, 1))
         resp = self.sqs.purge_queue(QueueUrl=url)
         self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], 200)
         self.assertEqual(self.counters(url), (0, 0, 0))
@@ -481,10 +497,12 @@ class SqsE2E(unittest.TestCase):
         def get(names):
             return self.receive_one(url, MessageAttributeNames=names, VisibilityTimeout=0)
 
-        m = get(["All"])
-        self.assertEqual(m["MessageAttributes"], attrs)
-        self.assertEqual(m["MD5OfMessageAttributes"], harness.md5_of_message_attributes(attrs))
-        self.assertEqual(m["MD5OfBody"], harness.md5_hex(body))
+        for names in (["All"], [".*"]):
+            with self.subTest(names=names):
+                m = get(names)
+                self.assertEqual(m["MessageAttributes"], attrs)
+                self.assertEqual(m["MD5OfMessageAttributes"], harness.md5_of_message_attributes(attrs))
+                self.assertEqual(m["MD5OfBody"], harness.md5_hex(body))
 
         for names in (["app.*"], ["custom", "app.*"], ["label", "does-not-exist"]):
             with self.subTest(names=names):
@@ -565,13 +583,6 @@ class SqsE2E(unittest.TestCase):
         self.sqs.send_message(QueueUrl=url, MessageBody="a" * 1024)
         self.assertAwsError("InvalidParameterValue", 400, self.raw.send_message, QueueUrl=url,
                             MessageBody="a" * 1025)
-        # the limit is in UTF-8 bytes, not characters: 342 x 3 bytes = 1026
-        self.assertAwsError("InvalidParameterValue", 400, self.raw.send_message, QueueUrl=url,
-                            MessageBody="\u20ac" * 342)
-        # message attributes count towards the size
-        self.assertAwsError("InvalidParameterValue", 400, self.raw.send_message, QueueUrl=url,
-                            MessageBody="a" * 1000,
-                            MessageAttributes={"k": {"DataType": "String", "StringValue": "v" * 100}})
 
         big = self.create()
         self.assertAwsError("InvalidParameterValue", 400, self.raw.send_message, QueueUrl=big,
@@ -580,6 +591,16 @@ class SqsE2E(unittest.TestCase):
         resp = self.sqs.send_message(QueueUrl=big, MessageBody=body)
         self.assertEqual(resp["MD5OfMessageBody"], harness.md5_hex(body))
         self.assertEqual(self.receive_one(big)["Body"], body)
+
+        # the limit is in UTF-8 bytes, not characters: 341 x 3 bytes = 1023 fits,
+        # 342 x 3 = 1026 does not.  moto: counts characters.
+        self.sqs.send_message(QueueUrl=url, MessageBody="\u20ac" * 341)
+        self.assertAwsError("InvalidParameterValue", 400, self.raw.send_message, QueueUrl=url,
+                            MessageBody="\u20ac" * 342)
+        # message attributes count towards the size.  moto: ignores them
+        self.assertAwsError("InvalidParameterValue", 400, self.raw.send_message, QueueUrl=url,
+                            MessageBody="a" * 1000,
+                            MessageAttributes={"k": {"DataType": "String", "StringValue": "v" * 100}})
 
     # ===================================================== SendMessageBatch
     def test_send_message_batch(self):
@@ -605,7 +626,7 @@ class SqsE2E(unittest.TestCase):
         for e in ok.values():
             self.assertRegex(e["MessageId"], UUID_RE)
         self.assertEqual(len({e["MessageId"] for e in ok.values()}), 3)
-        # AWS-recorded per-entry codes
+        # AWS-recorded per-entry codes.  moto: fails the whole batch when one entry is too big
         self.assertEqual((failed["bad-chars"]["Code"], failed["bad-chars"]["SenderFault"]),
                          ("InvalidMessageContents", True))
         self.assertEqual((failed["too-big"]["Code"], failed["too-big"]["SenderFault"]),
@@ -674,6 +695,18 @@ class SqsE2E(unittest.TestCase):
                 self.assertAwsError("InvalidParameterValue", 400, self.raw.receive_message, QueueUrl=url,
                                     WaitTimeSeconds=w)
 
+    def test_receive_returns_each_message_once_per_call(self):
+        # Even with VisibilityTimeout=0 (message visible again at once) one
+        # ReceiveMessage response must not carry the same message twice.
+        url = self.create()
+        self.sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(3)])
+        for vt in (0, 30):
+            with self.subTest(VisibilityTimeout=vt):
+                msgs = self.receive(url, MaxNumberOfMessages=10, VisibilityTimeout=vt, WaitTimeSeconds=1)
+                ids = [m["MessageId"] for m in msgs]
+                self.assertEqual(len(ids), len(set(ids)), "duplicate message in one response: %r" % ids)
+                self.assertEqual(sorted(m["Body"] for m in msgs), ["0", "1", "2"])
+
     def test_receive_visibility_timeout(self):
         url = self.create()
         sent = self.sqs.send_message(QueueUrl=url, MessageBody="vt")["MessageId"]
@@ -701,6 +734,7 @@ class SqsE2E(unittest.TestCase):
             elapsed = time.monotonic() - t0
         finally:
             t.join()
+            sender.close()
         self.assertEqual([m["Body"] for m in msgs], ["wake up"])
         self.assertLess(elapsed, 3.0, "long poll did not return early (%.2f s)" % elapsed)
         self.assertGreaterEqual(elapsed, 0.4)
@@ -735,9 +769,10 @@ class SqsE2E(unittest.TestCase):
         self.assertEqual(self.receive(url), [])
         self.assertAwsError("InvalidParameterValue", 400, self.raw.change_message_visibility, QueueUrl=url,
                             ReceiptHandle=m2["ReceiptHandle"], VisibilityTimeout=43201)
-        self.assertAwsError("ReceiptHandleIsInvalid", 400, self.raw.change_message_visibility, QueueUrl=url,
+        self.assertAwsError("ReceiptHandleIsInvalid", 404, self.raw.change_message_visibility, QueueUrl=url,
                             ReceiptHandle="garbage", VisibilityTimeout=0)
         # AWS-recorded: after a delete, changing visibility is InvalidParameterValue
+        # moto: answers ReceiptHandleIsInvalid
         self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m2["ReceiptHandle"])
         self.assertAwsError("InvalidParameterValue", 400, self.raw.change_message_visibility, QueueUrl=url,
                             ReceiptHandle=m2["ReceiptHandle"], VisibilityTimeout=10)
@@ -757,6 +792,7 @@ class SqsE2E(unittest.TestCase):
                          [("bad", "ReceiptHandleIsInvalid", True)])
         again = self.receive(url, MaxNumberOfMessages=10)
         self.assertEqual({m["MessageId"] for m in again}, {m["MessageId"] for m in msgs[:2]})
+        # moto: no batch-shape validation for ChangeMessageVisibilityBatch
         ent = lambda i: {"Id": str(i), "ReceiptHandle": "h%s" % i, "VisibilityTimeout": 0}  # noqa: E731
         self.assertAwsError("AWS.SimpleQueueService.EmptyBatchRequest", 400, self.raw.change_message_visibility_batch,
                             QueueUrl=url, Entries=[])
@@ -770,16 +806,17 @@ class SqsE2E(unittest.TestCase):
     # ===================================================== delete
     def test_delete_message_errors(self):
         url = self.create()
-        # moto: message text differs; code and status match
-        self.assertAwsError("ReceiptHandleIsInvalid", 400, self.raw.delete_message, QueueUrl=url,
+        # HTTP 404 per AWS's Smithy model (awsQueryError httpResponseCode 404), also what
+        # AWS returns in practice.  moto: answers 400
+        self.assertAwsError("ReceiptHandleIsInvalid", 404, self.raw.delete_message, QueueUrl=url,
                             ReceiptHandle="garbage")
-        self.assertAwsError("ReceiptHandleIsInvalid", 400, self.raw.delete_message, QueueUrl=url,
+        self.assertAwsError("ReceiptHandleIsInvalid", 404, self.raw.delete_message, QueueUrl=url,
                             ReceiptHandle=base64.b64encode(b"\x00" * 40).decode())
 
     def test_delete_message_batch(self):
         url = self.create()
         self.sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(3)])
-        msgs = self.receive(url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=1)
+        msgs = self.receive(url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=1)
         self.assertEqual(len(msgs), 3)
         entries = [{"Id": "d%d" % i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]
         entries.append({"Id": "bad", "ReceiptHandle": "garbage"})
@@ -790,6 +827,7 @@ class SqsE2E(unittest.TestCase):
                          [("bad", "ReceiptHandleIsInvalid", True)])
         self.assertEqual(self.counters(url), (0, 0, 0))
         self.assertEqual(self.receive(url), [])
+        # moto: no TooManyEntriesInBatchRequest check for DeleteMessageBatch
         ent = lambda i: {"Id": str(i), "ReceiptHandle": "h%s" % i}  # noqa: E731
         self.assertAwsError("AWS.SimpleQueueService.EmptyBatchRequest", 400, self.raw.delete_message_batch,
                             QueueUrl=url, Entries=[])
@@ -843,7 +881,7 @@ class SqsE2E(unittest.TestCase):
         resp = self.sqs.list_dead_letter_source_queues(QueueUrl=dlq)
         self.assertEqual(sorted(resp["queueUrls"]), sorted([src1, src2]))
         self.assertEqual(self.sqs.list_dead_letter_source_queues(QueueUrl=src2).get("queueUrls", []), [])
-        # paging
+        # paging.  moto: ignores MaxResults
         page = self.sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=1)
         self.assertEqual(len(page["queueUrls"]), 1)
         self.assertIn("NextToken", page)
@@ -854,7 +892,18 @@ class SqsE2E(unittest.TestCase):
         self.assertNotIn("RedrivePolicy", self.attrs(src2))
         self.assertEqual(self.sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"], [src1])
 
-    def test_message_move_task_redrives_dlq(self):
+    def test_message_move_task_is_reported_unsupported(self):
+        # Message move tasks come with issue 4 (FIFO and DLQ operations). Until then postbox
+        # answers AWS's UnsupportedOperation, never a fake success.
+        if not hasattr(self.sqs, "start_message_move_task"):
+            self.skipTest("this botocore has no StartMessageMoveTask")
+        dlq_name = self.new_name("dlq")
+        self.create(dlq_name)
+        self.assertAwsError("AWS.SimpleQueueService.UnsupportedOperation", 400,
+                            self.raw.start_message_move_task, SourceArn=harness.queue_arn(dlq_name))
+
+    def _pending_issue4_message_move_task_redrives_dlq(self):
+        # moto: StartMessageMoveTask is not implemented (HTTP 500)
         if not hasattr(self.sqs, "start_message_move_task"):
             self.skipTest("this botocore has no StartMessageMoveTask")
         dlq_name, src_name = self.new_name("dlq"), self.new_name("src")

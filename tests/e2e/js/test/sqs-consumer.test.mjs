@@ -70,6 +70,20 @@ async function waitUntilEmpty(QueueUrl) {
   );
 }
 
+/** A client for a consumer, recording the name of every command it sends. */
+function recordingClient() {
+  const client = makeClient(server.endpoint);
+  const commands = new Map();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.set(context.commandName, (commands.get(context.commandName) ?? 0) + 1);
+      return next(args);
+    },
+    { step: "initialize", name: "recordCommandNames" },
+  );
+  return { client, commands };
+}
+
 /** Start `consumer`, recording every error event; returns the error list. */
 function startRecordingErrors(consumer) {
   const errors = [];
@@ -91,9 +105,10 @@ describe("sqs-consumer", () => {
   it(`handleMessage: ${N} messages are handled once each and deleted`, async () => {
     const QueueUrl = await newQueue("consumer");
     const handled = new Map(); // body -> times handled
+    const { client, commands } = recordingClient();
     const consumer = Consumer.create({
       queueUrl: QueueUrl,
-      sqs,
+      sqs: client,
       batchSize: 10,
       waitTimeSeconds: 1,
       pollingCompleteWaitTimeMs: 5_000,
@@ -116,8 +131,11 @@ describe("sqs-consumer", () => {
       assert.deepEqual([...handled.keys()].sort(), [...bodies].sort());
       for (const [body, times] of handled) assert.equal(times, 1, `${body} handled ${times} times`);
       assert.deepEqual(errors, []);
+      assert.ok(commands.get("ReceiveMessageCommand") >= 2, JSON.stringify([...commands]));
+      assert.equal(commands.get("DeleteMessageCommand"), N, JSON.stringify([...commands]));
     } finally {
       await stopConsumer(consumer);
+      client.destroy();
     }
     assert.equal(consumer.status.isRunning, false);
     await sqs.send(new DeleteQueueCommand({ QueueUrl }));
@@ -127,10 +145,10 @@ describe("sqs-consumer", () => {
     const QueueUrl = await newQueue("consumer-batch");
     const handled = new Map();
     let batches = 0;
-    let heartbeats = 0;
+    const { client, commands } = recordingClient();
     const consumer = Consumer.create({
       queueUrl: QueueUrl,
-      sqs,
+      sqs: client,
       batchSize: 10,
       waitTimeSeconds: 1,
       pollingCompleteWaitTimeMs: 5_000,
@@ -141,16 +159,10 @@ describe("sqs-consumer", () => {
       handleMessageBatch: async (messages) => {
         batches += 1;
         for (const m of messages) handled.set(m.Body, (handled.get(m.Body) ?? 0) + 1);
-        await sleep(1_300);
+        await sleep(1_600);
         return messages; // acknowledge all: DeleteMessageBatch
       },
     });
-    consumer.on("message_received", () => {});
-    const origSend = sqs.send.bind(sqs);
-    sqs.send = (command, ...rest) => {
-      if (command.constructor.name === "ChangeMessageVisibilityBatchCommand") heartbeats += 1;
-      return origSend(command, ...rest);
-    };
     const errors = startRecordingErrors(consumer);
     try {
       const bodies = await sendN(QueueUrl);
@@ -163,11 +175,16 @@ describe("sqs-consumer", () => {
       assert.deepEqual([...handled.keys()].sort(), [...bodies].sort());
       for (const [body, times] of handled) assert.equal(times, 1, `${body} handled ${times} times`);
       assert.ok(batches >= 2, `messages came in ${batches} batch(es)`);
-      assert.ok(heartbeats >= 1, "visibility was extended at least once");
+      assert.ok(
+        commands.get("ChangeMessageVisibilityBatchCommand") >= 1,
+        `visibility was extended at least once: ${JSON.stringify([...commands])}`,
+      );
+      assert.ok(commands.get("DeleteMessageBatchCommand") >= 2, JSON.stringify([...commands]));
+      assert.equal(commands.get("DeleteMessageCommand") ?? 0, 0, JSON.stringify([...commands]));
       assert.deepEqual(errors, []);
     } finally {
       await stopConsumer(consumer);
-      sqs.send = origSend;
+      client.destroy();
     }
     await sqs.send(new DeleteQueueCommand({ QueueUrl }));
   });

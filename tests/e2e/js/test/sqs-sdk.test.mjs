@@ -100,11 +100,23 @@ async function receiveN(QueueUrl, n, extra = {}, timeoutMs = 15_000) {
   return got;
 }
 
-/** assert.rejects with the SQS error name and HTTP status 400. */
+// HTTP status of each error, as in the SQS API model (the SDK's schemas,
+// botocore's service-2.json and the API reference agree). moto 5.2 answers
+// 400 for ReceiptHandleIsInvalid, so those assertions fail there.
+const ERROR_STATUS = {
+  QueueDoesNotExist: 400,
+  EmptyBatchRequest: 400,
+  TooManyEntriesInBatchRequest: 400,
+  BatchEntryIdsNotDistinct: 400,
+  PurgeQueueInProgress: 403,
+  ReceiptHandleIsInvalid: 404,
+};
+
+/** assert.rejects with the SQS error name and its HTTP status. */
 async function rejectsWith(promise, name) {
   await assert.rejects(promise, (err) => {
     assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata?.httpStatusCode, 400, `HTTP status for ${name}`);
+    assert.equal(err.$metadata?.httpStatusCode, ERROR_STATUS[name], `HTTP status for ${name}`);
     assert.equal(err.$fault, "client");
     return true;
   });
@@ -460,10 +472,6 @@ describe("messages", () => {
     // implement this: this assertion fails there.)
     await rejectsWith(sqs.send(new PurgeQueueCommand({ QueueUrl })), "PurgeQueueInProgress");
 
-    // Messages sent after the purge are kept.
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "after purge" }));
-    const [m] = await receiveN(QueueUrl, 1);
-    assert.equal(m.Body, "after purge");
     await sqs.send(new DeleteQueueCommand({ QueueUrl }));
   });
 });

@@ -1,0 +1,43 @@
+# postbox front door. `make run` and `make test` each work alone on a fresh Debian 12 (as root):
+# they install missing Debian packages through tools/setup.sh first.
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all setup setup-test build run test test-unit test-asan bench fuzz format clean
+
+all: build
+
+setup:
+	@bash tools/setup.sh
+
+setup-test:
+	@bash tools/setup.sh --test
+	@bash tools/setup_js.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+
+build: setup $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/postbox serve
+
+test: setup-test build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+test-asan: setup-test
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOSTBOX_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure --timeout 900
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,142 @@
+#include "app/config.h"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+namespace postbox::app {
+namespace {
+
+// One row per setting: where it lives in the file, and how to store a text value.
+struct Setting {
+  const char* key;  // "server.listen"
+  std::function<bool(Config&, const std::string&)> set;
+};
+
+bool SetInt(int& field, const std::string& value) {
+  try {
+    size_t used = 0;
+    int v = std::stoi(value, &used);
+    if (used != value.size()) return false;
+    field = v;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::vector<Setting> Settings() {
+  return {
+      {"server.listen", [](Config& c, const std::string& v) { c.listen = v; return true; }},
+      {"server.data_dir", [](Config& c, const std::string& v) { c.data_dir = v; return true; }},
+      {"server.io_threads",
+       [](Config& c, const std::string& v) { return SetInt(c.io_threads, v) && c.io_threads > 0; }},
+      {"server.io_timeout_seconds",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.io_timeout_seconds, v) && c.io_timeout_seconds > 0;
+       }},
+      {"aws.region", [](Config& c, const std::string& v) { c.region = v; return !v.empty(); }},
+      {"aws.account_id",
+       [](Config& c, const std::string& v) {
+         c.account_id = v;
+         return v.size() == 12 && v.find_first_not_of("0123456789") == std::string::npos;
+       }},
+      {"auth.access_key_id",
+       [](Config& c, const std::string& v) { c.access_key_id = v; return !v.empty(); }},
+      {"auth.secret_access_key",
+       [](Config& c, const std::string& v) { c.secret_access_key = v; return !v.empty(); }},
+      {"log.format",
+       [](Config& c, const std::string& v) {
+         c.log_format = v;
+         return v == "text" || v == "json";
+       }},
+  };
+}
+
+std::string EnvName(const std::string& key) {
+  std::string name = "POSTBOX_";
+  for (char ch : key) name.push_back(ch == '.' ? '_' : char(std::toupper(uint8_t(ch))));
+  return name;
+}
+
+std::string FlagName(const std::string& key) {
+  std::string name = "--";
+  for (char ch : key) name.push_back(ch == '.' || ch == '_' ? '-' : ch);
+  return name;
+}
+
+Status Invalid(const std::string& where, const std::string& key, const std::string& value) {
+  return Status(ErrorCode::kInvalidParameterValue,
+                "invalid value '" + value + "' for " + key + " (" + where + ")");
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_vars) {
+  Config config;
+  auto settings = Settings();
+
+  CLI::App cli("postbox serve");
+  std::string config_file;
+  cli.add_option("--config", config_file, "TOML configuration file");
+  std::map<std::string, std::string> flags;
+  for (const auto& s : settings) {
+    cli.add_option(FlagName(s.key), flags[s.key], std::string("sets ") + s.key);
+  }
+  // Short forms for the settings everyone uses.
+  cli.add_option("--listen", flags["server.listen"], "address:port to listen on");
+  cli.add_option("--data-dir", flags["server.data_dir"], "data directory");
+  std::vector<std::string> argv_reversed(args.rbegin(), args.rend());
+  try {
+    cli.parse(argv_reversed);
+  } catch (const CLI::CallForHelp&) {
+    return Status(ErrorCode::kMissingParameter, cli.help());
+  } catch (const CLI::ParseError& e) {
+    return Status(ErrorCode::kInvalidParameterValue, e.what());
+  }
+
+  if (!config_file.empty()) {
+    toml::table table;
+    try {
+      table = toml::parse_file(config_file);
+    } catch (const toml::parse_error& e) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "cannot read " + config_file + ": " + std::string(e.description()));
+    }
+    for (const auto& s : settings) {
+      auto node = table.at_path(s.key);
+      if (!node) continue;
+      std::string value;
+      if (auto str = node.value<std::string>()) {
+        value = *str;
+      } else if (auto num = node.value<int64_t>()) {
+        value = std::to_string(*num);
+      } else {
+        return Invalid(config_file, s.key, "?");
+      }
+      if (!s.set(config, value)) return Invalid(config_file, s.key, value);
+    }
+  }
+  std::map<std::string, std::string> env;
+  for (char** e = environ_vars; e && *e; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const auto& s : settings) {
+    auto it = env.find(EnvName(s.key));
+    if (it != env.end() && !s.set(config, it->second)) {
+      return Invalid("environment " + it->first, s.key, it->second);
+    }
+  }
+  for (const auto& s : settings) {
+    const std::string& value = flags[s.key];
+    if (!value.empty() && !s.set(config, value)) return Invalid("flag", s.key, value);
+  }
+  return config;
+}
+
+}  // namespace postbox::app

@@ -1,0 +1,29 @@
+// Config: every setting of `postbox serve`, from defaults < TOML file < environment < flags.
+// Each file key `section.key` has the environment variable POSTBOX_SECTION_KEY and the flag
+// --section-key (the most used also have short forms: --listen, --data-dir, --config).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace postbox::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:9324";     // server.listen
+  std::string data_dir = "./data";           // server.data_dir
+  int io_threads = 2;                        // server.io_threads
+  int io_timeout_seconds = 60;               // server.io_timeout_seconds
+  std::string region = "us-east-1";          // aws.region
+  std::string account_id = "000000000000";   // aws.account_id
+  std::string access_key_id = "postbox";     // auth.access_key_id (development credentials)
+  std::string secret_access_key = "postbox-dev-secret";  // auth.secret_access_key
+  std::string log_format = "text";           // log.format: text | json
+};
+
+// Parses `serve` flags (argv without the subcommand), the file named by --config, and the
+// environment. Returns kInvalidParameterValue with a message for the user on bad input.
+Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_vars);
+
+}  // namespace postbox::app

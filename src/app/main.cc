@@ -1,0 +1,191 @@
+// postbox: the server binary. `postbox serve` wires storage, core, the SQS front-end and the
+// HTTP server together, prints where it is and which credentials to use, and runs until
+// SIGTERM/SIGINT (then: stop accepting, finish in-flight requests, flush storage, exit 0).
+#include <utility>  // before Asio, see DESIGN.md
+
+#include <boost/asio.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "app/config.h"
+#include "base/clock.h"
+#include "core/queue/queue_service.h"
+#include "net/http_server.h"
+#include "storage/rocksdb/rocksdb_engine.h"
+#include "wire/sqs/sqs_frontend.h"
+
+extern char** environ;
+
+namespace postbox::app {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr char kVersion[] = "0.1.0";
+constexpr int kDrainSeconds = 25;  // longest wait for in-flight requests at shutdown
+
+void RunAfter(asio::io_context& io, int64_t millis, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(millis));
+  timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec) fn();
+  });
+}
+
+void SweepPeriodically(asio::io_context& io, core::QueueService& service) {
+  RunAfter(io, 1000, [&io, &service] {
+    service.SweepExpired();
+    SweepPeriodically(io, service);
+  });
+}
+
+bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  try {
+    int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = uint16_t(p);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !host->empty();
+}
+
+int Serve(const Config& config) {
+  if (config.log_format == "json") {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  }
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitListen(config.listen, &host, &port)) {
+    std::cerr << "postbox: --listen must be host:port, got '" << config.listen << "'\n";
+    return 2;
+  }
+  std::error_code fs_error;
+  std::filesystem::create_directories(config.data_dir, fs_error);
+  std::string data_dir = std::filesystem::absolute(config.data_dir, fs_error).string();
+  auto engine = storage::RocksDbEngine::Open(data_dir + "/rocksdb");
+  if (!engine.ok()) {
+    std::cerr << "postbox: cannot open storage in " << data_dir << ": "
+              << engine.status().message() << "\n";
+    return 1;
+  }
+  core::QueueService service(**engine, SystemClock::Get());
+  if (Status s = service.Load(); !s.ok()) {
+    std::cerr << "postbox: cannot load state from " << data_dir << ": " << s.ToString() << "\n";
+    return 1;
+  }
+
+  asio::io_context io(config.io_threads);
+  wire::sqs::Runtime runtime{
+      [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
+      [&io](int64_t millis, std::function<void()> fn) { RunAfter(io, millis, std::move(fn)); }};
+  wire::sqs::SqsFrontend sqs(service, runtime, {config.region, config.account_id});
+  std::atomic<bool> ready{false};
+
+  net::ServerOptions options;
+  options.address = host;
+  options.port = port;
+  options.io_timeout_seconds = config.io_timeout_seconds;
+  net::HttpServer server(
+      io, options,
+      [&sqs, &ready](wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
+        std::string_view path = request.Path();
+        if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
+          wire::HttpResponse r;
+          r.content_type = "text/plain";
+          bool ok = path == "/healthz" || ready.load();
+          r.status = ok ? 200 : 503;
+          r.body = ok ? "ok\n" : "starting\n";
+          return respond(std::move(r));
+        }
+        sqs.Handle(request, std::move(respond));
+      });
+  auto bound = server.Listen();
+  if (!bound.ok()) {
+    std::cerr << "postbox: " << bound.status().message() << "\n";
+    return 1;
+  }
+  server.Start();
+  SweepPeriodically(io, service);
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("event=shutdown signal={} in_flight={}", signal, server.in_flight());
+    ready.store(false);
+    server.StopAccepting();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kDrainSeconds);
+    auto drain = std::make_shared<std::function<void()>>();
+    *drain = [&, deadline, drain] {
+      if (server.in_flight() == 0 || std::chrono::steady_clock::now() > deadline) {
+        io.stop();
+        return;
+      }
+      RunAfter(io, 20, *drain);
+    };
+    (*drain)();
+  });
+
+  std::string endpoint = "http://" + host + ":" + std::to_string(*bound);
+  std::printf(
+      "postbox %s\n"
+      "  data directory: %s\n"
+      "  region: %s, account: %s\n"
+      "  development credentials (any key is accepted in this version):\n"
+      "    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n"
+      "  try: aws --endpoint-url %s sqs create-queue --queue-name orders\n"
+      "postbox: listening on %s\n",
+      kVersion, data_dir.c_str(), config.region.c_str(), config.account_id.c_str(),
+      config.access_key_id.c_str(), config.secret_access_key.c_str(), config.region.c_str(),
+      endpoint.c_str(), endpoint.c_str());
+  std::fflush(stdout);
+  ready.store(true);
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+
+  Status flushed = (*engine)->Flush();
+  if (!flushed.ok()) {
+    spdlog::error("event=flush_failed message=\"{}\"", flushed.message());
+    return 1;
+  }
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {
+    std::printf("postbox %s\n", kVersion);
+    return 0;
+  }
+  if (args.empty() || args[0] != "serve") {
+    std::fprintf(stderr, "usage: postbox serve [--listen HOST:PORT] [--data-dir DIR] "
+                         "[--config FILE] [--help]\n");
+    return 2;
+  }
+  args.erase(args.begin());
+  auto config = LoadConfig(args, environ);
+  if (!config.ok()) {
+    bool help = config.status().code() == ErrorCode::kMissingParameter;
+    std::fprintf(help ? stdout : stderr, "%s\n", config.status().message().c_str());
+    return help ? 0 : 2;
+  }
+  return Serve(*config);
+}
+
+}  // namespace
+}  // namespace postbox::app
+
+int main(int argc, char** argv) { return postbox::app::Main(argc, argv); }

@@ -1,0 +1,179 @@
+#include "net/http_server.h"
+
+#include <utility>  // before Asio, see DESIGN.md
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace postbox::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+template <typename Token>
+auto AsyncHandle(const RequestHandler& handler, wire::HttpRequest request,
+                 asio::any_io_executor executor, Token&& token) {
+  return asio::async_initiate<Token, void(wire::HttpResponse)>(
+      [&handler, executor](auto completion, wire::HttpRequest req) {
+        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+        handler(std::move(req), [shared, executor](wire::HttpResponse response) {
+          // Resume the session on its own executor, whatever thread answered.
+          asio::post(executor, [shared, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      token, std::move(request));
+}
+
+wire::HttpRequest ToWire(const http::request<http::string_body>& in, const std::string& remote) {
+  wire::HttpRequest out;
+  out.method = std::string(in.method_string());
+  out.target = std::string(in.target());
+  for (const auto& field : in) {
+    std::string name(field.name_string());
+    for (char& c : name) c = char(std::tolower(uint8_t(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = in.body();
+  out.remote_address = remote;
+  return out;
+}
+
+http::response<http::string_body> FromWire(wire::HttpResponse in, unsigned version,
+                                           bool keep_alive) {
+  http::response<http::string_body> out{static_cast<http::status>(in.status), version};
+  out.set(http::field::server, "postbox");
+  if (!in.content_type.empty()) out.set(http::field::content_type, in.content_type);
+  for (auto& [name, value] : in.headers) out.set(name, value);
+  out.body() = std::move(in.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+}  // namespace
+
+struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
+  asio::io_context& io;
+  ServerOptions options;
+  RequestHandler handler;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> in_flight{0};
+
+  State(asio::io_context& io_context, ServerOptions opts, RequestHandler h)
+      : io(io_context), options(std::move(opts)), handler(std::move(h)), acceptor(io_context) {}
+};
+
+namespace {
+
+asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::socket socket) {
+  beast::error_code ec;
+  std::string remote;
+  {
+    auto endpoint = socket.remote_endpoint(ec);
+    if (!ec) remote = endpoint.address().to_string();
+  }
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  const auto timeout = std::chrono::seconds(state->options.io_timeout_seconds);
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(state->options.body_limit);
+    parser.header_limit(uint32_t(state->options.header_limit));
+    stream.expires_after(timeout);
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      int status = 0;
+      if (ec == http::error::body_limit) status = 413;
+      if (ec == http::error::header_limit) status = 431;
+      if (status != 0) {
+        wire::HttpResponse too_large;
+        too_large.status = status;
+        too_large.content_type = "text/plain";
+        too_large.body = status == 413 ? "request body too large\n" : "request headers too large\n";
+        auto response = FromWire(std::move(too_large), 11, false);
+        stream.expires_after(timeout);
+        co_await http::async_write(stream, response,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      break;  // closed, timed out or malformed: drop the connection
+    }
+    auto request = parser.release();
+    bool keep_alive = request.keep_alive() && !state->stopping.load();
+    state->in_flight.fetch_add(1);
+    wire::HttpResponse answer = co_await AsyncHandle(
+        state->handler, ToWire(request, remote), co_await asio::this_coro::executor,
+        asio::use_awaitable);
+    auto response = FromWire(std::move(answer), request.version(), keep_alive);
+    stream.expires_after(timeout);
+    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+    state->in_flight.fetch_sub(1);
+    if (ec || !keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
+  for (;;) {
+    beast::error_code ec;
+    tcp::socket socket = co_await state->acceptor.async_accept(
+        asio::make_strand(state->io), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (state->stopping.load() || ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, RunSession(state, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, ServerOptions options, RequestHandler handler)
+    : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<uint16_t> HttpServer::Listen() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(state_->options.address, ec);
+  if (ec) return Status(ErrorCode::kInvalidParameterValue, "bad listen address: " + ec.message());
+  tcp::endpoint endpoint(address, state_->options.port);
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "cannot listen on " + state_->options.address + ":" +
+                      std::to_string(state_->options.port) + ": " + ec.message());
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void HttpServer::Start() {
+  asio::co_spawn(state_->acceptor.get_executor(), AcceptLoop(state_), asio::detached);
+}
+
+void HttpServer::StopAccepting() {
+  state_->stopping.store(true);
+  asio::post(state_->acceptor.get_executor(), [state = state_] {
+    beast::error_code ec;
+    state->acceptor.close(ec);
+  });
+}
+
+int64_t HttpServer::in_flight() const { return state_->in_flight.load(); }
+
+}  // namespace postbox::net

@@ -1,0 +1,56 @@
+// HttpServer: HTTP/1.1 with keep-alive on Boost.Beast, one C++20 coroutine per connection.
+//
+// Limits keep a slow or hostile client from holding the server: header and body size caps
+// (answered 431/413), and a timeout on every read and write (a connection that sends nothing
+// for `io_timeout` is closed). Requests go to a callback-style handler so that handlers can
+// wait on storage or long polls without blocking an I/O thread.
+// Thread-safety: the io_context may be run by several threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "wire/common/http_message.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace postbox::net {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 9324;
+  size_t body_limit = 8 << 20;      // bytes; SQS bodies are at most ~1.4 MiB after base64
+  size_t header_limit = 16 << 10;   // bytes
+  int io_timeout_seconds = 60;      // per read/write, including keep-alive idle time
+};
+
+using RequestHandler =
+    std::function<void(wire::HttpRequest, std::function<void(wire::HttpResponse)>)>;
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, ServerOptions options, RequestHandler handler);
+  ~HttpServer();
+
+  // Binds and listens; returns the bound port (useful with port 0).
+  Result<uint16_t> Listen();
+  // Starts accepting on the io_context.
+  void Start();
+  // Stops accepting new connections; connections close after their current request.
+  void StopAccepting();
+  int64_t in_flight() const;
+
+ public:
+  struct State;  // shared with the connection coroutines, which may outlive a request
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace postbox::net

@@ -1,0 +1,44 @@
+#include "wire/common/request_context.h"
+
+#include <vector>
+
+#include "wire/common/form.h"
+
+namespace postbox::wire {
+namespace {
+
+void ApplyScope(std::string_view credential, RequestContext* context) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (parts.size() < 5) {
+    size_t slash = credential.find('/', start);
+    parts.push_back(credential.substr(start, slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() != 5 || parts[4] != "aws4_request") return;
+  context->access_key_id = std::string(parts[0]);
+  if (!parts[2].empty()) context->region = std::string(parts[2]);
+  context->service = std::string(parts[3]);
+}
+
+}  // namespace
+
+void ParseCredentialScope(const HttpRequest& request, RequestContext* context) {
+  std::string authorization = request.Header("authorization");
+  constexpr std::string_view kMarker = "Credential=";
+  size_t at = authorization.find(kMarker);
+  if (at != std::string::npos) {
+    size_t begin = at + kMarker.size();
+    size_t end = authorization.find_first_of(", ", begin);
+    ApplyScope(std::string_view(authorization).substr(begin, end - begin), context);
+    return;
+  }
+  auto query = ParseForm(request.Query());
+  if (!query.ok()) return;
+  for (const auto& [key, value] : *query) {
+    if (key == "X-Amz-Credential") ApplyScope(value, context);
+  }
+}
+
+}  // namespace postbox::wire

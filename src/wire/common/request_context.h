@@ -1,0 +1,24 @@
+// RequestContext: who is calling and where, as parsed from the request's headers.
+#pragma once
+
+#include <string>
+
+#include "wire/common/http_message.h"
+
+namespace postbox::wire {
+
+struct RequestContext {
+  std::string request_id;
+  std::string access_key_id;  // from the SigV4 credential scope; empty if unsigned
+  std::string region;         // from the credential scope, else the server default
+  std::string service;        // signing name from the scope ("sqs"), may be empty
+  std::string account;        // the caller's account id
+  std::string host;           // Host header, for building queue URLs
+};
+
+// Fills access key, region and service from an "AWS4-HMAC-SHA256 Credential=AKID/date/region/
+// service/aws4_request, ..." header (or the X-Amz-Credential query parameter); other fields
+// keep their defaults when absent. Signature verification is not done here.
+void ParseCredentialScope(const HttpRequest& request, RequestContext* context);
+
+}  // namespace postbox::wire

@@ -1,0 +1,221 @@
+// SendMessage(Batch), DeleteMessage(Batch), ChangeMessageVisibility(Batch).
+#include "base/encoding.h"
+#include "core/queue/message_rules.h"
+#include "wire/sqs/sqs_call.h"
+#include "wire/sqs/sqs_protocol.h"
+
+namespace postbox::wire::sqs {
+namespace {
+
+using nlohmann::json;
+
+// AWS's limit for a whole SendMessageBatch, as for one message (SQS quotas, 2025).
+constexpr size_t kMaxBatchBytes = 1'048'576;
+
+Result<core::MessageAttributes> ParseAttributes(const json& input, const char* member) {
+  core::MessageAttributes out;
+  auto it = input.find(member);
+  if (it == input.end() || !it->is_object()) return out;
+  for (const auto& [name, value] : it->items()) {
+    if (!value.is_object()) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "The message attribute '" + name + "' must contain a value.");
+    }
+    core::AttributeValue v;
+    v.data_type = value.value("DataType", "");
+    if (v.is_binary()) {
+      auto decoded = Base64Decode(value.value("BinaryValue", ""));
+      if (!decoded) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "The message attribute '" + name + "' has an invalid binary value.");
+      }
+      v.binary_value = std::move(*decoded);
+    } else {
+      v.string_value = value.value("StringValue", "");
+    }
+    out[name] = std::move(v);
+  }
+  return out;
+}
+
+Result<core::NewMessage> ParseNewMessage(const json& input) {
+  core::NewMessage m;
+  auto body = input.find("MessageBody");
+  if (body != input.end() && body->is_string()) m.body = body->get<std::string>();
+  auto attributes = ParseAttributes(input, "MessageAttributes");
+  if (!attributes.ok()) return attributes.status();
+  m.attributes = std::move(*attributes);
+  auto system = ParseAttributes(input, "MessageSystemAttributes");
+  if (!system.ok()) return system.status();
+  m.system_attributes = std::move(*system);
+  auto delay = input.find("DelaySeconds");
+  if (delay != input.end()) {
+    if (delay->is_number_integer()) {
+      m.delay_seconds = delay->get<int>();
+    } else if (delay->is_string()) {
+      try {
+        m.delay_seconds = std::stoi(delay->get<std::string>());
+      } catch (const std::exception&) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "Value for parameter DelaySeconds is invalid. Reason: not an integer.");
+      }
+    }
+  }
+  m.message_group_id = input.value("MessageGroupId", "");
+  m.message_deduplication_id = input.value("MessageDeduplicationId", "");
+  return m;
+}
+
+json SentToJson(const core::SentMessage& sent) {
+  json out = {{"MessageId", sent.message_id}, {"MD5OfMessageBody", sent.md5_of_body}};
+  if (!sent.md5_of_attributes.empty()) out["MD5OfMessageAttributes"] = sent.md5_of_attributes;
+  if (!sent.md5_of_system_attributes.empty()) {
+    out["MD5OfMessageSystemAttributes"] = sent.md5_of_system_attributes;
+  }
+  if (!sent.sequence_number.empty()) out["SequenceNumber"] = sent.sequence_number;
+  return out;
+}
+
+json FailedEntry(const std::string& id, const Status& status) {
+  ErrorCode code = status.code();
+  bool sender = code != ErrorCode::kStorageError && code != ErrorCode::kInternal &&
+                code != ErrorCode::kServiceUnavailable;
+  return {{"Id", id},
+          {"SenderFault", sender},
+          {"Code", EntryErrorCode(code)},
+          {"Message", status.message()}};
+}
+
+std::string SenderId(const Call& call) {
+  return call.context.access_key_id.empty() ? call.context.account : call.context.access_key_id;
+}
+
+
+}  // namespace
+
+void SendMessage(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto message = ParseNewMessage(call.input);
+  if (!message.ok()) return reply(message.status());
+  // Validate first, so a bad message fails the request rather than an entry.
+  if (Status s = call.service->ValidateMessage(*queue, *message); !s.ok()) return reply(s);
+  std::vector<core::NewMessage> batch;
+  batch.push_back(std::move(*message));
+  call.service->SendMessages(queue, std::move(batch), SenderId(call),
+                             [reply = std::move(reply)](std::vector<Result<core::SentMessage>> r) {
+                               if (!r.at(0).ok()) return reply(r[0].status());
+                               reply(SentToJson(*r[0]));
+                             });
+}
+
+void SendMessageBatch(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto entries = BatchEntries(call, "SendMessageBatchRequestEntry");
+  if (!entries.ok()) return reply(entries.status());
+  std::vector<core::NewMessage> messages;
+  std::vector<std::string> ids;
+  json failed = json::array();
+  size_t total = 0;
+  for (const auto& entry : *entries) {
+    std::string id = entry["Id"].get<std::string>();
+    auto message = ParseNewMessage(entry);
+    if (!message.ok()) {
+      failed.push_back(FailedEntry(id, message.status()));
+      continue;
+    }
+    total += core::MessageSize(*message);
+    ids.push_back(id);
+    messages.push_back(std::move(*message));
+  }
+  if (total > kMaxBatchBytes) {
+    return reply(Status(ErrorCode::kBatchRequestTooLong,
+                        "Batch requests cannot be longer than 1048576 bytes. You have sent " +
+                            std::to_string(total) + " bytes."));
+  }
+  call.service->SendMessages(
+      queue, std::move(messages), SenderId(call),
+      [reply = std::move(reply), ids = std::move(ids),
+       failed = std::move(failed)](std::vector<Result<core::SentMessage>> results) mutable {
+        json successful = json::array();
+        for (size_t i = 0; i < results.size(); ++i) {
+          if (results[i].ok()) {
+            json entry = SentToJson(*results[i]);
+            entry["Id"] = ids[i];
+            successful.push_back(std::move(entry));
+          } else {
+            failed.push_back(FailedEntry(ids[i], results[i].status()));
+          }
+        }
+        reply(json{{"Successful", successful}, {"Failed", failed}});
+      });
+}
+
+void DeleteMessage(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto handle = call.RequiredString("ReceiptHandle");
+  if (!handle.ok()) return reply(handle.status());
+  Status s = call.service->DeleteMessage(queue, *handle);
+  if (!s.ok()) return reply(s);
+  reply(json::object());
+}
+
+void DeleteMessageBatch(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto entries = BatchEntries(call, "DeleteMessageBatchRequestEntry");
+  if (!entries.ok()) return reply(entries.status());
+  json successful = json::array();
+  json failed = json::array();
+  for (const auto& entry : *entries) {
+    std::string id = entry["Id"].get<std::string>();
+    Status s = call.service->DeleteMessage(queue, entry.value("ReceiptHandle", ""));
+    if (s.ok()) {
+      successful.push_back({{"Id", id}});
+    } else {
+      failed.push_back(FailedEntry(id, s));
+    }
+  }
+  reply(json{{"Successful", successful}, {"Failed", failed}});
+}
+
+void ChangeMessageVisibility(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto handle = call.RequiredString("ReceiptHandle");
+  if (!handle.ok()) return reply(handle.status());
+  auto timeout = call.OptionalInt("VisibilityTimeout");
+  if (!timeout.ok()) return reply(timeout.status());
+  if (!timeout->has_value()) {
+    return reply(Status(ErrorCode::kMissingParameter,
+                        "The request must contain the parameter VisibilityTimeout."));
+  }
+  Status s = call.service->ChangeMessageVisibility(queue, *handle, **timeout);
+  if (!s.ok()) return reply(s);
+  reply(json::object());
+}
+
+void ChangeMessageVisibilityBatch(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto entries = BatchEntries(call, "ChangeMessageVisibilityBatchRequestEntry");
+  if (!entries.ok()) return reply(entries.status());
+  json successful = json::array();
+  json failed = json::array();
+  for (const auto& entry : *entries) {
+    std::string id = entry["Id"].get<std::string>();
+    Call sub;
+    sub.input = entry;
+    auto timeout = sub.OptionalInt("VisibilityTimeout");
+    Status s = !timeout.ok() ? timeout.status()
+               : !timeout->has_value()
+                   ? Status(ErrorCode::kMissingParameter,
+                            "The request must contain the parameter VisibilityTimeout.")
+                   : call.service->ChangeMessageVisibility(queue, entry.value("ReceiptHandle", ""),
+                                                          **timeout);
+    if (s.ok()) {
+      successful.push_back({{"Id", id}});
+    } else {
+      failed.push_back(FailedEntry(id, s));
+    }
+  }
+  reply(json{{"Successful", successful}, {"Failed", failed}});
+}
+
+}  // namespace postbox::wire::sqs

@@ -1,0 +1,229 @@
+// Queue-level SQS actions: translate the request shape to QueueService calls and back.
+#include <algorithm>
+
+#include "base/encoding.h"
+#include "wire/sqs/sqs_call.h"
+
+namespace postbox::wire::sqs {
+
+using nlohmann::json;
+
+// Turns a Status-only completion into an empty-output reply.
+static core::StatusCallback EmptyReply(Reply reply) {
+  return [reply = std::move(reply)](Status s) {
+    if (!s.ok()) return reply(s);
+    reply(json::object());
+  };
+}
+
+void CreateQueue(Call& call, Reply reply) {
+  auto name = call.RequiredString("QueueName");
+  if (!name.ok()) return reply(name.status());
+  core::AttributeMap tags = call.StringMap("tags");
+  for (auto& [k, v] : call.StringMap("Tags")) tags[k] = v;
+  core::QueueId id{call.context.region, call.context.account, *name};
+  std::string url = call.QueueUrl(id);
+  call.service->CreateQueue(id, call.StringMap("Attributes"), tags,
+                            [reply = std::move(reply), url](Result<core::QueuePtr> r) {
+                              if (!r.ok()) return reply(r.status());
+                              reply(json{{"QueueUrl", url}});
+                            });
+}
+
+void GetQueueUrl(Call& call, Reply reply) {
+  auto name = call.RequiredString("QueueName");
+  if (!name.ok()) return reply(name.status());
+  std::string owner = call.OptionalString("QueueOwnerAWSAccountId");
+  core::QueueId id{call.context.region, owner.empty() ? call.context.account : owner, *name};
+  auto queue = call.service->GetQueue(id);
+  if (!queue.ok()) return reply(queue.status());
+  reply(json{{"QueueUrl", call.QueueUrl(id)}});
+}
+
+void ListQueues(Call& call, Reply reply) {
+  auto max = call.OptionalInt("MaxResults");
+  if (!max.ok()) return reply(max.status());
+  if (*max && (**max < 1 || **max > 1000)) {
+    return reply(Status(ErrorCode::kInvalidParameterValue,
+                        "Value for parameter MaxResults is invalid. Reason: MaxResults must be an "
+                        "integer between 1 and 1000."));
+  }
+  std::string token = call.OptionalString("NextToken");
+  std::string after;
+  if (!token.empty()) {
+    auto decoded = Base64Decode(token);
+    if (!decoded) {
+      return reply(Status(ErrorCode::kInvalidParameterValue, "Invalid NextToken value."));
+    }
+    after = *decoded;
+  }
+  auto names = call.service->ListQueueNames(call.context.region, call.context.account,
+                                            call.OptionalString("QueueNamePrefix"));
+  auto begin = std::upper_bound(names.begin(), names.end(), after);
+  if (after.empty()) begin = names.begin();
+  size_t limit = max->value_or(1000);
+  json urls = json::array();
+  json out = json::object();
+  for (auto it = begin; it != names.end(); ++it) {
+    if (urls.size() == limit) {
+      // Only paginated requests get a NextToken, as on AWS.
+      if (max->has_value()) out["NextToken"] = Base64Encode(urls.back().get<std::string>().substr(
+                                 urls.back().get<std::string>().rfind('/') + 1));
+      break;
+    }
+    urls.push_back(call.QueueUrl({call.context.region, call.context.account, *it}));
+  }
+  if (!urls.empty()) out["QueueUrls"] = urls;
+  reply(out);
+}
+
+void DeleteQueue(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  call.service->DeleteQueue(queue, EmptyReply(std::move(reply)));
+}
+
+void GetQueueAttributes(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto attributes = call.service->GetAttributes(*queue, call.StringList("AttributeNames"));
+  if (!attributes.ok()) return reply(attributes.status());
+  json out = json::object();
+  if (!attributes->empty()) out["Attributes"] = *attributes;
+  reply(out);
+}
+
+void SetQueueAttributes(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  call.service->SetAttributes(queue, call.StringMap("Attributes"), EmptyReply(std::move(reply)));
+}
+
+void PurgeQueue(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  call.service->Purge(queue, EmptyReply(std::move(reply)));
+}
+
+void TagQueue(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  call.service->TagQueue(queue, call.StringMap("Tags"), EmptyReply(std::move(reply)));
+}
+
+void UntagQueue(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  call.service->UntagQueue(queue, call.StringList("TagKeys"), EmptyReply(std::move(reply)));
+}
+
+void ListQueueTags(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  json out = json::object();
+  auto tags = queue->tags();
+  if (!tags.empty()) out["Tags"] = tags;
+  reply(out);
+}
+
+void ListDeadLetterSourceQueues(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto max = call.OptionalInt("MaxResults");
+  if (!max.ok()) return reply(max.status());
+  if (*max && (**max < 1 || **max > 1000)) {
+    return reply(Status(ErrorCode::kInvalidParameterValue,
+                        "Value for parameter MaxResults is invalid. Reason: MaxResults must be an "
+                        "integer between 1 and 1000."));
+  }
+  std::string token = call.OptionalString("NextToken");
+  std::string after = token.empty() ? "" : Base64Decode(token).value_or("");
+  json urls = json::array();
+  json out = json::object();
+  size_t limit = max->value_or(1000);
+  for (const auto& source : call.service->ListDeadLetterSourceQueues(*queue)) {
+    if (!after.empty() && source.name <= after) continue;
+    if (urls.size() == limit) {
+      if (max->has_value()) out["NextToken"] = Base64Encode(after);
+      break;
+    }
+    after = source.name;
+    urls.push_back(call.QueueUrl(source));
+  }
+  out["queueUrls"] = urls;
+  reply(out);
+}
+
+}  // namespace postbox::wire::sqs
+
+namespace postbox::wire::sqs {
+namespace {
+
+using nlohmann::json;
+
+Status InvalidLabel(const std::string& label, const std::string& reason) {
+  return Status(ErrorCode::kInvalidParameterValue,
+                "Value " + label + " for parameter Label is invalid. Reason: " + reason);
+}
+
+// The queue's Policy document, or a fresh one in the shape AWS generates for AddPermission.
+json PolicyDocument(const core::Queue& queue) {
+  std::string text = queue.config().policy_json;
+  json policy = text.empty() ? json() : json::parse(text, nullptr, false);
+  if (!policy.is_object()) {
+    policy = {{"Version", "2012-10-17"}, {"Id", queue.id().Arn() + "/SQSDefaultPolicy"}};
+  }
+  if (!policy.contains("Statement") || !policy["Statement"].is_array()) {
+    policy["Statement"] = json::array();
+  }
+  return policy;
+}
+
+}  // namespace
+
+// AddPermission / RemovePermission edit the queue's Policy as AWS does: one statement per
+// label. postbox stores and returns the policy; it does not enforce it yet.
+void AddPermission(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto label = call.RequiredString("Label");
+  if (!label.ok()) return reply(label.status());
+  auto accounts = call.StringList("AWSAccountIds");
+  auto actions = call.StringList("Actions");
+  if (accounts.empty()) {
+    return reply(Status(ErrorCode::kMissingParameter,
+                        "The request must contain the parameter AWSAccountIds."));
+  }
+  if (actions.empty()) {
+    return reply(
+        Status(ErrorCode::kMissingParameter, "The request must contain the parameter Actions."));
+  }
+  json policy = PolicyDocument(*queue);
+  for (const auto& statement : policy["Statement"]) {
+    if (statement.value("Sid", "") == *label) {
+      return reply(InvalidLabel(*label, "Already exists."));
+    }
+  }
+  json principals = json::array();
+  for (const auto& account : accounts) principals.push_back("arn:aws:iam::" + account + ":root");
+  json action_names = json::array();
+  for (const auto& action : actions) action_names.push_back("SQS:" + action);
+  // AWS writes a lone principal or action as a plain string, several as a list.
+  auto one_or_list = [](const json& list) { return list.size() == 1 ? list[0] : list; };
+  policy["Statement"].push_back({{"Sid", *label},
+                                 {"Effect", "Allow"},
+                                 {"Principal", {{"AWS", one_or_list(principals)}}},
+                                 {"Action", one_or_list(action_names)},
+                                 {"Resource", queue->id().Arn()}});
+  call.service->SetAttributes(queue, {{"Policy", policy.dump()}}, EmptyReply(std::move(reply)));
+}
+
+void RemovePermission(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto label = call.RequiredString("Label");
+  if (!label.ok()) return reply(label.status());
+  json policy = PolicyDocument(*queue);
+  json kept = json::array();
+  for (const auto& statement : policy["Statement"]) {
+    if (statement.value("Sid", "") != *label) kept.push_back(statement);
+  }
+  if (kept.size() == policy["Statement"].size()) {
+    return reply(InvalidLabel(*label, "can't find label."));
+  }
+  policy["Statement"] = kept;
+  std::string text = kept.empty() ? "" : policy.dump();
+  call.service->SetAttributes(queue, {{"Policy", text}}, EmptyReply(std::move(reply)));
+}
+
+}  // namespace postbox::wire::sqs

@@ -1,0 +1,194 @@
+// ReceiveMessage, with long polling: a request with WaitTimeSeconds > 0 parks on the queue
+// (no thread held) until a message arrives, one becomes visible, or the wait ends.
+#include <mutex>
+
+#include "base/encoding.h"
+#include "core/queue/message_rules.h"
+#include "wire/sqs/sqs_call.h"
+
+namespace postbox::wire::sqs {
+namespace {
+
+using nlohmann::json;
+
+struct Selection {
+  std::vector<std::string> system_names;   // "All" or names
+  std::vector<std::string> attribute_names;  // "All", ".*" prefixes or names
+};
+
+bool Wants(const std::vector<std::string>& names, const std::string& name) {
+  for (const auto& n : names) {
+    if (n == "All" || n == name) return true;
+  }
+  return false;
+}
+
+bool WantsUserAttribute(const std::vector<std::string>& names, const std::string& name) {
+  for (const auto& n : names) {
+    if (n == "All" || n == ".*" || n == name) return true;
+    // "prefix.*" selects every name that starts with "prefix.".
+    if (n.size() > 2 && n.compare(n.size() - 2, 2, ".*") == 0 &&
+        name.compare(0, n.size() - 1, n, 0, n.size() - 1) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+json MessageToJson(const core::ReceivedMessage& r, const Selection& selection) {
+  const core::Message& m = r.message;
+  json out = {{"MessageId", m.message_id},
+              {"ReceiptHandle", r.receipt_handle},
+              {"MD5OfBody", m.md5_of_body},
+              {"Body", m.body}};
+  json system = json::object();
+  auto add = [&](const char* name, const std::string& value) {
+    if (Wants(selection.system_names, name)) system[name] = value;
+  };
+  add("SenderId", m.sender_id);
+  add("SentTimestamp", std::to_string(m.sent_ms));
+  add("ApproximateReceiveCount", std::to_string(m.state.receive_count));
+  add("ApproximateFirstReceiveTimestamp", std::to_string(m.state.first_receive_ms));
+  auto trace = m.system_attributes.find("AWSTraceHeader");
+  if (trace != m.system_attributes.end()) add("AWSTraceHeader", trace->second.string_value);
+  if (!m.dead_letter_source_arn.empty()) add("DeadLetterQueueSourceArn", m.dead_letter_source_arn);
+  if (!system.empty()) out["Attributes"] = system;
+
+  core::MessageAttributes selected;
+  for (const auto& [name, value] : m.attributes) {
+    if (WantsUserAttribute(selection.attribute_names, name)) selected[name] = value;
+  }
+  if (!selected.empty()) {
+    json attributes = json::object();
+    for (const auto& [name, value] : selected) {
+      json v = {{"DataType", value.data_type}};
+      if (value.is_binary()) {
+        v["BinaryValue"] = Base64Encode(value.binary_value);
+      } else {
+        v["StringValue"] = value.string_value;
+      }
+      attributes[name] = v;
+    }
+    // The digest covers exactly the attributes returned: the SDKs recompute it.
+    out["MD5OfMessageAttributes"] = core::Md5OfAttributes(selected);
+    out["MessageAttributes"] = attributes;
+  }
+  return out;
+}
+
+json ReceiveOutput(const std::vector<core::ReceivedMessage>& messages,
+                   const Selection& selection) {
+  json out = json::object();
+  if (messages.empty()) return out;
+  json list = json::array();
+  for (const auto& m : messages) list.push_back(MessageToJson(m, selection));
+  out["Messages"] = std::move(list);
+  return out;
+}
+
+class LongPoll : public std::enable_shared_from_this<LongPoll> {
+ public:
+  LongPoll(core::QueueService* service, Runtime* runtime, core::QueuePtr queue,
+           core::ReceiveOptions options, Selection selection, int64_t deadline, Reply reply)
+      : service_(service),
+        runtime_(runtime),
+        queue_(std::move(queue)),
+        options_(options),
+        selection_(std::move(selection)),
+        deadline_(deadline),
+        reply_(std::move(reply)) {}
+
+  void Try() {
+    std::unique_lock lock(mu_);
+    if (done_) return;
+    if (waiter_ != 0) {
+      queue_->RemoveWaiter(waiter_);
+      waiter_ = 0;
+    }
+    auto messages = service_->Receive(queue_, options_);
+    const int64_t now = service_->clock().MonotonicMillis();
+    if (messages.empty() && now < deadline_ && !queue_->deleted()) {
+      std::weak_ptr<LongPoll> weak = weak_from_this();
+      Runtime* runtime = runtime_;
+      waiter_ = queue_->AddWaiter([weak, runtime] {
+        runtime->post([weak] {
+          if (auto self = weak.lock()) self->Try();
+        });
+      });
+      // A send that landed between the receive and AddWaiter would not wake us: look again.
+      messages = service_->Receive(queue_, options_);
+      if (messages.empty()) {
+        int64_t wait = deadline_ - now;
+        int64_t next_visible = queue_->NextVisibleAtMillis();
+        if (next_visible > 0) {
+          wait = std::min(wait, next_visible - service_->clock().NowMillis() + 1);
+        }
+        auto self = shared_from_this();
+        runtime_->run_after(std::max<int64_t>(wait, 1), [self] { self->Try(); });
+        return;
+      }
+      queue_->RemoveWaiter(waiter_);
+      waiter_ = 0;
+    }
+    done_ = true;
+    lock.unlock();
+    reply_(ReceiveOutput(messages, selection_));
+  }
+
+ private:
+  core::QueueService* service_;
+  Runtime* runtime_;
+  core::QueuePtr queue_;
+  core::ReceiveOptions options_;
+  Selection selection_;
+  int64_t deadline_;
+  Reply reply_;
+  std::mutex mu_;
+  bool done_ = false;
+  uint64_t waiter_ = 0;
+};
+
+}  // namespace
+
+void ReceiveMessage(Call& call, Reply reply) {
+  POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  auto max = call.OptionalInt("MaxNumberOfMessages");
+  if (!max.ok()) return reply(max.status());
+  if (*max && (**max < 1 || **max > 10)) {
+    return reply(Status(ErrorCode::kInvalidParameterValue,
+                        "Value " + std::to_string(**max) +
+                            " for parameter MaxNumberOfMessages is invalid. Reason: Must be "
+                            "between 1 and 10, if provided."));
+  }
+  auto wait = call.OptionalInt("WaitTimeSeconds");
+  if (!wait.ok()) return reply(wait.status());
+  if (*wait && (**wait < 0 || **wait > 20)) {
+    return reply(Status(ErrorCode::kInvalidParameterValue,
+                        "Value " + std::to_string(**wait) +
+                            " for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and "
+                            "<= 20, if provided."));
+  }
+  auto visibility = call.OptionalInt("VisibilityTimeout");
+  if (!visibility.ok()) return reply(visibility.status());
+  if (*visibility && (**visibility < 0 || **visibility > 43'200)) {
+    return reply(Status(ErrorCode::kInvalidParameterValue,
+                        "Value " + std::to_string(**visibility) +
+                            " for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 "
+                            "and <= 43200, if provided."));
+  }
+  Selection selection;
+  selection.system_names = call.StringList("AttributeNames");
+  for (auto& name : call.StringList("MessageSystemAttributeNames")) {
+    selection.system_names.push_back(std::move(name));
+  }
+  selection.attribute_names = call.StringList("MessageAttributeNames");
+
+  core::ReceiveOptions options{max->value_or(1), *visibility};
+  int wait_seconds = wait->value_or(queue->config().receive_message_wait_time_seconds);
+  int64_t deadline = call.service->clock().MonotonicMillis() + int64_t(wait_seconds) * 1000;
+  auto poll = std::make_shared<LongPoll>(call.service, call.runtime, queue, options,
+                                         std::move(selection), deadline, std::move(reply));
+  poll->Try();
+}
+
+}  // namespace postbox::wire::sqs

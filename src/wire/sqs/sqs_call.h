@@ -1,0 +1,84 @@
+// Call: one decoded SQS request on its way through an action handler, plus typed readers for
+// its JSON-shaped input (query-protocol values arrive as strings, JSON ones as numbers, so
+// the readers accept both).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "core/queue/queue_service.h"
+#include "wire/common/request_context.h"
+
+namespace postbox::wire::sqs {
+
+// How the front-end lets handlers wait without blocking an I/O thread.
+struct Runtime {
+  // Runs `fn` on an I/O thread soon.
+  std::function<void(std::function<void()>)> post;
+  // Runs `fn` on an I/O thread after `millis`.
+  std::function<void(int64_t millis, std::function<void()>)> run_after;
+};
+
+using Reply = std::function<void(Result<nlohmann::json>)>;
+
+struct Call {
+  std::string action;
+  RequestContext context;
+  nlohmann::json input;
+  std::string path;  // request path, names the queue when the query protocol posts to it
+  core::QueueService* service = nullptr;
+  Runtime* runtime = nullptr;
+
+  std::string QueueUrl(const core::QueueId& id) const;
+  // The queue named by QueueUrl (or the request path), which must exist.
+  Result<core::QueuePtr> Queue() const;
+
+  Result<std::string> RequiredString(const char* name) const;
+  std::string OptionalString(const char* name) const;
+  // nullopt when absent; kInvalidParameterValue when not an integer.
+  Result<std::optional<int>> OptionalInt(const char* name) const;
+  std::vector<std::string> StringList(const char* name) const;
+  core::AttributeMap StringMap(const char* name) const;
+};
+
+using Handler = void (*)(Call& call, Reply reply);
+
+// Queue actions (queue_actions.cc).
+void CreateQueue(Call& call, Reply reply);
+void GetQueueUrl(Call& call, Reply reply);
+void ListQueues(Call& call, Reply reply);
+void DeleteQueue(Call& call, Reply reply);
+void GetQueueAttributes(Call& call, Reply reply);
+void SetQueueAttributes(Call& call, Reply reply);
+void PurgeQueue(Call& call, Reply reply);
+void TagQueue(Call& call, Reply reply);
+void UntagQueue(Call& call, Reply reply);
+void ListQueueTags(Call& call, Reply reply);
+void ListDeadLetterSourceQueues(Call& call, Reply reply);
+void AddPermission(Call& call, Reply reply);
+void RemovePermission(Call& call, Reply reply);
+
+// Message actions (message_actions.cc, receive_action.cc).
+void SendMessage(Call& call, Reply reply);
+void SendMessageBatch(Call& call, Reply reply);
+void ReceiveMessage(Call& call, Reply reply);
+void DeleteMessage(Call& call, Reply reply);
+void DeleteMessageBatch(Call& call, Reply reply);
+void ChangeMessageVisibility(Call& call, Reply reply);
+void ChangeMessageVisibilityBatch(Call& call, Reply reply);
+
+// Resolves the call's queue into `var`, or replies with the error and returns.
+#define POSTBOX_QUEUE_OR_REPLY(var, call, reply)                 \
+  auto var##_result = (call).Queue();                            \
+  if (!var##_result.ok()) return (reply)(var##_result.status()); \
+  core::QueuePtr var = *var##_result
+
+// Checks the batch rules shared by all *Batch actions; returns the entries.
+Result<nlohmann::json> BatchEntries(const Call& call, const char* entry_name);
+
+}  // namespace postbox::wire::sqs

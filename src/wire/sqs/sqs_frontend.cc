@@ -1,0 +1,134 @@
+#include "wire/sqs/sqs_frontend.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "base/encoding.h"
+#include "wire/common/form.h"
+#include "wire/sqs/sqs_protocol.h"
+
+namespace postbox::wire::sqs {
+namespace {
+
+using nlohmann::json;
+
+const std::unordered_map<std::string, Handler>& Handlers() {
+  static const std::unordered_map<std::string, Handler> handlers = {
+      {"CreateQueue", &CreateQueue},
+      {"GetQueueUrl", &GetQueueUrl},
+      {"ListQueues", &ListQueues},
+      {"DeleteQueue", &DeleteQueue},
+      {"GetQueueAttributes", &GetQueueAttributes},
+      {"SetQueueAttributes", &SetQueueAttributes},
+      {"PurgeQueue", &PurgeQueue},
+      {"TagQueue", &TagQueue},
+      {"UntagQueue", &UntagQueue},
+      {"ListQueueTags", &ListQueueTags},
+      {"ListDeadLetterSourceQueues", &ListDeadLetterSourceQueues},
+      {"AddPermission", &AddPermission},
+      {"RemovePermission", &RemovePermission},
+      {"SendMessage", &SendMessage},
+      {"SendMessageBatch", &SendMessageBatch},
+      {"ReceiveMessage", &ReceiveMessage},
+      {"DeleteMessage", &DeleteMessage},
+      {"DeleteMessageBatch", &DeleteMessageBatch},
+      {"ChangeMessageVisibility", &ChangeMessageVisibility},
+      {"ChangeMessageVisibilityBatch", &ChangeMessageVisibilityBatch},
+  };
+  return handlers;
+}
+
+// SQS operations postbox does not implement yet: answered with AWS's UnsupportedOperation.
+bool IsKnownButUnsupported(const std::string& action) {
+  return action == "StartMessageMoveTask" || action == "ListMessageMoveTasks" ||
+         action == "CancelMessageMoveTask";
+}
+
+}  // namespace
+
+SqsFrontend::SqsFrontend(core::QueueService& service, Runtime runtime, FrontendOptions options)
+    : service_(service), runtime_(std::move(runtime)), options_(std::move(options)) {}
+
+void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond) {
+  auto call = std::make_shared<Call>();
+  call->service = &service_;
+  call->runtime = &runtime_;
+  call->context.request_id = NewUuid();
+  call->context.region = options_.default_region;
+  call->context.account = options_.default_account;
+  call->context.host = request.Header("host");
+  if (call->context.host.empty()) call->context.host = "localhost";
+  call->path = std::string(request.Path());
+  ParseCredentialScope(request, &call->context);
+
+  std::string target = request.Header("x-amz-target");
+  Protocol protocol = target.empty() ? Protocol::kQuery : Protocol::kJson;
+  const std::string request_id = call->context.request_id;
+  auto fail = [&](Status s) { respond(ErrorResponse(protocol, s, request_id)); };
+
+  if (protocol == Protocol::kJson) {
+    constexpr std::string_view kPrefix = "AmazonSQS.";
+    if (target.rfind(kPrefix, 0) != 0) {
+      return fail(Status(ErrorCode::kInvalidAction, "Unknown operation " + target + "."));
+    }
+    call->action = target.substr(kPrefix.size());
+    std::string content_type = request.Header("content-type");
+    if (content_type.rfind("application/x-amz-json-1.0", 0) != 0) {
+      return fail(Status(ErrorCode::kInvalidContentType,
+                         "The content type " + content_type +
+                             " is not supported; use application/x-amz-json-1.0."));
+    }
+    call->input = request.body.empty() ? json::object()
+                                       : json::parse(request.body, nullptr, false);
+    if (call->input.is_discarded() || !call->input.is_object()) {
+      return fail(Status(ErrorCode::kMalformedRequest, "The request body is not a JSON object."));
+    }
+  } else {
+    // Query protocol: fields from the URL query and, for POST, the form body.
+    auto fields = ParseForm(request.Query());
+    if (!fields.ok()) return fail(fields.status());
+    if (request.method == "POST" && !request.body.empty()) {
+      std::string content_type = request.Header("content-type");
+      if (content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+        return fail(Status(ErrorCode::kInvalidContentType,
+                           "The content type " + content_type + " is not supported."));
+      }
+      auto body = ParseForm(request.body);
+      if (!body.ok()) return fail(body.status());
+      fields->insert(fields->end(), body->begin(), body->end());
+    }
+    for (const auto& [key, value] : *fields) {
+      if (key == "Action") call->action = value;
+    }
+    if (call->action.empty()) {
+      return fail(Status(ErrorCode::kMissingParameter,
+                         "The request must contain the parameter Action."));
+    }
+    call->input = QueryToInput(*fields);
+  }
+
+  auto handler = Handlers().find(call->action);
+  if (handler == Handlers().end()) {
+    if (IsKnownButUnsupported(call->action)) {
+      return fail(Status(ErrorCode::kUnsupportedOperation,
+                         call->action + " is not supported by postbox yet."));
+    }
+    return fail(Status(ErrorCode::kInvalidAction,
+                       "The action " + call->action + " is not valid for this endpoint."));
+  }
+  handler->second(*call, [call, protocol, respond = std::move(respond)](Result<json> result) {
+    if (!result.ok()) {
+      const Status& s = result.status();
+      if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
+        spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
+                      call->context.request_id, call->action, ErrorCodeName(s.code()),
+                      s.message());
+      }
+      return respond(ErrorResponse(protocol, s, call->context.request_id));
+    }
+    respond(SuccessResponse(protocol, call->action, *result, call->context.request_id));
+  });
+}
+
+}  // namespace postbox::wire::sqs

@@ -1,0 +1,34 @@
+// SqsFrontend: the SQS API over HTTP, in both the JSON 1.0 and the query protocol.
+// It decodes a request into a Call, runs the action handler, and encodes the reply in the
+// protocol the client spoke. It never blocks: handlers finish through callbacks.
+// Thread-safety: Handle() may be called from any number of threads at once.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/queue/queue_service.h"
+#include "wire/common/http_message.h"
+#include "wire/sqs/sqs_call.h"
+
+namespace postbox::wire::sqs {
+
+struct FrontendOptions {
+  std::string default_region = "us-east-1";
+  std::string default_account = "000000000000";
+};
+
+class SqsFrontend {
+ public:
+  SqsFrontend(core::QueueService& service, Runtime runtime, FrontendOptions options);
+
+  // `respond` is called exactly once, possibly on another thread.
+  void Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond);
+
+ private:
+  core::QueueService& service_;
+  Runtime runtime_;
+  FrontendOptions options_;
+};
+
+}  // namespace postbox::wire::sqs
