@@ -1,8 +1,8 @@
 #include "app/config.h"
 
-#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -30,24 +30,42 @@ bool SetInt(int& field, const std::string& value) {
 
 std::vector<Setting> Settings() {
   return {
-      {"server.listen", [](Config& c, const std::string& v) { c.listen = v; return true; }},
-      {"server.data_dir", [](Config& c, const std::string& v) { c.data_dir = v; return true; }},
+      {"server.listen",
+       [](Config& c, const std::string& v) {
+         c.listen = v;
+         return true;
+       }},
+      {"server.data_dir",
+       [](Config& c, const std::string& v) {
+         c.data_dir = v;
+         return true;
+       }},
       {"server.io_threads",
        [](Config& c, const std::string& v) { return SetInt(c.io_threads, v) && c.io_threads > 0; }},
       {"server.io_timeout_seconds",
        [](Config& c, const std::string& v) {
          return SetInt(c.io_timeout_seconds, v) && c.io_timeout_seconds > 0;
        }},
-      {"aws.region", [](Config& c, const std::string& v) { c.region = v; return !v.empty(); }},
+      {"aws.region",
+       [](Config& c, const std::string& v) {
+         c.region = v;
+         return !v.empty();
+       }},
       {"aws.account_id",
        [](Config& c, const std::string& v) {
          c.account_id = v;
          return v.size() == 12 && v.find_first_not_of("0123456789") == std::string::npos;
        }},
       {"auth.access_key_id",
-       [](Config& c, const std::string& v) { c.access_key_id = v; return !v.empty(); }},
+       [](Config& c, const std::string& v) {
+         c.access_key_id = v;
+         return !v.empty();
+       }},
       {"auth.secret_access_key",
-       [](Config& c, const std::string& v) { c.secret_access_key = v; return !v.empty(); }},
+       [](Config& c, const std::string& v) {
+         c.secret_access_key = v;
+         return !v.empty();
+       }},
       {"log.format",
        [](Config& c, const std::string& v) {
          c.log_format = v;

@@ -11,15 +11,15 @@
 namespace postbox::app {
 
 struct Config {
-  std::string listen = "127.0.0.1:9324";     // server.listen
-  std::string data_dir = "./data";           // server.data_dir
-  int io_threads = 2;                        // server.io_threads
-  int io_timeout_seconds = 60;               // server.io_timeout_seconds
-  std::string region = "us-east-1";          // aws.region
-  std::string account_id = "000000000000";   // aws.account_id
-  std::string access_key_id = "postbox";     // auth.access_key_id (development credentials)
+  std::string listen = "127.0.0.1:9324";    // server.listen
+  std::string data_dir = "./data";          // server.data_dir
+  int io_threads = 2;                       // server.io_threads
+  int io_timeout_seconds = 60;              // server.io_timeout_seconds
+  std::string region = "us-east-1";         // aws.region
+  std::string account_id = "000000000000";  // aws.account_id
+  std::string access_key_id = "postbox";    // auth.access_key_id (development credentials)
   std::string secret_access_key = "postbox-dev-secret";  // auth.secret_access_key
-  std::string log_format = "text";           // log.format: text | json
+  std::string log_format = "text";                       // log.format: text | json
 };
 
 // Parses `serve` flags (argv without the subcommand), the file named by --config, and the

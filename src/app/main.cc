@@ -1,17 +1,16 @@
 // postbox: the server binary. `postbox serve` wires storage, core, the SQS front-end and the
 // HTTP server together, prints where it is and which credentials to use, and runs until
 // SIGTERM/SIGINT (then: stop accepting, finish in-flight requests, flush storage, exit 0).
-#include <utility>  // before Asio, see DESIGN.md
-
-#include <boost/asio.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <utility>  // before Asio, see DESIGN.md
 
 #include "app/config.h"
 #include "base/clock.h"
@@ -74,8 +73,8 @@ int Serve(const Config& config) {
   std::string data_dir = std::filesystem::absolute(config.data_dir, fs_error).string();
   auto engine = storage::RocksDbEngine::Open(data_dir + "/rocksdb");
   if (!engine.ok()) {
-    std::cerr << "postbox: cannot open storage in " << data_dir << ": "
-              << engine.status().message() << "\n";
+    std::cerr << "postbox: cannot open storage in " << data_dir << ": " << engine.status().message()
+              << "\n";
     return 1;
   }
   core::QueueService service(**engine, SystemClock::Get());
@@ -171,8 +170,9 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (args.empty() || args[0] != "serve") {
-    std::fprintf(stderr, "usage: postbox serve [--listen HOST:PORT] [--data-dir DIR] "
-                         "[--config FILE] [--help]\n");
+    std::fprintf(stderr,
+                 "usage: postbox serve [--listen HOST:PORT] [--data-dir DIR] "
+                 "[--config FILE] [--help]\n");
     return 2;
   }
   args.erase(args.begin());

@@ -4,33 +4,60 @@ namespace postbox {
 
 const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "Ok";
-    case ErrorCode::kInvalidParameterValue: return "InvalidParameterValue";
-    case ErrorCode::kMissingParameter: return "MissingParameter";
-    case ErrorCode::kInvalidAction: return "InvalidAction";
-    case ErrorCode::kUnsupportedOperation: return "UnsupportedOperation";
-    case ErrorCode::kMalformedRequest: return "MalformedRequest";
-    case ErrorCode::kInvalidContentType: return "InvalidContentType";
-    case ErrorCode::kRequestTooLarge: return "RequestTooLarge";
-    case ErrorCode::kAccessDenied: return "AccessDenied";
-    case ErrorCode::kQueueDoesNotExist: return "QueueDoesNotExist";
-    case ErrorCode::kQueueAlreadyExists: return "QueueAlreadyExists";
-    case ErrorCode::kQueueDeletedRecently: return "QueueDeletedRecently";
-    case ErrorCode::kInvalidAttributeName: return "InvalidAttributeName";
-    case ErrorCode::kInvalidAttributeValue: return "InvalidAttributeValue";
-    case ErrorCode::kPurgeQueueInProgress: return "PurgeQueueInProgress";
-    case ErrorCode::kOverLimit: return "OverLimit";
-    case ErrorCode::kInvalidMessageContents: return "InvalidMessageContents";
-    case ErrorCode::kReceiptHandleIsInvalid: return "ReceiptHandleIsInvalid";
-    case ErrorCode::kMessageNotInflight: return "MessageNotInflight";
-    case ErrorCode::kEmptyBatchRequest: return "EmptyBatchRequest";
-    case ErrorCode::kTooManyEntriesInBatchRequest: return "TooManyEntriesInBatchRequest";
-    case ErrorCode::kBatchEntryIdsNotDistinct: return "BatchEntryIdsNotDistinct";
-    case ErrorCode::kInvalidBatchEntryId: return "InvalidBatchEntryId";
-    case ErrorCode::kBatchRequestTooLong: return "BatchRequestTooLong";
-    case ErrorCode::kStorageError: return "StorageError";
-    case ErrorCode::kServiceUnavailable: return "ServiceUnavailable";
-    case ErrorCode::kInternal: return "Internal";
+    case ErrorCode::kOk:
+      return "Ok";
+    case ErrorCode::kInvalidParameterValue:
+      return "InvalidParameterValue";
+    case ErrorCode::kMissingParameter:
+      return "MissingParameter";
+    case ErrorCode::kInvalidAction:
+      return "InvalidAction";
+    case ErrorCode::kUnsupportedOperation:
+      return "UnsupportedOperation";
+    case ErrorCode::kMalformedRequest:
+      return "MalformedRequest";
+    case ErrorCode::kInvalidContentType:
+      return "InvalidContentType";
+    case ErrorCode::kRequestTooLarge:
+      return "RequestTooLarge";
+    case ErrorCode::kAccessDenied:
+      return "AccessDenied";
+    case ErrorCode::kQueueDoesNotExist:
+      return "QueueDoesNotExist";
+    case ErrorCode::kQueueAlreadyExists:
+      return "QueueAlreadyExists";
+    case ErrorCode::kQueueDeletedRecently:
+      return "QueueDeletedRecently";
+    case ErrorCode::kInvalidAttributeName:
+      return "InvalidAttributeName";
+    case ErrorCode::kInvalidAttributeValue:
+      return "InvalidAttributeValue";
+    case ErrorCode::kPurgeQueueInProgress:
+      return "PurgeQueueInProgress";
+    case ErrorCode::kOverLimit:
+      return "OverLimit";
+    case ErrorCode::kInvalidMessageContents:
+      return "InvalidMessageContents";
+    case ErrorCode::kReceiptHandleIsInvalid:
+      return "ReceiptHandleIsInvalid";
+    case ErrorCode::kMessageNotInflight:
+      return "MessageNotInflight";
+    case ErrorCode::kEmptyBatchRequest:
+      return "EmptyBatchRequest";
+    case ErrorCode::kTooManyEntriesInBatchRequest:
+      return "TooManyEntriesInBatchRequest";
+    case ErrorCode::kBatchEntryIdsNotDistinct:
+      return "BatchEntryIdsNotDistinct";
+    case ErrorCode::kInvalidBatchEntryId:
+      return "InvalidBatchEntryId";
+    case ErrorCode::kBatchRequestTooLong:
+      return "BatchRequestTooLong";
+    case ErrorCode::kStorageError:
+      return "StorageError";
+    case ErrorCode::kServiceUnavailable:
+      return "ServiceUnavailable";
+    case ErrorCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

@@ -17,14 +17,14 @@ namespace postbox {
 enum class ErrorCode {
   kOk = 0,
   // Generic request problems.
-  kInvalidParameterValue,    // a parameter has a value outside its rules
-  kMissingParameter,         // a required parameter is absent
-  kInvalidAction,            // the operation is unknown
-  kUnsupportedOperation,     // known to AWS, not implemented by postbox
-  kMalformedRequest,         // body could not be decoded (bad JSON, bad form)
-  kInvalidContentType,       // content type does not match any protocol
-  kRequestTooLarge,          // over the server's request size limit
-  kAccessDenied,             // authentication/authorisation failure
+  kInvalidParameterValue,  // a parameter has a value outside its rules
+  kMissingParameter,       // a required parameter is absent
+  kInvalidAction,          // the operation is unknown
+  kUnsupportedOperation,   // known to AWS, not implemented by postbox
+  kMalformedRequest,       // body could not be decoded (bad JSON, bad form)
+  kInvalidContentType,     // content type does not match any protocol
+  kRequestTooLarge,        // over the server's request size limit
+  kAccessDenied,           // authentication/authorisation failure
   // Queue errors.
   kQueueDoesNotExist,
   kQueueAlreadyExists,
@@ -44,9 +44,9 @@ enum class ErrorCode {
   kInvalidBatchEntryId,
   kBatchRequestTooLong,
   // Server side.
-  kStorageError,             // the storage engine failed; nothing was acknowledged
-  kServiceUnavailable,       // overloaded or shutting down; retry later
-  kInternal,                 // a bug: logged and counted
+  kStorageError,        // the storage engine failed; nothing was acknowledged
+  kServiceUnavailable,  // overloaded or shutting down; retry later
+  kInternal,            // a bug: logged and counted
 };
 
 // Name of a code for logs and tests ("QueueDoesNotExist").
@@ -73,7 +73,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
   Result(ErrorCode code, std::string message) : status_(Status(code, std::move(message))) {}
 

@@ -1,11 +1,11 @@
 #include "net/http_server.h"
 
-#include <utility>  // before Asio, see DESIGN.md
+#include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
+#include <utility>  // before Asio, see DESIGN.md
 
 namespace postbox::net {
 namespace {
@@ -101,17 +101,16 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
         too_large.body = status == 413 ? "request body too large\n" : "request headers too large\n";
         auto response = FromWire(std::move(too_large), 11, false);
         stream.expires_after(timeout);
-        co_await http::async_write(stream, response,
-                                   asio::redirect_error(asio::use_awaitable, ec));
+        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       }
       break;  // closed, timed out or malformed: drop the connection
     }
     auto request = parser.release();
     bool keep_alive = request.keep_alive() && !state->stopping.load();
     state->in_flight.fetch_add(1);
-    wire::HttpResponse answer = co_await AsyncHandle(
-        state->handler, ToWire(request, remote), co_await asio::this_coro::executor,
-        asio::use_awaitable);
+    wire::HttpResponse answer =
+        co_await AsyncHandle(state->handler, ToWire(request, remote),
+                             co_await asio::this_coro::executor, asio::use_awaitable);
     auto response = FromWire(std::move(answer), request.version(), keep_alive);
     stream.expires_after(timeout);
     co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
@@ -155,9 +154,9 @@ Result<uint16_t> HttpServer::Listen() {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status(ErrorCode::kServiceUnavailable,
-                  "cannot listen on " + state_->options.address + ":" +
-                      std::to_string(state_->options.port) + ": " + ec.message());
+    return Status(ErrorCode::kServiceUnavailable, "cannot listen on " + state_->options.address +
+                                                      ":" + std::to_string(state_->options.port) +
+                                                      ": " + ec.message());
   }
   return acceptor.local_endpoint().port();
 }

@@ -25,9 +25,9 @@ namespace postbox::net {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 9324;
-  size_t body_limit = 8 << 20;      // bytes; SQS bodies are at most ~1.4 MiB after base64
-  size_t header_limit = 16 << 10;   // bytes
-  int io_timeout_seconds = 60;      // per read/write, including keep-alive idle time
+  size_t body_limit = 8 << 20;     // bytes; SQS bodies are at most ~1.4 MiB after base64
+  size_t header_limit = 16 << 10;  // bytes
+  int io_timeout_seconds = 60;     // per read/write, including keep-alive idle time
 };
 
 using RequestHandler =

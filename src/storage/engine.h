@@ -28,9 +28,9 @@
 namespace postbox::storage {
 
 struct MessageState {
-  int64_t visible_at_ms = 0;      // when the message may next be received
-  uint32_t receive_count = 0;     // ApproximateReceiveCount
-  int64_t first_receive_ms = 0;   // ApproximateFirstReceiveTimestamp, 0 if never received
+  int64_t visible_at_ms = 0;     // when the message may next be received
+  uint32_t receive_count = 0;    // ApproximateReceiveCount
+  int64_t first_receive_ms = 0;  // ApproximateFirstReceiveTimestamp, 0 if never received
 
   bool operator==(const MessageState&) const = default;
 };

@@ -24,14 +24,16 @@ struct Loaded {
 
 Loaded LoadAll(Engine& engine) {
   Loaded out;
-  EXPECT_TRUE(engine.LoadQueues([&](uint64_t id, std::string_view blob) {
-                      out.queues[id] = std::string(blob);
-                    }).ok());
   EXPECT_TRUE(engine
-                  .LoadMessages([&](uint64_t q, uint64_t seq, std::string_view blob,
-                                    const MessageState& st) {
-                    out.messages[{q, seq}] = {std::string(blob), st};
+                  .LoadQueues([&](uint64_t id, std::string_view blob) {
+                    out.queues[id] = std::string(blob);
                   })
+                  .ok());
+  EXPECT_TRUE(engine
+                  .LoadMessages(
+                      [&](uint64_t q, uint64_t seq, std::string_view blob, const MessageState& st) {
+                        out.messages[{q, seq}] = {std::string(blob), st};
+                      })
                   .ok());
   return out;
 }

@@ -122,7 +122,8 @@ Status ValidateAttributes(const MessageAttributes& attributes) {
     }
     const std::string& type = value.data_type;
     if (type.empty()) {
-      return InvalidParameter("The message attribute '" + name + "' must contain non-empty message attribute type.");
+      return InvalidParameter("The message attribute '" + name +
+                              "' must contain non-empty message attribute type.");
     }
     std::string base = type.substr(0, type.find('.'));
     if (base != "String" && base != "Number" && base != "Binary") {

@@ -163,8 +163,8 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
 Result<Queue::Removed> Queue::Delete(const std::string& handle_text) {
   auto handle = ReceiptHandle::Decode(handle_text);
   if (!handle || handle->queue_incarnation != storage_id_) {
-    return Status(ErrorCode::kReceiptHandleIsInvalid,
-                  "The input receipt handle \"" + handle_text + "\" is not a valid receipt handle.");
+    return Status(ErrorCode::kReceiptHandleIsInvalid, "The input receipt handle \"" + handle_text +
+                                                          "\" is not a valid receipt handle.");
   }
   std::lock_guard lock(mu_);
   auto found = messages_.find(handle->seq);
@@ -179,8 +179,8 @@ Result<std::pair<uint64_t, storage::MessageState>> Queue::ChangeVisibility(
     const std::string& handle_text, int timeout_seconds) {
   auto handle = ReceiptHandle::Decode(handle_text);
   if (!handle || handle->queue_incarnation != storage_id_) {
-    return Status(ErrorCode::kReceiptHandleIsInvalid,
-                  "The input receipt handle \"" + handle_text + "\" is not a valid receipt handle.");
+    return Status(ErrorCode::kReceiptHandleIsInvalid, "The input receipt handle \"" + handle_text +
+                                                          "\" is not a valid receipt handle.");
   }
   std::unique_lock lock(mu_);
   const int64_t now = clock_.NowMillis();

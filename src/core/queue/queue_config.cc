@@ -1,8 +1,7 @@
 #include "core/queue/queue_config.h"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 namespace postbox::core {
 namespace {
@@ -51,8 +50,8 @@ Result<RedrivePolicy> ParseRedrivePolicy(const std::string& text) {
   if (count.is_number_integer()) {
     policy.max_receive_count = count.get<int>();
   } else if (count.is_string()) {
-    Status s = ParseIntIn("RedrivePolicy", count.get<std::string>(), 1, 1000,
-                          &policy.max_receive_count);
+    Status s =
+        ParseIntIn("RedrivePolicy", count.get<std::string>(), 1, 1000, &policy.max_receive_count);
     if (!s.ok()) return invalid();
   } else {
     return invalid();
@@ -60,7 +59,8 @@ Result<RedrivePolicy> ParseRedrivePolicy(const std::string& text) {
   if (policy.max_receive_count < 1 || policy.max_receive_count > 1000) {
     return Status(ErrorCode::kInvalidAttributeValue,
                   "Value for parameter RedrivePolicy is invalid. Reason: Invalid value for "
-                  "maxReceiveCount: " + std::to_string(policy.max_receive_count) +
+                  "maxReceiveCount: " +
+                      std::to_string(policy.max_receive_count) +
                       ", valid values are from 1 to 1000 both inclusive.");
   }
   return policy;
@@ -151,8 +151,7 @@ AttributeMap QueueConfig::ToAttributes() const {
     out["FifoQueue"] = "true";
     out["ContentBasedDeduplication"] = content_based_deduplication ? "true" : "false";
     out["DeduplicationScope"] = deduplication_scope.empty() ? "queue" : deduplication_scope;
-    out["FifoThroughputLimit"] =
-        fifo_throughput_limit.empty() ? "perQueue" : fifo_throughput_limit;
+    out["FifoThroughputLimit"] = fifo_throughput_limit.empty() ? "perQueue" : fifo_throughput_limit;
   }
   if (!kms_master_key_id.empty()) out["KmsMasterKeyId"] = kms_master_key_id;
   if (!kms_data_key_reuse_period_seconds.empty()) {

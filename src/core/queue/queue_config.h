@@ -20,19 +20,19 @@ struct RedrivePolicy {
 };
 
 struct QueueConfig {
-  int delay_seconds = 0;                       // 0..900
-  int maximum_message_size = 1'048'576;        // 1024..1048576
-  int message_retention_period = 345'600;      // 60..1209600
-  int receive_message_wait_time_seconds = 0;   // 0..20
-  int visibility_timeout = 30;                 // 0..43200
+  int delay_seconds = 0;                      // 0..900
+  int maximum_message_size = 1'048'576;       // 1024..1048576
+  int message_retention_period = 345'600;     // 60..1209600
+  int receive_message_wait_time_seconds = 0;  // 0..20
+  int visibility_timeout = 30;                // 0..43200
   std::optional<RedrivePolicy> redrive_policy;
-  std::string redrive_policy_json;             // as the user gave it
+  std::string redrive_policy_json;  // as the user gave it
   std::string redrive_allow_policy_json;
   std::string policy_json;
   bool fifo_queue = false;
   bool content_based_deduplication = false;
-  std::string deduplication_scope;             // FIFO: queue | messageGroup
-  std::string fifo_throughput_limit;           // FIFO: perQueue | perMessageGroupId
+  std::string deduplication_scope;    // FIFO: queue | messageGroup
+  std::string fifo_throughput_limit;  // FIFO: perQueue | perMessageGroupId
   std::string kms_master_key_id;
   std::string kms_data_key_reuse_period_seconds;
   std::string sqs_managed_sse_enabled = "true";

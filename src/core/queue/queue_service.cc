@@ -1,9 +1,8 @@
 #include "core/queue/queue_service.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
 #include "core/queue/message_codec.h"
@@ -24,20 +23,31 @@ Status NonExistentQueue() {
 }
 
 const std::vector<std::string>& ComputedAttributeNames() {
-  static const std::vector<std::string> names = {
-      "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-      "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp",
-      "QueueArn"};
+  static const std::vector<std::string> names = {"ApproximateNumberOfMessages",
+                                                 "ApproximateNumberOfMessagesNotVisible",
+                                                 "ApproximateNumberOfMessagesDelayed",
+                                                 "CreatedTimestamp",
+                                                 "LastModifiedTimestamp",
+                                                 "QueueArn"};
   return names;
 }
 
 bool IsKnownAttribute(const std::string& name) {
-  static const std::vector<std::string> settable = {
-      "DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
-      "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "RedrivePolicy",
-      "RedriveAllowPolicy", "Policy", "FifoQueue", "ContentBasedDeduplication",
-      "DeduplicationScope", "FifoThroughputLimit", "KmsMasterKeyId",
-      "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"};
+  static const std::vector<std::string> settable = {"DelaySeconds",
+                                                    "MaximumMessageSize",
+                                                    "MessageRetentionPeriod",
+                                                    "ReceiveMessageWaitTimeSeconds",
+                                                    "VisibilityTimeout",
+                                                    "RedrivePolicy",
+                                                    "RedriveAllowPolicy",
+                                                    "Policy",
+                                                    "FifoQueue",
+                                                    "ContentBasedDeduplication",
+                                                    "DeduplicationScope",
+                                                    "FifoThroughputLimit",
+                                                    "KmsMasterKeyId",
+                                                    "KmsDataKeyReusePeriodSeconds",
+                                                    "SqsManagedSseEnabled"};
   const auto& computed = ComputedAttributeNames();
   return std::find(settable.begin(), settable.end(), name) != settable.end() ||
          std::find(computed.begin(), computed.end(), name) != computed.end();
@@ -46,10 +56,11 @@ bool IsKnownAttribute(const std::string& name) {
 // FIFO-only attributes are unknown on a standard queue, as on AWS.
 Status CheckFifoAttributes(const AttributeMap& attributes, bool fifo) {
   if (fifo) return Status::Ok();
-  for (const char* name : {"ContentBasedDeduplication", "DeduplicationScope",
-                           "FifoThroughputLimit"}) {
+  for (const char* name :
+       {"ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}) {
     if (attributes.count(name)) {
-      return Status(ErrorCode::kInvalidAttributeName, std::string("Unknown Attribute ") + name + ".");
+      return Status(ErrorCode::kInvalidAttributeName,
+                    std::string("Unknown Attribute ") + name + ".");
     }
   }
   return Status::Ok();
@@ -162,8 +173,8 @@ void QueueService::CreateQueue(QueueId id, AttributeMap attributes, AttributeMap
   QueueConfig config;
   if (Status s = config.Apply(attributes, /*creating=*/true); !s.ok()) return done(s);
   if (tags.size() > 50) {
-    return done(Status(ErrorCode::kInvalidParameterValue, "Too many tags added for queue " +
-                                                              id.name + "."));
+    return done(Status(ErrorCode::kInvalidParameterValue,
+                       "Too many tags added for queue " + id.name + "."));
   }
 
   QueuePtr queue;
@@ -181,7 +192,8 @@ void QueueService::CreateQueue(QueueId id, AttributeMap attributes, AttributeMap
         if (!s.ok() || have[name] != value) {
           return done(Status(ErrorCode::kQueueAlreadyExists,
                              "A queue already exists with the same name and a different value "
-                             "for attribute " + name));
+                             "for attribute " +
+                                 name));
         }
       }
       return done(existing->second);
@@ -195,8 +207,8 @@ void QueueService::CreateQueue(QueueId id, AttributeMap attributes, AttributeMap
       }
       deleted_at_ms_.erase(deleted);
     }
-    queue = std::make_shared<Queue>(id, RandomUint64(), config, tags,
-                                    clock_.NowMillis() / 1000, clock_);
+    queue = std::make_shared<Queue>(id, RandomUint64(), config, tags, clock_.NowMillis() / 1000,
+                                    clock_);
     queue->EnsureSeqAbove(SeqBase(clock_));
     // Reserve the name now so a concurrent create sees it; undone if storage fails.
     queues_[id.Key()] = queue;
@@ -298,9 +310,9 @@ void QueueService::SetAttributes(const QueuePtr& queue, const AttributeMap& attr
 
 void QueueService::Purge(const QueuePtr& queue, StatusCallback done) {
   if (!queue->Purge()) {
-    return done(Status(ErrorCode::kPurgeQueueInProgress,
-                       "Only one PurgeQueue operation on " + queue->id().name +
-                           " is allowed every 60 seconds."));
+    return done(Status(
+        ErrorCode::kPurgeQueueInProgress,
+        "Only one PurgeQueue operation on " + queue->id().name + " is allowed every 60 seconds."));
   }
   storage::WriteBatch batch;
   batch.Purge(queue->storage_id());
@@ -441,7 +453,8 @@ std::vector<ReceivedMessage> QueueService::Receive(const QueuePtr& queue,
 void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message> messages) {
   const QueueConfig config = source->config();
   std::optional<QueueId> target;
-  if (config.redrive_policy) target = QueueId::FromArn(config.redrive_policy->dead_letter_target_arn);
+  if (config.redrive_policy)
+    target = QueueId::FromArn(config.redrive_policy->dead_letter_target_arn);
   Result<QueuePtr> dlq = target ? GetQueue(*target) : Result<QueuePtr>(NonExistentQueue());
   if (!dlq.ok()) {
     // AWS keeps such messages in the source queue; so do we, visible again.

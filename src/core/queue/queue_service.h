@@ -43,12 +43,12 @@ class QueueService {
                                           const std::string& prefix) const;
   void DeleteQueue(const QueuePtr& queue, StatusCallback done);
   // `names` may hold "All". Unknown names fail with kInvalidAttributeName.
-  Result<AttributeMap> GetAttributes(const Queue& queue, const std::vector<std::string>& names) const;
+  Result<AttributeMap> GetAttributes(const Queue& queue,
+                                     const std::vector<std::string>& names) const;
   void SetAttributes(const QueuePtr& queue, const AttributeMap& attributes, StatusCallback done);
   void Purge(const QueuePtr& queue, StatusCallback done);
   void TagQueue(const QueuePtr& queue, const AttributeMap& tags, StatusCallback done);
-  void UntagQueue(const QueuePtr& queue, const std::vector<std::string>& keys,
-                  StatusCallback done);
+  void UntagQueue(const QueuePtr& queue, const std::vector<std::string>& keys, StatusCallback done);
   // Queues whose RedrivePolicy names this queue as their dead-letter queue, sorted by name.
   std::vector<QueueId> ListDeadLetterSourceQueues(const Queue& queue) const;
 
@@ -81,7 +81,7 @@ class QueueService {
   storage::Engine& engine_;
   const Clock& clock_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, QueuePtr> queues_;       // by QueueId::Key()
+  std::unordered_map<std::string, QueuePtr> queues_;        // by QueueId::Key()
   std::unordered_map<std::string, int64_t> deleted_at_ms_;  // recently deleted names
 };
 

@@ -11,8 +11,8 @@
 namespace postbox::wire {
 
 struct HttpRequest {
-  std::string method;   // "POST"
-  std::string target;   // "/000000000000/orders?Action=..."
+  std::string method;                          // "POST"
+  std::string target;                          // "/000000000000/orders?Action=..."
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string remote_address;

@@ -7,12 +7,24 @@ namespace postbox::wire {
 void XmlWriter::Escape(std::string_view text, std::string* out) {
   for (char c : text) {
     switch (c) {
-      case '&': out->append("&amp;"); break;
-      case '<': out->append("&lt;"); break;
-      case '>': out->append("&gt;"); break;
-      case '"': out->append("&quot;"); break;
-      case '\'': out->append("&apos;"); break;
-      case '\r': out->append("&#xD;"); break;  // keep CR through XML line-end normalisation
+      case '&':
+        out->append("&amp;");
+        break;
+      case '<':
+        out->append("&lt;");
+        break;
+      case '>':
+        out->append("&gt;");
+        break;
+      case '"':
+        out->append("&quot;");
+        break;
+      case '\'':
+        out->append("&apos;");
+        break;
+      case '\r':
+        out->append("&#xD;");
+        break;  // keep CR through XML line-end normalisation
       default:
         if (uint8_t(c) < 0x20 && c != '\n' && c != '\t') {
           char ref[8];

@@ -90,7 +90,6 @@ std::string SenderId(const Call& call) {
   return call.context.access_key_id.empty() ? call.context.account : call.context.access_key_id;
 }
 
-
 }  // namespace
 
 void SendMessage(Call& call, Reply reply) {
@@ -208,7 +207,7 @@ void ChangeMessageVisibilityBatch(Call& call, Reply reply) {
                    ? Status(ErrorCode::kMissingParameter,
                             "The request must contain the parameter VisibilityTimeout.")
                    : call.service->ChangeMessageVisibility(queue, entry.value("ReceiptHandle", ""),
-                                                          **timeout);
+                                                           **timeout);
     if (s.ok()) {
       successful.push_back({{"Id", id}});
     } else {

@@ -67,8 +67,9 @@ void ListQueues(Call& call, Reply reply) {
   for (auto it = begin; it != names.end(); ++it) {
     if (urls.size() == limit) {
       // Only paginated requests get a NextToken, as on AWS.
-      if (max->has_value()) out["NextToken"] = Base64Encode(urls.back().get<std::string>().substr(
-                                 urls.back().get<std::string>().rfind('/') + 1));
+      if (max->has_value())
+        out["NextToken"] = Base64Encode(
+            urls.back().get<std::string>().substr(urls.back().get<std::string>().rfind('/') + 1));
       break;
     }
     urls.push_back(call.QueueUrl({call.context.region, call.context.account, *it}));

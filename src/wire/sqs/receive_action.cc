@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 struct Selection {
-  std::vector<std::string> system_names;   // "All" or names
+  std::vector<std::string> system_names;     // "All" or names
   std::vector<std::string> attribute_names;  // "All", ".*" prefixes or names
 };
 
@@ -76,8 +76,7 @@ json MessageToJson(const core::ReceivedMessage& r, const Selection& selection) {
   return out;
 }
 
-json ReceiveOutput(const std::vector<core::ReceivedMessage>& messages,
-                   const Selection& selection) {
+json ReceiveOutput(const std::vector<core::ReceivedMessage>& messages, const Selection& selection) {
   json out = json::object();
   if (messages.empty()) return out;
   json list = json::array();

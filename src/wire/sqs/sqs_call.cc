@@ -41,8 +41,7 @@ Result<core::QueuePtr> Call::Queue() const {
   std::string url = OptionalString("QueueUrl");
   if (url.empty()) url = path;
   if (url.empty() || url == "/") {
-    return Status(ErrorCode::kMissingParameter,
-                  "The request must contain the parameter QueueUrl.");
+    return Status(ErrorCode::kMissingParameter, "The request must contain the parameter QueueUrl.");
   }
   auto parts = SplitQueuePath(url);
   if (!parts) return NonExistentQueue();
@@ -75,8 +74,8 @@ Result<std::optional<int>> Call::OptionalInt(const char* name) const {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec == std::errc() && end == s.data() + s.size()) return std::optional<int>(v);
   }
-  return Status(ErrorCode::kInvalidParameterValue,
-                std::string("Value for parameter ") + name + " is invalid. Reason: not an integer.");
+  return Status(ErrorCode::kInvalidParameterValue, std::string("Value for parameter ") + name +
+                                                       " is invalid. Reason: not an integer.");
 }
 
 std::vector<std::string> Call::StringList(const char* name) const {
@@ -103,8 +102,7 @@ Result<json> BatchEntries(const Call& call, const char* entry_name) {
   auto it = call.input.find("Entries");
   if (it == call.input.end() || !it->is_array() || it->empty()) {
     return Status(ErrorCode::kEmptyBatchRequest,
-                  std::string("There should be at least one ") + entry_name +
-                      " in the request.");
+                  std::string("There should be at least one ") + entry_name + " in the request.");
   }
   if (it->size() > 10) {
     return Status(ErrorCode::kTooManyEntriesInBatchRequest,

@@ -79,8 +79,7 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
                          "The content type " + content_type +
                              " is not supported; use application/x-amz-json-1.0."));
     }
-    call->input = request.body.empty() ? json::object()
-                                       : json::parse(request.body, nullptr, false);
+    call->input = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
     if (call->input.is_discarded() || !call->input.is_object()) {
       return fail(Status(ErrorCode::kMalformedRequest, "The request body is not a JSON object."));
     }
@@ -102,8 +101,8 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
       if (key == "Action") call->action = value;
     }
     if (call->action.empty()) {
-      return fail(Status(ErrorCode::kMissingParameter,
-                         "The request must contain the parameter Action."));
+      return fail(
+          Status(ErrorCode::kMissingParameter, "The request must contain the parameter Action."));
     }
     call->input = QueryToInput(*fields);
   }
@@ -122,8 +121,7 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
       const Status& s = result.status();
       if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
         spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
-                      call->context.request_id, call->action, ErrorCodeName(s.code()),
-                      s.message());
+                      call->context.request_id, call->action, ErrorCodeName(s.code()), s.message());
       }
       return respond(ErrorResponse(protocol, s, call->context.request_id));
     }

@@ -137,11 +137,14 @@ struct ErrorInfo {
 ErrorInfo Lookup(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk:
-    case ErrorCode::kInternal: return {"InternalError", "InternalError", 500, false};
+    case ErrorCode::kInternal:
+      return {"InternalError", "InternalError", 500, false};
     case ErrorCode::kInvalidParameterValue:
       return {"InvalidParameterValue", "InvalidParameterValue", 400, true};
-    case ErrorCode::kMissingParameter: return {"MissingParameter", "MissingParameter", 400, true};
-    case ErrorCode::kInvalidAction: return {"InvalidAction", "InvalidAction", 400, true};
+    case ErrorCode::kMissingParameter:
+      return {"MissingParameter", "MissingParameter", 400, true};
+    case ErrorCode::kInvalidAction:
+      return {"InvalidAction", "InvalidAction", 400, true};
     case ErrorCode::kUnsupportedOperation:
       return {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", 400, true};
     case ErrorCode::kMalformedRequest:
@@ -150,10 +153,12 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InvalidParameterValue", "InvalidParameterValue", 400, true};
     case ErrorCode::kRequestTooLarge:
       return {"RequestEntityTooLarge", "RequestEntityTooLarge", 413, true};
-    case ErrorCode::kAccessDenied: return {"AccessDenied", "AccessDenied", 403, true};
+    case ErrorCode::kAccessDenied:
+      return {"AccessDenied", "AccessDenied", 403, true};
     case ErrorCode::kQueueDoesNotExist:
       return {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", 400, true};
-    case ErrorCode::kQueueAlreadyExists: return {"QueueNameExists", "QueueAlreadyExists", 400, true};
+    case ErrorCode::kQueueAlreadyExists:
+      return {"QueueNameExists", "QueueAlreadyExists", 400, true};
     case ErrorCode::kQueueDeletedRecently:
       return {"QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently", 400, true};
     case ErrorCode::kInvalidAttributeName:
@@ -162,7 +167,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InvalidAttributeValue", "InvalidAttributeValue", 400, true};
     case ErrorCode::kPurgeQueueInProgress:
       return {"PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress", 403, true};
-    case ErrorCode::kOverLimit: return {"OverLimit", "OverLimit", 403, true};
+    case ErrorCode::kOverLimit:
+      return {"OverLimit", "OverLimit", 403, true};
     case ErrorCode::kInvalidMessageContents:
       return {"InvalidMessageContents", "InvalidMessageContents", 400, true};
     case ErrorCode::kReceiptHandleIsInvalid:
@@ -173,8 +179,8 @@ ErrorInfo Lookup(ErrorCode code) {
     case ErrorCode::kEmptyBatchRequest:
       return {"EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", 400, true};
     case ErrorCode::kTooManyEntriesInBatchRequest:
-      return {"TooManyEntriesInBatchRequest",
-              "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400, true};
+      return {"TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+              400, true};
     case ErrorCode::kBatchEntryIdsNotDistinct:
       return {"BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400,
               true};
@@ -281,8 +287,7 @@ HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::s
     response.content_type = "application/x-amz-json-1.0";
     // Query-compatible clients read the legacy code from this header (botocore
     // _do_query_compatible_error_parse).
-    response.headers.emplace_back("x-amzn-query-error",
-                                  std::string(info.query_code) + ";" + fault);
+    response.headers.emplace_back("x-amzn-query-error", std::string(info.query_code) + ";" + fault);
     json body = {{"__type", std::string("com.amazonaws.sqs#") + info.json_type},
                  {"message", status.message()}};
     response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);

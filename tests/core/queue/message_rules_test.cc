@@ -25,8 +25,8 @@ TEST(MessageRules, BodyAllowsXmlCharactersOnly) {
   EXPECT_EQ(nul.code(), ErrorCode::kInvalidMessageContents);
   EXPECT_NE(nul.message().find("#x0"), std::string::npos);
   EXPECT_EQ(ValidateBody("\x01").code(), ErrorCode::kInvalidMessageContents);
-  EXPECT_EQ(ValidateBody("\xFF").code(), ErrorCode::kInvalidMessageContents);      // not UTF-8
-  EXPECT_EQ(ValidateBody("\xC3").code(), ErrorCode::kInvalidMessageContents);      // truncated
+  EXPECT_EQ(ValidateBody("\xFF").code(), ErrorCode::kInvalidMessageContents);          // not UTF-8
+  EXPECT_EQ(ValidateBody("\xC3").code(), ErrorCode::kInvalidMessageContents);          // truncated
   EXPECT_EQ(ValidateBody("\xED\xA0\x80").code(), ErrorCode::kInvalidMessageContents);  // surrogate
   EXPECT_EQ(ValidateBody("\xEF\xBF\xBF").code(), ErrorCode::kInvalidMessageContents);  // U+FFFF
 }

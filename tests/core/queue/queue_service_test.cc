@@ -152,9 +152,10 @@ TEST_F(QueueServiceTest, RetentionRemovesExpiredMessages) {
 TEST_F(QueueServiceTest, RedriveMovesToDeadLetterQueueKeepingIdentity) {
   QueuePtr dlq = Create("dlq");
   QueuePtr q = Create(
-      "src", {{"RedrivePolicy",
-               R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2})"},
-              {"VisibilityTimeout", "0"}});
+      "src",
+      {{"RedrivePolicy",
+        R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":2})"},
+       {"VisibilityTimeout", "0"}});
   NewMessage m;
   m.body = "poison";
   m.attributes["k"] = {"String", "v", ""};
