@@ -1,5 +1,4 @@
 // Queue-level SQS actions: translate the request shape to QueueService calls and back.
-#include <algorithm>
 
 #include "base/encoding.h"
 #include "wire/sqs/sqs_call.h"
@@ -40,42 +39,62 @@ void GetQueueUrl(Call& call, Reply reply) {
   reply(json{{"QueueUrl", call.QueueUrl(id)}});
 }
 
-void ListQueues(Call& call, Reply reply) {
-  auto max = call.OptionalInt("MaxResults");
-  if (!max.ok()) return reply(max.status());
-  if (*max && (**max < 1 || **max > 1000)) {
-    return reply(Status(ErrorCode::kInvalidParameterValue,
-                        "Value for parameter MaxResults is invalid. Reason: MaxResults must be an "
-                        "integer between 1 and 1000."));
-  }
-  std::string token = call.OptionalString("NextToken");
+// MaxResults and NextToken of a paginated list call. The token is the base64 name of the last
+// queue already returned; names are listed in sorted order, so the next page starts after it.
+struct PageRequest {
+  std::optional<int> max_results;
   std::string after;
+};
+
+static Result<PageRequest> ReadPageRequest(const Call& call) {
+  auto max = call.OptionalInt("MaxResults");
+  if (!max.ok()) return max.status();
+  if (*max && (**max < 1 || **max > 1000)) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "Value for parameter MaxResults is invalid. Reason: MaxResults must be an "
+                  "integer between 1 and 1000.");
+  }
+  PageRequest page{*max, ""};
+  std::string token = call.OptionalString("NextToken");
   if (!token.empty()) {
     auto decoded = Base64Decode(token);
-    if (!decoded) {
-      return reply(Status(ErrorCode::kInvalidParameterValue, "Invalid NextToken value."));
-    }
-    after = *decoded;
+    if (!decoded) return Status(ErrorCode::kInvalidParameterValue, "Invalid NextToken value.");
+    page.after = *decoded;
   }
-  auto names = call.service->ListQueueNames(call.context.region, call.context.account,
-                                            call.OptionalString("QueueNamePrefix"));
-  auto begin = std::upper_bound(names.begin(), names.end(), after);
-  if (after.empty()) begin = names.begin();
-  size_t limit = max->value_or(1000);
+  return page;
+}
+
+// One page of queue URLs under `member`, plus NextToken when more remain. As on AWS, only a
+// request that set MaxResults gets a NextToken; without it, up to 1000 URLs are returned.
+static json ListPage(const Call& call, const PageRequest& page,
+                     const std::vector<core::QueueId>& sorted, const char* member,
+                     bool omit_empty) {
+  const size_t limit = page.max_results.value_or(1000);
   json urls = json::array();
   json out = json::object();
-  for (auto it = begin; it != names.end(); ++it) {
+  std::string last;
+  for (const auto& id : sorted) {
+    if (!page.after.empty() && id.name <= page.after) continue;
     if (urls.size() == limit) {
-      // Only paginated requests get a NextToken, as on AWS.
-      if (max->has_value())
-        out["NextToken"] = Base64Encode(
-            urls.back().get<std::string>().substr(urls.back().get<std::string>().rfind('/') + 1));
+      if (page.max_results) out["NextToken"] = Base64Encode(last);
       break;
     }
-    urls.push_back(call.QueueUrl({call.context.region, call.context.account, *it}));
+    last = id.name;
+    urls.push_back(call.QueueUrl(id));
   }
-  if (!urls.empty()) out["QueueUrls"] = urls;
-  reply(out);
+  if (!urls.empty() || !omit_empty) out[member] = std::move(urls);
+  return out;
+}
+
+void ListQueues(Call& call, Reply reply) {
+  auto page = ReadPageRequest(call);
+  if (!page.ok()) return reply(page.status());
+  std::vector<core::QueueId> ids;
+  for (auto& name : call.service->ListQueueNames(call.context.region, call.context.account,
+                                                 call.OptionalString("QueueNamePrefix"))) {
+    ids.push_back({call.context.region, call.context.account, std::move(name)});
+  }
+  reply(ListPage(call, *page, ids, "QueueUrls", /*omit_empty=*/true));
 }
 
 void DeleteQueue(Call& call, Reply reply) {
@@ -122,29 +141,11 @@ void ListQueueTags(Call& call, Reply reply) {
 
 void ListDeadLetterSourceQueues(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
-  auto max = call.OptionalInt("MaxResults");
-  if (!max.ok()) return reply(max.status());
-  if (*max && (**max < 1 || **max > 1000)) {
-    return reply(Status(ErrorCode::kInvalidParameterValue,
-                        "Value for parameter MaxResults is invalid. Reason: MaxResults must be an "
-                        "integer between 1 and 1000."));
-  }
-  std::string token = call.OptionalString("NextToken");
-  std::string after = token.empty() ? "" : Base64Decode(token).value_or("");
-  json urls = json::array();
-  json out = json::object();
-  size_t limit = max->value_or(1000);
-  for (const auto& source : call.service->ListDeadLetterSourceQueues(*queue)) {
-    if (!after.empty() && source.name <= after) continue;
-    if (urls.size() == limit) {
-      if (max->has_value()) out["NextToken"] = Base64Encode(after);
-      break;
-    }
-    after = source.name;
-    urls.push_back(call.QueueUrl(source));
-  }
-  out["queueUrls"] = urls;
-  reply(out);
+  auto page = ReadPageRequest(call);
+  if (!page.ok()) return reply(page.status());
+  // queueUrls is a required member (lower-case in the model), present even when empty.
+  reply(ListPage(call, *page, call.service->ListDeadLetterSourceQueues(*queue), "queueUrls",
+                 /*omit_empty=*/false));
 }
 
 }  // namespace postbox::wire::sqs
