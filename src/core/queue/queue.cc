@@ -95,11 +95,15 @@ void Queue::EnsureSeqAbove(uint64_t seq) {
 
 void Queue::IndexLocked(const Message& m) { by_visible_.emplace(m.state.visible_at_ms, m.seq); }
 
-std::vector<std::function<void()>> Queue::TakeWaitersLocked() {
+std::vector<std::function<void()>> Queue::TakeWaitersLocked(size_t limit) {
+  // Oldest waiters first (tokens increase). Waking one waiter per new message, not all of
+  // them, avoids a thundering herd of long polls that would find nothing.
   std::vector<std::function<void()>> out;
-  out.reserve(waiters_.size());
-  for (auto& [token, wake] : waiters_) out.push_back(std::move(wake));
-  waiters_.clear();
+  auto it = waiters_.begin();
+  while (it != waiters_.end() && out.size() < limit) {
+    out.push_back(std::move(it->second));
+    it = waiters_.erase(it);
+  }
   return out;
 }
 
@@ -114,7 +118,7 @@ void Queue::Insert(std::vector<Message> messages) {
       uint64_t seq = m.seq;
       messages_.emplace(seq, std::move(m));
     }
-    waiters = TakeWaitersLocked();
+    waiters = TakeWaitersLocked(messages.size());
   }
   for (auto& wake : waiters) wake();
 }
@@ -200,8 +204,8 @@ Result<std::pair<uint64_t, storage::MessageState>> Queue::ChangeVisibility(
   by_visible_.emplace(m.state.visible_at_ms, m.seq);
   std::pair<uint64_t, storage::MessageState> result{m.seq, m.state};
   if (timeout_seconds == 0) {
-    // The message is visible again at once: long-pollers may take it.
-    auto waiters = TakeWaitersLocked();
+    // The message is visible again at once: a long-poller may take it.
+    auto waiters = TakeWaitersLocked(1);
     lock.unlock();
     for (auto& wake : waiters) wake();
   }
@@ -259,6 +263,15 @@ uint64_t Queue::AddWaiter(std::function<void()> wake) {
   uint64_t token = next_waiter_++;
   waiters_.emplace(token, std::move(wake));
   return token;
+}
+
+void Queue::WakeOne() {
+  std::vector<std::function<void()>> waiters;
+  {
+    std::lock_guard lock(mu_);
+    waiters = TakeWaitersLocked(1);
+  }
+  for (auto& wake : waiters) wake();
 }
 
 void Queue::RemoveWaiter(uint64_t token) {

@@ -110,13 +110,17 @@ class Queue {
   int64_t NextVisibleAtMillis() const;
 
   // Long polling: `wake` is called once, without the lock, when a message may be available.
+  // Each newly available message wakes one waiter (oldest first); deleting the queue wakes all.
   // Returns a token for RemoveWaiter.
   uint64_t AddWaiter(std::function<void()> wake);
   void RemoveWaiter(uint64_t token);
+  // Wakes the oldest waiter, if any: used to pass on a wake-up its target no longer needs.
+  void WakeOne();
 
  private:
   void IndexLocked(const Message& m);
-  std::vector<std::function<void()>> TakeWaitersLocked();
+  // Removes and returns up to `limit` waiters, oldest first.
+  std::vector<std::function<void()>> TakeWaitersLocked(size_t limit = SIZE_MAX);
 
   const QueueId id_;
   const uint64_t storage_id_;

@@ -358,7 +358,7 @@ std::vector<QueueId> QueueService::ListDeadLetterSourceQueues(const Queue& queue
   return sources;
 }
 
-Status QueueService::ValidateMessage(const Queue& queue, const NewMessage& m) const {
+Status QueueService::ValidateMessage(const QueueConfig& config, const NewMessage& m) {
   if (m.body.empty()) {
     return Status(ErrorCode::kMissingParameter,
                   "The request must contain the parameter MessageBody.");
@@ -366,7 +366,6 @@ Status QueueService::ValidateMessage(const Queue& queue, const NewMessage& m) co
   POSTBOX_RETURN_IF_ERROR(ValidateBody(m.body));
   POSTBOX_RETURN_IF_ERROR(ValidateAttributes(m.attributes));
   POSTBOX_RETURN_IF_ERROR(ValidateSystemAttributes(m.system_attributes));
-  const QueueConfig config = queue.config();
   if (m.delay_seconds && (*m.delay_seconds < 0 || *m.delay_seconds > 900)) {
     return Status(ErrorCode::kInvalidParameterValue,
                   "Value " + std::to_string(*m.delay_seconds) +
@@ -393,7 +392,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
   uint64_t seq = queue->ReserveSeqs(messages.size());
   storage::WriteBatch batch;
   for (auto& in : messages) {
-    if (Status s = ValidateMessage(*queue, in); !s.ok()) {
+    if (Status s = ValidateMessage(config, in); !s.ok()) {
       results->push_back(s);
       continue;
     }

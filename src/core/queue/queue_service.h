@@ -58,8 +58,6 @@ class QueueService {
   void SendMessages(const QueuePtr& queue, std::vector<NewMessage> messages,
                     const std::string& sender_id,
                     std::function<void(std::vector<Result<SentMessage>>)> done);
-  // Validates one message without sending it (for batch pre-checks).
-  Status ValidateMessage(const Queue& queue, const NewMessage& message) const;
   std::vector<ReceivedMessage> Receive(const QueuePtr& queue, const ReceiveOptions& options);
   Status DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle);
   Status ChangeMessageVisibility(const QueuePtr& queue, const std::string& receipt_handle,
@@ -75,6 +73,7 @@ class QueueService {
                           const AttributeMap& tags) const;
   void PersistQueue(const QueuePtr& queue, const QueueConfig& config, const AttributeMap& tags,
                     StatusCallback done);
+  static Status ValidateMessage(const QueueConfig& config, const NewMessage& message);
   void MoveToDeadLetter(const QueuePtr& source, std::vector<Message> messages);
   void PersistLazily(storage::WriteBatch batch);
 

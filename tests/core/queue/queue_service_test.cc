@@ -270,5 +270,21 @@ TEST_F(QueueServiceTest, WaitersWakeOnSend) {
   EXPECT_EQ(woken, 1);  // a waiter is woken once
 }
 
+TEST_F(QueueServiceTest, EachNewMessageWakesOneWaiterOldestFirst) {
+  QueuePtr q = Create("herd");
+  std::vector<int> woken;
+  for (int i = 0; i < 3; ++i) q->AddWaiter([&woken, i] { woken.push_back(i); });
+  SendOne(q, "one");
+  EXPECT_EQ(woken, (std::vector<int>{0}));
+  NewMessage a, b;
+  a.body = "a";
+  b.body = "b";
+  Send(q, {a, b});
+  EXPECT_EQ(woken, (std::vector<int>{0, 1, 2}));
+  q->AddWaiter([&woken] { woken.push_back(9); });
+  q->WakeOne();  // a wake-up passed on by a poll that had already answered
+  EXPECT_EQ(woken.back(), 9);
+}
+
 }  // namespace
 }  // namespace postbox::core
