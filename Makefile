@@ -6,6 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all setup setup-test build run test test-unit test-asan bench fuzz format clean
+BENCH_SECONDS ?= 10
 
 all: build
 
@@ -35,6 +36,14 @@ test-asan: setup-test
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOSTBOX_SANITIZE=ON
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure --timeout 900
+
+fuzz: setup-test
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPOSTBOX_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS) --target form_decoder_fuzz json_request_fuzz receipt_handle_fuzz
+
+# End-to-end SQS benchmark against moto_server in the same run (not part of `make test`).
+bench: build
+	bash bench/run_bench.sh $(BUILD_DIR) $(BENCH_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -122,10 +122,10 @@ int Serve(const Config& config) {
     spdlog::info("event=shutdown signal={} in_flight={}", signal, server.in_flight());
     ready.store(false);
     server.StopAccepting();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kDrainSeconds);
+    const int64_t deadline = SystemClock::Get().MonotonicMillis() + kDrainSeconds * 1000;
     auto drain = std::make_shared<std::function<void()>>();
     *drain = [&, deadline, drain] {
-      if (server.in_flight() == 0 || std::chrono::steady_clock::now() > deadline) {
+      if (server.in_flight() == 0 || SystemClock::Get().MonotonicMillis() > deadline) {
         io.stop();
         return;
       }

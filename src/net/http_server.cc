@@ -21,12 +21,26 @@ auto AsyncHandle(const RequestHandler& handler, wire::HttpRequest request,
   return asio::async_initiate<Token, void(wire::HttpResponse)>(
       [&handler, executor](auto completion, wire::HttpRequest req) {
         auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-        handler(std::move(req), [shared, executor](wire::HttpResponse response) {
+        auto answered = std::make_shared<std::atomic<bool>>(false);
+        auto respond = [shared, executor, answered](wire::HttpResponse response) {
+          if (answered->exchange(true)) return;  // at most one answer per request
           // Resume the session on its own executor, whatever thread answered.
           asio::post(executor, [shared, response = std::move(response)]() mutable {
             (*shared)(std::move(response));
           });
-        });
+        };
+        // Exceptions mean bugs (STYLE.md): log them and answer 500 rather than drop the
+        // connection with the request still counted as in flight.
+        try {
+          handler(std::move(req), respond);
+        } catch (const std::exception& e) {
+          spdlog::error("event=handler_exception what=\"{}\"", e.what());
+          wire::HttpResponse error;
+          error.status = 500;
+          error.content_type = "text/plain";
+          error.body = "internal error\n";
+          respond(std::move(error));
+        }
       },
       token, std::move(request));
 }

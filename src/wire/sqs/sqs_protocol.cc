@@ -220,6 +220,11 @@ json QueryToInput(const FormFields& fields) {
   for (const auto& [prefix, items] : groups) {
     const Collection* c = FindCollection(prefix);
     json& out = input[c->json_name];
+    // A plain field of the same name ("Attributes=x") must not turn the member into a string
+    // that the indexed fields then cannot extend: the indexed form wins (found by fuzzing).
+    const bool is_list = c->kind == Collection::kList || c->kind == Collection::kStructList;
+    if (is_list && !out.is_array()) out = json::array();
+    if (!is_list && !out.is_object()) out = json::object();
     for (const auto& [index, sub] : items) {
       switch (c->kind) {
         case Collection::kList:

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make bench`: the SQS end-to-end benchmark, postbox and moto_server measured in the same run
+# the same way: the server pinned to CPU 0 (`taskset -c 0`), the load generator on CPU 1,
+# 1 KiB messages, SendMessageBatch(10) / ReceiveMessage(10, long poll) / DeleteMessageBatch,
+# postbox with fsync'd sends. Every run is bounded by --seconds; servers are stopped by PID.
+#
+# Usage: bench/run_bench.sh [BUILD_DIR] [SECONDS]
+set -euo pipefail
+build=${1:-build}
+seconds=${2:-10}
+loadgen="$build/postbox-loadgen"
+producers=${BENCH_PRODUCERS:-32}
+consumers=${BENCH_CONSUMERS:-16}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server on port $1 did not start" >&2
+  return 1
+}
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "workload: ${seconds}s, 1 KiB messages, batches of 10, $producers producer and $consumers consumer connections"
+
+port=$(free_port)
+taskset -c 0 "$build/postbox" serve --listen "127.0.0.1:$port" --data-dir "$work/postbox" \
+  --server-io-threads 1 > "$work/postbox.log" 2>&1 &
+pids+=($!)
+wait_port "$port"
+postbox=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$seconds" \
+  --producers "$producers" --consumers "$consumers")
+echo "postbox: $postbox"
+
+moto_port=$(free_port)
+taskset -c 0 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
+pids+=($!)
+wait_port "$moto_port"
+moto=$(taskset -c 1 "$loadgen" --port "$moto_port" --seconds "$seconds" \
+  --producers "$producers" --consumers "$consumers")
+echo "moto:    $moto"
+
+python3 - "$postbox" "$moto" <<'PY'
+import json, sys
+p, m = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+ratio = p["received_per_s"] / m["received_per_s"] if m["received_per_s"] else float("inf")
+print("end to end: postbox %.0f msg/s (p50 %.1f ms, p99 %.1f ms), moto %.0f msg/s: %.1fx"
+      % (p["received_per_s"], p["p50_ms"], p["p99_ms"], m["received_per_s"], ratio))
+PY
