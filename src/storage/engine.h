@@ -10,7 +10,8 @@
 //
 // Durability: Commit(..., Durability::kSync) calls `done` only after the batch is on stable
 // storage (fsync'd); many concurrent commits share one fsync (group commit). kLazy batches are
-// ordered with all others but may be lost in a crash: used for receives, visibility changes
+// ordered with all others, may be delayed a few milliseconds to share a write, and may be lost
+// in a crash: used for receives, visibility changes
 // and deletes, which at-least-once delivery tolerates repeating.
 //
 // Thread-safety: all methods may be called from any thread. `done` runs on an engine thread

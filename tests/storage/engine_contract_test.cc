@@ -143,6 +143,24 @@ TEST_P(EngineContract, ConcurrentCommitsAllComplete) {
   EXPECT_EQ(LoadAll(*engine_).messages.size(), 200u);
 }
 
+TEST_P(EngineContract, LazyBatchesKeepOrderWithDurableOnes) {
+  // A lazy delete queued before a durable put of the same key must not undo it.
+  WriteBatch put1;
+  put1.PutMessage(4, 1, "old", {});
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(put1)).ok());
+  std::promise<Status> lazy_done;
+  WriteBatch del;
+  del.DeleteMessage(4, 1);
+  engine_->Commit(std::move(del), Durability::kLazy,
+                  [&lazy_done](Status s) { lazy_done.set_value(s); });
+  WriteBatch put2;
+  put2.PutMessage(4, 1, "new", {});
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(put2)).ok());
+  EXPECT_TRUE(lazy_done.get_future().get().ok());
+  Reopen();
+  EXPECT_EQ(LoadAll(*engine_).messages.at({4, 1}).first, "new");
+}
+
 INSTANTIATE_TEST_SUITE_P(AllEngines, EngineContract, ::testing::Values("memory", "rocksdb"));
 
 }  // namespace

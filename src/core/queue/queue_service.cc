@@ -478,31 +478,53 @@ void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message>
 }
 
 Status QueueService::DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle) {
-  auto removed = queue->Delete(receipt_handle);
-  if (!removed.ok()) return removed.status();
-  if (removed->found) {
-    storage::WriteBatch batch;
-    batch.DeleteMessage(queue->storage_id(), removed->seq);
-    PersistLazily(std::move(batch));
+  return DeleteMessages(queue, {receipt_handle}).front();
+}
+
+std::vector<Status> QueueService::DeleteMessages(const QueuePtr& queue,
+                                                 const std::vector<std::string>& receipt_handles) {
+  std::vector<Status> results;
+  results.reserve(receipt_handles.size());
+  storage::WriteBatch batch;
+  for (const auto& handle : receipt_handles) {
+    auto removed = queue->Delete(handle);
+    if (removed.ok() && removed->found) batch.DeleteMessage(queue->storage_id(), removed->seq);
+    results.push_back(removed.ok() ? Status::Ok() : removed.status());
   }
-  return Status::Ok();
+  if (!batch.empty()) PersistLazily(std::move(batch));
+  return results;
 }
 
 Status QueueService::ChangeMessageVisibility(const QueuePtr& queue,
                                              const std::string& receipt_handle,
                                              int visibility_timeout) {
-  if (visibility_timeout < 0 || visibility_timeout > 43'200) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "Value " + std::to_string(visibility_timeout) +
-                      " for parameter VisibilityTimeout is invalid. Reason: VisibilityTimeout must "
-                      "be an integer between 0 and 43200.");
-  }
-  auto changed = queue->ChangeVisibility(receipt_handle, visibility_timeout);
-  if (!changed.ok()) return changed.status();
+  return ChangeMessageVisibilities(queue, {{receipt_handle, visibility_timeout}}).front();
+}
+
+std::vector<Status> QueueService::ChangeMessageVisibilities(
+    const QueuePtr& queue, const std::vector<VisibilityChange>& changes) {
+  std::vector<Status> results;
+  results.reserve(changes.size());
   storage::WriteBatch batch;
-  batch.UpdateState(queue->storage_id(), changed->first, changed->second);
-  PersistLazily(std::move(batch));
-  return Status::Ok();
+  for (const auto& change : changes) {
+    const int timeout = change.visibility_timeout;
+    if (timeout < 0 || timeout > 43'200) {
+      results.emplace_back(ErrorCode::kInvalidParameterValue,
+                           "Value " + std::to_string(timeout) +
+                               " for parameter VisibilityTimeout is invalid. Reason: "
+                               "VisibilityTimeout must be an integer between 0 and 43200.");
+      continue;
+    }
+    auto changed = queue->ChangeVisibility(change.receipt_handle, timeout);
+    if (!changed.ok()) {
+      results.push_back(changed.status());
+      continue;
+    }
+    batch.UpdateState(queue->storage_id(), changed->first, changed->second);
+    results.push_back(Status::Ok());
+  }
+  if (!batch.empty()) PersistLazily(std::move(batch));
+  return results;
 }
 
 void QueueService::SweepExpired() {

@@ -60,8 +60,17 @@ class QueueService {
                     std::function<void(std::vector<Result<SentMessage>>)> done);
   std::vector<ReceivedMessage> Receive(const QueuePtr& queue, const ReceiveOptions& options);
   Status DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle);
+  // Per-handle results, in order; the storage deletes go out as one batch.
+  std::vector<Status> DeleteMessages(const QueuePtr& queue,
+                                     const std::vector<std::string>& receipt_handles);
   Status ChangeMessageVisibility(const QueuePtr& queue, const std::string& receipt_handle,
                                  int visibility_timeout);
+  struct VisibilityChange {
+    std::string receipt_handle;
+    int visibility_timeout = 0;
+  };
+  std::vector<Status> ChangeMessageVisibilities(const QueuePtr& queue,
+                                                const std::vector<VisibilityChange>& changes);
 
   // Removes messages past their retention period from every queue.
   void SweepExpired();

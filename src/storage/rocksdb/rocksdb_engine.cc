@@ -117,11 +117,17 @@ RocksDbEngine::~RocksDbEngine() {
 }
 
 void RocksDbEngine::Commit(WriteBatch batch, Durability durability, Done done) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
+    // Wake the committer for a durable batch, to start the lazy delay, or when enough lazy
+    // work piled up; otherwise let lazy batches gather (each wake-up costs a context switch).
+    wake = durability == Durability::kSync || pending_.empty() ||
+           pending_.size() + 1 >= kLazyBatchLimit;
+    if (durability == Durability::kSync) ++pending_sync_;
     pending_.push_back({std::move(batch), durability, std::move(done)});
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void RocksDbEngine::CommitLoop() {
@@ -131,8 +137,15 @@ void RocksDbEngine::CommitLoop() {
     if (pending_.empty()) {
       return;  // stopping and drained
     }
+    if (pending_sync_ == 0 && !stopping_) {
+      // Only lazy work: give it a moment to grow into one write with the work that follows.
+      wake_.wait_for(lock, kLazyDelay, [this] {
+        return stopping_ || pending_sync_ > 0 || pending_.size() >= kLazyBatchLimit;
+      });
+    }
     std::deque<Pending> group;
     group.swap(pending_);
+    pending_sync_ = 0;
     Status poisoned = poisoned_;
     lock.unlock();
 

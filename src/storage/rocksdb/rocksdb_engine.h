@@ -13,6 +13,7 @@
 // Thread-safety: all methods are safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -56,7 +57,12 @@ class RocksDbEngine final : public Engine {
   std::unique_ptr<rocksdb::DB> db_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
+  // Lazy batches wait up to kLazyDelay (or until kLazyBatchLimit queue up, or a durable batch
+  // arrives) so that receives and deletes share writes. Durable batches never wait.
+  static constexpr std::chrono::milliseconds kLazyDelay{2};
+  static constexpr size_t kLazyBatchLimit = 256;
   std::deque<Pending> pending_;
+  size_t pending_sync_ = 0;  // durable batches in pending_
   bool stopping_ = false;
   Status poisoned_;  // set after a failed write; all later commits fail with it
   uint64_t writes_ = 0;

@@ -157,22 +157,28 @@ void DeleteMessage(Call& call, Reply reply) {
   reply(json::object());
 }
 
+// Successful / Failed lists for a batch whose entries were applied in order.
+static json BatchOutcome(const json& entries, const std::vector<Status>& results) {
+  json successful = json::array();
+  json failed = json::array();
+  for (size_t i = 0; i < results.size(); ++i) {
+    std::string id = entries[i]["Id"].get<std::string>();
+    if (results[i].ok()) {
+      successful.push_back({{"Id", id}});
+    } else {
+      failed.push_back(FailedEntry(id, results[i]));
+    }
+  }
+  return json{{"Successful", successful}, {"Failed", failed}};
+}
+
 void DeleteMessageBatch(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
   auto entries = BatchEntries(call, "DeleteMessageBatchRequestEntry");
   if (!entries.ok()) return reply(entries.status());
-  json successful = json::array();
-  json failed = json::array();
-  for (const auto& entry : *entries) {
-    std::string id = entry["Id"].get<std::string>();
-    Status s = call.service->DeleteMessage(queue, entry.value("ReceiptHandle", ""));
-    if (s.ok()) {
-      successful.push_back({{"Id", id}});
-    } else {
-      failed.push_back(FailedEntry(id, s));
-    }
-  }
-  reply(json{{"Successful", successful}, {"Failed", failed}});
+  std::vector<std::string> handles;
+  for (const auto& entry : *entries) handles.push_back(entry.value("ReceiptHandle", ""));
+  reply(BatchOutcome(*entries, call.service->DeleteMessages(queue, handles)));
 }
 
 void ChangeMessageVisibility(Call& call, Reply reply) {
@@ -194,26 +200,27 @@ void ChangeMessageVisibilityBatch(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
   auto entries = BatchEntries(call, "ChangeMessageVisibilityBatchRequestEntry");
   if (!entries.ok()) return reply(entries.status());
-  json successful = json::array();
-  json failed = json::array();
-  for (const auto& entry : *entries) {
-    std::string id = entry["Id"].get<std::string>();
-    Call sub;
-    sub.input = entry;
-    auto timeout = sub.OptionalInt("VisibilityTimeout");
-    Status s = !timeout.ok() ? timeout.status()
-               : !timeout->has_value()
-                   ? Status(ErrorCode::kMissingParameter,
-                            "The request must contain the parameter VisibilityTimeout.")
-                   : call.service->ChangeMessageVisibility(queue, entry.value("ReceiptHandle", ""),
-                                                           **timeout);
-    if (s.ok()) {
-      successful.push_back({{"Id", id}});
+  // Entries with a missing or non-integer timeout fail alone; the rest go as one batch.
+  std::vector<Status> results(entries->size());
+  std::vector<core::QueueService::VisibilityChange> changes;
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    Call entry;
+    entry.input = (*entries)[i];
+    auto timeout = entry.OptionalInt("VisibilityTimeout");
+    if (!timeout.ok()) {
+      results[i] = timeout.status();
+    } else if (!timeout->has_value()) {
+      results[i] = Status(ErrorCode::kMissingParameter,
+                          "The request must contain the parameter VisibilityTimeout.");
     } else {
-      failed.push_back(FailedEntry(id, s));
+      changes.push_back({entry.OptionalString("ReceiptHandle"), **timeout});
+      positions.push_back(i);
     }
   }
-  reply(json{{"Successful", successful}, {"Failed", failed}});
+  auto applied = call.service->ChangeMessageVisibilities(queue, changes);
+  for (size_t k = 0; k < applied.size(); ++k) results[positions[k]] = applied[k];
+  reply(BatchOutcome(*entries, results));
 }
 
 }  // namespace postbox::wire::sqs
