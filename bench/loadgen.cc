@@ -48,16 +48,13 @@ int64_t NowMicros() {
       .count();
 }
 
-// One keep-alive connection speaking the SQS JSON protocol.
+// One connection speaking the SQS JSON protocol. Keeps the connection alive when the server
+// does, reconnects when it does not or when a request fails; every request has a timeout.
 class Client {
  public:
-  explicit Client(const Options& o) : options_(o), stream_(io_) {
-    tcp::resolver resolver(io_);
-    stream_.connect(resolver.resolve(o.host, o.port));
-    stream_.socket().set_option(tcp::no_delay(true));
-  }
+  explicit Client(const Options& o) : options_(o), stream_(io_) { Connect(); }
 
-  // Returns the parsed response body; exits the process on transport errors.
+  // Returns the parsed response body (discarded on failure, with *status = 0).
   json Call(const std::string& action, const std::string& body, int* status = nullptr) {
     http::request<http::string_body> req{http::verb::post, "/", 11};
     req.set(http::field::host, options_.host + ":" + options_.port);
@@ -69,14 +66,34 @@ class Client {
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
-    http::write(stream_, req);
+    beast::error_code ec;
     http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::write(stream_, req, ec);
+    if (!ec) http::read(stream_, buffer_, res, ec);
+    if (ec || !res.keep_alive()) Reconnect();
+    if (ec) {
+      if (status) *status = 0;
+      return json::value_t::discarded;
+    }
     if (status) *status = res.result_int();
     return json::parse(res.body(), nullptr, false);
   }
 
  private:
+  void Connect() {
+    tcp::resolver resolver(io_);
+    stream_.expires_after(std::chrono::seconds(10));
+    stream_.connect(resolver.resolve(options_.host, options_.port));
+    stream_.socket().set_option(tcp::no_delay(true));
+  }
+  void Reconnect() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    buffer_.clear();
+    Connect();
+  }
+
   const Options& options_;
   asio::io_context io_;
   beast::tcp_stream stream_;
