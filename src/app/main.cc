@@ -43,6 +43,15 @@ void SweepPeriodically(asio::io_context& io, core::QueueService& service) {
   });
 }
 
+// Polls until no request is in flight (or the deadline passes), then stops the I/O loop.
+void DrainThenStop(asio::io_context& io, net::HttpServer& server, int64_t deadline_ms) {
+  if (server.in_flight() == 0 || SystemClock::Get().MonotonicMillis() > deadline_ms) {
+    io.stop();
+    return;
+  }
+  RunAfter(io, 20, [&io, &server, deadline_ms] { DrainThenStop(io, server, deadline_ms); });
+}
+
 bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
@@ -122,16 +131,7 @@ int Serve(const Config& config) {
     spdlog::info("event=shutdown signal={} in_flight={}", signal, server.in_flight());
     ready.store(false);
     server.StopAccepting();
-    const int64_t deadline = SystemClock::Get().MonotonicMillis() + kDrainSeconds * 1000;
-    auto drain = std::make_shared<std::function<void()>>();
-    *drain = [&, deadline, drain] {
-      if (server.in_flight() == 0 || SystemClock::Get().MonotonicMillis() > deadline) {
-        io.stop();
-        return;
-      }
-      RunAfter(io, 20, *drain);
-    };
-    (*drain)();
+    DrainThenStop(io, server, SystemClock::Get().MonotonicMillis() + kDrainSeconds * 1000);
   });
 
   std::string endpoint = "http://" + host + ":" + std::to_string(*bound);

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <map>
 
+#include "wire/common/json_writer.h"
 #include "wire/common/xml_writer.h"
 
 namespace postbox::wire::sqs {
@@ -274,7 +275,7 @@ HttpResponse SuccessResponse(Protocol protocol, const std::string& action, const
   response.headers.emplace_back("x-amzn-RequestId", request_id);
   if (protocol == Protocol::kJson) {
     response.content_type = "application/x-amz-json-1.0";
-    response.body = output.dump(-1, ' ', false, json::error_handler_t::replace);
+    response.body = ToJson(output);
   } else {
     response.content_type = "text/xml";
     response.body = OutputToXml(action, output, request_id);
@@ -295,7 +296,7 @@ HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::s
     response.headers.emplace_back("x-amzn-query-error", std::string(info.query_code) + ";" + fault);
     json body = {{"__type", std::string("com.amazonaws.sqs#") + info.json_type},
                  {"message", status.message()}};
-    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    response.body = ToJson(body);
   } else {
     response.content_type = "text/xml";
     XmlWriter xml;
