@@ -12,6 +12,21 @@
 namespace postbox {
 namespace {
 
+// OpenSSL 3 looks an algorithm up by name on every EVP_md5()/EVP_sha256() digest call unless
+// it is fetched once; that lookup cost more than hashing a 1 KiB body (perf: 8% of the I/O
+// thread). Fetched algorithms are immutable and safe to share between threads.
+const EVP_MD* Md5Algorithm() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  POSTBOX_CHECK(md != nullptr);
+  return md;
+}
+
+const EVP_MD* Sha256Algorithm() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  POSTBOX_CHECK(md != nullptr);
+  return md;
+}
+
 std::string Digest(const EVP_MD* md, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -41,8 +56,8 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
-std::string Md5Hex(std::string_view data) { return HexEncode(Digest(EVP_md5(), data)); }
-std::string Sha256(std::string_view data) { return Digest(EVP_sha256(), data); }
+std::string Md5Hex(std::string_view data) { return HexEncode(Digest(Md5Algorithm(), data)); }
+std::string Sha256(std::string_view data) { return Digest(Sha256Algorithm(), data); }
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 
 std::string Base64Encode(std::string_view bytes) {

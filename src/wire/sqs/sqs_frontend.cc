@@ -6,6 +6,7 @@
 
 #include "base/encoding.h"
 #include "wire/common/form.h"
+#include "wire/common/json_reader.h"
 #include "wire/sqs/sqs_protocol.h"
 
 namespace postbox::wire::sqs {
@@ -79,8 +80,10 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
                          "The content type " + content_type +
                              " is not supported; use application/x-amz-json-1.0."));
     }
-    call->input = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
-    if (call->input.is_discarded() || !call->input.is_object()) {
+    auto parsed =
+        request.body.empty() ? std::optional<json>(json::object()) : ParseJson(request.body);
+    if (parsed) call->input = std::move(*parsed);
+    if (!parsed || !call->input.is_object()) {
       return fail(Status(ErrorCode::kMalformedRequest, "The request body is not a JSON object."));
     }
   } else {

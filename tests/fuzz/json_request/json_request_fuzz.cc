@@ -1,12 +1,15 @@
-// Fuzzes the JSON-protocol edge: a request body through nlohmann::json::parse (as the front-end
-// calls it) and, when it is an object, the typed readers of wire::sqs::Call that every action
-// handler uses on its input, including BatchEntries and the readers run on each batch entry.
+// Fuzzes the JSON-protocol edge: a request body through wire::ParseJson (simdjson, as the
+// front-end calls it; what it accepts must survive the response writer and parse back equal) and,
+// when it is an object, the typed readers of wire::sqs::Call that every action handler uses on its
+// input, including BatchEntries and the readers run on each batch entry.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "wire/common/json_reader.h"
+#include "wire/common/json_writer.h"
 #include "wire/sqs/sqs_call.h"
 #include "wire/sqs/sqs_protocol.h"
 
@@ -63,8 +66,12 @@ void ExerciseReaders(const Call& call) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);
-  nlohmann::json input = nlohmann::json::parse(body, nullptr, false);
-  if (input.is_discarded() || !input.is_object()) return 0;
+  auto parsed = postbox::wire::ParseJson(body);
+  if (!parsed) return 0;
+  auto reparsed = postbox::wire::ParseJson(postbox::wire::ToJson(*parsed));
+  if (!reparsed || *reparsed != *parsed) std::abort();
+  if (!parsed->is_object()) return 0;
+  nlohmann::json input = std::move(*parsed);
 
   Call call;
   call.action = "SendMessageBatch";
