@@ -125,8 +125,38 @@ uint64_t RandomUint64() {
   return v;
 }
 
+namespace {
+
+// xoshiro256** (Blackman and Vigna), one state per thread, seeded from OpenSSL.
+class FastRandom {
+ public:
+  FastRandom() {
+    std::string seed = RandomBytes(sizeof(state_));
+    std::memcpy(state_, seed.data(), sizeof(state_));
+  }
+  uint64_t Next() {
+    const uint64_t result = Rotl(state_[1] * 5, 7) * 9;
+    const uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = Rotl(state_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t state_[4];
+};
+
+}  // namespace
+
 std::string NewUuid() {
-  std::string b = RandomBytes(16);
+  thread_local FastRandom random;
+  uint64_t words[2] = {random.Next(), random.Next()};
+  std::string b(reinterpret_cast<const char*>(words), 16);
   b[6] = char((uint8_t(b[6]) & 0x0f) | 0x40);  // version 4
   b[8] = char((uint8_t(b[8]) & 0x3f) | 0x80);  // RFC 4122 variant
   std::string hex = HexEncode(b);

@@ -23,7 +23,9 @@ std::optional<std::string> Base64Decode(std::string_view text);
 // Cryptographically random bytes (OpenSSL RAND_bytes).
 std::string RandomBytes(size_t count);
 uint64_t RandomUint64();
-// A random version-4 UUID in its 36-character text form, as AWS uses for MessageId.
+// A random version-4 UUID in its 36-character text form, as AWS uses for MessageId and request
+// ids. Unique, not secret: drawn from a per-thread xoshiro256** generator seeded by RAND_bytes
+// (OpenSSL's DRBG per call was 3% of the request path).
 std::string NewUuid();
 
 }  // namespace postbox

@@ -97,6 +97,11 @@ void AppendLengthPrefixed(std::string& out, std::string_view s) {
 Status ValidateBody(std::string_view body) {
   size_t i = 0;
   while (i < body.size()) {
+    // Fast path for printable ASCII, almost every byte of a typical body.
+    if (uint8_t c = uint8_t(body[i]); c >= 0x20 && c < 0x80) {
+      ++i;
+      continue;
+    }
     uint32_t cp = 0;
     size_t at = i;
     if (!NextCodePoint(body, &i, &cp) || !AllowedCodePoint(cp)) {
