@@ -4,8 +4,8 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(
-  build-essential cmake ninja-build pkg-config
-  libboost-dev libboost-system-dev libssl-dev librocksdb-dev
+  build-essential cmake ninja-build pkg-config python3
+  libboost-dev libboost-system-dev libssl-dev librocksdb-dev libjemalloc-dev
   nlohmann-json3-dev libsimdjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
 )
