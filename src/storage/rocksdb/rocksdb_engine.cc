@@ -1,6 +1,7 @@
 #include "storage/rocksdb/rocksdb_engine.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -97,6 +98,11 @@ Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& di
   options.IncreaseParallelism(2);
   // Messages are short-lived: most are deleted while still in the memtable.
   options.write_buffer_size = 64 << 20;
+  // postbox never reads RocksDB while serving (the hot state is in memory; only start-up scans
+  // it), so the memtable can be an unsorted vector that is sorted once when flushed or
+  // scanned, instead of a skiplist kept sorted on every insert (perf: a quarter of the core).
+  options.memtable_factory.reset(new rocksdb::VectorRepFactory);
+  options.allow_concurrent_memtable_write = false;  // one commit thread writes anyway
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return ToStatus(s);
