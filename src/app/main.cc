@@ -43,6 +43,14 @@ void SweepPeriodically(asio::io_context& io, core::QueueService& service) {
   });
 }
 
+// Message move tasks advance in small steps, so that MaxNumberOfMessagesPerSecond is smooth.
+void AdvanceMoveTasksPeriodically(asio::io_context& io, core::MessageMoveTasks& tasks) {
+  RunAfter(io, 100, [&io, &tasks] {
+    tasks.Advance();
+    AdvanceMoveTasksPeriodically(io, tasks);
+  });
+}
+
 // Polls until no request is in flight (or the deadline passes), then stops the I/O loop.
 void DrainThenStop(asio::io_context& io, net::HttpServer& server, int64_t deadline_ms) {
   if (server.in_flight() == 0 || SystemClock::Get().MonotonicMillis() > deadline_ms) {
@@ -92,11 +100,17 @@ int Serve(const Config& config) {
     return 1;
   }
 
+  core::MessageMoveTasks move_tasks(service, **engine, SystemClock::Get());
+  if (Status s = move_tasks.Load(); !s.ok()) {
+    std::cerr << "postbox: cannot load message move tasks: " << s.ToString() << "\n";
+    return 1;
+  }
+
   asio::io_context io(config.io_threads);
   wire::sqs::Runtime runtime{
       [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
       [&io](int64_t millis, std::function<void()> fn) { RunAfter(io, millis, std::move(fn)); }};
-  wire::sqs::SqsFrontend sqs(service, runtime, {config.region, config.account_id});
+  wire::sqs::SqsFrontend sqs(service, move_tasks, runtime, {config.region, config.account_id});
   std::atomic<bool> ready{false};
 
   net::ServerOptions options;
@@ -124,6 +138,7 @@ int Serve(const Config& config) {
   }
   server.Start();
   SweepPeriodically(io, service);
+  AdvanceMoveTasksPeriodically(io, move_tasks);
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -22,6 +22,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "RequestTooLarge";
     case ErrorCode::kAccessDenied:
       return "AccessDenied";
+    case ErrorCode::kResourceNotFound:
+      return "ResourceNotFound";
     case ErrorCode::kQueueDoesNotExist:
       return "QueueDoesNotExist";
     case ErrorCode::kQueueAlreadyExists:

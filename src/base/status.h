@@ -25,6 +25,7 @@ enum class ErrorCode {
   kInvalidContentType,     // content type does not match any protocol
   kRequestTooLarge,        // over the server's request size limit
   kAccessDenied,           // authentication/authorisation failure
+  kResourceNotFound,       // a named resource (e.g. a move task's queue) does not exist
   // Queue errors.
   kQueueDoesNotExist,
   kQueueAlreadyExists,

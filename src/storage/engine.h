@@ -38,38 +38,75 @@ struct MessageState {
 
 enum class Durability { kSync, kLazy };
 
+// Small keyed records that belong to a queue and are not messages: FIFO deduplication entries
+// (which must outlive the messages they name) and message move tasks. Deleting the queue
+// deletes them; purging it keeps them.
+enum class RecordKind : uint8_t { kDeduplication = 1, kMoveTask = 2 };
+
 class WriteBatch {
  public:
-  enum class Kind { kPutQueue, kDeleteQueue, kPutMessage, kUpdateState, kDeleteMessage, kPurge };
+  enum class Kind {
+    kPutQueue,
+    kDeleteQueue,
+    kPutMessage,
+    kUpdateState,
+    kDeleteMessage,
+    kPurge,
+    kPutRecord,
+    kDeleteRecord
+  };
   struct Op {
-    Kind kind;
+    Kind kind = Kind::kPutQueue;
     uint64_t queue_id = 0;
     uint64_t seq = 0;
     std::string blob;
     MessageState state;
+    RecordKind record_kind = RecordKind::kDeduplication;
+    std::string record_key;
   };
 
   void PutQueue(uint64_t queue_id, std::string blob) {
-    ops_.push_back({Kind::kPutQueue, queue_id, 0, std::move(blob), {}});
+    Add(Kind::kPutQueue, queue_id).blob = std::move(blob);
   }
-  // Deletes the queue record and all of its messages.
-  void DeleteQueue(uint64_t queue_id) { ops_.push_back({Kind::kDeleteQueue, queue_id, 0, {}, {}}); }
+  // Deletes the queue record and all of its messages and records.
+  void DeleteQueue(uint64_t queue_id) { Add(Kind::kDeleteQueue, queue_id); }
   void PutMessage(uint64_t queue_id, uint64_t seq, std::string blob, MessageState state) {
-    ops_.push_back({Kind::kPutMessage, queue_id, seq, std::move(blob), state});
+    Op& op = Add(Kind::kPutMessage, queue_id, seq);
+    op.blob = std::move(blob);
+    op.state = state;
   }
   void UpdateState(uint64_t queue_id, uint64_t seq, MessageState state) {
-    ops_.push_back({Kind::kUpdateState, queue_id, seq, {}, state});
+    Add(Kind::kUpdateState, queue_id, seq).state = state;
   }
   void DeleteMessage(uint64_t queue_id, uint64_t seq) {
-    ops_.push_back({Kind::kDeleteMessage, queue_id, seq, {}, {}});
+    Add(Kind::kDeleteMessage, queue_id, seq);
   }
-  // Deletes every message of the queue, keeping the queue.
-  void Purge(uint64_t queue_id) { ops_.push_back({Kind::kPurge, queue_id, 0, {}, {}}); }
+  // Deletes every message of the queue, keeping the queue and its records.
+  void Purge(uint64_t queue_id) { Add(Kind::kPurge, queue_id); }
+  void PutRecord(RecordKind kind, uint64_t queue_id, std::string key, std::string blob) {
+    Op& op = Add(Kind::kPutRecord, queue_id);
+    op.record_kind = kind;
+    op.record_key = std::move(key);
+    op.blob = std::move(blob);
+  }
+  void DeleteRecord(RecordKind kind, uint64_t queue_id, std::string key) {
+    Op& op = Add(Kind::kDeleteRecord, queue_id);
+    op.record_kind = kind;
+    op.record_key = std::move(key);
+  }
 
   bool empty() const { return ops_.empty(); }
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
+  Op& Add(Kind kind, uint64_t queue_id, uint64_t seq = 0) {
+    Op& op = ops_.emplace_back();
+    op.kind = kind;
+    op.queue_id = queue_id;
+    op.seq = seq;
+    return op;
+  }
+
   std::vector<Op> ops_;
 };
 
@@ -79,6 +116,8 @@ class Engine {
   using QueueVisitor = std::function<void(uint64_t queue_id, std::string_view blob)>;
   using MessageVisitor = std::function<void(uint64_t queue_id, uint64_t seq, std::string_view blob,
                                             const MessageState& state)>;
+  using RecordVisitor =
+      std::function<void(uint64_t queue_id, std::string_view key, std::string_view blob)>;
 
   virtual ~Engine() = default;
 
@@ -88,6 +127,8 @@ class Engine {
   // Start-up scans. Messages come in (queue_id, seq) order.
   virtual Status LoadQueues(const QueueVisitor& visit) = 0;
   virtual Status LoadMessages(const MessageVisitor& visit) = 0;
+  // Records of one kind, in (queue_id, key) order.
+  virtual Status LoadRecords(RecordKind kind, const RecordVisitor& visit) = 0;
 
   // Waits until every batch submitted so far is durable. Used at shutdown.
   virtual Status Flush() = 0;

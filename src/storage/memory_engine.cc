@@ -20,6 +20,7 @@ void MemoryEngine::Commit(WriteBatch batch, Durability /*durability*/, Done done
             queues_.erase(op.queue_id);
             auto [b, e] = queue_range(op.queue_id);
             messages_.erase(b, e);
+            std::erase_if(records_, [&](const auto& r) { return std::get<1>(r.first) == op.queue_id; });
             break;
           }
           case WriteBatch::Kind::kPurge: {
@@ -38,6 +39,12 @@ void MemoryEngine::Commit(WriteBatch batch, Durability /*durability*/, Done done
           case WriteBatch::Kind::kDeleteMessage:
             messages_.erase({op.queue_id, op.seq});
             break;
+          case WriteBatch::Kind::kPutRecord:
+            records_[{op.record_kind, op.queue_id, op.record_key}] = op.blob;
+            break;
+          case WriteBatch::Kind::kDeleteRecord:
+            records_.erase({op.record_kind, op.queue_id, op.record_key});
+            break;
         }
       }
     }
@@ -54,6 +61,14 @@ Status MemoryEngine::LoadQueues(const QueueVisitor& visit) {
 Status MemoryEngine::LoadMessages(const MessageVisitor& visit) {
   std::lock_guard lock(mu_);
   for (const auto& [key, m] : messages_) visit(key.first, key.second, m.blob, m.state);
+  return Status::Ok();
+}
+
+Status MemoryEngine::LoadRecords(RecordKind kind, const RecordVisitor& visit) {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, blob] : records_) {
+    if (std::get<0>(key) == kind) visit(std::get<1>(key), std::get<2>(key), blob);
+  }
   return Status::Ok();
 }
 

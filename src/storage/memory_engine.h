@@ -5,6 +5,8 @@
 
 #include <map>
 #include <mutex>
+#include <string>
+#include <tuple>
 #include <utility>
 
 #include "storage/engine.h"
@@ -16,6 +18,7 @@ class MemoryEngine final : public Engine {
   void Commit(WriteBatch batch, Durability durability, Done done) override;
   Status LoadQueues(const QueueVisitor& visit) override;
   Status LoadMessages(const MessageVisitor& visit) override;
+  Status LoadRecords(RecordKind kind, const RecordVisitor& visit) override;
   Status Flush() override { return Status::Ok(); }
 
   // Test hook: make every later commit fail with this status (ok() = stop failing).
@@ -31,6 +34,8 @@ class MemoryEngine final : public Engine {
   Status fail_;
   std::map<uint64_t, std::string> queues_;
   std::map<std::pair<uint64_t, uint64_t>, StoredMessage> messages_;
+  // (kind, queue id, key) -> blob
+  std::map<std::tuple<RecordKind, uint64_t, std::string>, std::string> records_;
 };
 
 }  // namespace postbox::storage

@@ -126,6 +126,51 @@ TEST_P(EngineContract, PurgeKeepsQueue) {
   EXPECT_TRUE(l.messages.empty());
 }
 
+std::map<std::pair<uint64_t, std::string>, std::string> LoadRecords(Engine& engine,
+                                                                      RecordKind kind) {
+  std::map<std::pair<uint64_t, std::string>, std::string> out;
+  EXPECT_TRUE(engine
+                  .LoadRecords(kind,
+                               [&](uint64_t q, std::string_view key, std::string_view blob) {
+                                 out[{q, std::string(key)}] = std::string(blob);
+                               })
+                  .ok());
+  return out;
+}
+
+TEST_P(EngineContract, RecordsAreKeptPerKindAndSurvivePurge) {
+  WriteBatch b;
+  b.PutQueue(4, "q");
+  b.PutQueue(5, "r");
+  b.PutRecord(RecordKind::kDeduplication, 4, "k1", "one");
+  b.PutRecord(RecordKind::kDeduplication, 4, "k2", "two");
+  b.PutRecord(RecordKind::kDeduplication, 5, "k1", "other queue");
+  b.PutRecord(RecordKind::kMoveTask, 4, "t1", "task");
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(b)).ok());
+  WriteBatch c;
+  c.DeleteRecord(RecordKind::kDeduplication, 4, "k2");
+  c.PutRecord(RecordKind::kMoveTask, 4, "t1", "task v2");
+  c.Purge(4);
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(c)).ok());
+  Reopen();
+  auto dedup = LoadRecords(*engine_, RecordKind::kDeduplication);
+  ASSERT_EQ(dedup.size(), 2u);
+  EXPECT_EQ(dedup.at({4, "k1"}), "one");
+  EXPECT_EQ(dedup.at({5, "k1"}), "other queue");
+  auto tasks = LoadRecords(*engine_, RecordKind::kMoveTask);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks.at({4, "t1"}), "task v2");
+
+  WriteBatch d;
+  d.DeleteQueue(4);
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(d)).ok());
+  Reopen();
+  dedup = LoadRecords(*engine_, RecordKind::kDeduplication);
+  ASSERT_EQ(dedup.size(), 1u);
+  EXPECT_EQ(dedup.begin()->first.first, 5u);
+  EXPECT_TRUE(LoadRecords(*engine_, RecordKind::kMoveTask).empty());
+}
+
 TEST_P(EngineContract, ConcurrentCommitsAllComplete) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};

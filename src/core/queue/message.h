@@ -45,6 +45,7 @@ struct Message {
   std::string message_group_id;
   std::string message_deduplication_id;
   std::string dead_letter_source_arn;  // set when redriven into a dead-letter queue
+  std::string sequence_number;         // FIFO queues: the seq in decimal; not stored
   std::string md5_of_body;
   std::string md5_of_attributes;         // empty when there are no attributes
   std::string md5_of_system_attributes;  // empty when there are none

@@ -176,6 +176,17 @@ Status ValidateSystemAttributes(const MessageAttributes& attributes) {
   return Status::Ok();
 }
 
+Status ValidateFifoToken(std::string_view parameter, std::string_view value) {
+  bool ok = !value.empty() && value.size() <= 128;
+  for (char c : value) ok = ok && (std::isalnum(uint8_t(c)) || std::ispunct(uint8_t(c)));
+  if (ok) return Status::Ok();
+  return InvalidParameter("Value " + std::string(value) + " for parameter " +
+                          std::string(parameter) + " is invalid. Reason: " +
+                          std::string(parameter) +
+                          " can only include alphanumeric and punctuation characters. 1 to 128 in "
+                          "length.");
+}
+
 size_t MessageSize(const NewMessage& message) {
   size_t size = message.body.size();
   for (const auto& [name, value] : message.attributes) {

@@ -20,6 +20,10 @@ Status ValidateBody(std::string_view body);
 Status ValidateAttributes(const MessageAttributes& attributes);
 Status ValidateSystemAttributes(const MessageAttributes& attributes);
 
+// MessageGroupId, MessageDeduplicationId and ReceiveRequestAttemptId: 1 to 128 characters,
+// alphanumeric or punctuation ("SendMessage", SQS API Reference).
+Status ValidateFifoToken(std::string_view parameter, std::string_view value);
+
 // The size counted against MaximumMessageSize: body plus each attribute's name, type and value.
 size_t MessageSize(const NewMessage& message);
 

@@ -1,5 +1,7 @@
 #include "core/queue/queue.h"
 
+#include <iterator>
+
 #include "core/queue/receipt_handle.h"
 
 namespace postbox::core {
@@ -32,6 +34,7 @@ Queue::Queue(QueueId id, uint64_t storage_id, QueueConfig config, AttributeMap t
              int64_t created_seconds, const Clock& clock)
     : id_(std::move(id)),
       storage_id_(storage_id),
+      fifo_(config.fifo_queue),
       created_seconds_(created_seconds),
       clock_(clock),
       config_(std::move(config)),
@@ -76,6 +79,8 @@ void Queue::MarkDeleted() {
     deleted_ = true;
     messages_.clear();
     by_visible_.clear();
+    groups_.clear();
+    attempts_.clear();
     waiters = TakeWaitersLocked();
   }
   for (auto& wake : waiters) wake();
@@ -93,7 +98,54 @@ void Queue::EnsureSeqAbove(uint64_t seq) {
   if (next_seq_ <= seq) next_seq_ = seq + 1;
 }
 
-void Queue::IndexLocked(const Message& m) { by_visible_.emplace(m.state.visible_at_ms, m.seq); }
+void Queue::IndexLocked(const Message& m) {
+  if (!fifo_) {
+    by_visible_.emplace(m.state.visible_at_ms, m.seq);
+    return;
+  }
+  std::set<uint64_t>& group = groups_[m.message_group_id];
+  if (!group.empty() && *group.begin() < m.seq) {
+    group.insert(m.seq);  // behind the group's first message: not receivable yet
+    return;
+  }
+  if (!group.empty()) {
+    // Only happens when a message comes back (a failed move): it is the new first message.
+    const Message& head = messages_.at(*group.begin());
+    by_visible_.erase({head.state.visible_at_ms, head.seq});
+  }
+  group.insert(m.seq);
+  by_visible_.emplace(m.state.visible_at_ms, m.seq);
+}
+
+bool Queue::UnlinkLocked(MessageMap::iterator it, int64_t now) {
+  const Message& m = it->second;
+  bool indexed = by_visible_.erase({m.state.visible_at_ms, m.seq}) > 0;
+  bool next_ready = false;
+  if (fifo_) {
+    auto group = groups_.find(m.message_group_id);
+    if (group != groups_.end()) {
+      group->second.erase(m.seq);
+      if (!indexed) {
+        // Not the group's indexed first message (or a receive is working on this group and
+        // settles it afterwards): nothing else to update.
+      } else if (group->second.empty()) {
+        groups_.erase(group);
+      } else {
+        const Message& next = messages_.at(*group->second.begin());
+        by_visible_.emplace(next.state.visible_at_ms, next.seq);
+        next_ready = next.state.visible_at_ms <= now;
+      }
+    }
+  }
+  messages_.erase(it);
+  return next_ready;
+}
+
+void Queue::ReindexLocked(const Message& m, int64_t old_visible_at) {
+  if (by_visible_.erase({old_visible_at, m.seq}) > 0) {
+    by_visible_.emplace(m.state.visible_at_ms, m.seq);
+  }
+}
 
 std::vector<std::function<void()>> Queue::TakeWaitersLocked(size_t limit) {
   // Oldest waiters first (tokens increase). Waking one waiter per new message, not all of
@@ -114,23 +166,46 @@ void Queue::Insert(std::vector<Message> messages) {
     if (deleted_) return;
     for (auto& m : messages) {
       if (m.seq >= next_seq_) next_seq_ = m.seq + 1;
-      IndexLocked(m);
       uint64_t seq = m.seq;
-      messages_.emplace(seq, std::move(m));
+      auto [it, inserted] = messages_.emplace(seq, std::move(m));
+      if (inserted) IndexLocked(it->second);
     }
     waiters = TakeWaitersLocked(messages.size());
   }
   for (auto& wake : waiters) wake();
 }
 
+Queue::Fate Queue::DeliverOrRemoveLocked(MessageMap::iterator it, int64_t now, int visibility,
+                                         ReceiveOutcome* out) {
+  Message& m = it->second;
+  const int64_t retention_ms = int64_t(config_.message_retention_period) * 1000;
+  const int max_receives = config_.redrive_policy ? config_.redrive_policy->max_receive_count : 0;
+  if (m.sent_ms + retention_ms <= now) {
+    out->expired.push_back(std::move(m));
+    UnlinkLocked(it, now);
+    return Fate::kRemoved;
+  }
+  // A message already received maxReceiveCount times moves to the dead-letter queue
+  // instead of being delivered again ("Using dead-letter queues", SQS Developer Guide).
+  if (max_receives > 0 && int(m.state.receive_count) >= max_receives) {
+    out->to_dead_letter.push_back(std::move(m));
+    UnlinkLocked(it, now);
+    return Fate::kRemoved;
+  }
+  m.state.receive_count += 1;
+  if (m.state.first_receive_ms == 0) m.state.first_receive_ms = now;
+  m.state.visible_at_ms = now + int64_t(visibility) * 1000;
+  ReceiptHandle handle{storage_id_, m.seq, m.state.receive_count};
+  out->received.push_back({m, handle.Encode()});
+  return Fate::kDelivered;
+}
+
 Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
-  ReceiveOutcome out;
   std::lock_guard lock(mu_);
   const int64_t now = clock_.NowMillis();
-  const int64_t retention_ms = int64_t(config_.message_retention_period) * 1000;
+  if (fifo_) return ReceiveFifoLocked(options, now);
+  ReceiveOutcome out;
   const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
-  const int max_receives = config_.redrive_policy ? config_.redrive_policy->max_receive_count : 0;
-
   // Re-indexed after the scan, so a VisibilityTimeout of 0 cannot hand out one message twice.
   std::vector<std::pair<int64_t, uint64_t>> reindex;
   auto it = by_visible_.begin();
@@ -140,28 +215,96 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
     it = by_visible_.erase(it);
     auto found = messages_.find(seq);
     if (found == messages_.end()) continue;
-    Message& m = found->second;
-    if (m.sent_ms + retention_ms <= now) {
-      out.expired.push_back(std::move(m));
-      messages_.erase(found);
-      continue;
+    if (DeliverOrRemoveLocked(found, now, visibility, &out) == Fate::kDelivered) {
+      reindex.emplace_back(found->second.state.visible_at_ms, seq);
     }
-    // A message already received maxReceiveCount times moves to the dead-letter queue
-    // instead of being delivered again ("Using dead-letter queues", SQS Developer Guide).
-    if (max_receives > 0 && int(m.state.receive_count) >= max_receives) {
-      out.to_dead_letter.push_back(std::move(m));
-      messages_.erase(found);
-      continue;
-    }
-    m.state.receive_count += 1;
-    if (m.state.first_receive_ms == 0) m.state.first_receive_ms = now;
-    m.state.visible_at_ms = now + int64_t(visibility) * 1000;
-    reindex.emplace_back(m.state.visible_at_ms, seq);
-    ReceiptHandle handle{storage_id_, seq, m.state.receive_count};
-    out.received.push_back({m, handle.Encode()});
   }
   by_visible_.insert(reindex.begin(), reindex.end());
   return out;
+}
+
+Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, int64_t now) {
+  ReceiveOutcome out;
+  for (auto it = attempts_.begin(); it != attempts_.end();) {
+    it = it->second.expires_ms <= now ? attempts_.erase(it) : std::next(it);
+  }
+  if (RetryAttemptLocked(options, now, &out)) return out;  // the retry's answer or error
+
+  const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
+  // Groups whose first message was taken: their new first message is indexed after the scan.
+  std::vector<std::string> touched;
+  auto it = by_visible_.begin();
+  while (it != by_visible_.end() && it->first <= now &&
+         int(out.received.size()) < options.max_messages) {
+    auto head = messages_.find(it->second);
+    it = by_visible_.erase(it);
+    if (head == messages_.end()) continue;
+    const std::string group_id = head->second.message_group_id;
+    std::set<uint64_t>& group = groups_[group_id];
+    // Take the group's messages in order, as many as fit, up to the first one in flight.
+    // Removing a message from the group while it is unindexed does not index the next one.
+    // The group's first message is unindexed here, so removing messages neither indexes the
+    // next one nor erases the group (see UnlinkLocked); the loop below settles both.
+    for (auto seq = group.begin();
+         seq != group.end() && int(out.received.size()) < options.max_messages;) {
+      auto found = messages_.find(*seq);
+      if (found->second.state.visible_at_ms > now) break;
+      ++seq;  // before DeliverOrRemoveLocked may erase the current one from the group
+      DeliverOrRemoveLocked(found, now, visibility, &out);
+    }
+    touched.push_back(group_id);
+  }
+  for (const auto& group_id : touched) {
+    auto group = groups_.find(group_id);
+    if (group == groups_.end()) continue;
+    if (group->second.empty()) {
+      groups_.erase(group);
+      continue;
+    }
+    const Message& first = messages_.at(*group->second.begin());
+    by_visible_.emplace(first.state.visible_at_ms, first.seq);
+  }
+  if (!options.receive_request_attempt_id.empty() && !out.received.empty()) {
+    ReceiveAttempt attempt{now + kReceiveAttemptWindowMs, {}};
+    for (const auto& r : out.received) {
+      attempt.delivered.push_back(
+          {r.message.seq, r.message.state.receive_count, r.message.state.visible_at_ms});
+    }
+    attempts_[options.receive_request_attempt_id] = std::move(attempt);
+  }
+  return out;
+}
+
+bool Queue::RetryAttemptLocked(const ReceiveOptions& options, int64_t now, ReceiveOutcome* out) {
+  if (options.receive_request_attempt_id.empty()) return false;
+  auto attempt = attempts_.find(options.receive_request_attempt_id);
+  if (attempt == attempts_.end()) return false;
+  // Retryable only while none of the messages it returned was modified: deleted, received
+  // again, or given a new visibility timeout. Otherwise AWS refuses the retry.
+  for (const auto& d : attempt->second.delivered) {
+    auto found = messages_.find(d.seq);
+    if (found == messages_.end() || found->second.state.receive_count != d.receive_count ||
+        found->second.state.visible_at_ms != d.visible_at_ms) {
+      out->status = Status(ErrorCode::kInvalidParameterValue,
+                           "Value " + options.receive_request_attempt_id +
+                               " for parameter ReceiveRequestAttemptId is invalid. Reason: The "
+                               "receiveRequestAttemptId is not valid anymore since the receive "
+                               "call is not retryable.");
+      return true;
+    }
+  }
+  // The retry resets the visibility timeout, as AWS does.
+  const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
+  for (auto& d : attempt->second.delivered) {
+    Message& m = messages_.at(d.seq);
+    int64_t old_visible_at = m.state.visible_at_ms;
+    m.state.visible_at_ms = now + int64_t(visibility) * 1000;
+    ReindexLocked(m, old_visible_at);
+    d.visible_at_ms = m.state.visible_at_ms;
+    ReceiptHandle handle{storage_id_, m.seq, m.state.receive_count};
+    out->received.push_back({m, handle.Encode()});
+  }
+  return true;
 }
 
 Result<Queue::Removed> Queue::Delete(const std::string& handle_text) {
@@ -170,12 +313,16 @@ Result<Queue::Removed> Queue::Delete(const std::string& handle_text) {
     return Status(ErrorCode::kReceiptHandleIsInvalid, "The input receipt handle \"" + handle_text +
                                                           "\" is not a valid receipt handle.");
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto found = messages_.find(handle->seq);
   // AWS accepts a stale handle of a message that is already gone: deletes are idempotent.
   if (found == messages_.end()) return Removed{false, handle->seq};
-  by_visible_.erase({found->second.state.visible_at_ms, handle->seq});
-  messages_.erase(found);
+  if (UnlinkLocked(found, clock_.NowMillis())) {
+    // FIFO: the group's next message can go out now; tell one long-poller.
+    auto waiters = TakeWaitersLocked(1);
+    lock.unlock();
+    for (auto& wake : waiters) wake();
+  }
   return Removed{true, handle->seq};
 }
 
@@ -199,9 +346,9 @@ Result<std::pair<uint64_t, storage::MessageState>> Queue::ChangeVisibility(
   if (m.state.visible_at_ms <= now) {
     return Status(ErrorCode::kMessageNotInflight, "Message is not in flight.");
   }
-  by_visible_.erase({m.state.visible_at_ms, m.seq});
+  int64_t old_visible_at = m.state.visible_at_ms;
   m.state.visible_at_ms = now + int64_t(timeout_seconds) * 1000;
-  by_visible_.emplace(m.state.visible_at_ms, m.seq);
+  ReindexLocked(m, old_visible_at);
   std::pair<uint64_t, storage::MessageState> result{m.seq, m.state};
   if (timeout_seconds == 0) {
     // The message is visible again at once: a long-poller may take it.
@@ -220,6 +367,8 @@ bool Queue::Purge() {
   last_purge_ms_ = now;
   messages_.clear();
   by_visible_.clear();
+  groups_.clear();
+  attempts_.clear();
   return true;
 }
 
@@ -227,18 +376,63 @@ std::vector<uint64_t> Queue::SweepExpired() {
   std::vector<uint64_t> out;
   std::lock_guard lock(mu_);
   const int64_t cutoff = clock_.NowMillis() - int64_t(config_.message_retention_period) * 1000;
-  for (auto it = messages_.begin(); it != messages_.end() && it->second.sent_ms <= cutoff;) {
-    by_visible_.erase({it->second.state.visible_at_ms, it->first});
-    out.push_back(it->first);
-    it = messages_.erase(it);
+  const int64_t now = clock_.NowMillis();
+  while (!messages_.empty() && messages_.begin()->second.sent_ms <= cutoff) {
+    out.push_back(messages_.begin()->first);
+    UnlinkLocked(messages_.begin(), now);
   }
   return out;
+}
+
+std::vector<Message> Queue::TakeForMove(uint64_t max_seq, size_t limit) {
+  std::vector<Message> out;
+  std::lock_guard lock(mu_);
+  const int64_t now = clock_.NowMillis();
+  std::set<std::string> blocked_groups;  // FIFO: groups with an earlier message left behind
+  for (auto it = messages_.begin();
+       it != messages_.end() && it->first <= max_seq && out.size() < limit;) {
+    Message& m = it->second;
+    bool blocked = fifo_ && blocked_groups.count(m.message_group_id) > 0;
+    if (m.state.visible_at_ms > now || blocked) {
+      if (fifo_) blocked_groups.insert(m.message_group_id);
+      ++it;
+      continue;
+    }
+    auto next = std::next(it);
+    out.push_back(std::move(m));
+    UnlinkLocked(it, now);
+    it = next;
+  }
+  return out;
+}
+
+size_t Queue::CountUpTo(uint64_t max_seq) const {
+  std::lock_guard lock(mu_);
+  return size_t(std::distance(messages_.begin(), messages_.upper_bound(max_seq)));
+}
+
+uint64_t Queue::LastSeq() const {
+  std::lock_guard lock(mu_);
+  return next_seq_ - 1;
 }
 
 QueueCounters Queue::Counters() const {
   QueueCounters c;
   std::lock_guard lock(mu_);
   const int64_t now = clock_.NowMillis();
+  if (fifo_) {
+    // Only each group's first message is indexed: count from the messages themselves.
+    for (const auto& [seq, m] : messages_) {
+      if (m.state.visible_at_ms <= now) {
+        ++c.visible;
+      } else if (m.state.receive_count > 0) {
+        ++c.not_visible;
+      } else {
+        ++c.delayed;
+      }
+    }
+    return c;
+  }
   for (auto it = by_visible_.upper_bound({now, UINT64_MAX}); it != by_visible_.end(); ++it) {
     auto found = messages_.find(it->second);
     if (found == messages_.end()) continue;

@@ -6,7 +6,12 @@
 // visible_at has passed, which delivers oldest-first and brings back messages whose
 // visibility timeout or delay ran out without any timer per message.
 //
-// FIFO queues (message groups) will plug in at SelectForReceive().
+// FIFO queues keep each message group's seqs in `groups_`, and only a group's first message
+// is in `by_visible_`. A group is offered to a receive when its first message is visible; the
+// receive then takes that group's messages in order until it meets one that is in flight or
+// delayed. While the first message is in flight its entry sits in the future, so nothing later
+// in the group is delivered; deleting it puts the next message of the group in its place.
+//
 // Thread-safety: every method locks the queue's mutex; callbacks run without it.
 #pragma once
 
@@ -17,10 +22,12 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/clock.h"
+#include "core/queue/deduplication_window.h"
 #include "core/queue/message.h"
 #include "core/queue/queue_config.h"
 
@@ -48,7 +55,13 @@ struct QueueCounters {
 struct ReceiveOptions {
   int max_messages = 1;
   std::optional<int> visibility_timeout;  // nullopt: the queue's VisibilityTimeout
+  // FIFO only: a retry with the same id within five minutes, while the messages it returned
+  // are untouched and in flight, returns them again with the same receipt handles.
+  std::string receive_request_attempt_id;
 };
+
+// How long a ReceiveRequestAttemptId is remembered ("ReceiveMessage", SQS API Reference).
+inline constexpr int64_t kReceiveAttemptWindowMs = 5 * 60 * 1000;
 
 struct ReceivedMessage {
   Message message;
@@ -61,6 +74,11 @@ class Queue {
         int64_t created_seconds, const Clock& clock);
 
   const QueueId& id() const { return id_; }
+  // FifoQueue cannot change after creation.
+  bool fifo() const { return fifo_; }
+  DeduplicationWindow& deduplication() { return deduplication_; }
+  // Held by a FIFO send from reserving its seqs until its batch is submitted to storage.
+  std::mutex& send_order_mutex() { return send_order_mu_; }
   // Unique per queue incarnation: storage key and receipt-handle scope.
   uint64_t storage_id() const { return storage_id_; }
 
@@ -87,6 +105,7 @@ class Queue {
     std::vector<ReceivedMessage> received;
     std::vector<Message> expired;
     std::vector<Message> to_dead_letter;
+    Status status;  // not ok: a ReceiveRequestAttemptId that can no longer be retried
   };
   ReceiveOutcome Receive(const ReceiveOptions& options);
 
@@ -105,6 +124,14 @@ class Queue {
   // Removes messages past the retention period; returns their seqs.
   std::vector<uint64_t> SweepExpired();
 
+  // Message move tasks: removes and returns up to `limit` messages with seq <= max_seq that are
+  // not in flight or delayed, in send order (FIFO: never past an in-flight message of a group).
+  std::vector<Message> TakeForMove(uint64_t max_seq, size_t limit);
+  // How many messages with seq <= max_seq are still in the queue.
+  size_t CountUpTo(uint64_t max_seq) const;
+  // The highest seq handed out so far.
+  uint64_t LastSeq() const;
+
   QueueCounters Counters() const;
   // Wall-clock ms at which the next not-yet-visible message becomes visible, or 0 if none.
   int64_t NextVisibleAtMillis() const;
@@ -118,12 +145,30 @@ class Queue {
   void WakeOne();
 
  private:
+  using MessageMap = std::map<uint64_t, Message>;
+
+  // Adds a message that is already in messages_ to the receive index (FIFO: to its group).
   void IndexLocked(const Message& m);
+  // Removes a message from messages_ and the receive index. FIFO: returns true when this let
+  // the next message of its group become receivable now.
+  bool UnlinkLocked(MessageMap::iterator it, int64_t now);
+  // Puts a message into by_visible_ again after its visibility changed, if it is indexed.
+  void ReindexLocked(const Message& m, int64_t old_visible_at);
+  ReceiveOutcome ReceiveFifoLocked(const ReceiveOptions& options, int64_t now);
+  // FIFO: the result of an earlier receive with the same attempt id, if still valid.
+  bool RetryAttemptLocked(const ReceiveOptions& options, int64_t now, ReceiveOutcome* out);
+  // Decides the fate of a visible message a receive came to: expired, to the dead-letter
+  // queue (both moved into `out` and removed), or delivered (state updated, added to `out`).
+  // Returns true if it was delivered.
+  enum class Fate { kDelivered, kRemoved };
+  Fate DeliverOrRemoveLocked(MessageMap::iterator it, int64_t now, int visibility,
+                             ReceiveOutcome* out);
   // Removes and returns up to `limit` waiters, oldest first.
   std::vector<std::function<void()>> TakeWaitersLocked(size_t limit = SIZE_MAX);
 
   const QueueId id_;
   const uint64_t storage_id_;
+  const bool fifo_;
   const int64_t created_seconds_;
   const Clock& clock_;
 
@@ -135,8 +180,21 @@ class Queue {
   uint64_t next_seq_ = 1;
   int64_t last_purge_ms_ = 0;
   bool purged_ = false;
-  std::map<uint64_t, Message> messages_;
+  MessageMap messages_;
   std::set<std::pair<int64_t, uint64_t>> by_visible_;
+  std::unordered_map<std::string, std::set<uint64_t>> groups_;  // FIFO: group id -> seqs
+  struct ReceiveAttempt {
+    int64_t expires_ms = 0;
+    struct Delivered {
+      uint64_t seq;
+      uint32_t receive_count;
+      int64_t visible_at_ms;
+    };
+    std::vector<Delivered> delivered;
+  };
+  std::unordered_map<std::string, ReceiveAttempt> attempts_;  // FIFO: by attempt id
+  DeduplicationWindow deduplication_;
+  std::mutex send_order_mu_;
   uint64_t next_waiter_ = 1;
   std::map<uint64_t, std::function<void()>> waiters_;
 };

@@ -34,34 +34,91 @@ Status ParseBool(const std::string& name, const std::string& value, bool* out) {
 }  // namespace
 
 Result<RedrivePolicy> ParseRedrivePolicy(const std::string& text) {
-  auto invalid = [] {
-    return Status(ErrorCode::kInvalidAttributeValue,
-                  "Value for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a "
-                  "valid JSON map or is missing deadLetterTargetArn or maxReceiveCount.");
+  auto invalid = [&text](const std::string& reason) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "Value " + text + " for parameter RedrivePolicy is invalid. Reason: " + reason);
   };
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("deadLetterTargetArn") || !j.contains("maxReceiveCount") ||
-      !j["deadLetterTargetArn"].is_string()) {
-    return invalid();
+  if (!j.is_object()) return invalid("Redrive policy is not a valid JSON map.");
+  for (const char* key : {"deadLetterTargetArn", "maxReceiveCount"}) {
+    if (!j.contains(key)) {
+      return invalid(std::string("Redrive policy does not contain mandatory attribute: ") + key +
+                     ".");
+    }
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (key != "deadLetterTargetArn" && key != "maxReceiveCount") {
+      return invalid("Only following attributes are supported: [maxReceiveCount, "
+                     "deadLetterTargetArn].");
+    }
+  }
+  if (!j["deadLetterTargetArn"].is_string()) {
+    return invalid("Dead-letter target ARN should be fully qualified ARN.");
   }
   RedrivePolicy policy;
   policy.dead_letter_target_arn = j["deadLetterTargetArn"].get<std::string>();
   const auto& count = j["maxReceiveCount"];
-  if (count.is_number_integer()) {
-    policy.max_receive_count = count.get<int>();
-  } else if (count.is_string()) {
-    Status s =
-        ParseIntIn("RedrivePolicy", count.get<std::string>(), 1, 1000, &policy.max_receive_count);
-    if (!s.ok()) return invalid();
-  } else {
-    return invalid();
+  std::string count_text = count.is_string() ? count.get<std::string>() : count.dump();
+  auto [end, ec] = std::from_chars(count_text.data(), count_text.data() + count_text.size(),
+                                   policy.max_receive_count);
+  if (ec != std::errc() || end != count_text.data() + count_text.size() ||
+      policy.max_receive_count < 1 || policy.max_receive_count > 1000) {
+    return invalid("Invalid value for maxReceiveCount: " + count_text +
+                   ", valid values are from 1 to 1000 both inclusive.");
   }
-  if (policy.max_receive_count < 1 || policy.max_receive_count > 1000) {
-    return Status(ErrorCode::kInvalidAttributeValue,
-                  "Value for parameter RedrivePolicy is invalid. Reason: Invalid value for "
-                  "maxReceiveCount: " +
-                      std::to_string(policy.max_receive_count) +
-                      ", valid values are from 1 to 1000 both inclusive.");
+  return policy;
+}
+
+bool RedriveAllowPolicy::Allows(const std::string& source_arn) const {
+  if (redrive_permission == "allowAll") return true;
+  if (redrive_permission == "denyAll") return false;
+  for (const auto& arn : source_queue_arns) {
+    if (arn == source_arn) return true;
+  }
+  return false;
+}
+
+Result<RedriveAllowPolicy> ParseRedriveAllowPolicy(const std::string& text) {
+  auto invalid = [&text](const std::string& reason) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "Value " + text +
+                      " for parameter RedriveAllowPolicy is invalid. Reason: Amazon SQS can't "
+                      "create the redrive allow policy. " +
+                      reason);
+  };
+  const Status unsupported_format(ErrorCode::kInvalidParameterValue,
+                                  "Invalid value for the parameter RedriveAllowPolicy. Reason: "
+                                  "Amazon SQS can't create the redrive allow policy, as it’s "
+                                  "in an unsupported format.");
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return unsupported_format;
+  for (const auto& [key, value] : j.items()) {
+    if (key != "redrivePermission" && key != "sourceQueueArns") return unsupported_format;
+  }
+  auto permission = j.find("redrivePermission");
+  if (permission == j.end() || !permission->is_string()) return unsupported_format;
+  RedriveAllowPolicy policy;
+  policy.redrive_permission = permission->get<std::string>();
+  const std::string& kind = policy.redrive_permission;
+  if (kind != "allowAll" && kind != "denyAll" && kind != "byQueue") return unsupported_format;
+  auto arns = j.find("sourceQueueArns");
+  if (kind != "byQueue") {
+    if (arns != j.end()) {
+      return invalid("To specify one or more source queue ARNs, you must set redrivePermission to "
+                     "byQueue.");
+    }
+    return policy;
+  }
+  if (arns == j.end() || !arns->is_array() || arns->empty()) {
+    return invalid("When you specify the byQueue permission type, you must also specify one or "
+                   "more sourceQueueArns values.");
+  }
+  if (arns->size() > 10) {
+    return invalid("The maximum number of source queue ARNs you can specify is 10.");
+  }
+  for (const auto& arn : *arns) {
+    if (!arn.is_string()) return unsupported_format;
+    policy.source_queue_arns.push_back(arn.get<std::string>());
   }
   return policy;
 }
@@ -91,7 +148,13 @@ Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
         next.redrive_policy_json = value;
       }
     } else if (name == "RedriveAllowPolicy") {
-      if (!value.empty() && !nlohmann::json::accept(value)) return InvalidValue(name);
+      if (value.empty()) {
+        next.redrive_allow_policy = RedriveAllowPolicy{};
+      } else {
+        auto policy = ParseRedriveAllowPolicy(value);
+        if (!policy.ok()) return policy.status();
+        next.redrive_allow_policy = std::move(*policy);
+      }
       next.redrive_allow_policy_json = value;
     } else if (name == "Policy") {
       if (!value.empty() && !nlohmann::json::accept(value)) return InvalidValue(name);
@@ -99,10 +162,14 @@ Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
     } else if (name == "FifoQueue") {
       bool fifo = false;
       s = ParseBool(name, value, &fifo);
-      if (s.ok() && !creating && fifo != fifo_queue) {
+      if (s.ok() && !creating && !fifo_queue) {
         s = Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute FifoQueue.");
+      } else if (s.ok() && !creating && !fifo) {
+        s = Status(ErrorCode::kInvalidAttributeValue,
+                   "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is "
+                   "not supported.");
       }
-      next.fifo_queue = fifo;
+      if (creating) next.fifo_queue = fifo;
     } else if (name == "ContentBasedDeduplication") {
       s = ParseBool(name, value, &next.content_based_deduplication);
     } else if (name == "DeduplicationScope") {
@@ -125,6 +192,12 @@ Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
       s = Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute " + name + ".");
     }
     if (!s.ok()) return s;
+  }
+  if (next.fifo_throughput_limit == "perMessageGroupId" && !next.per_group_deduplication()) {
+    return Status(ErrorCode::kInvalidAttributeValue,
+                  "Invalid value for the parameter FifoThroughputLimit. Reason: To set "
+                  "FifoThroughputLimit to perMessageGroupId, the DeduplicationScope must be "
+                  "messageGroup.");
   }
   *this = std::move(next);
   return Status::Ok();

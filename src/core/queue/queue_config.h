@@ -19,6 +19,14 @@ struct RedrivePolicy {
   int max_receive_count = 0;
 };
 
+// Which source queues may use this queue as their dead-letter queue.
+struct RedriveAllowPolicy {
+  std::string redrive_permission = "allowAll";  // allowAll | denyAll | byQueue
+  std::vector<std::string> source_queue_arns;   // byQueue: 1 to 10 ARNs
+
+  bool Allows(const std::string& source_arn) const;
+};
+
 struct QueueConfig {
   int delay_seconds = 0;                      // 0..900
   int maximum_message_size = 1'048'576;       // 1024..1048576
@@ -28,6 +36,7 @@ struct QueueConfig {
   std::optional<RedrivePolicy> redrive_policy;
   std::string redrive_policy_json;  // as the user gave it
   std::string redrive_allow_policy_json;
+  RedriveAllowPolicy redrive_allow_policy;  // parsed from redrive_allow_policy_json
   std::string policy_json;
   bool fifo_queue = false;
   bool content_based_deduplication = false;
@@ -41,11 +50,16 @@ struct QueueConfig {
   // `creating` allows FifoQueue (it cannot be changed later).
   Status Apply(const AttributeMap& attributes, bool creating);
 
+  // FIFO: high throughput mode needs per-message-group deduplication.
+  bool per_group_deduplication() const { return deduplication_scope == "messageGroup"; }
+
   // The settable attributes in AWS's spelling, as GetQueueAttributes returns them.
   AttributeMap ToAttributes() const;
 };
 
 // Parses {"deadLetterTargetArn": "...", "maxReceiveCount": n} (n may be a string or a number).
 Result<RedrivePolicy> ParseRedrivePolicy(const std::string& json);
+// Parses {"redrivePermission": "...", "sourceQueueArns": [...]}.
+Result<RedriveAllowPolicy> ParseRedriveAllowPolicy(const std::string& json);
 
 }  // namespace postbox::core

@@ -58,7 +58,9 @@ class QueueService {
   void SendMessages(const QueuePtr& queue, std::vector<NewMessage> messages,
                     const std::string& sender_id,
                     std::function<void(std::vector<Result<SentMessage>>)> done);
-  std::vector<ReceivedMessage> Receive(const QueuePtr& queue, const ReceiveOptions& options);
+  // Fails only for a FIFO ReceiveRequestAttemptId that is malformed or can no longer be retried.
+  Result<std::vector<ReceivedMessage>> Receive(const QueuePtr& queue,
+                                               const ReceiveOptions& options);
   Status DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle);
   // Per-handle results, in order; the storage deletes go out as one batch.
   std::vector<Status> DeleteMessages(const QueuePtr& queue,
@@ -83,6 +85,10 @@ class QueueService {
   void PersistQueue(const QueuePtr& queue, const QueueConfig& config, const AttributeMap& tags,
                     StatusCallback done);
   static Status ValidateMessage(const QueueConfig& config, const NewMessage& message);
+  static Status ValidateFifoFields(const QueueConfig& config, const NewMessage& message);
+  // A RedrivePolicy must name an existing queue of the same type whose RedriveAllowPolicy
+  // admits the source.
+  Status CheckRedriveTarget(const QueueId& source, const QueueConfig& config) const;
   void MoveToDeadLetter(const QueuePtr& source, std::vector<Message> messages);
   void PersistLazily(storage::WriteBatch batch);
 
@@ -95,5 +101,13 @@ class QueueService {
 
 // Queue names: 1-80 of [A-Za-z0-9_-], FIFO names end in ".fifo".
 Status ValidateQueueName(const std::string& name);
+
+// A FIFO message's SequenceNumber: its seq as AWS writes sequence numbers, a 20-digit decimal
+// string (zero-padded, so that string order is numeric order for clients that compare them).
+std::string SequenceNumber(uint64_t seq);
+
+// SendMessageBatch on a FIFO queue: a missing MessageGroupId or MessageDeduplicationId in any
+// entry fails the whole request (AWS does not report these per entry).
+Status CheckFifoBatch(const QueueConfig& config, const std::vector<NewMessage>& messages);
 
 }  // namespace postbox::core

@@ -14,6 +14,8 @@ namespace {
 constexpr char kQueuePrefix = 'Q';
 constexpr char kMessagePrefix = 'M';
 constexpr char kStatePrefix = 'S';
+constexpr char kRecordPrefix = 'R';
+constexpr RecordKind kRecordKinds[] = {RecordKind::kDeduplication, RecordKind::kMoveTask};
 
 void AppendBigEndian(std::string& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(char((v >> shift) & 0xff));
@@ -35,6 +37,14 @@ std::string MessageKey(char prefix, uint64_t queue, uint64_t seq) {
   std::string key(1, prefix);
   AppendBigEndian(key, queue);
   AppendBigEndian(key, seq);
+  return key;
+}
+
+// 'R' + kind + queue id: the prefix of every record of one kind of one queue.
+std::string RecordPrefix(RecordKind kind, uint64_t queue) {
+  std::string key(1, kRecordPrefix);
+  key.push_back(char(kind));
+  AppendBigEndian(key, queue);
   return key;
 }
 
@@ -68,6 +78,9 @@ void AddToRocksBatch(const WriteBatch& batch, rocksdb::WriteBatch* out) {
         break;
       case WriteBatch::Kind::kDeleteQueue:
         out->Delete(QueueKey(op.queue_id));
+        for (RecordKind kind : kRecordKinds) {
+          out->DeleteRange(RecordPrefix(kind, op.queue_id), RecordPrefix(kind, op.queue_id + 1));
+        }
         [[fallthrough]];
       case WriteBatch::Kind::kPurge:
         for (char prefix : {kMessagePrefix, kStatePrefix}) {
@@ -85,6 +98,12 @@ void AddToRocksBatch(const WriteBatch& batch, rocksdb::WriteBatch* out) {
       case WriteBatch::Kind::kDeleteMessage:
         out->Delete(MessageKey(kMessagePrefix, op.queue_id, op.seq));
         out->Delete(MessageKey(kStatePrefix, op.queue_id, op.seq));
+        break;
+      case WriteBatch::Kind::kPutRecord:
+        out->Put(RecordPrefix(op.record_kind, op.queue_id) + op.record_key, op.blob);
+        break;
+      case WriteBatch::Kind::kDeleteRecord:
+        out->Delete(RecordPrefix(op.record_kind, op.queue_id) + op.record_key);
         break;
     }
   }
@@ -219,6 +238,19 @@ Status RocksDbEngine::LoadMessages(const MessageVisitor& visit) {
   }
   POSTBOX_RETURN_IF_ERROR(ToStatus(msg->status()));
   return ToStatus(state->status());
+}
+
+Status RocksDbEngine::LoadRecords(RecordKind kind, const RecordVisitor& visit) {
+  const std::string prefix = {kRecordPrefix, char(kind)};
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() < prefix.size() + 8) return Status(ErrorCode::kStorageError, "short record key");
+    visit(ReadBigEndian(key.data() + 2),
+          std::string_view(key.data() + prefix.size() + 8, key.size() - prefix.size() - 8),
+          std::string_view(it->value().data(), it->value().size()));
+  }
+  return ToStatus(it->status());
 }
 
 Status RocksDbEngine::Flush() {

@@ -38,6 +38,7 @@ class RocksDbEngine final : public Engine {
   void Commit(WriteBatch batch, Durability durability, Done done) override;
   Status LoadQueues(const QueueVisitor& visit) override;
   Status LoadMessages(const MessageVisitor& visit) override;
+  Status LoadRecords(RecordKind kind, const RecordVisitor& visit) override;
   Status Flush() override;
 
   // Number of physical writes and of fsyncs so far (for tests and metrics).

@@ -130,6 +130,7 @@ void SendMessageBatch(Call& call, Reply reply) {
                         "Batch requests cannot be longer than 1048576 bytes. You have sent " +
                             std::to_string(total) + " bytes."));
   }
+  if (Status s = core::CheckFifoBatch(queue->config(), messages); !s.ok()) return reply(s);
   call.service->SendMessages(
       queue, std::move(messages), SenderId(call),
       [reply = std::move(reply), ids = std::move(ids),

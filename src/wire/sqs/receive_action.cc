@@ -52,6 +52,11 @@ json MessageToJson(const core::ReceivedMessage& r, const Selection& selection) {
   auto trace = m.system_attributes.find("AWSTraceHeader");
   if (trace != m.system_attributes.end()) add("AWSTraceHeader", trace->second.string_value);
   if (!m.dead_letter_source_arn.empty()) add("DeadLetterQueueSourceArn", m.dead_letter_source_arn);
+  if (!m.message_group_id.empty()) add("MessageGroupId", m.message_group_id);
+  if (!m.sequence_number.empty()) {  // FIFO queues only
+    add("MessageDeduplicationId", m.message_deduplication_id);
+    add("SequenceNumber", m.sequence_number);
+  }
   if (!system.empty()) out["Attributes"] = system;
 
   core::MessageAttributes selected;
@@ -106,11 +111,11 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
     }
     auto messages = service_->Receive(queue_, options_);
     const int64_t now = service_->clock().MonotonicMillis();
-    if (messages.empty() && now < deadline_ && !queue_->deleted()) {
+    if (messages.ok() && messages->empty() && now < deadline_ && !queue_->deleted()) {
       waiter_ = queue_->AddWaiter(WakeCallback());
       // A send that landed between the receive and AddWaiter would not wake us: look again.
       messages = service_->Receive(queue_, options_);
-      if (messages.empty()) {
+      if (messages.ok() && messages->empty()) {
         ArmTimer(now);
         return;
       }
@@ -119,7 +124,8 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
     }
     done_ = true;
     lock.unlock();
-    reply_(ReceiveOutput(messages, selection_));
+    if (!messages.ok()) return reply_(messages.status());
+    reply_(ReceiveOutput(*messages, selection_));
   }
 
  private:
@@ -211,7 +217,8 @@ void ReceiveMessage(Call& call, Reply reply) {
   }
   selection.attribute_names = call.StringList("MessageAttributeNames");
 
-  core::ReceiveOptions options{max->value_or(1), *visibility};
+  core::ReceiveOptions options{max->value_or(1), *visibility,
+                               call.OptionalString("ReceiveRequestAttemptId")};
   int wait_seconds = wait->value_or(queue->config().receive_message_wait_time_seconds);
   int64_t deadline = call.service->clock().MonotonicMillis() + int64_t(wait_seconds) * 1000;
   auto poll = std::make_shared<LongPoll>(call.service, call.runtime, queue, options,

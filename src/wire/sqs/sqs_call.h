@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "core/queue/move_tasks.h"
 #include "core/queue/queue_service.h"
 #include "wire/common/request_context.h"
 
@@ -31,6 +32,7 @@ struct Call {
   nlohmann::json input;
   std::string path;  // request path, names the queue when the query protocol posts to it
   core::QueueService* service = nullptr;
+  core::MessageMoveTasks* move_tasks = nullptr;
   Runtime* runtime = nullptr;
 
   std::string QueueUrl(const core::QueueId& id) const;
@@ -70,6 +72,11 @@ void DeleteMessage(Call& call, Reply reply);
 void DeleteMessageBatch(Call& call, Reply reply);
 void ChangeMessageVisibility(Call& call, Reply reply);
 void ChangeMessageVisibilityBatch(Call& call, Reply reply);
+
+// Dead-letter queue redrive (move_task_actions.cc).
+void StartMessageMoveTask(Call& call, Reply reply);
+void ListMessageMoveTasks(Call& call, Reply reply);
+void CancelMessageMoveTask(Call& call, Reply reply);
 
 // Resolves the call's queue into `var`, or replies with the error and returns.
 #define POSTBOX_QUEUE_OR_REPLY(var, call, reply)                 \

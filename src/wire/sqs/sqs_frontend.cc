@@ -36,24 +36,26 @@ const std::unordered_map<std::string, Handler>& Handlers() {
       {"DeleteMessageBatch", &DeleteMessageBatch},
       {"ChangeMessageVisibility", &ChangeMessageVisibility},
       {"ChangeMessageVisibilityBatch", &ChangeMessageVisibilityBatch},
+      {"StartMessageMoveTask", &StartMessageMoveTask},
+      {"ListMessageMoveTasks", &ListMessageMoveTasks},
+      {"CancelMessageMoveTask", &CancelMessageMoveTask},
   };
   return handlers;
 }
 
-// SQS operations postbox does not implement yet: answered with AWS's UnsupportedOperation.
-bool IsKnownButUnsupported(const std::string& action) {
-  return action == "StartMessageMoveTask" || action == "ListMessageMoveTasks" ||
-         action == "CancelMessageMoveTask";
-}
-
 }  // namespace
 
-SqsFrontend::SqsFrontend(core::QueueService& service, Runtime runtime, FrontendOptions options)
-    : service_(service), runtime_(std::move(runtime)), options_(std::move(options)) {}
+SqsFrontend::SqsFrontend(core::QueueService& service, core::MessageMoveTasks& move_tasks,
+                         Runtime runtime, FrontendOptions options)
+    : service_(service),
+      move_tasks_(move_tasks),
+      runtime_(std::move(runtime)),
+      options_(std::move(options)) {}
 
 void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond) {
   auto call = std::make_shared<Call>();
   call->service = &service_;
+  call->move_tasks = &move_tasks_;
   call->runtime = &runtime_;
   call->context.request_id = NewUuid();
   call->context.region = options_.default_region;
@@ -112,10 +114,6 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
 
   auto handler = Handlers().find(call->action);
   if (handler == Handlers().end()) {
-    if (IsKnownButUnsupported(call->action)) {
-      return fail(Status(ErrorCode::kUnsupportedOperation,
-                         call->action + " is not supported by postbox yet."));
-    }
     return fail(Status(ErrorCode::kInvalidAction,
                        "The action " + call->action + " is not valid for this endpoint."));
   }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "core/queue/move_tasks.h"
 #include "core/queue/queue_service.h"
 #include "wire/common/http_message.h"
 #include "wire/sqs/sqs_call.h"
@@ -20,13 +21,15 @@ struct FrontendOptions {
 
 class SqsFrontend {
  public:
-  SqsFrontend(core::QueueService& service, Runtime runtime, FrontendOptions options);
+  SqsFrontend(core::QueueService& service, core::MessageMoveTasks& move_tasks, Runtime runtime,
+              FrontendOptions options);
 
   // `respond` is called exactly once, possibly on another thread.
   void Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond);
 
  private:
   core::QueueService& service_;
+  core::MessageMoveTasks& move_tasks_;
   Runtime runtime_;
   FrontendOptions options_;
 };

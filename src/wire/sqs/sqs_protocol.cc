@@ -156,6 +156,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"RequestEntityTooLarge", "RequestEntityTooLarge", 413, true};
     case ErrorCode::kAccessDenied:
       return {"AccessDenied", "AccessDenied", 403, true};
+    case ErrorCode::kResourceNotFound:
+      return {"ResourceNotFoundException", "ResourceNotFoundException", 404, true};
     case ErrorCode::kQueueDoesNotExist:
       return {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", 400, true};
     case ErrorCode::kQueueAlreadyExists:

@@ -41,7 +41,9 @@ class QueueServiceTest : public ::testing::Test {
   }
   std::vector<ReceivedMessage> Receive(const QueuePtr& q, int max = 10,
                                        std::optional<int> visibility = {}) {
-    return service_.Receive(q, ReceiveOptions{max, visibility});
+    auto got = service_.Receive(q, ReceiveOptions{max, visibility, ""});
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    return got.ok() ? std::move(*got) : std::vector<ReceivedMessage>{};
   }
   Status SetAttributes(const QueuePtr& q, AttributeMap attributes) {
     Status out(ErrorCode::kInternal, "not called");
@@ -250,11 +252,11 @@ TEST_F(QueueServiceTest, LoadRebuildsQueuesAndMessages) {
   auto q2 = restarted.GetQueue(q->id());
   ASSERT_TRUE(q2.ok());
   EXPECT_EQ((*q2)->config().visibility_timeout, 100);
-  auto visible = restarted.Receive(*q2, ReceiveOptions{10, {}});
+  auto visible = *restarted.Receive(*q2, ReceiveOptions{10, {}, ""});
   ASSERT_EQ(visible.size(), 1u);  // the received one stays in flight across the restart
   EXPECT_EQ(visible[0].message.body, got[0].message.body == "one" ? "two" : "one");
   clock_.AdvanceSeconds(100);
-  auto back = restarted.Receive(*q2, ReceiveOptions{10, {}});
+  auto back = *restarted.Receive(*q2, ReceiveOptions{10, {}, ""});
   ASSERT_EQ(back.size(), 2u);  // both timed out; each now received twice
   EXPECT_EQ(back[0].message.state.receive_count, 2u);
   EXPECT_EQ(back[1].message.state.receive_count, 2u);

@@ -892,17 +892,7 @@ class SqsE2E(unittest.TestCase):
         self.assertNotIn("RedrivePolicy", self.attrs(src2))
         self.assertEqual(self.sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"], [src1])
 
-    def test_message_move_task_is_reported_unsupported(self):
-        # Message move tasks come with issue 4 (FIFO and DLQ operations). Until then postbox
-        # answers AWS's UnsupportedOperation, never a fake success.
-        if not hasattr(self.sqs, "start_message_move_task"):
-            self.skipTest("this botocore has no StartMessageMoveTask")
-        dlq_name = self.new_name("dlq")
-        self.create(dlq_name)
-        self.assertAwsError("AWS.SimpleQueueService.UnsupportedOperation", 400,
-                            self.raw.start_message_move_task, SourceArn=harness.queue_arn(dlq_name))
-
-    def _pending_issue4_message_move_task_redrives_dlq(self):
+    def test_message_move_task_redrives_dlq(self):
         # moto: StartMessageMoveTask is not implemented (HTTP 500)
         if not hasattr(self.sqs, "start_message_move_task"):
             self.skipTest("this botocore has no StartMessageMoveTask")
@@ -929,7 +919,9 @@ class SqsE2E(unittest.TestCase):
         self.assertEqual(results[0]["Status"], "COMPLETED")
         self.assertEqual(results[0]["ApproximateNumberOfMessagesMoved"], 1)
         m = self.receive_one(src, WaitTimeSeconds=2)
-        self.assertEqual((m["MessageId"], m["Body"]), (sent, "redrive me"))
+        # AWS: "redriven messages are considered new messages with a new messageID"
+        self.assertEqual(m["Body"], "redrive me")
+        self.assertNotEqual(m["MessageId"], sent)
         # AWS-recorded: a queue that is no DLQ cannot be a move source
         self.assertAwsError("InvalidParameterValue", 400, self.raw.start_message_move_task,
                             SourceArn=harness.queue_arn(src_name))

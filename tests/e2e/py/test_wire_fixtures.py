@@ -21,7 +21,7 @@ NS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
 
 # Operations whose fixture carries a receipt handle invented by the capture tool.
 FAKE_HANDLE_OPS = {"ChangeMessageVisibility", "DeleteMessage"}
-UNSUPPORTED_OPS = {"StartMessageMoveTask", "ListMessageMoveTasks", "CancelMessageMoveTask"}
+MOVE_TASK_OPS = {"StartMessageMoveTask", "ListMessageMoveTasks", "CancelMessageMoveTask"}
 
 
 def load_fixtures():
@@ -56,8 +56,11 @@ class WireFixtures(unittest.TestCase):
 
     def reset_queues(self):
         sqs = harness.make_client(self.server.endpoint)
-        for name in ("postbox-dlq",):  # postbox-test comes from the CreateQueue fixtures
-            sqs.create_queue(QueueName=name)
+        # postbox-test comes from the CreateQueue fixtures; postbox-dlq is made a dead-letter
+        # queue (of postbox-source) so that the move-task fixtures name a valid source.
+        sqs.create_queue(QueueName="postbox-dlq")
+        policy = {"deadLetterTargetArn": harness.queue_arn("postbox-dlq"), "maxReceiveCount": 3}
+        sqs.create_queue(QueueName="postbox-source", Attributes={"RedrivePolicy": json.dumps(policy)})
 
     def check(self, path, fixture):
         op = fixture["operation"]
@@ -81,12 +84,32 @@ class WireFixtures(unittest.TestCase):
                 self.assertIsNotNone(root.find(NS + "ResponseMetadata/" + NS + "RequestId"), where)
                 code = None
 
-        if op in UNSUPPORTED_OPS:
-            self.assertIn(code, ("UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation"), where)
-        elif fifo:
-            # FIFO queues come with issue 4: creating one is refused, so the others find no queue.
-            self.assertIn(code, ("UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation",
-                                 "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"), where)
+        if op == "StartMessageMoveTask" and status != 200:
+            # One running task per source: a client replayed while the previous client's task
+            # still runs is refused, as AWS refuses it.
+            self.assertEqual(code, "InvalidParameterValue", where)
+            self.assertIn(b"already a task running", data, where)
+        elif op == "CancelMessageMoveTask":
+            # The captured handle names no source queue: AWS's invalid-handle error.
+            self.assertEqual(status, 400, where)
+            self.assertEqual(code, "InvalidParameterValue", where)
+        elif op in MOVE_TASK_OPS:
+            self.assertEqual(status, 200, where)
+            if op == "StartMessageMoveTask" and protocol == "json":
+                self.assertTrue(json.loads(data)["TaskHandle"], where)
+            if op == "ListMessageMoveTasks" and protocol == "json":
+                self.assertIsInstance(json.loads(data)["Results"], list, where)
+        elif fifo and op == "SendMessage":
+            self.assertEqual(status, 200, where)
+            if protocol == "json":
+                self.assertRegex(json.loads(data)["SequenceNumber"], r"^[0-9]{20}$", where)
+            else:
+                self.assertRegex(root.find(NS + "SendMessageResult/" + NS + "SequenceNumber").text,
+                                 r"^[0-9]{20}$", where)
+        elif fifo and op == "SendMessageBatch":
+            self.assertEqual(status, 200, where)
+            if protocol == "json":
+                self.assertEqual(len(json.loads(data)["Successful"]), 2, where)
         elif op == "PurgeQueue" and status != 200:
             # One purge per 60 s, as on AWS: every client after the first is refused.
             self.assertEqual(status, 403, where)
@@ -104,7 +127,8 @@ class WireFixtures(unittest.TestCase):
             if protocol == "json":
                 doc = json.loads(data)
                 if op in ("CreateQueue", "GetQueueUrl"):
-                    self.assertTrue(doc["QueueUrl"].endswith("/000000000000/postbox-test"), where)
+                    self.assertTrue(doc["QueueUrl"].endswith(
+                        "/000000000000/postbox-test" + (".fifo" if fifo else "")), where)
                 if op == "SendMessage":
                     body = json.loads(fixture["request"]["body"])["MessageBody"]
                     self.assertEqual(doc["MD5OfMessageBody"], hashlib.md5(body.encode()).hexdigest(), where)
@@ -117,7 +141,8 @@ class WireFixtures(unittest.TestCase):
                 result = root.find(NS + op + "Result")
                 self.assertIsNotNone(result, where)
                 if op in ("CreateQueue", "GetQueueUrl"):
-                    self.assertTrue(result.find(NS + "QueueUrl").text.endswith("/postbox-test"), where)
+                    self.assertTrue(result.find(NS + "QueueUrl").text.endswith(
+                        "/postbox-test" + (".fifo" if fifo else "")), where)
                 if op == "SendMessageBatch":
                     self.assertEqual(len(result.findall(NS + "SendMessageBatchResultEntry")), 3, where)
 

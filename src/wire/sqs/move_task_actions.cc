@@ -1,0 +1,52 @@
+// StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask: dead-letter queue redrive.
+#include "core/queue/move_tasks.h"
+#include "wire/sqs/sqs_call.h"
+
+namespace postbox::wire::sqs {
+
+using nlohmann::json;
+
+void StartMessageMoveTask(Call& call, Reply reply) {
+  auto rate = call.OptionalInt("MaxNumberOfMessagesPerSecond");
+  if (!rate.ok()) return reply(rate.status());
+  core::MessageMoveTasks::StartRequest request{call.OptionalString("SourceArn"),
+                                               call.OptionalString("DestinationArn"), *rate};
+  call.move_tasks->Start(request, [reply = std::move(reply)](Result<std::string> handle) {
+    if (!handle.ok()) return reply(handle.status());
+    reply(json{{"TaskHandle", *handle}});
+  });
+}
+
+void ListMessageMoveTasks(Call& call, Reply reply) {
+  auto max_results = call.OptionalInt("MaxResults");
+  if (!max_results.ok()) return reply(max_results.status());
+  auto tasks = call.move_tasks->List(call.OptionalString("SourceArn"), *max_results);
+  if (!tasks.ok()) return reply(tasks.status());
+  json results = json::array();
+  for (const auto& t : *tasks) {
+    // Members appear only where AWS sends them: the handle while running, the destination
+    // and rate when given at start, the reason when failed.
+    json entry = json::object();
+    if (!t.task_handle.empty()) entry["TaskHandle"] = t.task_handle;
+    entry["Status"] = t.status;
+    entry["SourceArn"] = t.source_arn;
+    if (!t.destination_arn.empty()) entry["DestinationArn"] = t.destination_arn;
+    if (t.max_per_second > 0) entry["MaxNumberOfMessagesPerSecond"] = t.max_per_second;
+    entry["ApproximateNumberOfMessagesMoved"] = t.moved;
+    entry["ApproximateNumberOfMessagesToMove"] = t.to_move;
+    if (!t.failure_reason.empty()) entry["FailureReason"] = t.failure_reason;
+    entry["StartedTimestamp"] = t.started_ms;
+    results.push_back(std::move(entry));
+  }
+  reply(json{{"Results", std::move(results)}});
+}
+
+void CancelMessageMoveTask(Call& call, Reply reply) {
+  call.move_tasks->Cancel(call.OptionalString("TaskHandle"),
+                          [reply = std::move(reply)](Result<int64_t> moved) {
+                            if (!moved.ok()) return reply(moved.status());
+                            reply(json{{"ApproximateNumberOfMessagesMoved", *moved}});
+                          });
+}
+
+}  // namespace postbox::wire::sqs
