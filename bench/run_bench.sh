@@ -3,6 +3,8 @@
 # the same way: the server pinned to CPU 0 (`taskset -c 0`), the load generator on CPU 1,
 # 1 KiB messages, SendMessageBatch(10) / ReceiveMessage(10, long poll) / DeleteMessageBatch,
 # postbox with fsync'd sends. Every run is bounded by --seconds; servers are stopped by PID.
+# postbox also runs a FIFO workload (high-throughput mode, BENCH_GROUPS message groups,
+# default 100), reported as messages/s and as a share of the standard-queue figure.
 #
 # Usage: bench/run_bench.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
@@ -42,6 +44,11 @@ wait_port "$port"
 postbox=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$seconds" \
   --producers "$producers" --consumers "$consumers")
 echo "postbox: $postbox"
+# FIFO workload on the same server: high-throughput mode, messages spread over $groups groups.
+groups=${BENCH_GROUPS:-100}
+fifo=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$seconds" --queue bench-fifo \
+  --fifo 1 --groups "$groups" --producers "$producers" --consumers "$consumers")
+echo "postbox FIFO ($groups groups): $fifo"
 
 moto_port=$(free_port)
 taskset -c 0 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
@@ -51,10 +58,13 @@ moto=$(taskset -c 1 "$loadgen" --port "$moto_port" --seconds "$seconds" \
   --producers "$producers" --consumers "$consumers")
 echo "moto:    $moto"
 
-python3 - "$postbox" "$moto" <<'PY'
+python3 - "$postbox" "$moto" "$fifo" <<'PY'
 import json, sys
-p, m = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+p, m, f = (json.loads(a) for a in sys.argv[1:4])
 ratio = p["received_per_s"] / m["received_per_s"] if m["received_per_s"] else float("inf")
 print("end to end: postbox %.0f msg/s (p50 %.1f ms, p99 %.1f ms), moto %.0f msg/s: %.1fx"
       % (p["received_per_s"], p["p50_ms"], p["p99_ms"], m["received_per_s"], ratio))
+share = f["received_per_s"] / p["received_per_s"] if p["received_per_s"] else 0
+print("FIFO: postbox %.0f msg/s (p50 %.1f ms, p99 %.1f ms): %.2f of the standard-queue figure"
+      % (f["received_per_s"], f["p50_ms"], f["p99_ms"], share))
 PY

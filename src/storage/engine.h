@@ -78,9 +78,7 @@ class WriteBatch {
   void UpdateState(uint64_t queue_id, uint64_t seq, MessageState state) {
     Add(Kind::kUpdateState, queue_id, seq).state = state;
   }
-  void DeleteMessage(uint64_t queue_id, uint64_t seq) {
-    Add(Kind::kDeleteMessage, queue_id, seq);
-  }
+  void DeleteMessage(uint64_t queue_id, uint64_t seq) { Add(Kind::kDeleteMessage, queue_id, seq); }
   // Deletes every message of the queue, keeping the queue and its records.
   void Purge(uint64_t queue_id) { Add(Kind::kPurge, queue_id); }
   void PutRecord(RecordKind kind, uint64_t queue_id, std::string key, std::string blob) {

@@ -20,7 +20,8 @@ void MemoryEngine::Commit(WriteBatch batch, Durability /*durability*/, Done done
             queues_.erase(op.queue_id);
             auto [b, e] = queue_range(op.queue_id);
             messages_.erase(b, e);
-            std::erase_if(records_, [&](const auto& r) { return std::get<1>(r.first) == op.queue_id; });
+            std::erase_if(records_,
+                          [&](const auto& r) { return std::get<1>(r.first) == op.queue_id; });
             break;
           }
           case WriteBatch::Kind::kPurge: {

@@ -127,7 +127,7 @@ TEST_P(EngineContract, PurgeKeepsQueue) {
 }
 
 std::map<std::pair<uint64_t, std::string>, std::string> LoadRecords(Engine& engine,
-                                                                      RecordKind kind) {
+                                                                    RecordKind kind) {
   std::map<std::pair<uint64_t, std::string>, std::string> out;
   EXPECT_TRUE(engine
                   .LoadRecords(kind,

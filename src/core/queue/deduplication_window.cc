@@ -6,9 +6,8 @@
 namespace postbox::core {
 
 std::string DeduplicationEntry::Encode() const {
-  return nlohmann::json{{"message_id", message_id},
-                        {"sequence_number", sequence_number},
-                        {"expires_ms", expires_ms}}
+  return nlohmann::json{
+      {"message_id", message_id}, {"sequence_number", sequence_number}, {"expires_ms", expires_ms}}
       .dump();
 }
 

@@ -31,6 +31,7 @@ struct NewMessage {
   MessageAttributes system_attributes;  // only AWSTraceHeader is allowed
   std::optional<int> delay_seconds;     // nullopt: the queue's DelaySeconds
   std::string message_group_id;
+  bool message_group_id_given = false;  // present in the request, even if empty
   std::string message_deduplication_id;
 };
 

@@ -181,8 +181,8 @@ Status ValidateFifoToken(std::string_view parameter, std::string_view value) {
   for (char c : value) ok = ok && (std::isalnum(uint8_t(c)) || std::ispunct(uint8_t(c)));
   if (ok) return Status::Ok();
   return InvalidParameter("Value " + std::string(value) + " for parameter " +
-                          std::string(parameter) + " is invalid. Reason: " +
                           std::string(parameter) +
+                          " is invalid. Reason: " + std::string(parameter) +
                           " can only include alphanumeric and punctuation characters. 1 to 128 in "
                           "length.");
 }

@@ -22,13 +22,18 @@ constexpr size_t kMessagesPerStep = 1000;
 constexpr int kMaxRate = 500;  // MaxNumberOfMessagesPerSecond upper bound (AWS)
 constexpr char kNonExistentQueue[] = "AWS.SimpleQueueService.NonExistentQueue";
 
-// The handle names its source so that Cancel can find the task: base64 of a small JSON
-// object, as AWS's handles are.
-std::string EncodeHandle(const std::string& task_id, const std::string& source_arn) {
+Status InvalidParameter(const std::string& message) {
+  return Status(ErrorCode::kInvalidParameterValue, message);
+}
+
+}  // namespace
+
+// The handle names its source so that Cancel can find the task, as AWS's handles do.
+std::string EncodeTaskHandle(const std::string& task_id, const std::string& source_arn) {
   return Base64Encode(json{{"taskId", task_id}, {"sourceArn", source_arn}}.dump());
 }
 
-std::optional<std::pair<std::string, std::string>> DecodeHandle(const std::string& handle) {
+std::optional<std::pair<std::string, std::string>> DecodeTaskHandle(std::string_view handle) {
   auto text = Base64Decode(handle);
   if (!text) return std::nullopt;
   json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
@@ -38,12 +43,6 @@ std::optional<std::pair<std::string, std::string>> DecodeHandle(const std::strin
   }
   return std::pair(j["taskId"].get<std::string>(), j["sourceArn"].get<std::string>());
 }
-
-Status InvalidParameter(const std::string& message) {
-  return Status(ErrorCode::kInvalidParameterValue, message);
-}
-
-}  // namespace
 
 MessageMoveTasks::MessageMoveTasks(QueueService& service, storage::Engine& engine,
                                    const Clock& clock)
@@ -79,7 +78,7 @@ std::optional<MessageMoveTasks::Task> MessageMoveTasks::DecodeTask(std::string_v
     t.info.failure_reason = j.at("failure_reason").get<std::string>();
     t.info.started_ms = j.at("started_ms").get<int64_t>();
     t.max_seq = j.at("max_seq").get<uint64_t>();
-    if (t.info.status == kRunning) t.info.task_handle = EncodeHandle(t.id, t.info.source_arn);
+    if (t.info.status == kRunning) t.info.task_handle = EncodeTaskHandle(t.id, t.info.source_arn);
     return t;
   } catch (const json::exception&) {
     return std::nullopt;
@@ -104,9 +103,8 @@ Status MessageMoveTasks::Load() {
         by_source_[queue_id].tasks.push_back(std::move(*task));
       }));
   for (auto& [queue_id, source] : by_source_) {
-    std::sort(source.tasks.begin(), source.tasks.end(), [](const Task& a, const Task& b) {
-      return a.info.started_ms < b.info.started_ms;
-    });
+    std::sort(source.tasks.begin(), source.tasks.end(),
+              [](const Task& a, const Task& b) { return a.info.started_ms < b.info.started_ms; });
   }
   if (!orphans.empty()) engine_.Commit(std::move(orphans), storage::Durability::kLazy, nullptr);
   return Status::Ok();
@@ -131,8 +129,8 @@ Result<QueuePtr> MessageMoveTasks::ResolveQueue(const std::string& arn,
 void MessageMoveTasks::Start(const StartRequest& request,
                              std::function<void(Result<std::string>)> done) {
   if (request.source_arn.empty()) {
-    return done(Status(ErrorCode::kMissingParameter,
-                       "The request must contain the parameter SourceArn."));
+    return done(
+        Status(ErrorCode::kMissingParameter, "The request must contain the parameter SourceArn."));
   }
   auto source = ResolveQueue(request.source_arn, "SourceArn");
   if (!source.ok()) return done(source.status());
@@ -143,14 +141,16 @@ void MessageMoveTasks::Start(const StartRequest& request,
     auto destination = ResolveQueue(request.destination_arn, "DestinationArn");
     if (!destination.ok()) return done(destination.status());
     if (*destination == *source) {
-      return done(InvalidParameter("Source queue arn and destination queue arn cannot be the same."));
+      return done(
+          InvalidParameter("Source queue arn and destination queue arn cannot be the same."));
     }
     if ((*destination)->fifo() != (*source)->fifo()) {
       return done(InvalidParameter(
           "The source queue and destination queue must be of the same queue type."));
     }
   }
-  if (request.max_per_second && (*request.max_per_second < 1 || *request.max_per_second > kMaxRate)) {
+  if (request.max_per_second &&
+      (*request.max_per_second < 1 || *request.max_per_second > kMaxRate)) {
     return done(InvalidParameter(
         "Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter a "
         "number that's between 1 and 500."));
@@ -169,7 +169,7 @@ void MessageMoveTasks::Start(const StartRequest& request,
   task.id = NewUuid();
   task.max_seq = queue->LastSeq();
   task.refilled_ms = clock_.NowMillis();
-  task.info.task_handle = EncodeHandle(task.id, queue->id().Arn());
+  task.info.task_handle = EncodeTaskHandle(task.id, queue->id().Arn());
   task.info.status = kRunning;
   task.info.source_arn = queue->id().Arn();
   task.info.destination_arn = request.destination_arn;
@@ -194,7 +194,8 @@ void MessageMoveTasks::Start(const StartRequest& request,
 Result<std::vector<MoveTaskStatus>> MessageMoveTasks::List(const std::string& source_arn,
                                                            std::optional<int> max_results) const {
   if (source_arn.empty()) {
-    return Status(ErrorCode::kMissingParameter, "The request must contain the parameter SourceArn.");
+    return Status(ErrorCode::kMissingParameter,
+                  "The request must contain the parameter SourceArn.");
   }
   if (max_results && (*max_results < 1 || *max_results > int(kTasksKept))) {
     return InvalidParameter(
@@ -218,10 +219,10 @@ Result<std::vector<MoveTaskStatus>> MessageMoveTasks::List(const std::string& so
 void MessageMoveTasks::Cancel(const std::string& task_handle,
                               std::function<void(Result<int64_t>)> done) {
   if (task_handle.empty()) {
-    return done(Status(ErrorCode::kMissingParameter,
-                       "The request must contain the parameter TaskHandle."));
+    return done(
+        Status(ErrorCode::kMissingParameter, "The request must contain the parameter TaskHandle."));
   }
-  auto decoded = DecodeHandle(task_handle);
+  auto decoded = DecodeTaskHandle(task_handle);
   if (!decoded) return done(InvalidParameter("Value for parameter TaskHandle is invalid."));
   auto source = ResolveQueue(decoded->second, "SourceArn");
   if (!source.ok()) return done(source.status());
@@ -240,10 +241,11 @@ void MessageMoveTasks::Cancel(const std::string& task_handle,
   task->info.status = kCancelled;
   task->info.task_handle.clear();
   int64_t moved = task->info.moved;
-  PersistLocked(*source, *task, storage::Durability::kSync, [moved, done = std::move(done)](Status s) {
-    if (!s.ok()) return done(s);
-    done(moved);
-  });
+  PersistLocked(*source, *task, storage::Durability::kSync,
+                [moved, done = std::move(done)](Status s) {
+                  if (!s.ok()) return done(s);
+                  done(moved);
+                });
 }
 
 void MessageMoveTasks::Advance() {

@@ -17,6 +17,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -27,16 +29,21 @@
 namespace postbox::core {
 
 struct MoveTaskStatus {
-  std::string task_handle;      // only while RUNNING
-  std::string status;           // RUNNING | COMPLETED | CANCELLED | FAILED
+  std::string task_handle;  // only while RUNNING
+  std::string status;       // RUNNING | COMPLETED | CANCELLED | FAILED
   std::string source_arn;
   std::string destination_arn;  // empty: back to each message's source queue
   int max_per_second = 0;       // 0: not given (as fast as postbox goes)
   int64_t moved = 0;
   int64_t to_move = 0;
-  std::string failure_reason;   // FAILED only
+  std::string failure_reason;  // FAILED only
   int64_t started_ms = 0;
 };
+
+// A TaskHandle names its task and source queue: base64 of {"taskId": ..., "sourceArn": ...}.
+std::string EncodeTaskHandle(const std::string& task_id, const std::string& source_arn);
+// (task id, source ARN), or nullopt for anything that is not such a handle.
+std::optional<std::pair<std::string, std::string>> DecodeTaskHandle(std::string_view handle);
 
 class MessageMoveTasks {
  public:

@@ -117,10 +117,9 @@ void Queue::IndexLocked(const Message& m) {
   by_visible_.emplace(m.state.visible_at_ms, m.seq);
 }
 
-bool Queue::UnlinkLocked(MessageMap::iterator it, int64_t now) {
+Message Queue::UnlinkLocked(MessageMap::iterator it, int64_t now, bool* next_ready) {
   const Message& m = it->second;
   bool indexed = by_visible_.erase({m.state.visible_at_ms, m.seq}) > 0;
-  bool next_ready = false;
   if (fifo_) {
     auto group = groups_.find(m.message_group_id);
     if (group != groups_.end()) {
@@ -133,12 +132,13 @@ bool Queue::UnlinkLocked(MessageMap::iterator it, int64_t now) {
       } else {
         const Message& next = messages_.at(*group->second.begin());
         by_visible_.emplace(next.state.visible_at_ms, next.seq);
-        next_ready = next.state.visible_at_ms <= now;
+        if (next_ready) *next_ready = next.state.visible_at_ms <= now;
       }
     }
   }
+  Message out = std::move(it->second);
   messages_.erase(it);
-  return next_ready;
+  return out;
 }
 
 void Queue::ReindexLocked(const Message& m, int64_t old_visible_at) {
@@ -181,15 +181,13 @@ Queue::Fate Queue::DeliverOrRemoveLocked(MessageMap::iterator it, int64_t now, i
   const int64_t retention_ms = int64_t(config_.message_retention_period) * 1000;
   const int max_receives = config_.redrive_policy ? config_.redrive_policy->max_receive_count : 0;
   if (m.sent_ms + retention_ms <= now) {
-    out->expired.push_back(std::move(m));
-    UnlinkLocked(it, now);
+    out->expired.push_back(UnlinkLocked(it, now));
     return Fate::kRemoved;
   }
   // A message already received maxReceiveCount times moves to the dead-letter queue
   // instead of being delivered again ("Using dead-letter queues", SQS Developer Guide).
   if (max_receives > 0 && int(m.state.receive_count) >= max_receives) {
-    out->to_dead_letter.push_back(std::move(m));
-    UnlinkLocked(it, now);
+    out->to_dead_letter.push_back(UnlinkLocked(it, now));
     return Fate::kRemoved;
   }
   m.state.receive_count += 1;
@@ -317,7 +315,9 @@ Result<Queue::Removed> Queue::Delete(const std::string& handle_text) {
   auto found = messages_.find(handle->seq);
   // AWS accepts a stale handle of a message that is already gone: deletes are idempotent.
   if (found == messages_.end()) return Removed{false, handle->seq};
-  if (UnlinkLocked(found, clock_.NowMillis())) {
+  bool next_ready = false;
+  UnlinkLocked(found, clock_.NowMillis(), &next_ready);
+  if (next_ready) {
     // FIFO: the group's next message can go out now; tell one long-poller.
     auto waiters = TakeWaitersLocked(1);
     lock.unlock();
@@ -399,8 +399,7 @@ std::vector<Message> Queue::TakeForMove(uint64_t max_seq, size_t limit) {
       continue;
     }
     auto next = std::next(it);
-    out.push_back(std::move(m));
-    UnlinkLocked(it, now);
+    out.push_back(UnlinkLocked(it, now));
     it = next;
   }
   return out;

@@ -149,9 +149,9 @@ class Queue {
 
   // Adds a message that is already in messages_ to the receive index (FIFO: to its group).
   void IndexLocked(const Message& m);
-  // Removes a message from messages_ and the receive index. FIFO: returns true when this let
-  // the next message of its group become receivable now.
-  bool UnlinkLocked(MessageMap::iterator it, int64_t now);
+  // Removes a message from messages_ and the receive index and returns it. FIFO: sets
+  // *next_ready when this let the next message of its group become receivable now.
+  Message UnlinkLocked(MessageMap::iterator it, int64_t now, bool* next_ready = nullptr);
   // Puts a message into by_visible_ again after its visibility changed, if it is indexed.
   void ReindexLocked(const Message& m, int64_t old_visible_at);
   ReceiveOutcome ReceiveFifoLocked(const ReceiveOptions& options, int64_t now);

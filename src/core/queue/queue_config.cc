@@ -48,8 +48,9 @@ Result<RedrivePolicy> ParseRedrivePolicy(const std::string& text) {
   }
   for (const auto& [key, value] : j.items()) {
     if (key != "deadLetterTargetArn" && key != "maxReceiveCount") {
-      return invalid("Only following attributes are supported: [maxReceiveCount, "
-                     "deadLetterTargetArn].");
+      return invalid(
+          "Only following attributes are supported: [maxReceiveCount, "
+          "deadLetterTargetArn].");
     }
   }
   if (!j["deadLetterTargetArn"].is_string()) {
@@ -104,14 +105,16 @@ Result<RedriveAllowPolicy> ParseRedriveAllowPolicy(const std::string& text) {
   auto arns = j.find("sourceQueueArns");
   if (kind != "byQueue") {
     if (arns != j.end()) {
-      return invalid("To specify one or more source queue ARNs, you must set redrivePermission to "
-                     "byQueue.");
+      return invalid(
+          "To specify one or more source queue ARNs, you must set redrivePermission to "
+          "byQueue.");
     }
     return policy;
   }
   if (arns == j.end() || !arns->is_array() || arns->empty()) {
-    return invalid("When you specify the byQueue permission type, you must also specify one or "
-                   "more sourceQueueArns values.");
+    return invalid(
+        "When you specify the byQueue permission type, you must also specify one or "
+        "more sourceQueueArns values.");
   }
   if (arns->size() > 10) {
     return invalid("The maximum number of source queue ARNs you can specify is 10.");

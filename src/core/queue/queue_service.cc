@@ -62,9 +62,8 @@ Status CheckFifoAttributes(const AttributeMap& attributes, bool fifo) {
   }
   for (const char* name : {"DeduplicationScope", "FifoThroughputLimit"}) {
     if (attributes.count(name)) {
-      return Status(ErrorCode::kInvalidAttributeName,
-                    std::string("You can specify the ") + name +
-                        " only when FifoQueue is set to true.");
+      return Status(ErrorCode::kInvalidAttributeName, std::string("You can specify the ") + name +
+                                                          " only when FifoQueue is set to true.");
     }
   }
   return Status::Ok();
@@ -96,7 +95,7 @@ std::string SequenceNumber(uint64_t seq) {
 Status CheckFifoBatch(const QueueConfig& config, const std::vector<NewMessage>& messages) {
   if (!config.fifo_queue) return Status::Ok();
   for (const auto& m : messages) {
-    if (m.message_group_id.empty()) {
+    if (m.message_group_id.empty() && !m.message_group_id_given) {
       return Status(ErrorCode::kInvalidParameterValue,
                     "The request must contain the parameter MessageGroupId.");
     }
@@ -214,7 +213,16 @@ void QueueService::CreateQueue(QueueId id, AttributeMap attributes, AttributeMap
   if (Status s = ValidateQueueName(id.name); !s.ok()) return done(s);
   bool fifo_name = id.name.size() > 5 && id.name.compare(id.name.size() - 5, 5, ".fifo") == 0;
   auto fifo_attr = attributes.find("FifoQueue");
-  bool fifo_requested = fifo_attr != attributes.end() && fifo_attr->second == "true";
+  bool fifo_requested = false;
+  if (fifo_attr != attributes.end()) {
+    std::string value = fifo_attr->second;
+    for (char& c : value) c = char(std::tolower(uint8_t(c)));
+    fifo_requested = value == "true";
+    if (!fifo_requested && !fifo_name && value == "false") {
+      // A standard queue has no FifoQueue attribute at all (AWS-recorded answer).
+      return done(Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute FifoQueue."));
+    }
+  }
   if (fifo_name && !fifo_requested) {
     // Without FifoQueue=true this is a standard queue, and ".fifo" is not a standard name.
     return done(Status(ErrorCode::kInvalidParameterValue,
@@ -408,8 +416,7 @@ void QueueService::UntagQueue(const QueuePtr& queue, const std::vector<std::stri
 Status QueueService::CheckRedriveTarget(const QueueId& source, const QueueConfig& config) const {
   if (!config.redrive_policy) return Status::Ok();
   auto target_id = QueueId::FromArn(config.redrive_policy->dead_letter_target_arn);
-  Result<QueuePtr> target =
-      target_id ? GetQueue(*target_id) : Result<QueuePtr>(NonExistentQueue());
+  Result<QueuePtr> target = target_id ? GetQueue(*target_id) : Result<QueuePtr>(NonExistentQueue());
   if (!target.ok()) return InvalidRedrivePolicy(config, "Dead letter target does not exist.");
   const QueueConfig target_config = (*target)->config();
   if (target_config.fifo_queue != config.fifo_queue) {
@@ -419,8 +426,8 @@ Status QueueService::CheckRedriveTarget(const QueueId& source, const QueueConfig
   }
   if (!target_config.redrive_allow_policy.Allows(source.Arn())) {
     // AWS's wording for this case is not documented; the code and prefix are its usual ones.
-    return InvalidRedrivePolicy(config, "Queue " + source.Arn() +
-                                            " is not allowed to use " + (*target)->id().Arn() +
+    return InvalidRedrivePolicy(config, "Queue " + source.Arn() + " is not allowed to use " +
+                                            (*target)->id().Arn() +
                                             " as its dead-letter queue by the target's "
                                             "RedriveAllowPolicy.");
   }
@@ -450,7 +457,7 @@ Status QueueService::ValidateFifoFields(const QueueConfig& config, const NewMess
                       " is invalid. Reason: The request include parameter that is not valid for "
                       "this queue type.");
   };
-  if (!m.message_group_id.empty()) {
+  if (!m.message_group_id.empty() || m.message_group_id_given) {
     // Standard queues accept a MessageGroupId too (fair queues); it is returned, not ordered.
     POSTBOX_RETURN_IF_ERROR(ValidateFifoToken("MessageGroupId", m.message_group_id));
   }
@@ -560,7 +567,10 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
     m.attributes = std::move(in.attributes);
     m.system_attributes = std::move(in.system_attributes);
     m.message_group_id = std::move(in.message_group_id);
-    m.state.visible_at_ms = now + int64_t(in.delay_seconds.value_or(config.delay_seconds)) * 1000;
+    // FIFO queues have only the queue's delay (a per-message DelaySeconds of 0 is accepted
+    // and means it, as on AWS).
+    const int delay = fifo ? config.delay_seconds : in.delay_seconds.value_or(config.delay_seconds);
+    m.state.visible_at_ms = now + int64_t(delay) * 1000;
     batch.PutMessage(queue->storage_id(), m.seq, EncodeMessage(m), m.state);
     results->push_back(SentMessage{m.message_id, m.md5_of_body, m.md5_of_attributes,
                                    m.md5_of_system_attributes, m.sequence_number});
