@@ -117,6 +117,7 @@ int Serve(const Config& config) {
   options.address = host;
   options.port = port;
   options.io_timeout_seconds = config.io_timeout_seconds;
+  options.io_threads = config.io_threads;
   net::HttpServer server(
       io, options,
       [&sqs, &ready](wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {

@@ -45,7 +45,7 @@ auto AsyncHandle(const RequestHandler& handler, wire::HttpRequest request,
       token, std::move(request));
 }
 
-wire::HttpRequest ToWire(const http::request<http::string_body>& in, const std::string& remote) {
+wire::HttpRequest ToWire(http::request<http::string_body>&& in, const std::string& remote) {
   wire::HttpRequest out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
@@ -54,7 +54,7 @@ wire::HttpRequest ToWire(const http::request<http::string_body>& in, const std::
     for (char& c : name) c = char(std::tolower(uint8_t(c)));
     out.headers[name] = std::string(field.value());
   }
-  out.body = in.body();
+  out.body = std::move(in.body());  // bodies are up to megabytes: moved, not copied
   out.remote_address = remote;
   return out;
 }
@@ -121,11 +121,12 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
     }
     auto request = parser.release();
     bool keep_alive = request.keep_alive() && !state->stopping.load();
+    const unsigned version = request.version();
     state->in_flight.fetch_add(1);
     wire::HttpResponse answer =
-        co_await AsyncHandle(state->handler, ToWire(request, remote),
+        co_await AsyncHandle(state->handler, ToWire(std::move(request), remote),
                              co_await asio::this_coro::executor, asio::use_awaitable);
-    auto response = FromWire(std::move(answer), request.version(), keep_alive);
+    auto response = FromWire(std::move(answer), version, keep_alive);
     stream.expires_after(timeout);
     co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
     state->in_flight.fetch_sub(1);
@@ -137,16 +138,19 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
 asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
   for (;;) {
     beast::error_code ec;
+    // Several I/O threads: each connection's handlers (its stream's timer included) must
+    // not run concurrently, so it gets a strand. One thread serialises them anyway.
+    asio::any_io_executor executor = state->io.get_executor();
+    if (state->options.io_threads > 1) executor = asio::make_strand(state->io);
     tcp::socket socket = co_await state->acceptor.async_accept(
-        asio::make_strand(state->io), asio::redirect_error(asio::use_awaitable, ec));
+        executor, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (state->stopping.load() || ec == asio::error::operation_aborted) co_return;
       spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto executor = socket.get_executor();
-    asio::co_spawn(executor, RunSession(state, std::move(socket)), asio::detached);
+    asio::co_spawn(socket.get_executor(), RunSession(state, std::move(socket)), asio::detached);
   }
 }
 

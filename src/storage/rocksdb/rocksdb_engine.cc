@@ -6,7 +6,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstring>
+#include <functional>
 #include <future>
+#include <unordered_set>
 
 namespace postbox::storage {
 namespace {
@@ -70,8 +72,26 @@ Status ToStatus(const rocksdb::Status& s) {
   return Status(ErrorCode::kStorageError, s.ToString());
 }
 
-void AddToRocksBatch(const WriteBatch& batch, rocksdb::WriteBatch* out) {
+// (queue id, seq) of a message.
+struct MessageRef {
+  uint64_t queue;
+  uint64_t seq;
+  bool operator==(const MessageRef&) const = default;
+};
+struct MessageRefHash {
+  size_t operator()(const MessageRef& r) const { return std::hash<uint64_t>()(r.queue * 31 + r.seq); }
+};
+using MessageRefSet = std::unordered_set<MessageRef, MessageRefHash>;
+
+// `deleted`: messages a later batch of the same write deletes. Their state updates are left
+// out: the write is atomic, so the deletion makes them moot (a consumer's delete usually
+// follows its receive within a few milliseconds, inside one group of lazy batches).
+void AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
+                     rocksdb::WriteBatch* out) {
   for (const auto& op : batch.ops()) {
+    if (op.kind == WriteBatch::Kind::kUpdateState && deleted.count({op.queue_id, op.seq})) {
+      continue;
+    }
     switch (op.kind) {
       case WriteBatch::Kind::kPutQueue:
         out->Put(QueueKey(op.queue_id), op.blob);
@@ -176,10 +196,16 @@ void RocksDbEngine::CommitLoop() {
 
     Status result = poisoned;
     if (result.ok()) {
+      MessageRefSet deleted;
+      for (const auto& p : group) {
+        for (const auto& op : p.batch.ops()) {
+          if (op.kind == WriteBatch::Kind::kDeleteMessage) deleted.insert({op.queue_id, op.seq});
+        }
+      }
       rocksdb::WriteBatch rocks_batch;
       bool sync = false;
       for (const auto& p : group) {
-        AddToRocksBatch(p.batch, &rocks_batch);
+        AddToRocksBatch(p.batch, deleted, &rocks_batch);
         sync = sync || p.durability == Durability::kSync;
       }
       rocksdb::WriteOptions options;
