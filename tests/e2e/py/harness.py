@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import unittest
+import uuid
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 DEFAULT_BIN = os.path.join(REPO, "build", "postbox")
@@ -296,6 +297,119 @@ def aws_env():
         "AWS_EC2_METADATA_DISABLED": "true",
     })
     return env
+
+
+def uid():
+    """12 random hex digits: makes queue names unique within a run."""
+    return uuid.uuid4().hex[:12]
+
+
+class SqsTestCase(unittest.TestCase):
+    """Base class for boto3 test classes that share one server per class.
+
+    setUpClass starts a PostboxServer (or attaches to POSTBOX_ENDPOINT) and
+    builds two clients: cls.sqs (with botocore's parameter validation) and
+    cls.raw (without it, so that invalid requests reach the server).  Queues
+    made with create() are deleted again in tearDownClass when the server is
+    external (keeps a long-running external server such as moto tidy).
+    """
+
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = PostboxServer()
+        cls.server.start()
+        cls.sqs = cls.server.client()
+        # no client-side validation: invalid requests must reach the server
+        cls.raw = cls.server.client(validate=False)
+        cls.protocol = client_protocol(cls.sqs)
+        cls._created = []
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.server.is_external:
+                for url in cls._created:
+                    try:
+                        cls.sqs.delete_queue(QueueUrl=url)
+                    except Exception:
+                        pass
+        finally:
+            cls.sqs.close()
+            cls.raw.close()
+            cls.server.close()
+
+    # ----------------------------------------------------------- queues
+    def new_name(self, prefix="q", fifo=False):
+        return "pbx-%s-%s%s" % (prefix, uid(), ".fifo" if fifo else "")
+
+    def create(self, name=None, attributes=None, tags=None):
+        name = name or self.new_name()
+        kw = {"QueueName": name}
+        if attributes:
+            kw["Attributes"] = attributes
+        if tags:
+            kw["tags"] = tags
+        url = self.sqs.create_queue(**kw)["QueueUrl"]
+        type(self)._created.append(url)
+        return url
+
+    def name_of(self, url):
+        return url.rsplit("/", 1)[1]
+
+    def arn_of(self, url):
+        return queue_arn(self.name_of(url))
+
+    def attrs(self, url, names=("All",)):
+        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names)).get("Attributes", {})
+
+    def counters(self, url):
+        """(visible, not visible, delayed) from the Approximate* attributes."""
+        a = self.attrs(url, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                             "ApproximateNumberOfMessagesDelayed"])
+        return (int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"]),
+                int(a["ApproximateNumberOfMessagesDelayed"]))
+
+    # --------------------------------------------------------- messages
+    def receive(self, url, client=None, **kw):
+        kw.setdefault("WaitTimeSeconds", 0)
+        return (client or self.sqs).receive_message(QueueUrl=url, **kw).get("Messages", [])
+
+    def receive_one(self, url, **kw):
+        kw.setdefault("WaitTimeSeconds", 1)
+        msgs = self.receive(url, **kw)
+        self.assertEqual(len(msgs), 1, "expected exactly one message, got %r" % (msgs,))
+        return msgs[0]
+
+    def supports_system_attribute_names(self):
+        """Whether this botocore knows ReceiveMessage's MessageSystemAttributeNames."""
+        op = self.sqs.meta.service_model.operation_model("ReceiveMessage")
+        return "MessageSystemAttributeNames" in op.input_shape.members
+
+    # ----------------------------------------------------------- errors
+    def assertAwsError(self, code, status, fn, *args, **kwargs):
+        """The call fails with (code, HTTP status); message=... checks the exact
+        message, message_contains=... a fragment of it.  Returns the response."""
+        from botocore.exceptions import ClientError
+
+        message = kwargs.pop("message", None)
+        fragment = kwargs.pop("message_contains", None)
+        with self.assertRaises(ClientError) as cm:
+            fn(*args, **kwargs)
+        resp = cm.exception.response
+        got_code = resp.get("Error", {}).get("Code")
+        got_status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        self.assertEqual((got_code, got_status), (code, status),
+                         "unexpected error for %s: %r" % (getattr(fn, "__name__", fn), resp.get("Error")))
+        # query: <Type> element; JSON: second field of the x-amzn-query-error header
+        self.assertIn(resp["Error"].get("Type"), ("Sender", "Receiver"), resp["Error"])
+        self.assertTrue(resp["ResponseMetadata"].get("RequestId"), "error response without a request id")
+        if message is not None:
+            self.assertEqual(resp["Error"].get("Message"), message)
+        if fragment is not None:
+            self.assertIn(fragment, resp["Error"].get("Message", ""))
+        return resp
 
 
 # ------------------------------------------------------------------ checksums

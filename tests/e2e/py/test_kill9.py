@@ -18,7 +18,6 @@ import hashlib
 import os
 import random
 import sys
-import threading
 import time
 import unittest
 import uuid
@@ -26,6 +25,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import kill9_common  # noqa: E402
 
 CYCLES = 3
 MAX_ATTEMPTED = 12000        # keeps the final drain bounded
@@ -43,9 +43,9 @@ def body_ok(body):
     return bool(sep) and hashlib.sha256(head.encode()).hexdigest()[:16] == digest
 
 
-class Sender(threading.Thread):
+class Sender(kill9_common.SenderThread):
     def __init__(self, endpoint, queue_url, run, rng, seq_start, attempted, acked, budget):
-        super().__init__(name="kill9-sender", daemon=True)
+        super().__init__("kill9-sender", endpoint, budget)
         self.endpoint = endpoint
         self.queue_url = queue_url
         self.run_id = run
@@ -53,12 +53,6 @@ class Sender(threading.Thread):
         self.seq = seq_start
         self.attempted = attempted
         self.acked = acked
-        self.budget = budget
-        self.stop = threading.Event()
-        self.first_ack = threading.Event()
-        self.client = harness.make_client(endpoint, connect_timeout=2, read_timeout=5)
-        self.errors = 0
-        self.first_error = None
 
     def next_body(self):
         body = make_body(self.run_id, self.seq, self.rng)
@@ -66,33 +60,22 @@ class Sender(threading.Thread):
         self.attempted.add(body)
         return body
 
-    def run(self):
-        client = self.client
-        url = self.queue_url
-        use_batch = True
-        while not self.stop.is_set() and len(self.attempted) < self.budget:
-            try:
-                if use_batch:
-                    entries = [{"Id": "e%d" % i, "MessageBody": self.next_body()} for i in range(10)]
-                    resp = client.send_message_batch(QueueUrl=url, Entries=entries)
-                    by_id = {e["Id"]: e["MessageBody"] for e in entries}
-                    for ok in resp.get("Successful", []):
-                        self.acked.add(by_id[ok["Id"]])
-                        self.first_ack.set()
-                else:
-                    body = self.next_body()
-                    client.send_message(QueueUrl=url, MessageBody=body)
-                    self.acked.add(body)
-                    self.first_ack.set()
-            except Exception as exc:  # the server is being killed: not acknowledged
-                self.errors += 1
-                if self.first_error is None:
-                    self.first_error = repr(exc)
-                time.sleep(0.005)
-            use_batch = not use_batch
+    def send_batch(self):
+        entries = [{"Id": "e%d" % i, "MessageBody": self.next_body()} for i in range(10)]
+        resp = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        by_id = {e["Id"]: e["MessageBody"] for e in entries}
+        for ok in resp.get("Successful", []):
+            self.acked.add(by_id[ok["Id"]])
+            self.first_ack.set()
+
+    def send_one(self):
+        body = self.next_body()
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        self.acked.add(body)
+        self.first_ack.set()
 
 
-class Kill9Durability(unittest.TestCase):
+class Kill9Durability(kill9_common.Kill9Case):
     def queue_url_after_start(self, server, queue_name, cycle, ctx):
         """The queue (created before the first kill) must have survived every kill."""
         client = harness.make_client(server.endpoint)
@@ -107,9 +90,8 @@ class Kill9Durability(unittest.TestCase):
     def test_acknowledged_messages_survive_kill_9(self):
         server = harness.PostboxServer()
         server.require_local("kill -9 test")
-        seed = int(os.environ.get("POSTBOX_KILL9_SEED", str(int(time.time() * 1000) % 10**9)))
+        seed, ctx = kill9_common.seed_and_ctx()
         rng = random.Random(seed)
-        ctx = "seed=%d (rerun with POSTBOX_KILL9_SEED=%d)" % (seed, seed)
         t_start = time.monotonic()
         run = uuid.uuid4().hex[:8]
         queue_name = "pbx-kill9-" + run
@@ -128,15 +110,8 @@ class Kill9Durability(unittest.TestCase):
                 sender = Sender(server.endpoint, url, run, random.Random(rng.random()), seq,
                                 attempted, acked, MAX_ATTEMPTED)
                 before = len(acked)
-                sender.start()
                 # the kill comes 0.3-1.5 s into the sending, counted from the first acknowledgement
-                sender.first_ack.wait(10)
-                time.sleep(rng.uniform(0.3, 1.5))
-                server.kill9()
-                sender.stop.set()
-                sender.join(15)
-                sender.client.close()
-                self.assertFalse(sender.is_alive(), "sender thread hung after kill -9")
+                self.kill_while_sending(server, sender, rng.uniform(0.3, 1.5))
                 seq = sender.seq
                 self.assertGreater(len(acked), before,
                                    "cycle %d: no send was acknowledged before the kill (%s; first error: %s)\n%s"
@@ -146,15 +121,8 @@ class Kill9Durability(unittest.TestCase):
             client = harness.make_client(server.endpoint)
             url = self.queue_url_after_start(server, queue_name, CYCLES, ctx)
             received, corrupt, unknown, md5_bad = set(), [], [], []
-            deadline = time.monotonic() + DRAIN_DEADLINE_S
-            empty_polls = 0
-            while empty_polls < 2 and time.monotonic() < deadline:
-                msgs = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                              VisibilityTimeout=120).get("Messages", [])
-                if not msgs:
-                    empty_polls += 1
-                    continue
-                empty_polls = 0
+
+            def check(msgs):
                 for m in msgs:
                     body = m["Body"]
                     if not body_ok(body):
@@ -164,9 +132,9 @@ class Kill9Durability(unittest.TestCase):
                     if m.get("MD5OfBody") != harness.md5_hex(body):
                         md5_bad.append(body[:200])
                     received.add(body)
-                resp = client.delete_message_batch(QueueUrl=url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
-                self.assertEqual(resp.get("Failed", []), [], ctx)
+
+            empty_polls, failed = kill9_common.drain(client, url, DRAIN_DEADLINE_S, check)
+            self.assertEqual(failed, [], ctx)
 
             self.assertEqual(corrupt, [], "corrupted bodies received; " + ctx)
             self.assertEqual(unknown, [], "bodies received that were never sent; " + ctx)

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import sys
-import threading
 import time
 import unittest
 import uuid
@@ -34,6 +33,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import kill9_common  # noqa: E402
 
 GROUPS = 4
 CYCLES = 2
@@ -48,27 +48,18 @@ def note(text):
         sys.stderr.write("  [kill9-fifo] %s\n" % text)
 
 
-def seed_and_ctx():
-    seed = int(os.environ.get("POSTBOX_KILL9_SEED", str(int(time.time() * 1000) % 10**9)))
-    return seed, "seed=%d (rerun with POSTBOX_KILL9_SEED=%d)" % (seed, seed)
-
-
-class FifoSender(threading.Thread):
+class FifoSender(kill9_common.SenderThread):
     """Sends message n with dedup id "d-<n>" to group "g<n % GROUPS>", body "<run>|<n>"."""
 
+    first_batch = False
+
     def __init__(self, endpoint, url, run, seq_start, attempted, acked, budget):
-        super().__init__(name="kill9-fifo-sender", daemon=True)
+        super().__init__("kill9-fifo-sender", endpoint, budget)
         self.url = url
         self.run_id = run
         self.seq = seq_start
         self.attempted = attempted  # dedup id -> body
         self.acked = acked          # dedup id -> (MessageId, SequenceNumber)
-        self.budget = budget
-        self.stop = threading.Event()
-        self.first_ack = threading.Event()
-        self.client = harness.make_client(endpoint, connect_timeout=2, read_timeout=5)
-        self.errors = 0
-        self.first_error = None
         self.bad_answers = []
 
     def entry(self):
@@ -79,35 +70,26 @@ class FifoSender(threading.Thread):
         return {"Id": "e%d" % n, "MessageBody": body, "MessageGroupId": "g%d" % (n % GROUPS),
                 "MessageDeduplicationId": dedup}
 
-    def run(self):
-        use_batch = False
-        while not self.stop.is_set() and len(self.attempted) < self.budget:
-            try:
-                if use_batch:
-                    entries = [self.entry() for _ in range(10)]
-                    resp = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
-                    by_id = {e["Id"]: e["MessageDeduplicationId"] for e in entries}
-                    if resp.get("Failed"):
-                        self.bad_answers.append(resp["Failed"])
-                    for ok in resp.get("Successful", []):
-                        self.acked[by_id[ok["Id"]]] = (ok["MessageId"], ok.get("SequenceNumber"))
-                        self.first_ack.set()
-                else:
-                    e = self.entry()
-                    resp = self.client.send_message(QueueUrl=self.url, MessageBody=e["MessageBody"],
-                                                    MessageGroupId=e["MessageGroupId"],
-                                                    MessageDeduplicationId=e["MessageDeduplicationId"])
-                    self.acked[e["MessageDeduplicationId"]] = (resp["MessageId"], resp.get("SequenceNumber"))
-                    self.first_ack.set()
-            except Exception as exc:  # the server is being killed: not acknowledged
-                self.errors += 1
-                if self.first_error is None:
-                    self.first_error = repr(exc)
-                time.sleep(0.005)
-            use_batch = not use_batch
+    def send_batch(self):
+        entries = [self.entry() for _ in range(10)]
+        resp = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
+        by_id = {e["Id"]: e["MessageDeduplicationId"] for e in entries}
+        if resp.get("Failed"):
+            self.bad_answers.append(resp["Failed"])
+        for ok in resp.get("Successful", []):
+            self.acked[by_id[ok["Id"]]] = (ok["MessageId"], ok.get("SequenceNumber"))
+            self.first_ack.set()
+
+    def send_one(self):
+        e = self.entry()
+        resp = self.client.send_message(QueueUrl=self.url, MessageBody=e["MessageBody"],
+                                        MessageGroupId=e["MessageGroupId"],
+                                        MessageDeduplicationId=e["MessageDeduplicationId"])
+        self.acked[e["MessageDeduplicationId"]] = (resp["MessageId"], resp.get("SequenceNumber"))
+        self.first_ack.set()
 
 
-class Kill9Fifo(unittest.TestCase):
+class Kill9Fifo(kill9_common.Kill9Case):
     maxDiff = 2000
 
     def started_client(self, server, ctx, what):
@@ -120,7 +102,7 @@ class Kill9Fifo(unittest.TestCase):
     def test_deduplication_survives_kill_9(self):
         server = harness.PostboxServer()
         server.require_local("kill -9 test")
-        seed, ctx = seed_and_ctx()
+        seed, ctx = kill9_common.seed_and_ctx()
         rng = random.Random(seed)
         t_start = time.monotonic()
         run = uuid.uuid4().hex[:8]
@@ -139,14 +121,7 @@ class Kill9Fifo(unittest.TestCase):
                 client.close()
                 sender = FifoSender(server.endpoint, url, run, seq, attempted, acked, MAX_ATTEMPTED)
                 before = len(acked)
-                sender.start()
-                sender.first_ack.wait(10)
-                time.sleep(rng.uniform(0.2, 1.2))
-                server.kill9()
-                sender.stop.set()
-                sender.join(15)
-                sender.client.close()
-                self.assertFalse(sender.is_alive(), "sender thread hung after kill -9")
+                self.kill_while_sending(server, sender, rng.uniform(0.2, 1.2))
                 self.assertEqual(sender.bad_answers, [], "per-entry failures in a FIFO batch; " + ctx)
                 seq = sender.seq
                 note("cycle %d: %d attempted, %d acknowledged, %d send errors" % (
@@ -185,15 +160,8 @@ class Kill9Fifo(unittest.TestCase):
             received = []  # dedup ids in delivery order
             message_ids = {}
             unknown = []
-            deadline = time.monotonic() + DRAIN_DEADLINE_S
-            empty_polls = 0
-            while empty_polls < 2 and time.monotonic() < deadline:
-                msgs = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                              VisibilityTimeout=120, AttributeNames=["All"]).get("Messages", [])
-                if not msgs:
-                    empty_polls += 1
-                    continue
-                empty_polls = 0
+
+            def collect(msgs):
                 for m in msgs:
                     d = by_body.get(m["Body"])
                     if d is None or m["Attributes"].get("MessageDeduplicationId") != d:
@@ -201,9 +169,10 @@ class Kill9Fifo(unittest.TestCase):
                         continue
                     received.append(d)
                     message_ids[d] = m["MessageId"]
-                resp = client.delete_message_batch(QueueUrl=url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
-                self.assertEqual(resp.get("Failed", []), [], ctx)
+
+            empty_polls, failed = kill9_common.drain(client, url, DRAIN_DEADLINE_S, collect,
+                                                     AttributeNames=["All"])
+            self.assertEqual(failed, [], ctx)
             client.close()
 
             self.assertGreaterEqual(empty_polls, 2, "queue not drained within %.0f s; %s" % (DRAIN_DEADLINE_S, ctx))
@@ -228,7 +197,7 @@ class Kill9Fifo(unittest.TestCase):
     def test_move_task_survives_kill_9(self):
         server = harness.PostboxServer()
         server.require_local("kill -9 test")
-        seed, ctx = seed_and_ctx()
+        seed, ctx = kill9_common.seed_and_ctx()
         rng = random.Random(seed + 1)
         t_start = time.monotonic()
         run = uuid.uuid4().hex[:8]
@@ -304,19 +273,11 @@ class Kill9Fifo(unittest.TestCase):
             client.set_queue_attributes(QueueUrl=src, Attributes={"RedrivePolicy": ""})
             found = {}
             for url, label in ((src, "source"), (dlq, "dlq")):
-                empty_polls = 0
-                deadline = time.monotonic() + DRAIN_DEADLINE_S
-                while empty_polls < 2 and time.monotonic() < deadline:
-                    msgs = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                                  VisibilityTimeout=120).get("Messages", [])
-                    if not msgs:
-                        empty_polls += 1
-                        continue
-                    empty_polls = 0
+                def record(msgs, label=label):
                     for m in msgs:
                         found.setdefault(m["Body"], []).append(label)
-                    client.delete_message_batch(QueueUrl=url, Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
+
+                empty_polls, _ = kill9_common.drain(client, url, DRAIN_DEADLINE_S, record)
                 self.assertGreaterEqual(empty_polls, 2, "%s not drained; %s" % (label, ctx))
             client.close()
 

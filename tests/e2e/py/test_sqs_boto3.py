@@ -27,102 +27,20 @@ import sys
 import threading
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
+from harness import uid  # noqa: E402
 
 NONEXISTENT = "AWS.SimpleQueueService.NonExistentQueue"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def uid():
-    return uuid.uuid4().hex[:12]
-
-
-class SqsE2E(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.PostboxServer()
-        cls.server.start()
-        cls.sqs = cls.server.client()
-        # no client-side validation: invalid requests must reach the server
-        cls.raw = cls.server.client(validate=False)
-        cls.protocol = harness.client_protocol(cls.sqs)
-        cls._created = []
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            if cls.server.is_external:
-                # keep a long-running external server (moto) tidy
-                for url in cls._created:
-                    try:
-                        cls.sqs.delete_queue(QueueUrl=url)
-                    except Exception:
-                        pass
-        finally:
-            cls.sqs.close()
-            cls.raw.close()
-            cls.server.close()
-
+class SqsE2E(harness.SqsTestCase):
     # ----------------------------------------------------------- helpers
-    def new_name(self, prefix="q"):
-        return "pbx-%s-%s" % (prefix, uid())
-
-    def create(self, name=None, attributes=None, tags=None):
-        name = name or self.new_name()
-        kw = {"QueueName": name}
-        if attributes:
-            kw["Attributes"] = attributes
-        if tags:
-            kw["tags"] = tags
-        url = self.sqs.create_queue(**kw)["QueueUrl"]
-        type(self)._created.append(url)
-        return url
-
     def missing_url(self):
         return self.server.queue_url("pbx-missing-" + uid())
-
-    def assertAwsError(self, code, status, fn, *args, **kwargs):
-        with self.assertRaises(ClientError) as cm:
-            fn(*args, **kwargs)
-        resp = cm.exception.response
-        got_code = resp.get("Error", {}).get("Code")
-        got_status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        self.assertEqual((got_code, got_status), (code, status),
-                         "unexpected error for %s: %r" % (getattr(fn, "__name__", fn), resp.get("Error")))
-        # query: <Type> element; JSON: second field of the x-amzn-query-error header
-        self.assertIn(resp["Error"].get("Type"), ("Sender", "Receiver"), resp["Error"])
-        self.assertTrue(resp["ResponseMetadata"].get("RequestId"), "error response without a request id")
-        return resp
-
-    def attrs(self, url, names=("All",)):
-        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names)).get("Attributes", {})
-
-    def counters(self, url):
-        a = self.attrs(url, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                             "ApproximateNumberOfMessagesDelayed"])
-        return (int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"]),
-                int(a["ApproximateNumberOfMessagesDelayed"]))
-
-    def receive(self, url, **kw):
-        kw.setdefault("WaitTimeSeconds", 0)
-        return self.sqs.receive_message(QueueUrl=url, **kw).get("Messages", [])
-
-    def receive_one(self, url, **kw):
-        kw.setdefault("WaitTimeSeconds", 1)
-        msgs = self.receive(url, **kw)
-        self.assertEqual(len(msgs), 1, "expected exactly one message, got %r" % (msgs,))
-        return msgs[0]
-
-    def supports_system_attribute_names(self):
-        op = self.sqs.meta.service_model.operation_model("ReceiveMessage")
-        return "MessageSystemAttributeNames" in op.input_shape.members
 
     def assertTimestampSeconds(self, value, slack=120):
         self.assertRegex(value, r"^\d+$", "timestamp must be integer epoch seconds")

@@ -33,7 +33,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
+from harness import uid  # noqa: E402
 
 SEQ_RE = re.compile(r"^\d{20}$")
 MOVE_RATE_MSG = ("Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter a "
@@ -50,99 +50,13 @@ FIFO_NAME_MSG = ("The name of a FIFO queue can only include alphanumeric charact
                  "must end with .fifo suffix and be 1 to 80 in length.")
 
 
-def uid():
-    return uuid.uuid4().hex[:12]
-
-
-class FifoE2E(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.PostboxServer()
-        cls.server.start()
-        cls.sqs = cls.server.client()
-        cls.raw = cls.server.client(validate=False)
-        cls.protocol = harness.client_protocol(cls.sqs)
-        cls._created = []
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            if cls.server.is_external:
-                for url in cls._created:
-                    try:
-                        cls.sqs.delete_queue(QueueUrl=url)
-                    except Exception:
-                        pass
-        finally:
-            cls.sqs.close()
-            cls.raw.close()
-            cls.server.close()
-
+class FifoE2E(harness.SqsTestCase):
     # ----------------------------------------------------------- helpers
-    def new_name(self, prefix="q", fifo=False):
-        return "pbx-%s-%s%s" % (prefix, uid(), ".fifo" if fifo else "")
-
-    def create(self, name=None, attributes=None):
-        name = name or self.new_name()
-        kw = {"QueueName": name}
-        if attributes:
-            kw["Attributes"] = attributes
-        url = self.sqs.create_queue(**kw)["QueueUrl"]
-        type(self)._created.append(url)
-        return url
-
     def create_fifo(self, name=None, attributes=None, prefix="f"):
         name = name or self.new_name(prefix, fifo=True)
         attrs = {"FifoQueue": "true"}
         attrs.update(attributes or {})
         return self.create(name, attrs)
-
-    def name_of(self, url):
-        return url.rsplit("/", 1)[1]
-
-    def arn_of(self, url):
-        return harness.queue_arn(self.name_of(url))
-
-    def assertAwsError(self, code, status, fn, *args, **kwargs):
-        """The call fails with (code, HTTP status); message=... checks the exact
-        message, message_contains=... a fragment of it."""
-        message = kwargs.pop("message", None)
-        fragment = kwargs.pop("message_contains", None)
-        with self.assertRaises(ClientError) as cm:
-            fn(*args, **kwargs)
-        resp = cm.exception.response
-        got_code = resp.get("Error", {}).get("Code")
-        got_status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        self.assertEqual((got_code, got_status), (code, status),
-                         "unexpected error for %s: %r" % (getattr(fn, "__name__", fn), resp.get("Error")))
-        self.assertIn(resp["Error"].get("Type"), ("Sender", "Receiver"), resp["Error"])
-        self.assertTrue(resp["ResponseMetadata"].get("RequestId"), "error response without a request id")
-        if message is not None:
-            self.assertEqual(resp["Error"].get("Message"), message)
-        if fragment is not None:
-            self.assertIn(fragment, resp["Error"].get("Message", ""))
-        return resp
-
-    def attrs(self, url, names=("All",)):
-        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names)).get("Attributes", {})
-
-    def counters(self, url):
-        a = self.attrs(url, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                             "ApproximateNumberOfMessagesDelayed"])
-        return (int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"]),
-                int(a["ApproximateNumberOfMessagesDelayed"]))
-
-    def receive(self, url, client=None, **kw):
-        kw.setdefault("WaitTimeSeconds", 0)
-        return (client or self.sqs).receive_message(QueueUrl=url, **kw).get("Messages", [])
-
-    def receive_one(self, url, **kw):
-        kw.setdefault("WaitTimeSeconds", 1)
-        msgs = self.receive(url, **kw)
-        self.assertEqual(len(msgs), 1, "expected exactly one message, got %r" % (msgs,))
-        return msgs[0]
 
     def drain(self, url, timeout=10.0, delete=True, **kw):
         """Receive (and delete) until two empty polls; returns the messages in receive order."""
@@ -167,10 +81,6 @@ class FifoE2E(unittest.TestCase):
     def send_fifo(self, url, body, group="g", dedup=None, **kw):
         return self.sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group,
                                      MessageDeduplicationId=dedup or uid(), **kw)
-
-    def supports_system_attribute_names(self):
-        op = self.sqs.meta.service_model.operation_model("ReceiveMessage")
-        return "MessageSystemAttributeNames" in op.input_shape.members
 
     def require_move_tasks(self):
         if not hasattr(self.sqs, "start_message_move_task"):

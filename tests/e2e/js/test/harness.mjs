@@ -12,14 +12,16 @@
 // Every wait in here is bounded so that a broken server fails a test instead
 // of hanging it.
 
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, "..", "..", "..", "..");
@@ -175,6 +177,26 @@ export async function stopAndCheck(server) {
   }
 }
 
+/**
+ * For a test file: start postbox (see startServer) and one SQS client for it
+ * in a `before` hook, destroy the client and stop the server (checking a clean
+ * shutdown) in an `after` hook. onReady(server, client) receives them once
+ * they exist.
+ */
+export function useServer(onReady) {
+  let server;
+  let client;
+  before(async () => {
+    server = await startServer();
+    client = makeClient(server.endpoint);
+    onReady(server, client);
+  });
+  after(async () => {
+    client?.destroy();
+    if (server) await stopAndCheck(server);
+  });
+}
+
 /** An SQS client pointed at `endpoint`, with bounded timeouts and no retries. */
 export function makeClient(endpoint, extra = {}) {
   return new SQSClient({
@@ -190,6 +212,41 @@ export function makeClient(endpoint, extra = {}) {
 /** The queue URL postbox is expected to hand out for `name`. */
 export function expectedQueueUrl(endpoint, name) {
   return `${endpoint}/${ACCOUNT_ID}/${name}`;
+}
+
+/** The queue ARN postbox is expected to report for `name`. */
+export function queueArn(name) {
+  return `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${name}`;
+}
+
+/** { visible, notVisible }: the queue's approximate message counts. */
+export async function queueCounts(sqs, QueueUrl) {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    notVisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+/**
+ * assert.rejects with the SQS error name (the SDK takes it from the
+ * x-amzn-query-error header), the HTTP status, a client fault and,
+ * optionally, the message (a string for an exact match, or a RegExp).
+ */
+export async function rejectsWith(promise, name, status, message = undefined) {
+  await assert.rejects(promise, (err) => {
+    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
+    assert.equal(err.$metadata?.httpStatusCode, status, `HTTP status for ${name}`);
+    assert.equal(err.$fault, "client");
+    if (typeof message === "string") assert.equal(err.message, message);
+    else if (message instanceof RegExp) assert.match(err.message, message);
+    return true;
+  });
 }
 
 /**

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import {
   CreateQueueCommand,
@@ -12,21 +12,15 @@ import {
 } from "@aws-sdk/client-sqs";
 import { Consumer } from "sqs-consumer";
 
-import { makeClient, sleep, startServer, stopAndCheck, uniqueName, waitFor, withTimeout } from "./harness.mjs";
+import { makeClient, sleep, uniqueName, useServer, waitFor, withTimeout } from "./harness.mjs";
 
 const N = 20;
 
 let server;
 let sqs;
-
-before(async () => {
-  server = await startServer();
-  sqs = makeClient(server.endpoint);
-});
-
-after(async () => {
-  sqs?.destroy();
-  if (server) await stopAndCheck(server);
+useServer((s, client) => {
+  server = s;
+  sqs = client;
 });
 
 async function newQueue(prefix) {

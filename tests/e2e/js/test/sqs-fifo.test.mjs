@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import {
   CancelMessageMoveTaskCommand,
@@ -31,33 +31,26 @@ import {
 import { Consumer } from "sqs-consumer";
 
 import {
-  ACCOUNT_ID,
-  REGION,
   expectedQueueUrl,
   makeClient,
   md5Hex,
+  queueArn,
+  queueCounts as queueCountsOf,
+  rejectsWith,
   sleep,
-  startServer,
-  stopAndCheck,
   uniqueName,
+  useServer,
   waitFor,
   withTimeout,
 } from "./harness.mjs";
 
 let server;
 let sqs;
-
-before(async () => {
-  server = await startServer();
-  sqs = makeClient(server.endpoint);
+useServer((s, client) => {
+  server = s;
+  sqs = client;
 });
 
-after(async () => {
-  sqs?.destroy();
-  if (server) await stopAndCheck(server);
-});
-
-const arnOf = (name) => `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${name}`;
 const sha256Hex = (text) => createHash("sha256").update(Buffer.from(text, "utf8")).digest("hex");
 
 /** Create a fresh FIFO queue; returns { url, name, arn }. */
@@ -67,48 +60,21 @@ async function newFifo(prefix, Attributes = {}) {
     new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: "true", ...Attributes } }),
   );
   assert.equal(out.QueueUrl, expectedQueueUrl(server.endpoint, name));
-  return { url: out.QueueUrl, name, arn: arnOf(name) };
+  return { url: out.QueueUrl, name, arn: queueArn(name) };
 }
 
 /** Create a fresh standard queue; returns { url, name, arn }. */
 async function newStandard(prefix, Attributes = undefined) {
   const name = uniqueName(prefix);
   const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
-  return { url: out.QueueUrl, name, arn: arnOf(name) };
+  return { url: out.QueueUrl, name, arn: queueArn(name) };
 }
 
 async function deleteQueues(...queues) {
   for (const q of queues) await sqs.send(new DeleteQueueCommand({ QueueUrl: q.url ?? q }));
 }
 
-async function queueCounts(QueueUrl) {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages),
-    notVisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
-  };
-}
-
-/**
- * assert.rejects with the SQS error name (the SDK takes it from the
- * x-amzn-query-error header), the HTTP status and, optionally, the message
- * (a string for an exact match, or a RegExp).
- */
-async function rejectsWith(promise, name, status, message = undefined) {
-  await assert.rejects(promise, (err) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata?.httpStatusCode, status, `HTTP status for ${name}`);
-    assert.equal(err.$fault, "client");
-    if (typeof message === "string") assert.equal(err.message, message);
-    else if (message instanceof RegExp) assert.match(err.message, message);
-    return true;
-  });
-}
+const queueCounts = (QueueUrl) => queueCountsOf(sqs, QueueUrl);
 
 const SEQ_RE = /^\d{1,40}$/;
 
@@ -701,7 +667,7 @@ describe("FIFO queues", () => {
   });
 
   it("RedrivePolicy errors: dead-letter target does not exist, type mismatch", async () => {
-    const missingArn = arnOf(`${uniqueName("no-such-dlq")}.fifo`);
+    const missingArn = queueArn(`${uniqueName("no-such-dlq")}.fifo`);
     const policy = JSON.stringify({ deadLetterTargetArn: missingArn, maxReceiveCount: 3 });
     const name = `${uniqueName("fifo-redrive")}.fifo`;
     await rejectsWith(
@@ -858,7 +824,7 @@ describe("dead-letter message move tasks", () => {
       400,
       "Source queue must be configured as a Dead Letter Queue.",
     );
-    const missing = arnOf(uniqueName("move-missing"));
+    const missing = queueArn(uniqueName("move-missing"));
     await rejectsWith(
       sqs.send(new StartMessageMoveTaskCommand({ SourceArn: missing })),
       "ResourceNotFoundException",
@@ -953,7 +919,7 @@ describe("dead-letter message move tasks", () => {
       sent.push({ body, group, id: out.MessageId });
     }
     await rejectsWith(
-      sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: arnOf(uniqueName("move-std")) })),
+      sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: queueArn(uniqueName("move-std")) })),
       "ResourceNotFoundException",
       404,
     );

@@ -5,7 +5,7 @@
 // POSTBOX_ENDPOINT=http://127.0.0.1:<port> against a running server.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -37,24 +37,19 @@ import {
   makeClient,
   md5Hex,
   md5OfMessageAttributes,
-  startServer,
-  stopAndCheck,
+  queueCounts as queueCountsOf,
+  rejectsWith as rejectsWithStatus,
   uniqueName,
+  useServer,
   waitFor,
   withTimeout,
 } from "./harness.mjs";
 
 let server;
 let sqs;
-
-before(async () => {
-  server = await startServer();
-  sqs = makeClient(server.endpoint);
-});
-
-after(async () => {
-  sqs?.destroy();
-  if (server) await stopAndCheck(server);
+useServer((s, client) => {
+  server = s;
+  sqs = client;
 });
 
 /** Create a fresh queue and return its URL. */
@@ -65,18 +60,7 @@ async function newQueue(prefix, Attributes = undefined) {
   return out.QueueUrl;
 }
 
-async function queueCounts(QueueUrl) {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages),
-    notVisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
-  };
-}
+const queueCounts = (QueueUrl) => queueCountsOf(sqs, QueueUrl);
 
 /** Receive until `n` messages were collected (bounded in time). */
 async function receiveN(QueueUrl, n, extra = {}, timeoutMs = 15_000) {
@@ -113,14 +97,7 @@ const ERROR_STATUS = {
 };
 
 /** assert.rejects with the SQS error name and its HTTP status. */
-async function rejectsWith(promise, name) {
-  await assert.rejects(promise, (err) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata?.httpStatusCode, ERROR_STATUS[name], `HTTP status for ${name}`);
-    assert.equal(err.$fault, "client");
-    return true;
-  });
-}
+const rejectsWith = (promise, name) => rejectsWithStatus(promise, name, ERROR_STATUS[name]);
 
 describe("queues", () => {
   it("create, get url, list, create again (idempotent), delete", async () => {
