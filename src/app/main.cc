@@ -88,7 +88,10 @@ int Serve(const Config& config) {
   std::error_code fs_error;
   std::filesystem::create_directories(config.data_dir, fs_error);
   std::string data_dir = std::filesystem::absolute(config.data_dir, fs_error).string();
-  auto engine = storage::RocksDbEngine::Open(data_dir + "/rocksdb");
+  asio::io_context io(config.io_threads);
+  // Storage callbacks (the answers to durable writes) run on the I/O loop, a group at a time.
+  auto engine = storage::RocksDbEngine::Open(
+      data_dir + "/rocksdb", [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
   if (!engine.ok()) {
     std::cerr << "postbox: cannot open storage in " << data_dir << ": " << engine.status().message()
               << "\n";
@@ -106,7 +109,6 @@ int Serve(const Config& config) {
     return 1;
   }
 
-  asio::io_context io(config.io_threads);
   wire::sqs::Runtime runtime{
       [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
       [&io](int64_t millis, std::function<void()> fn) { RunAfter(io, millis, std::move(fn)); }};

@@ -1,26 +1,42 @@
 #include "core/queue/deduplication_window.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
+#include <cstring>
 
 namespace postbox::core {
 
+// Record format (one per FIFO send, so kept small and cheap): u8 version = 1, i64 expires_ms
+// (little-endian), u8 length + message id, u8 length + sequence number. Both strings are at
+// most 36 and 20 characters.
+namespace {
+constexpr uint8_t kRecordVersion = 1;
+}  // namespace
+
 std::string DeduplicationEntry::Encode() const {
-  return nlohmann::json{
-      {"message_id", message_id}, {"sequence_number", sequence_number}, {"expires_ms", expires_ms}}
-      .dump();
+  std::string out;
+  out.reserve(1 + 8 + 2 + message_id.size() + sequence_number.size());
+  out.push_back(char(kRecordVersion));
+  out.append(reinterpret_cast<const char*>(&expires_ms), 8);
+  for (const std::string* s : {&message_id, &sequence_number}) {
+    out.push_back(char(uint8_t(std::min<size_t>(s->size(), 255))));
+    out.append(*s, 0, 255);
+  }
+  return out;
 }
 
 std::optional<DeduplicationEntry> DeduplicationEntry::Decode(std::string_view blob) {
-  nlohmann::json j = nlohmann::json::parse(blob, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("message_id") || !j["message_id"].is_string() ||
-      !j.contains("expires_ms") || !j["expires_ms"].is_number_integer()) {
-    return std::nullopt;
-  }
+  if (blob.size() < 1 + 8 + 2 || uint8_t(blob[0]) != kRecordVersion) return std::nullopt;
   DeduplicationEntry e;
-  e.message_id = j["message_id"].get<std::string>();
-  e.sequence_number = j.value("sequence_number", "");
-  e.expires_ms = j["expires_ms"].get<int64_t>();
+  std::memcpy(&e.expires_ms, blob.data() + 1, 8);
+  size_t pos = 9;
+  for (std::string* s : {&e.message_id, &e.sequence_number}) {
+    if (pos >= blob.size()) return std::nullopt;
+    size_t length = uint8_t(blob[pos++]);
+    if (length > blob.size() - pos) return std::nullopt;
+    s->assign(blob.substr(pos, length));
+    pos += length;
+  }
+  if (pos != blob.size() || e.message_id.empty()) return std::nullopt;
   return e;
 }
 

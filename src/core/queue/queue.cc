@@ -240,9 +240,8 @@ Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, in
     const std::string group_id = head->second.message_group_id;
     std::set<uint64_t>& group = groups_[group_id];
     // Take the group's messages in order, as many as fit, up to the first one in flight.
-    // Removing a message from the group while it is unindexed does not index the next one.
     // The group's first message is unindexed here, so removing messages neither indexes the
-    // next one nor erases the group (see UnlinkLocked); the loop below settles both.
+    // next one nor erases the group (see UnlinkLocked); the loop after this one settles both.
     for (auto seq = group.begin();
          seq != group.end() && int(out.received.size()) < options.max_messages;) {
       auto found = messages_.find(*seq);

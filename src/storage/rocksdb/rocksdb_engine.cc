@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <unordered_set>
+#include <vector>
 
 namespace postbox::storage {
 namespace {
@@ -131,7 +132,8 @@ void AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
 
 }  // namespace
 
-Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& dir) {
+Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& dir,
+                                                           CallbackRunner run_callbacks) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.IncreaseParallelism(2);
@@ -145,11 +147,14 @@ Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& di
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return ToStatus(s);
-  return std::unique_ptr<RocksDbEngine>(new RocksDbEngine(std::unique_ptr<rocksdb::DB>(raw)));
+  return std::unique_ptr<RocksDbEngine>(
+      new RocksDbEngine(std::unique_ptr<rocksdb::DB>(raw), std::move(run_callbacks)));
 }
 
-RocksDbEngine::RocksDbEngine(std::unique_ptr<rocksdb::DB> db)
-    : db_(std::move(db)), committer_([this] { CommitLoop(); }) {}
+RocksDbEngine::RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks)
+    : db_(std::move(db)),
+      run_callbacks_(std::move(run_callbacks)),
+      committer_([this] { CommitLoop(); }) {}
 
 RocksDbEngine::~RocksDbEngine() {
   {
@@ -226,8 +231,19 @@ void RocksDbEngine::CommitLoop() {
       poisoned_ = result;
     }
     lock.unlock();
+    std::vector<Done> handed_over;
     for (auto& p : group) {
-      if (p.done) p.done(result);
+      if (!p.done) continue;
+      if (run_callbacks_ && !p.done_inline) {
+        handed_over.push_back(std::move(p.done));
+      } else {
+        p.done(result);
+      }
+    }
+    if (!handed_over.empty()) {
+      run_callbacks_([callbacks = std::move(handed_over), result] {
+        for (const auto& done : callbacks) done(result);
+      });
     }
     lock.lock();
   }
@@ -282,8 +298,15 @@ Status RocksDbEngine::LoadRecords(RecordKind kind, const RecordVisitor& visit) {
 Status RocksDbEngine::Flush() {
   std::promise<Status> promise;
   auto future = promise.get_future();
-  // An empty synchronous batch queues behind everything before it and fsyncs the WAL.
-  Commit(WriteBatch(), Durability::kSync, [&promise](Status s) { promise.set_value(s); });
+  // An empty synchronous batch queues behind everything before it and fsyncs the WAL. Its
+  // callback runs on the commit thread: at shutdown the I/O loop no longer runs callbacks.
+  {
+    std::lock_guard lock(mu_);
+    ++pending_sync_;
+    pending_.push_back(
+        {WriteBatch(), Durability::kSync, [&promise](Status s) { promise.set_value(s); }, true});
+  }
+  wake_.notify_one();
   Status s = future.get();
   POSTBOX_RETURN_IF_ERROR(s);
   return ToStatus(db_->FlushWAL(true));

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,8 +32,15 @@ namespace postbox::storage {
 
 class RocksDbEngine final : public Engine {
  public:
-  // Opens (creating if needed) the database under `dir`.
-  static Result<std::unique_ptr<RocksDbEngine>> Open(const std::string& dir);
+  // Runs a group's callbacks somewhere else than the commit thread (e.g. posts them to the
+  // server's I/O loop): one hand-over per group instead of one cross-thread wake-up per
+  // request. Must not drop the closure while the engine is serving.
+  using CallbackRunner = std::function<void(std::function<void()>)>;
+
+  // Opens (creating if needed) the database under `dir`. Without a runner, callbacks run on
+  // the commit thread.
+  static Result<std::unique_ptr<RocksDbEngine>> Open(const std::string& dir,
+                                                     CallbackRunner run_callbacks = nullptr);
   ~RocksDbEngine() override;
 
   void Commit(WriteBatch batch, Durability durability, Done done) override;
@@ -46,16 +54,18 @@ class RocksDbEngine final : public Engine {
   uint64_t sync_count() const;
 
  private:
-  explicit RocksDbEngine(std::unique_ptr<rocksdb::DB> db);
+  RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks);
   void CommitLoop();
 
   struct Pending {
     WriteBatch batch;
     Durability durability;
     Done done;
+    bool done_inline = false;  // run `done` on the commit thread even with a runner (Flush)
   };
 
   std::unique_ptr<rocksdb::DB> db_;
+  const CallbackRunner run_callbacks_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   // Lazy batches wait up to kLazyDelay (or until kLazyBatchLimit queue up, or a durable batch
