@@ -24,6 +24,20 @@ TEST(JsonWriter, MatchesNlohmannDump) {
   for (const auto& v : values) EXPECT_EQ(ToJson(v), Reference(v)) << Reference(v);
 }
 
+TEST(JsonWriter, EscapesAtEveryOffsetOfTheWordScan) {
+  // The writer scans 8 bytes at a time: put each special byte at every position of a word.
+  for (char special : {'"', '\\', '\n', '\x01', '\x7f', '\x1f', ' '}) {
+    for (size_t at = 0; at < 24; ++at) {
+      std::string text(24, 'a');
+      text[at] = special;
+      json v(text);
+      EXPECT_EQ(ToJson(v), Reference(v)) << int(special) << " at " << at;
+    }
+  }
+  json multibyte(std::string(13, 'x') + "\xC3\xA9" + std::string(13, 'y'));
+  EXPECT_EQ(ToJson(multibyte), Reference(multibyte));
+}
+
 TEST(JsonWriter, ReplacesInvalidUtf8) {
   std::string out;
   AppendJsonString(

@@ -2,8 +2,8 @@
 
 #include <cctype>
 #include <cstdio>
-#include <cstring>
 
+#include "base/ascii.h"
 #include "base/encoding.h"
 
 namespace postbox::core {
@@ -93,14 +93,6 @@ void AppendLengthPrefixed(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-// True when all 8 bytes are printable ASCII (0x20-0x7F): no high bit set, and no byte below
-// 0x20 (the classic "has a byte less than n" test).
-bool AllPrintableAscii(uint64_t x) {
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  constexpr uint64_t kSpaces = 0x2020202020202020ULL;
-  return ((x & kHigh) | ((x - kSpaces) & ~x & kHigh)) == 0;
-}
-
 }  // namespace
 
 Status ValidateBody(std::string_view body) {
@@ -108,13 +100,9 @@ Status ValidateBody(std::string_view body) {
   while (i < body.size()) {
     // Fast paths for printable ASCII, almost every byte of a typical body: 8 bytes at a time,
     // then one.
-    if (i + 8 <= body.size()) {
-      uint64_t word;
-      std::memcpy(&word, body.data() + i, 8);
-      if (AllPrintableAscii(word)) {
-        i += 8;
-        continue;
-      }
+    if (i + 8 <= body.size() && ascii::AllPrintable(ascii::Load8(body, i))) {
+      i += 8;
+      continue;
     }
     if (uint8_t c = uint8_t(body[i]); c >= 0x20 && c < 0x80) {
       ++i;

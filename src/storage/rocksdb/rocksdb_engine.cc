@@ -80,7 +80,9 @@ struct MessageRef {
   bool operator==(const MessageRef&) const = default;
 };
 struct MessageRefHash {
-  size_t operator()(const MessageRef& r) const { return std::hash<uint64_t>()(r.queue * 31 + r.seq); }
+  size_t operator()(const MessageRef& r) const {
+    return std::hash<uint64_t>()(r.queue * 31 + r.seq);
+  }
 };
 using MessageRefSet = std::unordered_set<MessageRef, MessageRefHash>;
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/ascii.h"
+
 namespace postbox::wire {
 namespace {
 
@@ -37,6 +39,14 @@ void AppendJsonString(std::string_view text, std::string* out) {
   size_t run = 0;  // start of the pending run that needs no escaping
   size_t i = 0;
   while (i < text.size()) {
+    // 8 bytes at a time while they are printable ASCII other than '"' and '\\' (most bodies).
+    if (i + 8 <= text.size()) {
+      uint64_t word = ascii::Load8(text, i);
+      if (ascii::AllPrintable(word) && !ascii::HasByte(word, '"') && !ascii::HasByte(word, '\\')) {
+        i += 8;
+        continue;
+      }
+    }
     uint8_t c = uint8_t(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++i;

@@ -31,6 +31,23 @@ TEST(MessageRules, BodyAllowsXmlCharactersOnly) {
   EXPECT_EQ(ValidateBody("\xEF\xBF\xBF").code(), ErrorCode::kInvalidMessageContents);  // U+FFFF
 }
 
+TEST(MessageRules, BodyCheckFindsABadByteAtEveryOffset) {
+  // ValidateBody scans 8 bytes at a time: a bad byte must be found wherever it sits.
+  for (char bad : {'\x00', '\x01', '\x1f', '\x0b'}) {
+    for (size_t at = 0; at < 24; ++at) {
+      std::string body(24, 'a');
+      body[at] = bad;
+      EXPECT_EQ(ValidateBody(body).code(), ErrorCode::kInvalidMessageContents)
+          << int(bad) << " at " << at;
+    }
+  }
+  for (char good : {'\t', '\n', '\r', ' ', '~', '\x7f'}) {
+    std::string body(24, 'a');
+    body[11] = good;
+    EXPECT_TRUE(ValidateBody(body).ok()) << int(good);
+  }
+}
+
 TEST(MessageRules, AttributeNamesTypesAndValues) {
   EXPECT_TRUE(ValidateAttributes({{"a.b-c_d", {"Number.int", "7", ""}}}).ok());
   EXPECT_EQ(ValidateAttributes({{"AWS.x", {"String", "v", ""}}}).code(),
