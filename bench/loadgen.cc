@@ -15,7 +15,8 @@
 // group, throughput per group) and messages are spread round-robin over --groups groups, each
 // with its own deduplication id.
 //
-// Output: one JSON line with sent/s, received/s (= deleted, end to end), p50/p99 latency (ms).
+// Output: one JSON line with sent/s, received/s (= deleted, end to end), p50/p99 latency (ms),
+// and the mean number of messages per non-empty receive.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -54,6 +55,7 @@ struct Totals {
   int64_t sent = 0;
   int64_t received = 0;
   int64_t errors = 0;
+  int64_t receives = 0;  // ReceiveMessage calls that returned at least one message
   std::vector<int64_t> latencies_us;
 };
 
@@ -225,6 +227,7 @@ asio::awaitable<void> Consume(Connection& c, std::string url_json, Clock::time_p
     }
     simdjson::dom::array messages;
     if (doc["Messages"].get(messages) || messages.size() == 0) continue;
+    ++totals.receives;
     std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
     int i = 0;
     for (simdjson::dom::element m : messages) {
@@ -357,9 +360,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"fifo\":%s,\"seconds\":%d,\"size\":%d,\"producers\":%d,\"consumers\":%d,"
       "\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
-      "\"errors\":%lld}\n",
+      "\"messages_per_receive\":%.2f,\"errors\":%lld}\n",
       o.fifo ? "true" : "false", o.seconds, o.size, o.producers, o.consumers,
       double(totals.sent) / o.seconds, double(totals.received) / o.seconds, percentile(0.50),
-      percentile(0.99), static_cast<long long>(totals.errors));
+      percentile(0.99),
+      totals.receives ? double(totals.received) / double(totals.receives) : 0.0,
+      static_cast<long long>(totals.errors));
   return 0;
 }
