@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import unittest
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -145,6 +146,42 @@ class WireFixtures(unittest.TestCase):
                         "/postbox-test" + (".fifo" if fifo else "")), where)
                 if op == "SendMessageBatch":
                     self.assertEqual(len(result.findall(NS + "SendMessageBatchResultEntry")), 3, where)
+
+    def query(self, **fields):
+        """POSTs a query-protocol form and returns (status, parsed XML root)."""
+        body = urllib.parse.urlencode(dict(fields, Version="2012-11-05"))
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        conn.request("POST", "/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, ET.fromstring(data)
+
+    def test_move_task_query_protocol_shapes(self):
+        # No captured client speaks the move-task operations in the query protocol (boto3 1.26
+        # and AWS CLI v2 2.9 predate them), so check AWS's shapes directly: the list result is a
+        # flattened ListMessageMoveTasksResultEntry without a Results wrapper.
+        sqs = harness.make_client(self.server.endpoint)
+        sqs.create_queue(QueueName="shape-dlq")
+        policy = {"deadLetterTargetArn": harness.queue_arn("shape-dlq"), "maxReceiveCount": 2}
+        sqs.create_queue(QueueName="shape-src", Attributes={"RedrivePolicy": json.dumps(policy)})
+        arn = harness.queue_arn("shape-dlq")
+        status, root = self.query(Action="StartMessageMoveTask", SourceArn=arn, MaxNumberOfMessagesPerSecond="3")
+        self.assertEqual(status, 200)
+        self.assertTrue(root.find(NS + "StartMessageMoveTaskResult/" + NS + "TaskHandle").text)
+        status, root = self.query(Action="ListMessageMoveTasks", SourceArn=arn, MaxResults="10")
+        self.assertEqual(status, 200)
+        entries = root.findall(NS + "ListMessageMoveTasksResult/" + NS + "ListMessageMoveTasksResultEntry")
+        self.assertEqual(len(entries), 1)
+        self.assertEqual(entries[0].find(NS + "SourceArn").text, arn)
+        self.assertEqual(entries[0].find(NS + "MaxNumberOfMessagesPerSecond").text, "3")
+        self.assertIn(entries[0].find(NS + "Status").text, ("RUNNING", "COMPLETED"))
+        status, root = self.query(Action="CancelMessageMoveTask", TaskHandle="bm90IGEgaGFuZGxl")
+        self.assertEqual(status, 400)
+        self.assertEqual(root.find(NS + "Error/" + NS + "Code").text, "InvalidParameterValue")
+        status, root = self.query(Action="ListMessageMoveTasks", SourceArn=harness.queue_arn("shape-missing"))
+        self.assertEqual(status, 404)
+        self.assertEqual(root.find(NS + "Error/" + NS + "Code").text, "ResourceNotFoundException")
 
     def test_every_fixture(self):
         fixtures = load_fixtures()
