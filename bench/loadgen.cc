@@ -363,8 +363,7 @@ int main(int argc, char** argv) {
       "\"messages_per_receive\":%.2f,\"errors\":%lld}\n",
       o.fifo ? "true" : "false", o.seconds, o.size, o.producers, o.consumers,
       double(totals.sent) / o.seconds, double(totals.received) / o.seconds, percentile(0.50),
-      percentile(0.99),
-      totals.receives ? double(totals.received) / double(totals.receives) : 0.0,
+      percentile(0.99), totals.receives ? double(totals.received) / double(totals.receives) : 0.0,
       static_cast<long long>(totals.errors));
   return 0;
 }

@@ -87,7 +87,8 @@ int Serve(const Config& config) {
   }
   std::error_code fs_error;
   std::filesystem::create_directories(config.data_dir, fs_error);
-  std::string data_dir = std::filesystem::absolute(config.data_dir, fs_error).string();
+  std::string data_dir =
+      std::filesystem::absolute(config.data_dir, fs_error).lexically_normal().string();
   asio::io_context io(config.io_threads);
   // Storage callbacks (the answers to durable writes) run on the I/O loop, a group at a time.
   auto engine = storage::RocksDbEngine::Open(
