@@ -84,12 +84,6 @@ size_t CountOf(std::string_view haystack, std::string_view needle) {
   return n;
 }
 
-bool HeaderHas(std::string_view headers, std::string_view name, std::string_view value) {
-  std::string lower(headers);
-  for (char& c : lower) c = char(std::tolower(uint8_t(c)));
-  return lower.find(std::string(name) + ": " + std::string(value)) != std::string::npos;
-}
-
 // One keep-alive connection speaking the SQS JSON protocol. Reconnects when the server closes
 // or a request fails.
 class Connection {
@@ -133,7 +127,8 @@ class Connection {
     size_t cl = lower.find("\r\ncontent-length:");
     if (cl == std::string::npos) co_return Fail();
     size_t length = size_t(std::atoll(lower.c_str() + cl + 17));
-    bool close = headers.substr(0, 8) == "HTTP/1.0" || HeaderHas(headers, "connection", "close");
+    bool close = headers.substr(0, 8) == "HTTP/1.0" ||
+                 lower.find("\r\nconnection: close") != std::string::npos;
     const size_t body_start = header_end + 4;
     while (in_.size() < body_start + length) {
       if (!co_await ReadMore()) co_return Fail();

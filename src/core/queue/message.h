@@ -28,10 +28,9 @@ using MessageAttributes = std::map<std::string, AttributeValue>;
 struct NewMessage {
   std::string body;
   MessageAttributes attributes;
-  MessageAttributes system_attributes;  // only AWSTraceHeader is allowed
-  std::optional<int> delay_seconds;     // nullopt: the queue's DelaySeconds
-  std::string message_group_id;
-  bool message_group_id_given = false;  // present in the request, even if empty
+  MessageAttributes system_attributes;          // only AWSTraceHeader is allowed
+  std::optional<int> delay_seconds;             // nullopt: the queue's DelaySeconds
+  std::optional<std::string> message_group_id;  // absent and empty are different errors
   std::string message_deduplication_id;
 };
 

@@ -78,7 +78,6 @@ std::optional<MessageMoveTasks::Task> MessageMoveTasks::DecodeTask(std::string_v
     t.info.failure_reason = j.at("failure_reason").get<std::string>();
     t.info.started_ms = j.at("started_ms").get<int64_t>();
     t.max_seq = j.at("max_seq").get<uint64_t>();
-    if (t.info.status == kRunning) t.info.task_handle = EncodeTaskHandle(t.id, t.info.source_arn);
     return t;
   } catch (const json::exception&) {
     return std::nullopt;
@@ -169,7 +168,6 @@ void MessageMoveTasks::Start(const StartRequest& request,
   task.id = NewUuid();
   task.max_seq = queue->LastSeq();
   task.refilled_ms = clock_.NowMillis();
-  task.info.task_handle = EncodeTaskHandle(task.id, queue->id().Arn());
   task.info.status = kRunning;
   task.info.source_arn = queue->id().Arn();
   task.info.destination_arn = request.destination_arn;
@@ -182,7 +180,7 @@ void MessageMoveTasks::Start(const StartRequest& request,
     tasks.tasks.erase(tasks.tasks.begin());
   }
   batch.PutRecord(storage::RecordKind::kMoveTask, queue->storage_id(), task.id, EncodeTask(task));
-  std::string handle = task.info.task_handle;
+  std::string handle = EncodeTaskHandle(task.id, task.info.source_arn);
   tasks.tasks.push_back(std::move(task));
   engine_.Commit(std::move(batch), storage::Durability::kSync,
                  [handle, done = std::move(done)](Status s) {
@@ -212,6 +210,9 @@ Result<std::vector<MoveTaskStatus>> MessageMoveTasks::List(const std::string& so
   for (auto it = tasks.rbegin(); it != tasks.rend() && int(out.size()) < max_results.value_or(1);
        ++it) {
     out.push_back(it->info);
+    // Only a running task has a handle (AWS hides it once the task ends).
+    if (it->info.status == kRunning)
+      out.back().task_handle = EncodeTaskHandle(it->id, it->info.source_arn);
   }
   return out;
 }
@@ -239,7 +240,6 @@ void MessageMoveTasks::Cancel(const std::string& task_handle,
     return done(Status(ErrorCode::kResourceNotFound, "Task does not exist."));
   }
   task->info.status = kCancelled;
-  task->info.task_handle.clear();
   int64_t moved = task->info.moved;
   PersistLocked(*source, *task, storage::Durability::kSync,
                 [moved, done = std::move(done)](Status s) {
@@ -289,7 +289,6 @@ void MessageMoveTasks::AdvanceTaskLocked(const QueuePtr& source, Task& task, int
     // Messages still in flight in the dead-letter queue are moved once they are visible.
     if (source->CountUpTo(task.max_seq) == 0) {
       task.info.status = kCompleted;
-      task.info.task_handle.clear();
       PersistLocked(source, task, storage::Durability::kSync);
     }
     return;
@@ -342,7 +341,6 @@ void MessageMoveTasks::AdvanceTaskLocked(const QueuePtr& source, Task& task, int
   if (!failure.empty()) {
     task.info.status = kFailed;
     task.info.failure_reason = failure;
-    task.info.task_handle.clear();
   }
   batch.PutRecord(storage::RecordKind::kMoveTask, source->storage_id(), task.id, EncodeTask(task));
   // Runs without mu_: a storage thread, or this thread for an engine that commits inline.
@@ -359,7 +357,6 @@ void MessageMoveTasks::AdvanceTaskLocked(const QueuePtr& source, Task& task, int
 void MessageMoveTasks::FailLocked(const QueuePtr& source, Task& task, std::string reason) {
   task.info.status = kFailed;
   task.info.failure_reason = std::move(reason);
-  task.info.task_handle.clear();
   PersistLocked(source, task, storage::Durability::kSync);
 }
 

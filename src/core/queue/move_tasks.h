@@ -29,7 +29,7 @@
 namespace postbox::core {
 
 struct MoveTaskStatus {
-  std::string task_handle;  // only while RUNNING
+  std::string task_handle;  // only while RUNNING; List() fills it in
   std::string status;       // RUNNING | COMPLETED | CANCELLED | FAILED
   std::string source_arn;
   std::string destination_arn;  // empty: back to each message's source queue

@@ -223,9 +223,6 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
 
 Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, int64_t now) {
   ReceiveOutcome out;
-  for (auto it = attempts_.begin(); it != attempts_.end();) {
-    it = it->second.expires_ms <= now ? attempts_.erase(it) : std::next(it);
-  }
   if (RetryAttemptLocked(options, now, &out)) return out;  // the retry's answer or error
 
   const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
@@ -276,6 +273,10 @@ bool Queue::RetryAttemptLocked(const ReceiveOptions& options, int64_t now, Recei
   if (options.receive_request_attempt_id.empty()) return false;
   auto attempt = attempts_.find(options.receive_request_attempt_id);
   if (attempt == attempts_.end()) return false;
+  if (attempt->second.expires_ms <= now) {  // past its window (SweepExpired drops the rest)
+    attempts_.erase(attempt);
+    return false;
+  }
   // Retryable only while none of the messages it returned was modified: deleted, received
   // again, or given a new visibility timeout. Otherwise AWS refuses the retry.
   for (const auto& d : attempt->second.delivered) {
@@ -376,6 +377,8 @@ std::vector<uint64_t> Queue::SweepExpired() {
   std::lock_guard lock(mu_);
   const int64_t cutoff = clock_.NowMillis() - int64_t(config_.message_retention_period) * 1000;
   const int64_t now = clock_.NowMillis();
+  // Expired receive attempts go here, off the receive path.
+  std::erase_if(attempts_, [now](const auto& a) { return a.second.expires_ms <= now; });
   while (!messages_.empty() && messages_.begin()->second.sent_ms <= cutoff) {
     out.push_back(messages_.begin()->first);
     UnlinkLocked(messages_.begin(), now);

@@ -121,7 +121,8 @@ class Queue {
 
   // Removes every message; returns false if a purge happened in the last 60 s.
   bool Purge();
-  // Removes messages past the retention period; returns their seqs.
+  // Removes messages past the retention period (and expired receive attempts); returns the
+  // messages' seqs.
   std::vector<uint64_t> SweepExpired();
 
   // Message move tasks: removes and returns up to `limit` messages with seq <= max_seq that are

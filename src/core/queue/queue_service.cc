@@ -95,7 +95,7 @@ std::string SequenceNumber(uint64_t seq) {
 Status CheckFifoBatch(const QueueConfig& config, const std::vector<NewMessage>& messages) {
   if (!config.fifo_queue) return Status::Ok();
   for (const auto& m : messages) {
-    if (m.message_group_id.empty() && !m.message_group_id_given) {
+    if (!m.message_group_id) {
       return Status(ErrorCode::kInvalidParameterValue,
                     "The request must contain the parameter MessageGroupId.");
     }
@@ -457,9 +457,9 @@ Status QueueService::ValidateFifoFields(const QueueConfig& config, const NewMess
                       " is invalid. Reason: The request include parameter that is not valid for "
                       "this queue type.");
   };
-  if (!m.message_group_id.empty() || m.message_group_id_given) {
+  if (m.message_group_id) {
     // Standard queues accept a MessageGroupId too (fair queues); it is returned, not ordered.
-    POSTBOX_RETURN_IF_ERROR(ValidateFifoToken("MessageGroupId", m.message_group_id));
+    POSTBOX_RETURN_IF_ERROR(ValidateFifoToken("MessageGroupId", *m.message_group_id));
   }
   if (!config.fifo_queue) {
     if (!m.message_deduplication_id.empty()) {
@@ -470,7 +470,7 @@ Status QueueService::ValidateFifoFields(const QueueConfig& config, const NewMess
     }
     return Status::Ok();
   }
-  if (m.message_group_id.empty()) {
+  if (!m.message_group_id) {
     return Status(ErrorCode::kMissingParameter,
                   "The request must contain the parameter MessageGroupId.");
   }
@@ -550,7 +550,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
                                        ? Sha256Hex(in.body)
                                        : std::move(in.message_deduplication_id);
       m.sequence_number = SequenceNumber(m.seq);
-      std::string key = DeduplicationKey(config, in.message_group_id, m.message_deduplication_id);
+      std::string key = DeduplicationKey(config, *in.message_group_id, m.message_deduplication_id);
       DeduplicationEntry entry{m.message_id, m.sequence_number, now + kDeduplicationIntervalMs};
       if (auto original = queue->deduplication().Claim(key, entry, now)) {
         // Accepted, not enqueued again: the answer names the first send's message.
@@ -566,7 +566,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
     m.body = std::move(in.body);
     m.attributes = std::move(in.attributes);
     m.system_attributes = std::move(in.system_attributes);
-    m.message_group_id = std::move(in.message_group_id);
+    m.message_group_id = std::move(in.message_group_id).value_or("");
     // FIFO queues have only the queue's delay (a per-message DelaySeconds of 0 is accepted
     // and means it, as on AWS).
     const int delay = fifo ? config.delay_seconds : in.delay_seconds.value_or(config.delay_seconds);

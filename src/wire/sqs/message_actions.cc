@@ -61,8 +61,7 @@ Result<core::NewMessage> ParseNewMessage(const json& input) {
       }
     }
   }
-  m.message_group_id = input.value("MessageGroupId", "");
-  m.message_group_id_given = input.contains("MessageGroupId");
+  if (input.contains("MessageGroupId")) m.message_group_id = input.value("MessageGroupId", "");
   m.message_deduplication_id = input.value("MessageDeduplicationId", "");
   return m;
 }

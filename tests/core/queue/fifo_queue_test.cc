@@ -32,7 +32,7 @@ NewMessage Fifo(const std::string& body, const std::string& group,
                 const std::string& deduplication_id = "") {
   NewMessage m;
   m.body = body;
-  m.message_group_id = group;
+  if (!group.empty()) m.message_group_id = group;  // "" stands for no MessageGroupId
   // Default: the body, so that every distinct body is a distinct message.
   m.message_deduplication_id = deduplication_id.empty() ? body : deduplication_id;
   return m;
