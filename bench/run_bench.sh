@@ -13,6 +13,9 @@ seconds=${2:-10}
 loadgen="$build/postbox-loadgen"
 producers=${BENCH_PRODUCERS:-32}
 consumers=${BENCH_CONSUMERS:-16}
+# Producers outrun consumers, so the load generator bounds the messages sent but not yet
+# received; at saturation the send-to-receive latency is about this backlog / throughput.
+backlog=${BENCH_BACKLOG:-1000}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -34,7 +37,7 @@ wait_port() {
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "workload: ${seconds}s, 1 KiB messages, batches of 10, $producers producer and $consumers consumer connections"
+echo "workload: ${seconds}s, 1 KiB messages, batches of 10, $producers producer and $consumers consumer connections, at most $backlog messages outstanding"
 
 port=$(free_port)
 taskset -c 0 "$build/postbox" serve --listen "127.0.0.1:$port" --data-dir "$work/postbox" \
@@ -42,12 +45,12 @@ taskset -c 0 "$build/postbox" serve --listen "127.0.0.1:$port" --data-dir "$work
 pids+=($!)
 wait_port "$port"
 postbox=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$seconds" \
-  --producers "$producers" --consumers "$consumers")
+  --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "postbox: $postbox"
 # FIFO workload on the same server: high-throughput mode, messages spread over $groups groups.
 groups=${BENCH_GROUPS:-100}
 fifo=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$seconds" --queue bench-fifo \
-  --fifo 1 --groups "$groups" --producers "$producers" --consumers "$consumers")
+  --fifo 1 --groups "$groups" --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "postbox FIFO ($groups groups): $fifo"
 
 moto_port=$(free_port)
@@ -55,7 +58,7 @@ taskset -c 0 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$work/moto.l
 pids+=($!)
 wait_port "$moto_port"
 moto=$(taskset -c 1 "$loadgen" --port "$moto_port" --seconds "$seconds" \
-  --producers "$producers" --consumers "$consumers")
+  --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "moto:    $moto"
 
 python3 - "$postbox" "$moto" "$fifo" <<'PY'

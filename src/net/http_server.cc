@@ -15,6 +15,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+constexpr size_t kReadBufferBytes = 64 * 1024;
+
 template <typename Token>
 auto AsyncHandle(const RequestHandler& handler, wire::HttpRequest request,
                  asio::any_io_executor executor, Token&& token) {
@@ -96,6 +98,9 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
   }
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  // Beast reads at most the buffer's spare capacity per recv (at least 512 bytes): without a
+  // reserve, a 10 KiB SendMessageBatch took about eight recv calls.
+  buffer.reserve(kReadBufferBytes);
   const auto timeout = std::chrono::seconds(state->options.io_timeout_seconds);
   for (;;) {
     http::request_parser<http::string_body> parser;
