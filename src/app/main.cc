@@ -15,8 +15,11 @@
 #include "app/config.h"
 #include "base/clock.h"
 #include "core/queue/queue_service.h"
+#include "core/topic/message_signer.h"
+#include "core/topic/topic_service.h"
 #include "net/http_server.h"
 #include "storage/rocksdb/rocksdb_engine.h"
+#include "wire/sns/sns_frontend.h"
 #include "wire/sqs/sqs_frontend.h"
 
 extern char** environ;
@@ -110,6 +113,18 @@ int Serve(const Config& config) {
     return 1;
   }
 
+  auto signer = core::MessageSigner::Open(data_dir + "/sns-signing");
+  if (!signer.ok()) {
+    std::cerr << "postbox: " << signer.status().message() << "\n";
+    return 1;
+  }
+  core::TopicService topics(**engine, SystemClock::Get(), service, **signer);
+  if (Status s = topics.Load(); !s.ok()) {
+    std::cerr << "postbox: cannot load topics: " << s.ToString() << "\n";
+    return 1;
+  }
+  wire::sns::SnsFrontend sns(topics, {config.region, config.account_id});
+  const std::string certificate_path = "/" + (*signer)->certificate_file_name();
   wire::sqs::Runtime runtime{
       [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
       [&io](int64_t millis, std::function<void()> fn) { RunAfter(io, millis, std::move(fn)); }};
@@ -123,7 +138,8 @@ int Serve(const Config& config) {
   options.io_threads = config.io_threads;
   net::HttpServer server(
       io, options,
-      [&sqs, &ready](wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
+      [&sqs, &sns, &ready, &signer, &certificate_path](
+          wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
         std::string_view path = request.Path();
         if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
           wire::HttpResponse r;
@@ -133,6 +149,14 @@ int Serve(const Config& config) {
           r.body = ok ? "ok\n" : "starting\n";
           return respond(std::move(r));
         }
+        if (request.method == "GET" && path == certificate_path) {
+          // SigningCertURL: the certificate subscribers verify SNS message signatures with.
+          wire::HttpResponse r;
+          r.content_type = "application/x-pem-file";
+          r.body = (*signer)->certificate_pem();
+          return respond(std::move(r));
+        }
+        if (wire::sns::SnsFrontend::IsSnsRequest(request)) return sns.Handle(request, std::move(respond));
         sqs.Handle(request, std::move(respond));
       });
   auto bound = server.Listen();

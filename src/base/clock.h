@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 namespace postbox {
 
@@ -19,6 +20,9 @@ class Clock {
   // Monotonic time in milliseconds from an arbitrary origin, for intervals.
   virtual int64_t MonotonicMillis() const = 0;
 };
+
+// "2026-11-30T12:34:56.789Z": UTC with milliseconds, as AWS writes timestamps in JSON documents.
+std::string Iso8601Millis(int64_t epoch_millis);
 
 class SystemClock final : public Clock {
  public:

@@ -24,6 +24,10 @@ const char* ErrorCodeName(ErrorCode code) {
       return "AccessDenied";
     case ErrorCode::kResourceNotFound:
       return "ResourceNotFound";
+    case ErrorCode::kInvalidParameter:
+      return "InvalidParameter";
+    case ErrorCode::kNotFound:
+      return "NotFound";
     case ErrorCode::kQueueDoesNotExist:
       return "QueueDoesNotExist";
     case ErrorCode::kQueueAlreadyExists:

@@ -26,6 +26,8 @@ enum class ErrorCode {
   kRequestTooLarge,        // over the server's request size limit
   kAccessDenied,           // authentication/authorisation failure
   kResourceNotFound,       // a named resource (e.g. a move task's queue) does not exist
+  kInvalidParameter,       // SNS's generic "InvalidParameter" (its word for a bad value)
+  kNotFound,               // SNS: the topic or subscription does not exist
   // Queue errors.
   kQueueDoesNotExist,
   kQueueAlreadyExists,
@@ -102,4 +104,13 @@ class [[nodiscard]] Result {
     if (!postbox_status_.ok()) {                \
       return postbox_status_;                   \
     }                                           \
+  } while (false)
+
+// For functions that answer through a callback: calls `done(status)` and returns on error.
+#define POSTBOX_RETURN_CALLBACK_IF_ERROR(done, expr) \
+  do {                                               \
+    ::postbox::Status postbox_status_ = (expr);      \
+    if (!postbox_status_.ok()) {                     \
+      return (done)(postbox_status_);                \
+    }                                                \
   } while (false)

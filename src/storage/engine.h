@@ -38,10 +38,15 @@ struct MessageState {
 
 enum class Durability { kSync, kLazy };
 
-// Small keyed records that belong to a queue and are not messages: FIFO deduplication entries
-// (which must outlive the messages they name) and message move tasks. Deleting the queue
-// deletes them; purging it keeps them.
-enum class RecordKind : uint8_t { kDeduplication = 1, kMoveTask = 2 };
+// Small keyed records that are not messages. FIFO deduplication entries (which must outlive
+// the messages they name) and message move tasks belong to a queue: deleting the queue deletes
+// them, purging it keeps them. SNS topics and subscriptions belong to no queue (queue id 0).
+enum class RecordKind : uint8_t {
+  kDeduplication = 1,
+  kMoveTask = 2,
+  kTopic = 3,
+  kSubscription = 4,
+};
 
 class WriteBatch {
  public:

@@ -156,6 +156,10 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"RequestEntityTooLarge", "RequestEntityTooLarge", 413, true};
     case ErrorCode::kAccessDenied:
       return {"AccessDenied", "AccessDenied", 403, true};
+    case ErrorCode::kInvalidParameter:  // SNS codes; SQS never produces them
+      return {"InvalidParameterValue", "InvalidParameterValue", 400, true};
+    case ErrorCode::kNotFound:
+      return {"ResourceNotFoundException", "ResourceNotFoundException", 404, true};
     case ErrorCode::kResourceNotFound:
       return {"ResourceNotFoundException", "ResourceNotFoundException", 404, true};
     case ErrorCode::kQueueDoesNotExist:

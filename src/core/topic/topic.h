@@ -1,0 +1,38 @@
+// Topic and Subscription: an SNS topic and one of its subscriptions as the core keeps them.
+// Plain values; TopicService owns them and guards them with its mutex.
+#pragma once
+
+#include <string>
+
+#include "core/queue/queue_config.h"
+
+namespace postbox::core {
+
+struct Topic {
+  std::string arn;  // arn:aws:sns:<region>:<account>:<name>
+  std::string region;
+  std::string account;
+  std::string name;
+  bool fifo = false;
+  AttributeMap attributes;  // the settable ones, as last set (DisplayName, Policy, ...)
+  AttributeMap tags;
+};
+
+struct Subscription {
+  std::string arn;  // <topic arn>:<uuid>
+  std::string topic_arn;
+  std::string protocol;  // sqs, http, https, email, email-json, sms, application, lambda
+  std::string endpoint;
+  std::string owner;  // account id
+  bool confirmed = false;
+  std::string token;        // ConfirmSubscription token while pending
+  AttributeMap attributes;  // RawMessageDelivery, FilterPolicy, RedrivePolicy, ...
+};
+
+// Topic and subscription records as stored (JSON documents).
+std::string EncodeTopic(const Topic& topic);
+bool DecodeTopic(std::string_view blob, Topic* topic);
+std::string EncodeSubscription(const Subscription& subscription);
+bool DecodeSubscription(std::string_view blob, Subscription* subscription);
+
+}  // namespace postbox::core

@@ -1,0 +1,39 @@
+// The attribute rules of SNS topics and subscriptions: which names may be set, which values
+// are valid (with AWS's InvalidParameter texts), and the documents Get*Attributes return.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "core/filter/filter_policy.h"
+#include "core/queue/message.h"
+#include "core/topic/topic.h"
+
+namespace postbox::core {
+
+Status ValidateTopicAttribute(const std::string& name, const std::string& value, bool fifo);
+// At most 50 tags; keys 1-128 characters, values up to 256.
+Status ValidateTags(const AttributeMap& tags);
+AttributeMap TopicAttributes(const Topic& topic, int64_t confirmed, int64_t pending,
+                             int64_t deleted);
+
+// The protocol is known and the endpoint fits it (a queue ARN for sqs, a URL for http/https,
+// an address for email); FIFO topics deliver only to SQS.
+Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint,
+                        bool topic_fifo);
+Status ValidateSubscriptionAttribute(const std::string& name, const std::string& value,
+                                     const std::string& protocol);
+AttributeMap SubscriptionAttributes(const Subscription& subscription);
+// The subscription's compiled FilterPolicy (in its FilterPolicyScope), or nullptr if none.
+Result<std::shared_ptr<const FilterPolicy>> CompileSubscriptionFilter(
+    const AttributeMap& attributes);
+
+// CreateTopic and Subscribe report attribute problems as "Invalid parameter: Attributes
+// Reason: <problem>", the Set*Attributes actions as "Invalid parameter: <problem>".
+Status ToAttributesReason(const Status& status);
+
+// Message attributes of a Publish: a known data type and a value for each.
+Status ValidatePublishAttributes(const MessageAttributes& attributes);
+
+}  // namespace postbox::core

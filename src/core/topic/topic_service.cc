@@ -1,0 +1,679 @@
+#include "core/topic/topic_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "base/encoding.h"
+#include "core/topic/sns_envelope.h"
+#include "core/topic/topic_attributes.h"
+
+namespace postbox::core {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxMessageBytes = 262144;  // message plus attributes, as on AWS
+constexpr size_t kMaxSubjectChars = 100;
+
+Status InvalidParameter(const std::string& what) {
+  return Status(ErrorCode::kInvalidParameter, "Invalid parameter: " + what);
+}
+Status TopicNotFound() { return Status(ErrorCode::kNotFound, "Topic does not exist"); }
+Status SubscriptionNotFound() {
+  return Status(ErrorCode::kNotFound, "Subscription does not exist");
+}
+
+// "arn:aws:sqs:us-east-1:000000000000:orders" -> the queue's id.
+std::optional<QueueId> QueueIdFromArn(const std::string& arn) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (int i = 0; i < 5; ++i) {
+    size_t colon = arn.find(':', start);
+    if (colon == std::string::npos) return std::nullopt;
+    parts.push_back(arn.substr(start, colon - start));
+    start = colon + 1;
+  }
+  if (parts[0] != "arn" || parts[2] != "sqs" || parts[3].empty() || parts[4].empty()) {
+    return std::nullopt;
+  }
+  std::string name = arn.substr(start);
+  if (name.empty() || name.find(':') != std::string::npos) return std::nullopt;
+  return QueueId{parts[3], parts[4], name};
+}
+
+std::string TopicArnOf(const std::string& region, const std::string& account,
+                       const std::string& name) {
+  return "arn:aws:sns:" + region + ":" + account + ":" + name;
+}
+
+bool IsFifoName(const std::string& name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".fifo") == 0;
+}
+
+size_t PublishSize(const PublishRequest& request) {
+  size_t size = request.message.size();
+  for (const auto& [name, value] : request.attributes) {
+    size += name.size() + value.data_type.size() + value.string_value.size() +
+            value.binary_value.size();
+  }
+  return size;
+}
+
+// The message a subscription of `protocol` gets: with MessageStructure=json, its protocol's
+// entry or the default one.
+std::string MessageFor(const PublishRequest& request, const std::string& protocol) {
+  if (request.message_structure != "json") return request.message;
+  json structure = json::parse(request.message, nullptr, false);
+  auto it = structure.find(protocol);
+  if (it != structure.end() && it->is_string()) return it->get<std::string>();
+  return structure.at("default").get<std::string>();
+}
+
+// SNS attribute types reach SQS as SQS types: String.Array has no SQS equivalent and travels
+// as a String holding the JSON array, as on AWS.
+MessageAttributes ToQueueAttributes(const MessageAttributes& attributes) {
+  MessageAttributes out = attributes;
+  for (auto& [name, value] : out) {
+    if (value.data_type == "String.Array") value.data_type = "String";
+  }
+  return out;
+}
+
+}  // namespace
+
+struct TopicService::TopicState {
+  Topic topic;
+  std::map<std::string, Subscription> subscriptions;  // by ARN
+  std::map<std::string, std::shared_ptr<const FilterPolicy>> filters;  // by subscription ARN
+  int64_t deleted_subscriptions = 0;
+};
+
+Status ValidateTopicName(const std::string& name, bool fifo) {
+  std::string_view base = name;
+  if (fifo) {
+    if (!IsFifoName(name)) {
+      return InvalidParameter(
+          "Fifo Topic names must end with .fifo and must be made up of only uppercase and "
+          "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and "
+          "256 characters long.");
+    }
+    base.remove_suffix(5);
+  }
+  bool valid = !base.empty() && name.size() <= 256;
+  for (char c : base) valid = valid && (std::isalnum(uint8_t(c)) || c == '-' || c == '_');
+  return valid ? Status::Ok() : InvalidParameter("Topic Name");
+}
+
+TopicService::TopicService(storage::Engine& engine, const Clock& clock, QueueService& queues,
+                           const MessageSigner& signer)
+    : engine_(engine), clock_(clock), queues_(queues), signer_(signer) {}
+
+Status TopicService::Load() {
+  std::unique_lock lock(mu_);
+  Status bad;
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
+      storage::RecordKind::kTopic, [&](uint64_t, std::string_view, std::string_view blob) {
+        auto state = std::make_shared<TopicState>();
+        if (!DecodeTopic(blob, &state->topic)) {
+          bad = Status(ErrorCode::kStorageError, "corrupt topic record");
+          return;
+        }
+        topics_[state->topic.arn] = state;
+      }));
+  POSTBOX_RETURN_IF_ERROR(bad);
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
+      storage::RecordKind::kSubscription, [&](uint64_t, std::string_view, std::string_view blob) {
+        Subscription s;
+        if (!DecodeSubscription(blob, &s)) {
+          bad = Status(ErrorCode::kStorageError, "corrupt subscription record");
+          return;
+        }
+        auto topic = topics_.find(s.topic_arn);
+        if (topic == topics_.end()) return;  // its topic's deletion won the race: drop it
+        auto filter = CompileSubscriptionFilter(s.attributes);
+        if (filter.ok()) topic->second->filters[s.arn] = *filter;
+        subscription_topic_[s.arn] = s.topic_arn;
+        topic->second->subscriptions[s.arn] = std::move(s);
+      }));
+  return bad;
+}
+
+Result<TopicService::TopicPtr> TopicService::FindTopic(const std::string& arn) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(arn);
+  if (it == topics_.end()) return TopicNotFound();
+  return it->second;
+}
+
+void TopicService::PersistTopic(const Topic& topic, StatusCallback done) {
+  storage::WriteBatch batch;
+  batch.PutRecord(storage::RecordKind::kTopic, 0, topic.arn, EncodeTopic(topic));
+  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+}
+
+void TopicService::PersistSubscription(const Subscription& subscription, StatusCallback done) {
+  storage::WriteBatch batch;
+  batch.PutRecord(storage::RecordKind::kSubscription, 0, subscription.arn,
+                  EncodeSubscription(subscription));
+  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+}
+
+// --- topics ---
+
+void TopicService::CreateTopic(const std::string& region, const std::string& account,
+                               const std::string& name, AttributeMap attributes,
+                               AttributeMap tags, std::function<void(Result<std::string>)> done) {
+  bool fifo = false;
+  if (auto it = attributes.find("FifoTopic"); it != attributes.end()) {
+    std::string value = it->second;
+    std::transform(value.begin(), value.end(), value.begin(), ::tolower);
+    if (value != "true" && value != "false") return done(InvalidParameter("FifoTopic"));
+    fifo = value == "true";
+    attributes.erase(it);
+  }
+  POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateTopicName(name, fifo || IsFifoName(name)));
+  if (IsFifoName(name) && !fifo) return done(InvalidParameter("Topic Name"));
+  for (const auto& [key, value] : attributes) {
+    POSTBOX_RETURN_CALLBACK_IF_ERROR(done,
+                                     ToAttributesReason(ValidateTopicAttribute(key, value, fifo)));
+  }
+  POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateTags(tags));
+  Topic topic;
+  topic.arn = TopicArnOf(region, account, name);
+  topic.region = region;
+  topic.account = account;
+  topic.name = name;
+  topic.fifo = fifo;
+  topic.attributes = std::move(attributes);
+  topic.tags = std::move(tags);
+  {
+    std::unique_lock lock(mu_);
+    auto existing = topics_.find(topic.arn);
+    if (existing != topics_.end()) {
+      // Creating an existing topic is idempotent when nothing given differs from it.
+      const Topic& old = existing->second->topic;
+      for (const auto& [key, value] : topic.attributes) {
+        auto it = old.attributes.find(key);
+        if (it == old.attributes.end() || it->second != value) {
+          return done(InvalidParameter(
+              "Attributes Reason: Topic already exists with different attributes"));
+        }
+      }
+      if (!topic.tags.empty() && topic.tags != old.tags) {
+        return done(InvalidParameter("Tags Reason: Topic already exists with different tags"));
+      }
+      return done(old.arn);
+    }
+    auto state = std::make_shared<TopicState>();
+    state->topic = topic;
+    topics_[topic.arn] = state;  // reserved now; undone if storage fails
+  }
+  PersistTopic(topic, [this, arn = topic.arn, done = std::move(done)](Status s) {
+    if (!s.ok()) {
+      std::unique_lock lock(mu_);
+      topics_.erase(arn);
+      return done(s);
+    }
+    done(arn);
+  });
+}
+
+void TopicService::DeleteTopic(const std::string& topic_arn, StatusCallback done) {
+  TopicPtr topic;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(topic_arn);
+    // Deleting a topic that does not exist is not an error (AWS DeleteTopic documentation).
+    if (it == topics_.end()) return done(Status::Ok());
+    topic = it->second;
+    topics_.erase(it);
+    for (const auto& [arn, s] : topic->subscriptions) subscription_topic_.erase(arn);
+  }
+  storage::WriteBatch batch;
+  batch.DeleteRecord(storage::RecordKind::kTopic, 0, topic_arn);
+  for (const auto& [arn, s] : topic->subscriptions) {
+    batch.DeleteRecord(storage::RecordKind::kSubscription, 0, arn);
+  }
+  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+}
+
+std::vector<std::string> TopicService::ListTopics(const std::string& region,
+                                                  const std::string& account) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [arn, state] : topics_) {
+    if (state->topic.region == region && state->topic.account == account) out.push_back(arn);
+  }
+  return out;
+}
+
+Result<AttributeMap> TopicService::GetTopicAttributes(const std::string& topic_arn) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(topic_arn);
+  if (it == topics_.end()) return TopicNotFound();
+  const TopicState& state = *it->second;
+  int64_t confirmed = 0;
+  int64_t pending = 0;
+  for (const auto& [arn, s] : state.subscriptions) (s.confirmed ? confirmed : pending)++;
+  return TopicAttributes(state.topic, confirmed, pending, state.deleted_subscriptions);
+}
+
+void TopicService::SetTopicAttribute(const std::string& topic_arn, const std::string& name,
+                                     const std::string& value, StatusCallback done) {
+  Topic updated;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(topic_arn);
+    if (it == topics_.end()) return done(TopicNotFound());
+    Topic& topic = it->second->topic;
+    POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateTopicAttribute(name, value, topic.fifo));
+    topic.attributes[name] = value;
+    updated = topic;
+  }
+  PersistTopic(updated, std::move(done));
+}
+
+// --- subscriptions ---
+
+void TopicService::Subscribe(const std::string& topic_arn, const std::string& protocol,
+                             const std::string& endpoint, AttributeMap attributes,
+                             std::function<void(Result<SubscribeResult>)> done) {
+  auto topic = FindTopic(topic_arn);
+  if (!topic.ok()) return done(topic.status());
+  const bool topic_fifo = (*topic)->topic.fifo;
+  POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateEndpoint(protocol, endpoint, topic_fifo));
+  if (protocol == "sqs") {
+    std::optional<QueueId> queue_id = QueueIdFromArn(endpoint);
+    bool queue_fifo = IsFifoName(queue_id->name);
+    if (queue_fifo && !topic_fifo) {
+      return done(InvalidParameter(
+          "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard "
+          "SNS topics"));
+    }
+  }
+  for (const auto& [name, value] : attributes) {
+    POSTBOX_RETURN_CALLBACK_IF_ERROR(
+        done, ToAttributesReason(ValidateSubscriptionAttribute(name, value, protocol)));
+  }
+  auto filter = CompileSubscriptionFilter(attributes);
+  if (!filter.ok()) return done(ToAttributesReason(filter.status()));
+
+  Subscription subscription;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(topic_arn);
+    if (it == topics_.end()) return done(TopicNotFound());
+    for (const auto& [arn, existing] : it->second->subscriptions) {
+      if (existing.protocol == protocol && existing.endpoint == endpoint) {
+        // Subscribing again is idempotent unless it asks for different attributes.
+        for (const auto& [name, value] : attributes) {
+          auto old = existing.attributes.find(name);
+          if (old == existing.attributes.end() || old->second != value) {
+            return done(InvalidParameter(
+                "Attributes Reason: Subscription already exists with different attributes"));
+          }
+        }
+        return done(SubscribeResult{existing.arn, !existing.confirmed});
+      }
+    }
+    subscription.arn = topic_arn + ":" + NewUuid();
+    subscription.topic_arn = topic_arn;
+    subscription.protocol = protocol;
+    subscription.endpoint = endpoint;
+    subscription.owner = it->second->topic.account;
+    // Queues of this server belong to the same owner, so their subscriptions need no
+    // confirmation (as for same-account queues on AWS). Others wait for ConfirmSubscription.
+    subscription.confirmed = protocol == "sqs";
+    if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
+    subscription.attributes = std::move(attributes);
+    it->second->subscriptions[subscription.arn] = subscription;
+    if (*filter) it->second->filters[subscription.arn] = *filter;
+    subscription_topic_[subscription.arn] = topic_arn;
+  }
+  PersistSubscription(subscription, [this, subscription, done = std::move(done)](Status s) {
+    if (!s.ok()) {
+      std::unique_lock lock(mu_);
+      auto it = topics_.find(subscription.topic_arn);
+      if (it != topics_.end()) {
+        it->second->subscriptions.erase(subscription.arn);
+        it->second->filters.erase(subscription.arn);
+      }
+      subscription_topic_.erase(subscription.arn);
+      return done(s);
+    }
+    done(SubscribeResult{subscription.arn, !subscription.confirmed});
+  });
+}
+
+void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::string& token,
+                                       std::function<void(Result<std::string>)> done) {
+  Subscription confirmed;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(topic_arn);
+    if (it == topics_.end()) return done(TopicNotFound());
+    Subscription* match = nullptr;
+    for (auto& [arn, s] : it->second->subscriptions) {
+      if (!s.token.empty() && s.token == token) match = &s;
+    }
+    if (match == nullptr) return done(InvalidParameter("Token"));
+    if (match->confirmed) return done(match->arn);
+    match->confirmed = true;
+    confirmed = *match;
+  }
+  PersistSubscription(confirmed, [arn = confirmed.arn, done = std::move(done)](Status s) {
+    if (!s.ok()) return done(s);
+    done(arn);
+  });
+}
+
+void TopicService::Unsubscribe(const std::string& subscription_arn, StatusCallback done) {
+  {
+    std::unique_lock lock(mu_);
+    auto topic_arn = subscription_topic_.find(subscription_arn);
+    // Unsubscribing twice is not an error (AWS answers 200 again).
+    if (topic_arn == subscription_topic_.end()) return done(Status::Ok());
+    auto topic = topics_.find(topic_arn->second);
+    if (topic != topics_.end()) {
+      topic->second->subscriptions.erase(subscription_arn);
+      topic->second->filters.erase(subscription_arn);
+      ++topic->second->deleted_subscriptions;
+    }
+    subscription_topic_.erase(topic_arn);
+  }
+  storage::WriteBatch batch;
+  batch.DeleteRecord(storage::RecordKind::kSubscription, 0, subscription_arn);
+  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+}
+
+std::vector<Subscription> TopicService::ListSubscriptions(const std::string& region,
+                                                          const std::string& account) const {
+  std::shared_lock lock(mu_);
+  std::vector<Subscription> out;
+  for (const auto& [arn, state] : topics_) {
+    if (state->topic.region != region || state->topic.account != account) continue;
+    for (const auto& [sub_arn, s] : state->subscriptions) out.push_back(s);
+  }
+  return out;
+}
+
+Result<std::vector<Subscription>> TopicService::ListSubscriptionsByTopic(
+    const std::string& topic_arn) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(topic_arn);
+  if (it == topics_.end()) return TopicNotFound();
+  std::vector<Subscription> out;
+  for (const auto& [arn, s] : it->second->subscriptions) out.push_back(s);
+  return out;
+}
+
+Result<AttributeMap> TopicService::GetSubscriptionAttributes(
+    const std::string& subscription_arn) const {
+  std::shared_lock lock(mu_);
+  auto topic_arn = subscription_topic_.find(subscription_arn);
+  if (topic_arn == subscription_topic_.end()) return SubscriptionNotFound();
+  const TopicState& topic = *topics_.at(topic_arn->second);
+  return SubscriptionAttributes(topic.subscriptions.at(subscription_arn));
+}
+
+void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
+                                            const std::string& name, const std::string& value,
+                                            StatusCallback done) {
+  Subscription updated;
+  {
+    std::unique_lock lock(mu_);
+    auto topic_arn = subscription_topic_.find(subscription_arn);
+    if (topic_arn == subscription_topic_.end()) return done(SubscriptionNotFound());
+    TopicState& topic = *topics_.at(topic_arn->second);
+    Subscription& s = topic.subscriptions.at(subscription_arn);
+    POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateSubscriptionAttribute(name, value, s.protocol));
+    AttributeMap attributes = s.attributes;
+    attributes[name] = value;
+    if (value.empty() && (name == "FilterPolicy" || name == "RedrivePolicy")) {
+      attributes.erase(name);  // setting an empty policy removes it
+    }
+    auto filter = CompileSubscriptionFilter(attributes);
+    if (!filter.ok()) return done(filter.status());
+    s.attributes = std::move(attributes);
+    if (*filter) {
+      topic.filters[subscription_arn] = *filter;
+    } else {
+      topic.filters.erase(subscription_arn);
+    }
+    updated = s;
+  }
+  PersistSubscription(updated, std::move(done));
+}
+
+// --- tags ---
+
+void TopicService::TagResource(const std::string& arn, const AttributeMap& tags,
+                               StatusCallback done) {
+  Topic updated;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(arn);
+    if (it == topics_.end()) {
+      return done(Status(ErrorCode::kResourceNotFound, "Resource does not exist"));
+    }
+    AttributeMap merged = it->second->topic.tags;
+    for (const auto& [key, value] : tags) merged[key] = value;
+    POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateTags(merged));
+    it->second->topic.tags = std::move(merged);
+    updated = it->second->topic;
+  }
+  PersistTopic(updated, std::move(done));
+}
+
+void TopicService::UntagResource(const std::string& arn, const std::vector<std::string>& keys,
+                                 StatusCallback done) {
+  Topic updated;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(arn);
+    if (it == topics_.end()) {
+      return done(Status(ErrorCode::kResourceNotFound, "Resource does not exist"));
+    }
+    for (const auto& key : keys) it->second->topic.tags.erase(key);
+    updated = it->second->topic;
+  }
+  PersistTopic(updated, std::move(done));
+}
+
+Result<AttributeMap> TopicService::ListTagsForResource(const std::string& arn) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(arn);
+  if (it == topics_.end()) return Status(ErrorCode::kResourceNotFound, "Resource does not exist");
+  return it->second->topic.tags;
+}
+
+// --- publishing ---
+
+Status TopicService::ValidatePublish(const TopicState& state, const PublishRequest& request) const {
+  if (request.message.empty()) return InvalidParameter("Empty message");
+  if (PublishSize(request) > kMaxMessageBytes) return InvalidParameter("Message too long");
+  if (!request.subject.empty()) {
+    bool valid = request.subject.size() <= kMaxSubjectChars;
+    for (char c : request.subject) valid = valid && uint8_t(c) >= 0x20 && c != 0x7f;
+    if (!valid) return InvalidParameter("Subject");
+  }
+  if (!request.message_structure.empty()) {
+    if (request.message_structure != "json") return InvalidParameter("MessageStructure");
+    json structure = json::parse(request.message, nullptr, false);
+    if (!structure.is_object()) {
+      return InvalidParameter("Message Structure - JSON message body failed to parse");
+    }
+    auto it = structure.find("default");
+    if (it == structure.end() || !it->is_string()) {
+      return InvalidParameter("Message Structure - No default entry in JSON message body");
+    }
+  }
+  POSTBOX_RETURN_IF_ERROR(ValidatePublishAttributes(request.attributes));
+  if (state.topic.fifo) {
+    if (!request.message_group_id || request.message_group_id->empty()) {
+      return InvalidParameter("The MessageGroupId parameter is required for FIFO topics");
+    }
+    auto cbd = state.topic.attributes.find("ContentBasedDeduplication");
+    bool content_based = cbd != state.topic.attributes.end() && cbd->second == "true";
+    if (request.message_deduplication_id.empty() && !content_based) {
+      return InvalidParameter(
+          "The topic should either have ContentBasedDeduplication enabled or "
+          "MessageDeduplicationId provided explicitly");
+    }
+  } else if (!request.message_deduplication_id.empty()) {
+    return InvalidParameter(
+        "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
+        "that is not valid for this topic type");
+  }
+  return Status::Ok();
+}
+
+void TopicService::Publish(const std::string& topic_arn, PublishRequest request,
+                           const std::string& base_url,
+                           std::function<void(Result<PublishResult>)> done) {
+  std::vector<PublishRequest> one;
+  one.push_back(std::move(request));
+  PublishBatch(topic_arn, std::move(one), base_url,
+               [done = std::move(done)](std::vector<Result<PublishResult>> results) {
+                 done(std::move(results.front()));
+               });
+}
+
+void TopicService::PublishBatch(const std::string& topic_arn,
+                                std::vector<PublishRequest> requests, const std::string& base_url,
+                                std::function<void(std::vector<Result<PublishResult>>)> done) {
+  auto topic = FindTopic(topic_arn);
+  if (!topic.ok()) {
+    return done(std::vector<Result<PublishResult>>(requests.size(), topic.status()));
+  }
+  struct Pending {
+    std::vector<Result<PublishResult>> results;
+    std::atomic<size_t> remaining{0};
+    std::function<void(std::vector<Result<PublishResult>>)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->done = std::move(done);
+  pending->results.assign(requests.size(), Status(ErrorCode::kInternal, "not published"));
+  // A bad entry fails the whole request, as AWS was seen to answer (not a per-entry failure).
+  for (const auto& request : requests) {
+    Status s = ValidatePublish(**topic, request);
+    if (!s.ok()) return pending->done(std::vector<Result<PublishResult>>(requests.size(), s));
+  }
+  pending->remaining = requests.size();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    PublishResult result;
+    result.message_id = NewUuid();
+    if ((*topic)->topic.fifo) {
+      std::unique_lock lock(mu_);
+      last_sequence_ = std::max(last_sequence_ + 1, uint64_t(clock_.NowMillis()) << 16);
+      result.sequence_number = SequenceNumber(last_sequence_);
+    }
+    FanOut(*topic, requests[i], result.message_id, result.sequence_number, base_url,
+           [pending, i, result](Status s) {
+             pending->results[i] = s.ok() ? Result<PublishResult>(result) : Result<PublishResult>(s);
+             if (pending->remaining.fetch_sub(1) == 1) pending->done(std::move(pending->results));
+           });
+  }
+}
+
+void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
+                          const std::string& message_id, const std::string& sequence_number,
+                          const std::string& base_url, std::function<void(Status)> done) {
+  struct Delivery {
+    Subscription subscription;
+    QueuePtr queue;
+  };
+  std::vector<Delivery> deliveries;
+  {
+    std::shared_lock lock(mu_);
+    std::optional<FilterInput> input;
+    for (const auto& [arn, s] : topic->subscriptions) {
+      if (!s.confirmed || s.protocol != "sqs") continue;
+      auto filter = topic->filters.find(arn);
+      if (filter != topic->filters.end()) {
+        if (!input) input.emplace(request.attributes, request.message);
+        if (!filter->second->Matches(*input)) continue;
+      }
+      std::optional<QueueId> id = QueueIdFromArn(s.endpoint);
+      auto queue = queues_.GetQueue(*id);
+      if (!queue.ok()) {
+        // AWS keeps retrying a missing queue, then gives up; nothing can be stored for it.
+        spdlog::warn("event=sns_delivery_dropped subscription={} reason=\"queue {} does not exist\"",
+                     arn, s.endpoint);
+        continue;
+      }
+      deliveries.push_back({s, *queue});
+    }
+  }
+  if (deliveries.empty()) return done(Status::Ok());
+
+  const int64_t now_ms = clock_.NowMillis();
+  struct Tracker {
+    std::atomic<size_t> remaining{0};
+    std::mutex mu;
+    Status status;
+    std::function<void(Status)> done;
+  };
+  auto tracker = std::make_shared<Tracker>();
+  tracker->remaining = deliveries.size();
+  tracker->done = std::move(done);
+  std::string deduplication_id = request.message_deduplication_id;
+  if (topic->topic.fifo && deduplication_id.empty()) {
+    deduplication_id = Sha256Hex(request.message);  // ContentBasedDeduplication
+  }
+  for (auto& delivery : deliveries) {
+    const Subscription& s = delivery.subscription;
+    NewMessage message;
+    std::string text = MessageFor(request, "sqs");
+    auto raw = s.attributes.find("RawMessageDelivery");
+    if (raw != s.attributes.end() && raw->second == "true") {
+      message.body = std::move(text);
+      message.attributes = ToQueueAttributes(request.attributes);
+    } else {
+      EnvelopeFields fields;
+      fields.type = "Notification";
+      fields.message_id = message_id;
+      fields.sequence_number = sequence_number;
+      fields.topic_arn = topic->topic.arn;
+      fields.subject = request.subject;
+      fields.message = std::move(text);
+      fields.timestamp = Iso8601Millis(now_ms);
+      fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn=" +
+                               UriEncode(s.arn);
+      fields.attributes = request.attributes;
+      message.body = BuildEnvelope(fields, topic->topic, signer_, base_url);
+    }
+    if (delivery.queue->fifo() || request.message_group_id) {
+      message.message_group_id = request.message_group_id;
+    }
+    if (delivery.queue->fifo()) message.message_deduplication_id = deduplication_id;
+    std::vector<NewMessage> batch;
+    batch.push_back(std::move(message));
+    queues_.SendMessages(
+        delivery.queue, std::move(batch), topic->topic.account,
+        [tracker, arn = s.arn](std::vector<Result<SentMessage>> results) {
+          const Status& s = results.front().status();
+          if (!s.ok()) {
+            if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
+              std::lock_guard lock(tracker->mu);
+              tracker->status = s;
+            } else {
+              // The queue refuses this message (e.g. larger than its MaximumMessageSize):
+              // AWS drops such deliveries too.
+              spdlog::warn("event=sns_delivery_refused subscription={} code={} message=\"{}\"",
+                           arn, ErrorCodeName(s.code()), s.message());
+            }
+          }
+          if (tracker->remaining.fetch_sub(1) == 1) {
+            std::lock_guard lock(tracker->mu);
+            tracker->done(tracker->status);
+          }
+        });
+  }
+}
+
+}  // namespace postbox::core

@@ -1,0 +1,129 @@
+// TopicService: the SNS operations on topics and subscriptions, protocol-free.
+//
+// Topics and subscriptions are stored as records and are durable before a callback reports
+// success. Publish fans a message out to the topic's confirmed subscriptions: to SQS queues
+// in this server it sends the SNS envelope (or, with RawMessageDelivery, the message itself)
+// through QueueService, and answers only when every queue has stored it, so an acknowledged
+// publish is never lost. Other protocols (http/https, email, sms, application) are accepted
+// and stored; their delivery is not implemented yet (README).
+//
+// Callbacks run exactly once, possibly on a storage thread. Thread-safety: all methods are
+// safe from any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "core/queue/message.h"
+#include "core/queue/queue_service.h"
+#include "core/topic/message_signer.h"
+#include "core/topic/topic.h"
+#include "storage/engine.h"
+
+namespace postbox::core {
+
+struct PublishRequest {
+  std::string message;
+  std::string subject;            // empty: none
+  std::string message_structure;  // "" or "json"
+  MessageAttributes attributes;
+  std::optional<std::string> message_group_id;
+  std::string message_deduplication_id;
+};
+
+struct PublishResult {
+  std::string message_id;
+  std::string sequence_number;  // FIFO topics only
+};
+
+struct SubscribeResult {
+  std::string subscription_arn;
+  bool pending = false;
+};
+
+class TopicService {
+ public:
+  // `base_url` ("http://127.0.0.1:9324") is where SigningCertURL and UnsubscribeURL point.
+  TopicService(storage::Engine& engine, const Clock& clock, QueueService& queues,
+               const MessageSigner& signer);
+
+  // Rebuilds topics and subscriptions from storage. Call once, before serving.
+  Status Load();
+
+  // --- topics ---
+  void CreateTopic(const std::string& region, const std::string& account, const std::string& name,
+                   AttributeMap attributes, AttributeMap tags,
+                   std::function<void(Result<std::string>)> done);
+  void DeleteTopic(const std::string& topic_arn, StatusCallback done);
+  // ARNs of the account's topics in the region, sorted.
+  std::vector<std::string> ListTopics(const std::string& region, const std::string& account) const;
+  Result<AttributeMap> GetTopicAttributes(const std::string& topic_arn) const;
+  void SetTopicAttribute(const std::string& topic_arn, const std::string& name,
+                         const std::string& value, StatusCallback done);
+
+  // --- subscriptions ---
+  void Subscribe(const std::string& topic_arn, const std::string& protocol,
+                 const std::string& endpoint, AttributeMap attributes,
+                 std::function<void(Result<SubscribeResult>)> done);
+  void ConfirmSubscription(const std::string& topic_arn, const std::string& token,
+                           std::function<void(Result<std::string>)> done);
+  void Unsubscribe(const std::string& subscription_arn, StatusCallback done);
+  // Sorted by topic, then subscription ARN. An empty topic ARN lists the account's all.
+  std::vector<Subscription> ListSubscriptions(const std::string& region,
+                                              const std::string& account) const;
+  Result<std::vector<Subscription>> ListSubscriptionsByTopic(const std::string& topic_arn) const;
+  Result<AttributeMap> GetSubscriptionAttributes(const std::string& subscription_arn) const;
+  void SetSubscriptionAttribute(const std::string& subscription_arn, const std::string& name,
+                                const std::string& value, StatusCallback done);
+
+  // --- tags (topics are the only taggable SNS resource) ---
+  void TagResource(const std::string& arn, const AttributeMap& tags, StatusCallback done);
+  void UntagResource(const std::string& arn, const std::vector<std::string>& keys,
+                     StatusCallback done);
+  Result<AttributeMap> ListTagsForResource(const std::string& arn) const;
+
+  // --- publishing ---
+  // `base_url` is how the publisher reached this server ("http://127.0.0.1:9324"): the
+  // envelope's SigningCertURL and UnsubscribeURL point there.
+  void Publish(const std::string& topic_arn, PublishRequest request, const std::string& base_url,
+               std::function<void(Result<PublishResult>)> done);
+  // Per-entry results in order. An invalid entry fails them all with its error (AWS rejects
+  // the whole request); storage failures are per entry.
+  void PublishBatch(const std::string& topic_arn, std::vector<PublishRequest> requests,
+                    const std::string& base_url,
+                    std::function<void(std::vector<Result<PublishResult>>)> done);
+
+ private:
+  struct TopicState;
+  using TopicPtr = std::shared_ptr<TopicState>;
+
+  Result<TopicPtr> FindTopic(const std::string& arn) const;
+  Status ValidatePublish(const TopicState& topic, const PublishRequest& request) const;
+  void PersistTopic(const Topic& topic, StatusCallback done);
+  void PersistSubscription(const Subscription& subscription, StatusCallback done);
+  // Sends one validated message to every matching subscription; `done` runs once all stored.
+  void FanOut(const TopicPtr& topic, const PublishRequest& request, const std::string& message_id,
+              const std::string& sequence_number, const std::string& base_url,
+              std::function<void(Status)> done);
+
+  storage::Engine& engine_;
+  const Clock& clock_;
+  QueueService& queues_;
+  const MessageSigner& signer_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, TopicPtr> topics_;                // by ARN (sorted for listing)
+  std::map<std::string, std::string> subscription_topic_;  // subscription ARN -> topic ARN
+  uint64_t last_sequence_ = 0;                             // FIFO topics' SequenceNumber
+};
+
+// SNS topic names: 1-256 of [A-Za-z0-9_-], FIFO names end in ".fifo".
+Status ValidateTopicName(const std::string& name, bool fifo);
+
+}  // namespace postbox::core

@@ -1,0 +1,22 @@
+// Reading ARNs and page tokens from SNS requests, with AWS's errors for malformed ones.
+#pragma once
+
+#include <string>
+
+#include "wire/sns/sns_call.h"
+
+namespace postbox::wire::sns {
+
+// The ARN parameter `name`, which must be present and have at least six ':'-separated parts
+// ("Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1").
+Result<std::string> RequiredArn(const SnsCall& call, const char* name);
+
+struct PageRange {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string next_token;  // empty on the last page
+};
+// The page of `total` items that `token` (empty: the first page) selects.
+Result<PageRange> Page(size_t total, size_t page_size, const std::string& token);
+
+}  // namespace postbox::wire::sns

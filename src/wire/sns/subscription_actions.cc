@@ -1,0 +1,110 @@
+// Subscription actions of the SNS API.
+#include "wire/sns/sns_arn.h"
+#include "wire/sns/sns_call.h"
+
+namespace postbox::wire::sns {
+namespace {
+
+constexpr size_t kPageSize = 100;
+
+void WriteSubscriptions(XmlWriter& xml, const std::vector<core::Subscription>& subscriptions,
+                        const PageRange& page) {
+  xml.Open("Subscriptions");
+  for (size_t i = page.begin; i < page.end; ++i) {
+    const core::Subscription& s = subscriptions[i];
+    xml.Open("member");
+    // Lists show unconfirmed subscriptions as "PendingConfirmation" (Subscribe says
+    // "pending confirmation"): both spellings are AWS's.
+    xml.Element("SubscriptionArn", s.confirmed ? s.arn : "PendingConfirmation");
+    xml.Element("Owner", s.owner);
+    xml.Element("Protocol", s.protocol);
+    xml.Element("Endpoint", s.endpoint);
+    xml.Element("TopicArn", s.topic_arn);
+    xml.Close();
+  }
+  xml.Close();
+  if (!page.next_token.empty()) xml.Element("NextToken", page.next_token);
+}
+
+void ReplyList(const SnsCall& call, std::vector<core::Subscription> subscriptions, Reply reply) {
+  auto page = Page(subscriptions.size(), kPageSize, call.String("NextToken"));
+  if (!page.ok()) return reply(page.status());
+  Answer(reply, [subscriptions = std::move(subscriptions), page = *page](XmlWriter& xml) {
+    WriteSubscriptions(xml, subscriptions, page);
+  });
+}
+
+}  // namespace
+
+void Subscribe(SnsCall& call, Reply reply) {
+  auto topic = RequiredArn(call, "TopicArn");
+  if (!topic.ok()) return reply(topic.status());
+  auto protocol = call.Required("Protocol");
+  if (!protocol.ok()) return reply(protocol.status());
+  const bool return_arn = call.String("ReturnSubscriptionArn") == "true";
+  call.topics->Subscribe(
+      *topic, *protocol, call.String("Endpoint"), call.Map("Attributes"),
+      [reply, return_arn](Result<core::SubscribeResult> result) {
+        if (!result.ok()) return reply(result.status());
+        std::string arn = result->pending && !return_arn ? "pending confirmation"
+                                                         : result->subscription_arn;
+        Answer(reply, [arn](XmlWriter& xml) { xml.Element("SubscriptionArn", arn); });
+      });
+}
+
+void ConfirmSubscription(SnsCall& call, Reply reply) {
+  auto topic = call.Required("TopicArn");
+  if (!topic.ok()) return reply(topic.status());
+  if (std::count(topic->begin(), topic->end(), ':') < 5) {
+    return reply(Status(ErrorCode::kInvalidParameter, "Invalid parameter: Topic"));
+  }
+  auto token = call.Required("Token");
+  if (!token.ok()) return reply(token.status());
+  call.topics->ConfirmSubscription(*topic, *token, [reply](Result<std::string> arn) {
+    if (!arn.ok()) return reply(arn.status());
+    Answer(reply, [arn = *arn](XmlWriter& xml) { xml.Element("SubscriptionArn", arn); });
+  });
+}
+
+void Unsubscribe(SnsCall& call, Reply reply) {
+  auto arn = RequiredArn(call, "SubscriptionArn");
+  if (!arn.ok()) return reply(arn.status());
+  if (std::count(arn->begin(), arn->end(), ':') < 6) {
+    return reply(Status(ErrorCode::kInvalidParameter, "Invalid parameter: SubscriptionId"));
+  }
+  call.topics->Unsubscribe(*arn, ReplyEmpty(reply));
+}
+
+void ListSubscriptions(SnsCall& call, Reply reply) {
+  ReplyList(call, call.topics->ListSubscriptions(call.context.region, call.context.account),
+            std::move(reply));
+}
+
+void ListSubscriptionsByTopic(SnsCall& call, Reply reply) {
+  auto topic = RequiredArn(call, "TopicArn");
+  if (!topic.ok()) return reply(topic.status());
+  auto subscriptions = call.topics->ListSubscriptionsByTopic(*topic);
+  if (!subscriptions.ok()) return reply(subscriptions.status());
+  ReplyList(call, std::move(*subscriptions), std::move(reply));
+}
+
+void GetSubscriptionAttributes(SnsCall& call, Reply reply) {
+  auto arn = RequiredArn(call, "SubscriptionArn");
+  if (!arn.ok()) return reply(arn.status());
+  auto attributes = call.topics->GetSubscriptionAttributes(*arn);
+  if (!attributes.ok()) return reply(attributes.status());
+  Answer(reply, [attributes = *attributes](XmlWriter& xml) {
+    WriteAttributeMap(xml, "Attributes", attributes);
+  });
+}
+
+void SetSubscriptionAttributes(SnsCall& call, Reply reply) {
+  auto arn = RequiredArn(call, "SubscriptionArn");
+  if (!arn.ok()) return reply(arn.status());
+  auto name = call.Required("AttributeName");
+  if (!name.ok()) return reply(name.status());
+  call.topics->SetSubscriptionAttribute(*arn, *name, call.String("AttributeValue"),
+                                        ReplyEmpty(reply));
+}
+
+}  // namespace postbox::wire::sns
