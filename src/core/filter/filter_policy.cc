@@ -225,7 +225,10 @@ Result<Condition> ParseAnythingBut(const json& spec) {
   };
   if (spec.is_object()) {
     if (spec.size() != 1) return Invalid("Value of anything-but must be an array or single string/number value.");
-    const auto& [op, value] = *spec.items().begin();
+    // (Through an iterator: the proxy items() returns dies at the end of the statement.)
+    auto only = spec.begin();
+    const std::string& op = only.key();
+    const json& value = only.value();
     if (op != "prefix" && op != "suffix") return Invalid("Unsupported anything-but pattern: " + op);
     if (!value.is_string()) return Invalid(op + " match pattern must be a string");
     if (value.get_ref<const std::string&>().empty()) return Invalid("Null prefix not allowed");
@@ -265,7 +268,9 @@ Result<Condition> ParseCondition(const json& value) {
   }
   if (!value.is_object()) return Invalid("Match value must be String, number, true, false, or null");
   if (value.size() != 1) return Invalid("Only one key allowed in match expression");
-  const auto& [op, spec] = *value.items().begin();
+  auto only = value.begin();  // not items(): its proxy dies at the end of the statement
+  const std::string& op = only.key();
+  const json& spec = only.value();
   if (op == "prefix" || op == "suffix" || op == "equals-ignore-case") {
     if (!spec.is_string()) return Invalid(op + " match pattern must be a string");
     c.kind = op == "prefix"   ? Condition::Kind::kPrefix

@@ -15,6 +15,11 @@ Status InvalidParameter(const std::string& what) {
 
 bool IsBoolean(const std::string& value) { return value == "true" || value == "false"; }
 
+std::string Lower(std::string value) {
+  for (char& c : value) c = char(std::tolower(uint8_t(c)));
+  return value;
+}
+
 // The delivery policy AWS reports for a topic that has none of its own.
 constexpr char kDefaultEffectiveDeliveryPolicy[] =
     R"({"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,)"
@@ -23,20 +28,21 @@ constexpr char kDefaultEffectiveDeliveryPolicy[] =
     R"("defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}})";
 
 std::string DefaultPolicy(const Topic& topic) {
-  json statement = {
-      {"Sid", "__default_statement_ID"},
-      {"Effect", "Allow"},
-      {"Principal", {{"AWS", "*"}}},
-      {"Action",
-       {"SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-        "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic",
-        "SNS:Publish"}},
-      {"Resource", topic.arn},
-      {"Condition", {{"StringEquals", {{"AWS:SourceOwner", topic.account}}}}}};
+  // In AWS's key order (ordered_json keeps insertion order).
+  nlohmann::ordered_json statement;
+  statement["Sid"] = "__default_statement_ID";
+  statement["Effect"] = "Allow";
+  statement["Principal"] = {{"AWS", "*"}};
+  statement["Action"] = {"SNS:GetTopicAttributes", "SNS:SetTopicAttributes",
+                         "SNS:AddPermission",      "SNS:RemovePermission",
+                         "SNS:DeleteTopic",        "SNS:Subscribe",
+                         "SNS:ListSubscriptionsByTopic", "SNS:Publish"};
+  statement["Resource"] = topic.arn;
+  statement["Condition"] = {{"StringEquals", {{"AWS:SourceOwner", topic.account}}}};
   nlohmann::ordered_json policy;
   policy["Version"] = "2008-10-17";
   policy["Id"] = "__default_policy_ID";
-  policy["Statement"] = json::array({statement});
+  policy["Statement"] = nlohmann::ordered_json::array({statement});
   return policy.dump();
 }
 
@@ -92,7 +98,7 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
 
 Status ValidateTags(const AttributeMap& tags) {
   if (tags.size() > 50) {
-    return Status(ErrorCode::kInvalidParameter,
+    return Status(ErrorCode::kOverLimit,  // SNS's TagLimitExceeded
                   "Could not complete request: tag quota of per resource exceeded");
   }
   for (const auto& [key, value] : tags) {
@@ -165,7 +171,7 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
       return InvalidParameter("Delivery protocol [" + protocol +
                               "] does not support raw message delivery.");
     }
-    if (!IsBoolean(value)) {
+    if (!IsBoolean(Lower(value))) {
       return InvalidParameter("RawMessageDelivery: Invalid value [" + value +
                               "]. Must be true or false.");
     }
@@ -193,6 +199,10 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
   if (name == "DeliveryPolicy") return ValidateJsonObject(name, value);
   if (name == "SubscriptionRoleArn" || name == "ReplayPolicy") return Status::Ok();
   return InvalidParameter("AttributeName");
+}
+
+std::string NormalizeSubscriptionAttribute(const std::string& name, const std::string& value) {
+  return name == "RawMessageDelivery" ? Lower(value) : value;
 }
 
 AttributeMap SubscriptionAttributes(const Subscription& s) {
@@ -284,17 +294,17 @@ Status ValidatePublishAttributes(const MessageAttributes& attributes) {
                     "The message attribute '" + name + "' has an invalid message attribute type, "
                     "the set of supported type prefixes is Binary, Number, and String.");
     }
-    bool empty = base == "Binary" ? value.binary_value.empty() : value.string_value.empty();
-    if (empty) {
-      return Status(ErrorCode::kInvalidParameterValue,
-                    "The message attribute '" + name + "' must contain non-empty message "
-                    "attribute value for message attribute type '" + base + "'.");
-    }
     bool wrong_field = base == "Binary" ? !value.string_value.empty() : !value.binary_value.empty();
     if (wrong_field) {
       return Status(ErrorCode::kInvalidParameterValue,
                     "The message attribute '" + name + "' with type '" + base +
                         "' must use field '" + (base == "Binary" ? "Binary" : "String") + "'.");
+    }
+    bool empty = base == "Binary" ? value.binary_value.empty() : value.string_value.empty();
+    if (empty) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "The message attribute '" + name + "' must contain non-empty message "
+                    "attribute value for message attribute type '" + base + "'.");
     }
   }
   return Status::Ok();

@@ -25,6 +25,8 @@ Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint
 Status ValidateSubscriptionAttribute(const std::string& name, const std::string& value,
                                      const std::string& protocol);
 AttributeMap SubscriptionAttributes(const Subscription& subscription);
+// The value as stored: RawMessageDelivery is case-insensitive ("True" is kept as "true").
+std::string NormalizeSubscriptionAttribute(const std::string& name, const std::string& value);
 // The subscription's compiled FilterPolicy (in its FilterPolicyScope), or nullptr if none.
 Result<std::shared_ptr<const FilterPolicy>> CompileSubscriptionFilter(
     const AttributeMap& attributes);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
+#include <unordered_map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -85,22 +87,61 @@ MessageAttributes ToQueueAttributes(const MessageAttributes& attributes) {
 
 }  // namespace
 
+namespace {
+
+// FIFO topics: what was published under each deduplication id in the last five minutes, so
+// that a duplicate gets the original MessageId and SequenceNumber. Kept in memory only: after
+// a restart a duplicate gets new ids, but the FIFO queues still deliver it once (their own
+// windows are durable).
+class RecentPublishes {
+ public:
+  std::optional<PublishResult> Find(const std::string& id, int64_t now_ms) {
+    while (!order_.empty() && order_.front().first <= now_ms) {
+      auto it = by_id_.find(order_.front().second);
+      if (it != by_id_.end() && it->second.expires_ms <= now_ms) by_id_.erase(it);
+      order_.pop_front();
+    }
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return std::nullopt;
+    return it->second.result;
+  }
+  void Remember(const std::string& id, const PublishResult& result, int64_t now_ms) {
+    by_id_[id] = {result, now_ms + kWindowMs};
+    order_.emplace_back(now_ms + kWindowMs, id);
+  }
+  void Forget(const std::string& id) { by_id_.erase(id); }
+
+ private:
+  static constexpr int64_t kWindowMs = 5 * 60 * 1000;
+  struct Entry {
+    PublishResult result;
+    int64_t expires_ms = 0;
+  };
+  std::unordered_map<std::string, Entry> by_id_;
+  std::deque<std::pair<int64_t, std::string>> order_;  // expiry order
+};
+
+// The deduplication id of a FIFO publish: the given one, or with ContentBasedDeduplication the
+// SHA-256 of the message (not of its attributes).
+std::string DeduplicationId(const PublishRequest& request) {
+  return request.message_deduplication_id.empty() ? Sha256Hex(request.message)
+                                                  : request.message_deduplication_id;
+}
+
+}  // namespace
+
 struct TopicService::TopicState {
   Topic topic;
   std::map<std::string, Subscription> subscriptions;  // by ARN
   std::map<std::string, std::shared_ptr<const FilterPolicy>> filters;  // by subscription ARN
   int64_t deleted_subscriptions = 0;
+  RecentPublishes deduplication;  // FIFO topics only; guarded by the service's mutex
 };
 
 Status ValidateTopicName(const std::string& name, bool fifo) {
   std::string_view base = name;
   if (fifo) {
-    if (!IsFifoName(name)) {
-      return InvalidParameter(
-          "Fifo Topic names must end with .fifo and must be made up of only uppercase and "
-          "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and "
-          "256 characters long.");
-    }
+    if (!IsFifoName(name)) return InvalidParameter("Topic Name");
     base.remove_suffix(5);
   }
   bool valid = !base.empty() && name.size() <= 256;
@@ -135,7 +176,7 @@ Status TopicService::Load() {
         auto topic = topics_.find(s.topic_arn);
         if (topic == topics_.end()) return;  // its topic's deletion won the race: drop it
         auto filter = CompileSubscriptionFilter(s.attributes);
-        if (filter.ok()) topic->second->filters[s.arn] = *filter;
+        if (filter.ok() && *filter) topic->second->filters[s.arn] = *filter;
         subscription_topic_[s.arn] = s.topic_arn;
         topic->second->subscriptions[s.arn] = std::move(s);
       }));
@@ -295,9 +336,10 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
           "SNS topics"));
     }
   }
-  for (const auto& [name, value] : attributes) {
+  for (auto& [name, value] : attributes) {
     POSTBOX_RETURN_CALLBACK_IF_ERROR(
         done, ToAttributesReason(ValidateSubscriptionAttribute(name, value, protocol)));
+    value = NormalizeSubscriptionAttribute(name, value);
   }
   auto filter = CompileSubscriptionFilter(attributes);
   if (!filter.ok()) return done(ToAttributesReason(filter.status()));
@@ -312,7 +354,10 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
         // Subscribing again is idempotent unless it asks for different attributes.
         for (const auto& [name, value] : attributes) {
           auto old = existing.attributes.find(name);
-          if (old == existing.attributes.end() || old->second != value) {
+          // A default value asked again is no difference (AWS returns the subscription).
+          bool is_default = (name == "RawMessageDelivery" && value == "false") ||
+                            (name == "FilterPolicyScope" && value == "MessageAttributes");
+          if (old == existing.attributes.end() ? !is_default : old->second != value) {
             return done(InvalidParameter(
                 "Attributes Reason: Subscription already exists with different attributes"));
           }
@@ -360,7 +405,12 @@ void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::
     for (auto& [arn, s] : it->second->subscriptions) {
       if (!s.token.empty() && s.token == token) match = &s;
     }
-    if (match == nullptr) return done(InvalidParameter("Token"));
+    if (match == nullptr) {
+      // AWS tells a malformed token from a well-formed one that matches nothing.
+      bool well_formed = token.size() >= 64 && std::all_of(token.begin(), token.end(), ::isxdigit);
+      return done(well_formed ? InvalidParameter("Token")
+                              : Status(ErrorCode::kInvalidParameter, "Invalid token"));
+    }
     if (match->confirmed) return done(match->arn);
     match->confirmed = true;
     confirmed = *match;
@@ -432,7 +482,7 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
     Subscription& s = topic.subscriptions.at(subscription_arn);
     POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateSubscriptionAttribute(name, value, s.protocol));
     AttributeMap attributes = s.attributes;
-    attributes[name] = value;
+    attributes[name] = NormalizeSubscriptionAttribute(name, value);
     if (value.empty() && (name == "FilterPolicy" || name == "RedrivePolicy")) {
       attributes.erase(name);  // setting an empty policy removes it
     }
@@ -564,18 +614,35 @@ void TopicService::PublishBatch(const std::string& topic_arn,
     if (!s.ok()) return pending->done(std::vector<Result<PublishResult>>(requests.size(), s));
   }
   pending->remaining = requests.size();
+  const TopicPtr& state = *topic;
   for (size_t i = 0; i < requests.size(); ++i) {
+    auto finish = [pending, i](Result<PublishResult> result) {
+      pending->results[i] = std::move(result);
+      if (pending->remaining.fetch_sub(1) == 1) pending->done(std::move(pending->results));
+    };
     PublishResult result;
     result.message_id = NewUuid();
-    if ((*topic)->topic.fifo) {
+    std::string deduplication_id;
+    if (state->topic.fifo) {
+      deduplication_id = DeduplicationId(requests[i]);
       std::unique_lock lock(mu_);
+      if (auto original = state->deduplication.Find(deduplication_id, clock_.NowMillis())) {
+        // A duplicate within the window: AWS answers with the original ids, delivers nothing.
+        lock.unlock();
+        finish(*original);
+        continue;
+      }
       last_sequence_ = std::max(last_sequence_ + 1, uint64_t(clock_.NowMillis()) << 16);
       result.sequence_number = SequenceNumber(last_sequence_);
+      state->deduplication.Remember(deduplication_id, result, clock_.NowMillis());
     }
-    FanOut(*topic, requests[i], result.message_id, result.sequence_number, base_url,
-           [pending, i, result](Status s) {
-             pending->results[i] = s.ok() ? Result<PublishResult>(result) : Result<PublishResult>(s);
-             if (pending->remaining.fetch_sub(1) == 1) pending->done(std::move(pending->results));
+    FanOut(state, requests[i], result.message_id, result.sequence_number, base_url,
+           [this, state, deduplication_id, result, finish](Status s) {
+             if (!s.ok() && !deduplication_id.empty()) {
+               std::unique_lock lock(mu_);
+               state->deduplication.Forget(deduplication_id);  // not published: may be retried
+             }
+             finish(s.ok() ? Result<PublishResult>(result) : Result<PublishResult>(s));
            });
   }
 }
@@ -621,10 +688,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
   auto tracker = std::make_shared<Tracker>();
   tracker->remaining = deliveries.size();
   tracker->done = std::move(done);
-  std::string deduplication_id = request.message_deduplication_id;
-  if (topic->topic.fifo && deduplication_id.empty()) {
-    deduplication_id = Sha256Hex(request.message);  // ContentBasedDeduplication
-  }
+  const std::string deduplication_id = topic->topic.fifo ? DeduplicationId(request) : "";
   for (auto& delivery : deliveries) {
     const Subscription& s = delivery.subscription;
     NewMessage message;
@@ -642,8 +706,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
       fields.subject = request.subject;
       fields.message = std::move(text);
       fields.timestamp = Iso8601Millis(now_ms);
-      fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn=" +
-                               UriEncode(s.arn);
+      fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
       fields.attributes = request.attributes;
       message.body = BuildEnvelope(fields, topic->topic, signer_, base_url);
     }

@@ -76,6 +76,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"NotFound", 404};
     case ErrorCode::kResourceNotFound:
       return {"ResourceNotFound", 404};
+    case ErrorCode::kOverLimit:
+      return {"TagLimitExceeded", 400};
     case ErrorCode::kAccessDenied:
       return {"AuthorizationError", 403};
     case ErrorCode::kInvalidAction:
@@ -149,7 +151,13 @@ SnsFrontend::SnsFrontend(core::TopicService& topics, SnsOptions options)
 bool SnsFrontend::IsSnsRequest(const HttpRequest& request) {
   if (!request.Header("x-amz-target").empty()) return false;
   if (request.Header("authorization").find("/sns/aws4_request") != std::string::npos) return true;
-  return request.Query().find(kApiVersion) != std::string_view::npos ||
+  // Visits of SubscribeURL and UnsubscribeURL carry no signature and no version, but an SNS ARN.
+  std::string_view query = request.Query();
+  if (query.find("arn:aws:sns:") != std::string_view::npos ||
+      query.find("arn%3Aaws%3Asns%3A") != std::string_view::npos) {
+    return true;
+  }
+  return query.find(kApiVersion) != std::string_view::npos ||
          std::string_view(request.body).substr(0, 4096).find(kApiVersion) != std::string_view::npos;
 }
 
