@@ -5,7 +5,8 @@ Rules:
   1. Project includes go only downward: app -> {wire, net} -> core -> storage -> base.
        base    may include base
        storage may include storage, base
-       core    may include core, storage, base
+       channels may include channels, base
+       core    may include core, storage, channels, base
        wire    may include wire, core, storage, base
        net     may include net, wire, base   (for wire/common/http_message.h)
        app     may include anything
@@ -23,11 +24,12 @@ import os
 import re
 import sys
 
-LAYERS = ("base", "storage", "core", "wire", "net", "app")
+LAYERS = ("base", "storage", "channels", "core", "wire", "net", "app")
 ALLOWED = {
     "base": {"base"},
     "storage": {"storage", "base"},
-    "core": {"core", "storage", "base"},
+    "channels": {"channels", "base"},
+    "core": {"core", "storage", "channels", "base"},
     "wire": {"wire", "core", "storage", "base"},
     "net": {"net", "wire", "base"},
     "app": set(LAYERS),

@@ -7,6 +7,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config python3
   libboost-dev libboost-system-dev libssl-dev librocksdb-dev libjemalloc-dev
   nlohmann-json3-dev libsimdjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
+  libcurl4-openssl-dev
   libgtest-dev libgmock-dev
 )
 TEST_PACKAGES=(

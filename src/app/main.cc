@@ -14,7 +14,9 @@
 
 #include "app/config.h"
 #include "base/clock.h"
+#include "channels/curl_http_sender.h"
 #include "core/queue/queue_service.h"
+#include "core/topic/delivery_outbox.h"
 #include "core/topic/message_signer.h"
 #include "core/topic/topic_service.h"
 #include "net/http_server.h"
@@ -51,6 +53,15 @@ void AdvanceMoveTasksPeriodically(asio::io_context& io, core::MessageMoveTasks& 
   RunAfter(io, 100, [&io, &tasks] {
     tasks.Advance();
     AdvanceMoveTasksPeriodically(io, tasks);
+  });
+}
+
+// HTTP/S deliveries of SNS messages go out in small steps, so that retries and throttles keep
+// their times.
+void AdvanceDeliveriesPeriodically(asio::io_context& io, core::DeliveryOutbox& outbox) {
+  RunAfter(io, 100, [&io, &outbox] {
+    outbox.Advance();
+    AdvanceDeliveriesPeriodically(io, outbox);
   });
 }
 
@@ -118,7 +129,13 @@ int Serve(const Config& config) {
     std::cerr << "postbox: " << signer.status().message() << "\n";
     return 1;
   }
-  core::TopicService topics(**engine, SystemClock::Get(), service, **signer);
+  channels::CurlHttpSender http_sender;
+  core::DeliveryOutbox outbox(**engine, SystemClock::Get(), http_sender, service);
+  if (Status s = outbox.Load(); !s.ok()) {
+    std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
+    return 1;
+  }
+  core::TopicService topics(**engine, SystemClock::Get(), service, **signer, &outbox);
   if (Status s = topics.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load topics: " << s.ToString() << "\n";
     return 1;
@@ -167,6 +184,7 @@ int Serve(const Config& config) {
   server.Start();
   SweepPeriodically(io, service);
   AdvanceMoveTasksPeriodically(io, move_tasks);
+  AdvanceDeliveriesPeriodically(io, outbox);
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -196,6 +214,8 @@ int Serve(const Config& config) {
   for (int i = 1; i < config.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  // Deliveries cut short here stay in the outbox and resume at the next start.
+  http_sender.Stop();
 
   Status flushed = (*engine)->Flush();
   if (!flushed.ok()) {

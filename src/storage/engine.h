@@ -40,12 +40,13 @@ enum class Durability { kSync, kLazy };
 
 // Small keyed records that are not messages. FIFO deduplication entries (which must outlive
 // the messages they name) and message move tasks belong to a queue: deleting the queue deletes
-// them, purging it keeps them. SNS topics and subscriptions belong to no queue (queue id 0).
+// them, purging it keeps them. SNS topics, subscriptions and deliveries belong to no queue (queue id 0).
 enum class RecordKind : uint8_t {
   kDeduplication = 1,
   kMoveTask = 2,
   kTopic = 3,
   kSubscription = 4,
+  kDelivery = 5,  // SNS deliveries to HTTP/S endpoints waiting to be made (the outbox)
 };
 
 class WriteBatch {

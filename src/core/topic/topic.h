@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include <optional>
+
+#include "core/queue/queue.h"
 #include "core/queue/queue_config.h"
 
 namespace postbox::core {
@@ -28,6 +31,9 @@ struct Subscription {
   std::string token;        // ConfirmSubscription token while pending
   AttributeMap attributes;  // RawMessageDelivery, FilterPolicy, RedrivePolicy, ...
 };
+
+// "arn:aws:sqs:us-east-1:000000000000:orders" -> the queue's id; nullopt if not a queue ARN.
+std::optional<QueueId> QueueIdFromArn(const std::string& arn);
 
 // Topic and subscription records as stored (JSON documents).
 std::string EncodeTopic(const Topic& topic);

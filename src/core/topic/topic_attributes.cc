@@ -1,5 +1,7 @@
 #include "core/topic/topic_attributes.h"
 
+#include "core/topic/delivery_policy.h"
+
 #include <nlohmann/json.hpp>
 #include <cstdio>
 #include <set>
@@ -69,7 +71,8 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
     if (value.size() > 100) return InvalidParameter("DisplayName");
     return Status::Ok();
   }
-  if (name == "Policy" || name == "DeliveryPolicy") return ValidateJsonObject(name, value);
+  if (name == "Policy") return ValidateJsonObject(name, value);
+  if (name == "DeliveryPolicy") return ValidateDeliveryPolicy(value, /*topic_level=*/true);
   if (name == "SignatureVersion") {
     if (value != "1" && value != "2") return InvalidParameter("SignatureVersion");
     return Status::Ok();
@@ -196,7 +199,10 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
     }
     return Status::Ok();
   }
-  if (name == "DeliveryPolicy") return ValidateJsonObject(name, value);
+  if (name == "DeliveryPolicy") {
+    if (protocol != "http" && protocol != "https") return InvalidParameter("DeliveryPolicy");
+    return ValidateDeliveryPolicy(value, /*topic_level=*/false);
+  }
   if (name == "SubscriptionRoleArn" || name == "ReplayPolicy") return Status::Ok();
   return InvalidParameter("AttributeName");
 }

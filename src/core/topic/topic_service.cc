@@ -29,28 +29,12 @@ Status SubscriptionNotFound() {
   return Status(ErrorCode::kNotFound, "Subscription does not exist");
 }
 
-// "arn:aws:sqs:us-east-1:000000000000:orders" -> the queue's id.
-std::optional<QueueId> QueueIdFromArn(const std::string& arn) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return std::nullopt;
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  if (parts[0] != "arn" || parts[2] != "sqs" || parts[3].empty() || parts[4].empty()) {
-    return std::nullopt;
-  }
-  std::string name = arn.substr(start);
-  if (name.empty() || name.find(':') != std::string::npos) return std::nullopt;
-  return QueueId{parts[3], parts[4], name};
-}
-
 std::string TopicArnOf(const std::string& region, const std::string& account,
                        const std::string& name) {
   return "arn:aws:sns:" + region + ":" + account + ":" + name;
 }
+
+bool IsHttp(const std::string& protocol) { return protocol == "http" || protocol == "https"; }
 
 bool IsFifoName(const std::string& name) {
   return name.size() > 5 && name.compare(name.size() - 5, 5, ".fifo") == 0;
@@ -150,8 +134,52 @@ Status ValidateTopicName(const std::string& name, bool fifo) {
 }
 
 TopicService::TopicService(storage::Engine& engine, const Clock& clock, QueueService& queues,
-                           const MessageSigner& signer)
-    : engine_(engine), clock_(clock), queues_(queues), signer_(signer) {}
+                           const MessageSigner& signer, DeliveryOutbox* outbox)
+    : engine_(engine), clock_(clock), queues_(queues), signer_(signer), outbox_(outbox) {}
+
+Delivery TopicService::NewDelivery(const TopicState& topic, const Subscription& s) const {
+  Delivery d;
+  d.id = NewUuid();
+  d.topic_arn = topic.topic.arn;
+  d.subscription_arn = s.arn;
+  d.endpoint = s.endpoint;
+  auto own = s.attributes.find("DeliveryPolicy");
+  auto inherited = topic.topic.attributes.find("DeliveryPolicy");
+  d.policy = EffectiveRetryPolicy(own == s.attributes.end() ? "" : own->second,
+                                  inherited == topic.topic.attributes.end() ? "" : inherited->second);
+  auto redrive = s.attributes.find("RedrivePolicy");
+  if (redrive != s.attributes.end()) {
+    json policy = json::parse(redrive->second, nullptr, false);
+    if (policy.is_object()) d.dead_letter_queue_arn = policy.value("deadLetterTargetArn", "");
+  }
+  d.next_attempt_ms = clock_.NowMillis();
+  return d;
+}
+
+Delivery TopicService::ConfirmationDelivery(const TopicState& topic, const Subscription& s,
+                                            const std::string& type,
+                                            const std::string& base_url) const {
+  Delivery d = NewDelivery(topic, s);
+  d.message_type = type;
+  d.message_id = NewUuid();
+  EnvelopeFields fields;
+  fields.type = type;
+  fields.message_id = d.message_id;
+  fields.token = s.token;
+  fields.topic_arn = topic.topic.arn;
+  fields.message = type == "SubscriptionConfirmation"
+                       ? "You have chosen to subscribe to the topic " + topic.topic.arn +
+                             ".\nTo confirm the subscription, visit the SubscribeURL included in "
+                             "this message."
+                       : "You have chosen to deactivate subscription " + s.arn +
+                             ".\nTo cancel this operation and restore the subscription, visit the "
+                             "SubscribeURL included in this message.";
+  fields.subscribe_url = base_url + "/?Action=ConfirmSubscription&TopicArn=" + topic.topic.arn +
+                         "&Token=" + s.token;
+  fields.timestamp = Iso8601Millis(clock_.NowMillis());
+  d.body = BuildEnvelope(fields, topic.topic, signer_, base_url);
+  return d;
+}
 
 Status TopicService::Load() {
   std::unique_lock lock(mu_);
@@ -196,11 +224,19 @@ void TopicService::PersistTopic(const Topic& topic, StatusCallback done) {
   engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
 }
 
-void TopicService::PersistSubscription(const Subscription& subscription, StatusCallback done) {
+void TopicService::PersistSubscription(const Subscription& subscription, StatusCallback done,
+                                       std::optional<Delivery> delivery) {
   storage::WriteBatch batch;
   batch.PutRecord(storage::RecordKind::kSubscription, 0, subscription.arn,
                   EncodeSubscription(subscription));
-  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+  if (delivery && outbox_ != nullptr) DeliveryOutbox::Stage(*delivery, &batch);
+  engine_.Commit(std::move(batch), storage::Durability::kSync,
+                 [this, delivery = std::move(delivery), done = std::move(done)](Status s) mutable {
+                   if (s.ok() && delivery && outbox_ != nullptr) {
+                     outbox_->Activate(std::move(*delivery));
+                   }
+                   done(s);
+                 });
 }
 
 // --- topics ---
@@ -322,6 +358,7 @@ void TopicService::SetTopicAttribute(const std::string& topic_arn, const std::st
 
 void TopicService::Subscribe(const std::string& topic_arn, const std::string& protocol,
                              const std::string& endpoint, AttributeMap attributes,
+                             const std::string& base_url,
                              std::function<void(Result<SubscribeResult>)> done) {
   auto topic = FindTopic(topic_arn);
   if (!topic.ok()) return done(topic.status());
@@ -345,6 +382,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
   if (!filter.ok()) return done(ToAttributesReason(filter.status()));
 
   Subscription subscription;
+  std::optional<Delivery> confirmation;
   {
     std::unique_lock lock(mu_);
     auto it = topics_.find(topic_arn);
@@ -378,6 +416,10 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
     it->second->subscriptions[subscription.arn] = subscription;
     if (*filter) it->second->filters[subscription.arn] = *filter;
     subscription_topic_[subscription.arn] = topic_arn;
+    if (IsHttp(protocol)) {
+      confirmation = ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation",
+                                          base_url);
+    }
   }
   PersistSubscription(subscription, [this, subscription, done = std::move(done)](Status s) {
     if (!s.ok()) {
@@ -391,7 +433,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       return done(s);
     }
     done(SubscribeResult{subscription.arn, !subscription.confirmed});
-  });
+  }, std::move(confirmation));
 }
 
 void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::string& token,
@@ -421,7 +463,9 @@ void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::
   });
 }
 
-void TopicService::Unsubscribe(const std::string& subscription_arn, StatusCallback done) {
+void TopicService::Unsubscribe(const std::string& subscription_arn, const std::string& base_url,
+                               StatusCallback done) {
+  std::optional<Delivery> goodbye;
   {
     std::unique_lock lock(mu_);
     auto topic_arn = subscription_topic_.find(subscription_arn);
@@ -429,6 +473,11 @@ void TopicService::Unsubscribe(const std::string& subscription_arn, StatusCallba
     if (topic_arn == subscription_topic_.end()) return done(Status::Ok());
     auto topic = topics_.find(topic_arn->second);
     if (topic != topics_.end()) {
+      const Subscription& s = topic->second->subscriptions.at(subscription_arn);
+      // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again.
+      if (IsHttp(s.protocol) && s.confirmed && outbox_ != nullptr) {
+        goodbye = ConfirmationDelivery(*topic->second, s, "UnsubscribeConfirmation", base_url);
+      }
       topic->second->subscriptions.erase(subscription_arn);
       topic->second->filters.erase(subscription_arn);
       ++topic->second->deleted_subscriptions;
@@ -437,7 +486,12 @@ void TopicService::Unsubscribe(const std::string& subscription_arn, StatusCallba
   }
   storage::WriteBatch batch;
   batch.DeleteRecord(storage::RecordKind::kSubscription, 0, subscription_arn);
-  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+  if (goodbye) DeliveryOutbox::Stage(*goodbye, &batch);
+  engine_.Commit(std::move(batch), storage::Durability::kSync,
+                 [this, goodbye = std::move(goodbye), done = std::move(done)](Status s) mutable {
+                   if (s.ok() && goodbye) outbox_->Activate(std::move(*goodbye));
+                   done(s);
+                 });
 }
 
 std::vector<Subscription> TopicService::ListSubscriptions(const std::string& region,
@@ -650,20 +704,26 @@ void TopicService::PublishBatch(const std::string& topic_arn,
 void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
                           const std::string& message_id, const std::string& sequence_number,
                           const std::string& base_url, std::function<void(Status)> done) {
-  struct Delivery {
+  struct QueueDelivery {
     Subscription subscription;
     QueuePtr queue;
   };
-  std::vector<Delivery> deliveries;
+  std::vector<QueueDelivery> to_queues;
+  std::vector<Subscription> to_endpoints;  // HTTP/S
   {
     std::shared_lock lock(mu_);
     std::optional<FilterInput> input;
     for (const auto& [arn, s] : topic->subscriptions) {
-      if (!s.confirmed || s.protocol != "sqs") continue;
+      const bool http = IsHttp(s.protocol) && outbox_ != nullptr;
+      if (!s.confirmed || (s.protocol != "sqs" && !http)) continue;
       auto filter = topic->filters.find(arn);
       if (filter != topic->filters.end()) {
         if (!input) input.emplace(request.attributes, request.message);
         if (!filter->second->Matches(*input)) continue;
+      }
+      if (http) {
+        to_endpoints.push_back(s);
+        continue;
       }
       std::optional<QueueId> id = QueueIdFromArn(s.endpoint);
       auto queue = queues_.GetQueue(*id);
@@ -673,43 +733,81 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
                      arn, s.endpoint);
         continue;
       }
-      deliveries.push_back({s, *queue});
+      to_queues.push_back({s, *queue});
     }
   }
-  if (deliveries.empty()) return done(Status::Ok());
+  if (to_queues.empty() && to_endpoints.empty()) return done(Status::Ok());
 
   const int64_t now_ms = clock_.NowMillis();
+  // The body a subscriber of `protocol` gets: the signed envelope, or the message itself.
+  auto body_for = [&](const Subscription& s, bool* raw) {
+    std::string text = MessageFor(request, s.protocol);
+    auto raw_attribute = s.attributes.find("RawMessageDelivery");
+    *raw = raw_attribute != s.attributes.end() && raw_attribute->second == "true";
+    if (*raw) return text;
+    EnvelopeFields fields;
+    fields.type = "Notification";
+    fields.message_id = message_id;
+    fields.sequence_number = sequence_number;
+    fields.topic_arn = topic->topic.arn;
+    fields.subject = request.subject;
+    fields.message = std::move(text);
+    fields.timestamp = Iso8601Millis(now_ms);
+    fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
+    fields.attributes = request.attributes;
+    return BuildEnvelope(fields, topic->topic, signer_, base_url);
+  };
+
   struct Tracker {
     std::atomic<size_t> remaining{0};
     std::mutex mu;
     Status status;
     std::function<void(Status)> done;
+    void Fail(const Status& s) {
+      std::lock_guard lock(mu);
+      status = s;
+    }
+    void Arrive() {
+      if (remaining.fetch_sub(1) == 1) {
+        std::lock_guard lock(mu);
+        done(status);
+      }
+    }
   };
   auto tracker = std::make_shared<Tracker>();
-  tracker->remaining = deliveries.size();
+  tracker->remaining = to_queues.size() + (to_endpoints.empty() ? 0 : 1);
   tracker->done = std::move(done);
+
+  if (!to_endpoints.empty()) {
+    // Every HTTP/S delivery of this message in one fsync'd write to the outbox.
+    storage::WriteBatch batch;
+    std::vector<Delivery> staged;
+    for (const Subscription& s : to_endpoints) {
+      Delivery d = NewDelivery(*topic, s);
+      d.message_type = "Notification";
+      d.message_id = message_id;
+      d.body = body_for(s, &d.raw);
+      DeliveryOutbox::Stage(d, &batch);
+      staged.push_back(std::move(d));
+    }
+    engine_.Commit(std::move(batch), storage::Durability::kSync,
+                   [this, tracker, staged = std::move(staged)](Status s) mutable {
+                     if (s.ok()) {
+                       for (auto& d : staged) outbox_->Activate(std::move(d));
+                     } else {
+                       tracker->Fail(s);
+                     }
+                     tracker->Arrive();
+                   });
+  }
+
   const std::string deduplication_id = topic->topic.fifo ? DeduplicationId(request) : "";
-  for (auto& delivery : deliveries) {
+  for (auto& delivery : to_queues) {
     const Subscription& s = delivery.subscription;
     NewMessage message;
-    std::string text = MessageFor(request, "sqs");
-    auto raw = s.attributes.find("RawMessageDelivery");
-    if (raw != s.attributes.end() && raw->second == "true") {
-      message.body = std::move(text);
-      message.attributes = ToQueueAttributes(request.attributes);
-    } else {
-      EnvelopeFields fields;
-      fields.type = "Notification";
-      fields.message_id = message_id;
-      fields.sequence_number = sequence_number;
-      fields.topic_arn = topic->topic.arn;
-      fields.subject = request.subject;
-      fields.message = std::move(text);
-      fields.timestamp = Iso8601Millis(now_ms);
-      fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
-      fields.attributes = request.attributes;
-      message.body = BuildEnvelope(fields, topic->topic, signer_, base_url);
-    }
+    bool raw = false;
+    message.body = body_for(s, &raw);
+    if (raw) message.attributes = ToQueueAttributes(request.attributes);
     if (delivery.queue->fifo() || request.message_group_id) {
       message.message_group_id = request.message_group_id;
     }
@@ -720,21 +818,15 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
         delivery.queue, std::move(batch), topic->topic.account,
         [tracker, arn = s.arn](std::vector<Result<SentMessage>> results) {
           const Status& s = results.front().status();
-          if (!s.ok()) {
-            if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
-              std::lock_guard lock(tracker->mu);
-              tracker->status = s;
-            } else {
-              // The queue refuses this message (e.g. larger than its MaximumMessageSize):
-              // AWS drops such deliveries too.
-              spdlog::warn("event=sns_delivery_refused subscription={} code={} message=\"{}\"",
-                           arn, ErrorCodeName(s.code()), s.message());
-            }
+          if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
+            tracker->Fail(s);
+          } else if (!s.ok()) {
+            // The queue refuses this message (e.g. larger than its MaximumMessageSize):
+            // AWS drops such deliveries too.
+            spdlog::warn("event=sns_delivery_refused subscription={} code={} message=\"{}\"",
+                         arn, ErrorCodeName(s.code()), s.message());
           }
-          if (tracker->remaining.fetch_sub(1) == 1) {
-            std::lock_guard lock(tracker->mu);
-            tracker->done(tracker->status);
-          }
+          tracker->Arrive();
         });
   }
 }

@@ -3,9 +3,11 @@
 // Topics and subscriptions are stored as records and are durable before a callback reports
 // success. Publish fans a message out to the topic's confirmed subscriptions: to SQS queues
 // in this server it sends the SNS envelope (or, with RawMessageDelivery, the message itself)
-// through QueueService, and answers only when every queue has stored it, so an acknowledged
-// publish is never lost. Other protocols (http/https, email, sms, application) are accepted
-// and stored; their delivery is not implemented yet (README).
+// through QueueService; to HTTP/S endpoints it stores deliveries in the DeliveryOutbox. It
+// answers only when every queue and the outbox have stored the message, so an acknowledged
+// publish is never lost. HTTP/S subscriptions get a SubscriptionConfirmation request whose
+// SubscribeURL points back here. Other protocols (email, email-json, sms, application) are
+// accepted and stored; their delivery is not implemented yet (README).
 //
 // Callbacks run exactly once, possibly on a storage thread. Thread-safety: all methods are
 // safe from any thread.
@@ -23,6 +25,7 @@
 #include "base/status.h"
 #include "core/queue/message.h"
 #include "core/queue/queue_service.h"
+#include "core/topic/delivery_outbox.h"
 #include "core/topic/message_signer.h"
 #include "core/topic/topic.h"
 #include "storage/engine.h"
@@ -50,9 +53,9 @@ struct SubscribeResult {
 
 class TopicService {
  public:
-  // `base_url` ("http://127.0.0.1:9324") is where SigningCertURL and UnsubscribeURL point.
+  // `outbox` may be null (then HTTP/S subscriptions are stored but never contacted).
   TopicService(storage::Engine& engine, const Clock& clock, QueueService& queues,
-               const MessageSigner& signer);
+               const MessageSigner& signer, DeliveryOutbox* outbox = nullptr);
 
   // Rebuilds topics and subscriptions from storage. Call once, before serving.
   Status Load();
@@ -69,12 +72,14 @@ class TopicService {
                          const std::string& value, StatusCallback done);
 
   // --- subscriptions ---
+  // `base_url`: how the caller reached this server; HTTP/S confirmations point there.
   void Subscribe(const std::string& topic_arn, const std::string& protocol,
-                 const std::string& endpoint, AttributeMap attributes,
+                 const std::string& endpoint, AttributeMap attributes, const std::string& base_url,
                  std::function<void(Result<SubscribeResult>)> done);
   void ConfirmSubscription(const std::string& topic_arn, const std::string& token,
                            std::function<void(Result<std::string>)> done);
-  void Unsubscribe(const std::string& subscription_arn, StatusCallback done);
+  void Unsubscribe(const std::string& subscription_arn, const std::string& base_url,
+                   StatusCallback done);
   // Sorted by topic, then subscription ARN. An empty topic ARN lists the account's all.
   std::vector<Subscription> ListSubscriptions(const std::string& region,
                                               const std::string& account) const;
@@ -107,7 +112,13 @@ class TopicService {
   Result<TopicPtr> FindTopic(const std::string& arn) const;
   Status ValidatePublish(const TopicState& topic, const PublishRequest& request) const;
   void PersistTopic(const Topic& topic, StatusCallback done);
-  void PersistSubscription(const Subscription& subscription, StatusCallback done);
+  // Stores the subscription, and `delivery` (a confirmation request) in the same write.
+  void PersistSubscription(const Subscription& subscription, StatusCallback done,
+                           std::optional<Delivery> delivery = std::nullopt);
+  // A signed confirmation request (SubscriptionConfirmation / UnsubscribeConfirmation).
+  Delivery ConfirmationDelivery(const TopicState& topic, const Subscription& subscription,
+                                const std::string& type, const std::string& base_url) const;
+  Delivery NewDelivery(const TopicState& topic, const Subscription& subscription) const;
   // Sends one validated message to every matching subscription; `done` runs once all stored.
   void FanOut(const TopicPtr& topic, const PublishRequest& request, const std::string& message_id,
               const std::string& sequence_number, const std::string& base_url,
@@ -117,6 +128,7 @@ class TopicService {
   const Clock& clock_;
   QueueService& queues_;
   const MessageSigner& signer_;
+  DeliveryOutbox* outbox_;
   mutable std::shared_mutex mu_;
   std::map<std::string, TopicPtr> topics_;                // by ARN (sorted for listing)
   std::map<std::string, std::string> subscription_topic_;  // subscription ARN -> topic ARN

@@ -43,7 +43,7 @@ void Subscribe(SnsCall& call, Reply reply) {
   if (!protocol.ok()) return reply(protocol.status());
   const bool return_arn = call.String("ReturnSubscriptionArn") == "true";
   call.topics->Subscribe(
-      *topic, *protocol, call.String("Endpoint"), call.Map("Attributes"),
+      *topic, *protocol, call.String("Endpoint"), call.Map("Attributes"), call.base_url,
       [reply, return_arn](Result<core::SubscribeResult> result) {
         if (!result.ok()) return reply(result.status());
         std::string arn = result->pending && !return_arn ? "pending confirmation"
@@ -72,7 +72,7 @@ void Unsubscribe(SnsCall& call, Reply reply) {
   if (std::count(arn->begin(), arn->end(), ':') < 6) {
     return reply(Status(ErrorCode::kInvalidParameter, "Invalid parameter: SubscriptionId"));
   }
-  call.topics->Unsubscribe(*arn, ReplyEmpty(reply));
+  call.topics->Unsubscribe(*arn, call.base_url, ReplyEmpty(reply));
 }
 
 void ListSubscriptions(SnsCall& call, Reply reply) {

@@ -634,53 +634,47 @@ describe("publish to SQS subscriptions", () => {
     }
   });
 
-  // postbox bug: a FIFO topic does not deduplicate by itself. A repeated
-  // MessageDeduplicationId (or, with ContentBasedDeduplication, body) within
-  // 5 minutes gets a new MessageId and SequenceNumber instead of the original
-  // ones, and is delivered again to a standard queue subscribed to the topic
-  // (a FIFO queue drops it through its own deduplication). On AWS the
-  // duplicate returns the original ids and is delivered nowhere.
-  it(
-    "FIFO topic deduplication: a duplicate returns the original ids and is not delivered",
-    { todo: "postbox bug: FIFO topics do not deduplicate (new ids; redelivered to standard queues)" },
-    async () => {
-      const topic = await newTopic("pbx-sns-fifo-dedup", {
-        fifo: true,
-        Attributes: { ContentBasedDeduplication: "true" },
-      });
-      const fifoQueue = await newQueue("pbx-sns-fifo-dedup-q", { fifo: true });
-      const stdQueue = await newQueue("pbx-sns-fifo-dedup-std");
-      await subscribeQueue(topic.arn, fifoQueue, { RawMessageDelivery: "true" });
-      await subscribeQueue(topic.arn, stdQueue, { RawMessageDelivery: "true" });
-      const publish = (Message, MessageDeduplicationId = undefined) =>
-        sns.send(new PublishCommand({ TopicArn: topic.arn, Message, MessageGroupId: "g", MessageDeduplicationId }));
+  // A repeated MessageDeduplicationId (or, with ContentBasedDeduplication,
+  // body) within 5 minutes returns the original MessageId and SequenceNumber
+  // and is delivered nowhere, not even to a standard queue subscribed to the
+  // FIFO topic (which has no deduplication of its own).
+  it("FIFO topic deduplication: a duplicate returns the original ids and is not delivered", async () => {
+    const topic = await newTopic("pbx-sns-fifo-dedup", {
+      fifo: true,
+      Attributes: { ContentBasedDeduplication: "true" },
+    });
+    const fifoQueue = await newQueue("pbx-sns-fifo-dedup-q", { fifo: true });
+    const stdQueue = await newQueue("pbx-sns-fifo-dedup-std");
+    await subscribeQueue(topic.arn, fifoQueue, { RawMessageDelivery: "true" });
+    await subscribeQueue(topic.arn, stdQueue, { RawMessageDelivery: "true" });
+    const publish = (Message, MessageDeduplicationId = undefined) =>
+      sns.send(new PublishCommand({ TopicArn: topic.arn, Message, MessageGroupId: "g", MessageDeduplicationId }));
 
-      const first = await publish("once", "d-1");
-      const byId = await publish("once, again", "d-1");
-      const second = await publish("by content");
-      const byContent = await publish("by content");
+    const first = await publish("once", "d-1");
+    const byId = await publish("once, again", "d-1");
+    const second = await publish("by content");
+    const byContent = await publish("by content");
 
-      // Collect every difference from AWS before failing.
-      const failures = [];
-      if (byId.MessageId !== first.MessageId || byId.SequenceNumber !== first.SequenceNumber) {
-        failures.push(`same MessageDeduplicationId: ${JSON.stringify([first, byId].map(idsOf))}`);
-      }
-      if (byContent.MessageId !== second.MessageId || byContent.SequenceNumber !== second.SequenceNumber) {
-        failures.push(`same body (content-based): ${JSON.stringify([second, byContent].map(idsOf))}`);
-      }
-      assert.deepEqual((await drain(fifoQueue, 2)).map((m) => m.Body), ["once", "by content"]);
-      const stdBodies = [];
-      const deadline = Date.now() + 3_000;
-      while (Date.now() < deadline) {
-        const out = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: stdQueue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-        );
-        stdBodies.push(...(out.Messages ?? []).map((m) => m.Body));
-      }
-      if (stdBodies.length !== 2) failures.push(`standard queue received ${JSON.stringify(stdBodies.sort())}`);
-      assert.deepEqual(failures, [], "duplicates get the original ids and are not delivered");
-    },
-  );
+    // Collect every difference from AWS before failing.
+    const failures = [];
+    if (byId.MessageId !== first.MessageId || byId.SequenceNumber !== first.SequenceNumber) {
+      failures.push(`same MessageDeduplicationId: ${JSON.stringify([first, byId].map(idsOf))}`);
+    }
+    if (byContent.MessageId !== second.MessageId || byContent.SequenceNumber !== second.SequenceNumber) {
+      failures.push(`same body (content-based): ${JSON.stringify([second, byContent].map(idsOf))}`);
+    }
+    assert.deepEqual((await drain(fifoQueue, 2)).map((m) => m.Body), ["once", "by content"]);
+    const stdBodies = [];
+    const deadline = Date.now() + 3_000;
+    while (Date.now() < deadline) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stdQueue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      stdBodies.push(...(out.Messages ?? []).map((m) => m.Body));
+    }
+    if (stdBodies.length !== 2) failures.push(`standard queue received ${JSON.stringify(stdBodies.sort())}`);
+    assert.deepEqual(failures, [], "duplicates get the original ids and are not delivered");
+  });
 });
 
 const idsOf = (r) => ({ MessageId: r.MessageId, SequenceNumber: r.SequenceNumber });

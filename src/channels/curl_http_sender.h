@@ -1,0 +1,48 @@
+// CurlHttpSender: HttpSender over libcurl's multi interface, on one thread of its own.
+//
+// Connections are reused between requests to the same endpoint (libcurl's connection cache),
+// every request has a connect and a total timeout, TLS certificates are verified against the
+// system's CAs, redirects are not followed and only http/https URLs are allowed (a subscriber
+// cannot make postbox read files or talk other protocols). How many requests go to one
+// endpoint at once is bounded by the caller (DeliveryOutbox).
+// Thread-safety: Post may be called from any thread; callbacks run on the sender's thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "channels/http_sender.h"
+
+namespace postbox::channels {
+
+struct CurlOptions {
+  long connect_timeout_ms = 5000;
+  long total_timeout_ms = 15000;  // AWS waits 15 s for an HTTP/S subscriber's answer
+  bool verify_tls = true;
+};
+
+class CurlHttpSender final : public HttpSender {
+ public:
+  explicit CurlHttpSender(CurlOptions options = {});
+  ~CurlHttpSender() override;
+
+  void Post(OutboundRequest request, OutboundDone done) override;
+  // Ends the thread; requests still queued or in flight complete with status 0. Idempotent.
+  void Stop();
+
+ private:
+  struct Transfer;
+  void Run();
+
+  CurlOptions options_;
+  void* multi_ = nullptr;  // CURLM*, kept out of this header
+  std::mutex mu_;
+  std::deque<std::unique_ptr<Transfer>> queued_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace postbox::channels

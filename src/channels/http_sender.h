@@ -1,0 +1,30 @@
+// HttpSender: how the core posts a document to a subscriber's HTTP/S endpoint. The core only
+// needs "POST this, tell me the status"; the implementation (CurlHttpSender) owns connections,
+// TLS and timeouts. Core tests use a fake.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace postbox::channels {
+
+struct OutboundRequest {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// `status`: the HTTP status, or 0 when no answer came (connection refused, timeout, TLS
+// failure); `error` says why in that case.
+using OutboundDone = std::function<void(int status, const std::string& error)>;
+
+class HttpSender {
+ public:
+  virtual ~HttpSender() = default;
+  // Calls `done` exactly once, possibly on another thread.
+  virtual void Post(OutboundRequest request, OutboundDone done) = 0;
+};
+
+}  // namespace postbox::channels

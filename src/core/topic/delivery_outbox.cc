@@ -1,0 +1,231 @@
+#include "core/topic/delivery_outbox.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/topic/topic.h"
+
+namespace postbox::core {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kUserAgent[] = "Amazon Simple Notification Service Agent";
+
+channels::OutboundRequest ToRequest(const Delivery& d) {
+  channels::OutboundRequest request;
+  request.url = d.endpoint;
+  request.body = d.body;
+  request.headers = {
+      {"Content-Type", "text/plain; charset=UTF-8"},
+      {"User-Agent", kUserAgent},
+      {"x-amz-sns-message-type", d.message_type},
+      {"x-amz-sns-message-id", d.message_id},
+      {"x-amz-sns-topic-arn", d.topic_arn},
+  };
+  // AWS leaves the subscription out of confirmation requests: it does not exist yet for them.
+  if (d.message_type != "SubscriptionConfirmation") {
+    request.headers.emplace_back("x-amz-sns-subscription-arn", d.subscription_arn);
+  }
+  if (d.raw) request.headers.emplace_back("x-amz-sns-rawdelivery", "true");
+  return request;
+}
+
+}  // namespace
+
+std::string EncodeDelivery(const Delivery& d) {
+  const RetryPolicy& p = d.policy;
+  return json{{"id", d.id},
+              {"type", d.message_type},
+              {"message_id", d.message_id},
+              {"topic_arn", d.topic_arn},
+              {"subscription_arn", d.subscription_arn},
+              {"endpoint", d.endpoint},
+              {"body", d.body},
+              {"raw", d.raw},
+              {"policy",
+               {p.min_delay_seconds, p.max_delay_seconds, p.num_retries, p.num_no_delay_retries,
+                p.num_min_delay_retries, p.num_max_delay_retries, p.backoff_function,
+                p.max_receives_per_second}},
+              {"dead_letter_queue_arn", d.dead_letter_queue_arn},
+              {"attempts", d.attempts},
+              {"next_attempt_ms", d.next_attempt_ms}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<Delivery> DecodeDelivery(std::string_view blob) {
+  json j = json::parse(blob, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  Delivery d;
+  try {
+    d.id = j.at("id").get<std::string>();
+    d.message_type = j.at("type").get<std::string>();
+    d.message_id = j.at("message_id").get<std::string>();
+    d.topic_arn = j.at("topic_arn").get<std::string>();
+    d.subscription_arn = j.at("subscription_arn").get<std::string>();
+    d.endpoint = j.at("endpoint").get<std::string>();
+    d.body = j.at("body").get<std::string>();
+    d.raw = j.at("raw").get<bool>();
+    const json& p = j.at("policy");
+    d.policy.min_delay_seconds = p.at(0).get<int>();
+    d.policy.max_delay_seconds = p.at(1).get<int>();
+    d.policy.num_retries = p.at(2).get<int>();
+    d.policy.num_no_delay_retries = p.at(3).get<int>();
+    d.policy.num_min_delay_retries = p.at(4).get<int>();
+    d.policy.num_max_delay_retries = p.at(5).get<int>();
+    d.policy.backoff_function = p.at(6).get<std::string>();
+    d.policy.max_receives_per_second = p.at(7).get<int>();
+    d.dead_letter_queue_arn = j.at("dead_letter_queue_arn").get<std::string>();
+    d.attempts = j.at("attempts").get<int>();
+    d.next_attempt_ms = j.at("next_attempt_ms").get<int64_t>();
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+  return d;
+}
+
+DeliveryOutbox::DeliveryOutbox(storage::Engine& engine, const Clock& clock,
+                               channels::HttpSender& sender,
+                               QueueService& queues)
+    : engine_(engine), clock_(clock), sender_(sender), queues_(queues) {}
+
+Status DeliveryOutbox::Load() {
+  std::lock_guard lock(mu_);
+  size_t corrupt = 0;
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
+      storage::RecordKind::kDelivery, [&](uint64_t, std::string_view, std::string_view blob) {
+        auto d = DecodeDelivery(blob);
+        if (!d) {
+          ++corrupt;
+          return;
+        }
+        deliveries_[d->id] = std::move(*d);
+      }));
+  if (corrupt > 0) spdlog::error("event=sns_outbox_corrupt_records count={}", corrupt);
+  if (!deliveries_.empty()) {
+    spdlog::info("event=sns_outbox_resumed deliveries={}", deliveries_.size());
+  }
+  return Status::Ok();
+}
+
+void DeliveryOutbox::Stage(const Delivery& delivery, storage::WriteBatch* batch) {
+  batch->PutRecord(storage::RecordKind::kDelivery, 0, delivery.id, EncodeDelivery(delivery));
+}
+
+void DeliveryOutbox::Activate(Delivery delivery) {
+  std::lock_guard lock(mu_);
+  deliveries_[delivery.id] = std::move(delivery);
+}
+
+size_t DeliveryOutbox::pending() const {
+  std::lock_guard lock(mu_);
+  return deliveries_.size();
+}
+
+void DeliveryOutbox::Advance() {
+  std::vector<std::pair<std::string, channels::OutboundRequest>> to_send;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = clock_.NowMillis();
+    for (auto& [id, d] : deliveries_) {
+      if (d.next_attempt_ms > now || in_flight_.count(id)) continue;
+      int& endpoint_load = per_endpoint_[d.endpoint];
+      if (endpoint_load >= kMaxInFlightPerEndpoint) continue;
+      if (d.policy.max_receives_per_second > 0) {
+        auto& [second, count] = sent_this_second_[d.subscription_arn];
+        if (second != now / 1000) second = now / 1000, count = 0;
+        if (count >= d.policy.max_receives_per_second) continue;
+        ++count;
+      }
+      ++endpoint_load;
+      in_flight_[id] = true;
+      ++d.attempts;
+      to_send.emplace_back(id, ToRequest(d));
+    }
+  }
+  for (auto& [id, request] : to_send) {
+    sender_.Post(std::move(request), [this, id = id](int status, const std::string& error) {
+      Finish(id, status, error);
+    });
+  }
+}
+
+void DeliveryOutbox::Finish(const std::string& id, int status, const std::string& error) {
+  std::unique_lock lock(mu_);
+  in_flight_.erase(id);
+  auto it = deliveries_.find(id);
+  if (it == deliveries_.end()) return;
+  Delivery& d = it->second;
+  if (--per_endpoint_[d.endpoint] <= 0) per_endpoint_.erase(d.endpoint);
+  storage::WriteBatch batch;
+  if (status >= 200 && status < 300) {
+    // Delivered. Deleting the record lazily is safe: a crash before it only repeats the
+    // delivery, which at-least-once delivery allows.
+    batch.DeleteRecord(storage::RecordKind::kDelivery, 0, id);
+    deliveries_.erase(it);
+    lock.unlock();
+    engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
+    return;
+  }
+  std::optional<int> delay = d.policy.DelayBeforeRetry(d.attempts);
+  spdlog::warn(
+      "event=sns_delivery_attempt_failed subscription={} endpoint={} attempt={} status={} "
+      "error=\"{}\" next_retry_s={}",
+      d.subscription_arn, d.endpoint, d.attempts, status, error, delay ? *delay : -1);
+  if (delay) {
+    d.next_attempt_ms = clock_.NowMillis() + int64_t(*delay) * 1000;
+    Stage(d, &batch);
+    lock.unlock();
+    engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
+    return;
+  }
+  Delivery failed = std::move(d);
+  deliveries_.erase(it);
+  lock.unlock();
+  GiveUp(failed);
+}
+
+void DeliveryOutbox::GiveUp(const Delivery& d) {
+  auto forget = [this, id = d.id] {
+    storage::WriteBatch batch;
+    batch.DeleteRecord(storage::RecordKind::kDelivery, 0, id);
+    engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
+  };
+  std::optional<QueueId> dlq = QueueIdFromArn(d.dead_letter_queue_arn);
+  auto queue = dlq ? queues_.GetQueue(*dlq) : Result<QueuePtr>(Status(ErrorCode::kNotFound, ""));
+  if (!queue.ok()) {
+    spdlog::error(
+        "event=sns_delivery_dropped subscription={} endpoint={} message_id={} attempts={} "
+        "reason=\"retries exhausted, {}\"",
+        d.subscription_arn, d.endpoint, d.message_id, d.attempts,
+        d.dead_letter_queue_arn.empty() ? "no RedrivePolicy"
+                                        : "dead-letter queue " + d.dead_letter_queue_arn + " missing");
+    return forget();
+  }
+  NewMessage message;
+  message.body = d.body;
+  if ((*queue)->fifo()) return forget();  // HTTP/S subscriptions exist only on standard topics
+  std::vector<NewMessage> batch;
+  batch.push_back(std::move(message));
+  queues_.SendMessages(*queue, std::move(batch), "sns",
+                       [d, forget](std::vector<Result<SentMessage>> results) {
+                         const Status& s = results.front().status();
+                         if (!s.ok()) {
+                           spdlog::error(
+                               "event=sns_dead_letter_failed subscription={} message_id={} "
+                               "code={} message=\"{}\"",
+                               d.subscription_arn, d.message_id, ErrorCodeName(s.code()),
+                               s.message());
+                         } else {
+                           spdlog::warn(
+                               "event=sns_delivery_dead_lettered subscription={} message_id={} "
+                               "queue={}",
+                               d.subscription_arn, d.message_id, d.dead_letter_queue_arn);
+                         }
+                         forget();
+                       });
+}
+
+}  // namespace postbox::core

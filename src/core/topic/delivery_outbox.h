@@ -1,0 +1,80 @@
+// DeliveryOutbox: the durable queue of SNS deliveries to HTTP/S endpoints.
+//
+// A delivery (a notification, a subscription confirmation or an unsubscribe confirmation) is
+// stored as a record in the same fsync'd write that acknowledges its cause (the Publish, the
+// Subscribe), so an acknowledged message reaches its subscriber even if postbox is killed
+// right after: the records are reloaded at start and resumed. Advance() posts due deliveries,
+// at most kMaxInFlightPerEndpoint at once per endpoint; a 2xx answer removes the record, any
+// other outcome schedules the next retry from the subscription's DeliveryPolicy. When retries
+// run out the document goes to the subscription's RedrivePolicy dead-letter queue if it has
+// one (else it is dropped and logged). Publishing never waits for deliveries.
+// Thread-safety: all methods are safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "core/queue/queue_service.h"
+#include "core/topic/delivery_policy.h"
+#include "channels/http_sender.h"
+#include "storage/engine.h"
+
+namespace postbox::core {
+
+struct Delivery {
+  std::string id;
+  std::string message_type;  // Notification, SubscriptionConfirmation, UnsubscribeConfirmation
+  std::string message_id;
+  std::string topic_arn;
+  std::string subscription_arn;
+  std::string endpoint;
+  std::string body;
+  bool raw = false;
+  RetryPolicy policy;
+  std::string dead_letter_queue_arn;  // from the subscription's RedrivePolicy; may be empty
+  int attempts = 0;                   // made so far
+  int64_t next_attempt_ms = 0;
+};
+
+class DeliveryOutbox {
+ public:
+  static constexpr int kMaxInFlightPerEndpoint = 8;
+
+  DeliveryOutbox(storage::Engine& engine, const Clock& clock, channels::HttpSender& sender,
+                 QueueService& queues);
+
+  // Reloads stored deliveries. Call once, before Advance.
+  Status Load();
+  // Adds the delivery's record to `batch`; call Activate once the batch is committed.
+  static void Stage(const Delivery& delivery, storage::WriteBatch* batch);
+  void Activate(Delivery delivery);
+  // Posts the deliveries that are due. Call periodically (main: every 100 ms).
+  void Advance();
+
+  size_t pending() const;
+
+ private:
+  void Finish(const std::string& id, int status, const std::string& error);
+  void GiveUp(const Delivery& delivery);
+
+  storage::Engine& engine_;
+  const Clock& clock_;
+  channels::HttpSender& sender_;
+  QueueService& queues_;
+  mutable std::mutex mu_;
+  std::map<std::string, Delivery> deliveries_;         // by id
+  std::map<std::string, bool> in_flight_;              // delivery ids being posted
+  std::unordered_map<std::string, int> per_endpoint_;  // in-flight count by endpoint
+  std::unordered_map<std::string, std::pair<int64_t, int>> sent_this_second_;  // throttle
+};
+
+std::string EncodeDelivery(const Delivery& delivery);
+std::optional<Delivery> DecodeDelivery(std::string_view blob);
+
+}  // namespace postbox::core

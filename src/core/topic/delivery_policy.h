@@ -1,0 +1,39 @@
+// DeliveryPolicy: how SNS retries a failed HTTP/S delivery ("Amazon SNS message delivery
+// retries"): attempts without delay, then at minDelayTarget, then a backoff phase from
+// minDelayTarget to maxDelayTarget (linear, arithmetic, geometric or exponential), then at
+// maxDelayTarget, numRetries retries in all; and an optional throttle (maxReceivesPerSecond).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+
+namespace postbox::core {
+
+struct RetryPolicy {
+  int min_delay_seconds = 20;
+  int max_delay_seconds = 20;
+  int num_retries = 3;
+  int num_no_delay_retries = 0;
+  int num_min_delay_retries = 0;
+  int num_max_delay_retries = 0;
+  std::string backoff_function = "linear";
+  int max_receives_per_second = 0;  // 0: no throttle
+
+  // Seconds to wait before retry number `retry` (1-based), or nullopt when retries are over.
+  std::optional<int> DelayBeforeRetry(int retry) const;
+};
+
+// Validates a DeliveryPolicy document; `topic_level` documents nest the policy under "http"
+// ({"http": {"defaultHealthyRetryPolicy": ..., "defaultThrottlePolicy": ...}}), subscription
+// ones do not ({"healthyRetryPolicy": ..., "throttlePolicy": ...}). Errors are InvalidParameter
+// with AWS's "DeliveryPolicy: ..." texts.
+Status ValidateDeliveryPolicy(const std::string& json_text, bool topic_level);
+
+// The policy that applies to an HTTP/S subscription: its own, else its topic's, else AWS's
+// defaults. Both arguments may be empty.
+RetryPolicy EffectiveRetryPolicy(const std::string& subscription_policy,
+                                 const std::string& topic_policy);
+
+}  // namespace postbox::core

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""End-to-end SNS delivery to HTTP endpoints: a real HTTP server in this test plays the
+subscriber. It receives the SubscriptionConfirmation, confirms by visiting SubscribeURL (as
+AWS's subscribers do), checks the x-amz-sns-* headers and verifies every signature with the
+certificate served at SigningCertURL (openssl), gets notifications (envelope and raw), sees
+retries of a failing endpoint end in the subscription's dead-letter queue, gets the
+UnsubscribeConfirmation, and still gets a notification published just before a kill -9.
+
+Runs under python3 (boto3 1.43) and /usr/bin/python3 (boto3 1.26)."""
+
+import base64
+import http.server
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from test_sns import make_sns_client  # noqa: E402
+
+SIGNED_FIELDS = {
+    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
+    "SubscriptionConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",
+                                 "TopicArn", "Type"),
+    "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",
+                                "TopicArn", "Type"),
+}
+
+
+class Subscriber:
+    """A local HTTP endpoint recording every request; answers with `status` (settable)."""
+
+    def __init__(self):
+        self.requests = queue.Queue()
+        self.status = 200
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length).decode("utf-8")
+                owner.requests.put((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(owner.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def next(self, timeout=15.0):
+        return self.requests.get(timeout=timeout)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verify_signature(testcase, doc):
+    """Checks doc's Signature with the certificate at its SigningCertURL, using openssl."""
+    with tempfile.TemporaryDirectory() as work:
+        with urllib.request.urlopen(doc["SigningCertURL"], timeout=10) as resp:
+            cert = os.path.join(work, "cert.pem")
+            with open(cert, "wb") as f:
+                f.write(resp.read())
+        pub = os.path.join(work, "pub.pem")
+        with open(pub, "wb") as f:
+            f.write(subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
+                                   check=True, stdout=subprocess.PIPE).stdout)
+        text = "".join("%s\n%s\n" % (k, doc[k]) for k in SIGNED_FIELDS[doc["Type"]] if k in doc)
+        data, sig = os.path.join(work, "data"), os.path.join(work, "sig")
+        with open(data, "wb") as f:
+            f.write(text.encode("utf-8"))
+        with open(sig, "wb") as f:
+            f.write(base64.b64decode(doc["Signature"]))
+        digest = "-sha256" if doc["SignatureVersion"] == "2" else "-sha1"
+        proc = subprocess.run(["openssl", "dgst", digest, "-verify", pub, "-signature", sig, data],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        testcase.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+
+class SnsHttpDelivery(unittest.TestCase):
+    def setUp(self):
+        self.server = harness.PostboxServer()
+        self.addCleanup(self.server.close)
+        self.server.start()
+        self.sns = make_sns_client(self.server.endpoint)
+        self.sqs = self.server.client()
+        self.subscriber = Subscriber()
+        self.addCleanup(self.subscriber.close)
+
+    def subscribe_and_confirm(self, topic, attributes=None):
+        sub = self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=self.subscriber.url,
+                                 Attributes=attributes or {})
+        self.assertEqual(sub["SubscriptionArn"], "pending confirmation")
+        path, headers, body = self.subscriber.next()
+        self.assertEqual(path, "/hook")
+        self.assertEqual(headers["x-amz-sns-message-type"], "SubscriptionConfirmation")
+        self.assertEqual(headers["x-amz-sns-topic-arn"], topic)
+        self.assertNotIn("x-amz-sns-subscription-arn", headers)
+        self.assertEqual(headers["content-type"], "text/plain; charset=UTF-8")
+        doc = json.loads(body)
+        self.assertEqual(doc["Type"], "SubscriptionConfirmation")
+        self.assertEqual(doc["TopicArn"], topic)
+        self.assertEqual(headers["x-amz-sns-message-id"], doc["MessageId"])
+        self.assertIn("You have chosen to subscribe to the topic " + topic, doc["Message"])
+        verify_signature(self, doc)
+        # Visiting SubscribeURL confirms, without credentials, as on AWS.
+        with urllib.request.urlopen(doc["SubscribeURL"], timeout=10) as resp:
+            self.assertEqual(resp.status, 200)
+            answer = resp.read().decode()
+        self.assertIn("<ConfirmSubscriptionResponse", answer)
+        subs = self.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        self.assertEqual(len(subs), 1)
+        arn = subs[0]["SubscriptionArn"]
+        self.assertTrue(arn.startswith(topic + ":"), arn)
+        self.assertIn(arn, answer)
+        return arn
+
+    def test_confirm_then_notifications_envelope_and_raw(self):
+        topic = self.sns.create_topic(Name="hook-" + harness.uid())["TopicArn"]
+        arn = self.subscribe_and_confirm(topic)
+        published = self.sns.publish(TopicArn=topic, Message="kitchen on fire", Subject="alarm",
+                                     MessageAttributes={"level": {"DataType": "String",
+                                                                  "StringValue": "high"}})
+        path, headers, body = self.subscriber.next()
+        self.assertEqual(headers["x-amz-sns-message-type"], "Notification")
+        self.assertEqual(headers["x-amz-sns-message-id"], published["MessageId"])
+        self.assertEqual(headers["x-amz-sns-subscription-arn"], arn)
+        self.assertEqual(headers["user-agent"], "Amazon Simple Notification Service Agent")
+        self.assertNotIn("x-amz-sns-rawdelivery", headers)
+        doc = json.loads(body)
+        self.assertEqual(doc["Message"], "kitchen on fire")
+        self.assertEqual(doc["Subject"], "alarm")
+        self.assertEqual(doc["MessageAttributes"], {"level": {"Type": "String", "Value": "high"}})
+        verify_signature(self, doc)
+
+        # SignatureVersion 2 (SHA256withRSA), then raw delivery.
+        self.sns.set_topic_attributes(TopicArn=topic, AttributeName="SignatureVersion",
+                                      AttributeValue="2")
+        self.sns.publish(TopicArn=topic, Message="v2")
+        doc = json.loads(self.subscriber.next()[2])
+        self.assertEqual(doc["SignatureVersion"], "2")
+        verify_signature(self, doc)
+        self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RawMessageDelivery",
+                                             AttributeValue="true")
+        self.sns.publish(TopicArn=topic, Message="just the text")
+        path, headers, body = self.subscriber.next()
+        self.assertEqual(body, "just the text")
+        self.assertEqual(headers["x-amz-sns-rawdelivery"], "true")
+
+        # A filter policy applies to HTTP subscriptions as to queues.
+        self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
+                                             AttributeValue=json.dumps({"level": ["high"]}))
+        self.sns.publish(TopicArn=topic, Message="ignored",
+                         MessageAttributes={"level": {"DataType": "String", "StringValue": "low"}})
+        self.sns.publish(TopicArn=topic, Message="wanted",
+                         MessageAttributes={"level": {"DataType": "String", "StringValue": "high"}})
+        self.assertEqual(self.subscriber.next()[2], "wanted")
+
+        # Unsubscribing tells the endpoint.
+        self.sns.unsubscribe(SubscriptionArn=arn)
+        path, headers, body = self.subscriber.next()
+        self.assertEqual(headers["x-amz-sns-message-type"], "UnsubscribeConfirmation")
+        doc = json.loads(body)
+        self.assertIn("You have chosen to deactivate subscription " + arn, doc["Message"])
+        verify_signature(self, doc)
+        self.sns.publish(TopicArn=topic, Message="after unsubscribe")
+        with self.assertRaises(queue.Empty):
+            self.subscriber.next(timeout=1.0)
+
+    def test_failing_endpoint_is_retried_then_dead_lettered(self):
+        topic = self.sns.create_topic(Name="flaky-" + harness.uid())["TopicArn"]
+        dlq = self.sqs.create_queue(QueueName="hook-dlq-" + harness.uid())["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        policy = {"healthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 2,
+                                         "numNoDelayRetries": 0, "numMinDelayRetries": 0,
+                                         "numMaxDelayRetries": 0, "backoffFunction": "linear"}}
+        arn = self.subscribe_and_confirm(topic)
+        self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="DeliveryPolicy",
+                                             AttributeValue=json.dumps(policy))
+        self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RedrivePolicy",
+                                             AttributeValue=json.dumps({"deadLetterTargetArn": dlq_arn}))
+        self.subscriber.status = 500
+        published = self.sns.publish(TopicArn=topic, Message="nobody listens")
+        started = time.monotonic()
+        attempts = [self.subscriber.next() for _ in range(3)]  # the first try and 2 retries
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)  # 1 s apart, as the policy says
+        for _, headers, _ in attempts:
+            self.assertEqual(headers["x-amz-sns-message-id"], published["MessageId"])
+        deadline = time.time() + 10
+        messages = []
+        while not messages and time.time() < deadline:
+            messages = self.sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages", [])
+        self.assertEqual(len(messages), 1)
+        self.assertEqual(json.loads(messages[0]["Body"])["MessageId"], published["MessageId"])
+        with self.assertRaises(queue.Empty):
+            self.subscriber.next(timeout=1.5)  # no fourth attempt
+
+    def test_delivery_policy_validation(self):
+        topic = self.sns.create_topic(Name="dp-" + harness.uid())["TopicArn"]
+        arn = self.subscribe_and_confirm(topic)
+        bad = {"healthyRetryPolicy": {"minDelayTarget": 0, "maxDelayTarget": 1, "numRetries": 1}}
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException) as ctx:
+            self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="DeliveryPolicy",
+                                                 AttributeValue=json.dumps(bad))
+        self.assertIn("minDelayTarget must be greater than or equal to 1", str(ctx.exception))
+        bad = {"http": {"defaultHealthyRetryPolicy": {"numRetries": 101}}}
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException) as ctx:
+            self.sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy",
+                                          AttributeValue=json.dumps(bad))
+        self.assertIn("Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries "
+                      "must be less than or equal to 100", str(ctx.exception))
+
+
+class SnsHttpDurability(unittest.TestCase):
+    def test_publish_survives_kill9_before_the_endpoint_answers(self):
+        server = harness.PostboxServer()
+        self.addCleanup(server.close)
+        server.require_local("kill -9")
+        server.start()
+        sns = make_sns_client(server.endpoint)
+        subscriber = Subscriber()
+        self.addCleanup(subscriber.close)
+        topic = sns.create_topic(Name="durable-hook-" + harness.uid())["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=subscriber.url)
+        doc = json.loads(subscriber.next()[2])
+        urllib.request.urlopen(doc["SubscribeURL"], timeout=10).read()
+        # The endpoint refuses everything until the restart; then it answers.
+        subscriber.status = 503
+        published = sns.publish(TopicArn=topic, Message="must arrive")
+        subscriber.next()  # the first attempt failed...
+        server.kill9()     # ...and postbox dies before any retry
+        subscriber.status = 200
+        server.restart()
+        deadline = time.time() + 40  # the default policy retries after 20 s
+        while time.time() < deadline:
+            try:
+                _, headers, body = subscriber.next(timeout=max(0.1, deadline - time.time()))
+            except queue.Empty:
+                break
+            if headers["x-amz-sns-message-type"] == "Notification":
+                self.assertEqual(json.loads(body)["MessageId"], published["MessageId"])
+                return
+        self.fail("the notification published before kill -9 never arrived")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
