@@ -15,6 +15,10 @@
 // group, throughput per group) and messages are spread round-robin over --groups groups, each
 // with its own deduplication id.
 //
+// With --fanout N the producers Publish to an SNS topic (query protocol) that has N SQS queue
+// subscriptions with raw delivery, and the consumers drain all N queues: sent/s counts
+// publishes, received/s deliveries (N per publish), latency is publish-to-receive.
+//
 // Output: one JSON line with sent/s, received/s (= deleted, end to end), p50/p99 latency (ms),
 // and the mean number of messages per non-empty receive.
 #include <simdjson.h>
@@ -25,6 +29,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>  // before Asio
@@ -49,6 +55,7 @@ struct Options {
   // Producers wait while this many sent messages are not yet received: the run measures the
   // rate the server sustains, and latency is not just the length of a growing backlog.
   int max_backlog = 5000;
+  int fanout = 0;  // > 0: publish to a topic with this many queue subscriptions
 };
 
 struct Totals {
@@ -94,10 +101,24 @@ class Connection {
               "\r\nContent-Type: application/x-amz-json-1.0\r\n"
               "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/sqs/"
               "aws4_request, SignedHeaders=host, Signature=0\r\nX-Amz-Target: AmazonSQS.";
+    form_prefix_ = "POST / HTTP/1.1\r\nHost: " + o.host + ":" + o.port +
+                   "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                   "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/sns/"
+                   "aws4_request, SignedHeaders=host, Signature=0";
   }
+
+  // An SNS query-protocol request (form body, XML answer).
+  asio::awaitable<int> Form(const std::string& body) { co_return co_await Send(form_prefix_, body); }
 
   // The HTTP status of the answer (0 when the connection failed); body() holds its body.
   asio::awaitable<int> Call(std::string_view action, const std::string& body) {
+    co_return co_await Send(prefix_ + std::string(action), body);
+  }
+
+  std::string_view body() const { return body_; }
+
+ private:
+  asio::awaitable<int> Send(const std::string& head_start, const std::string& body) {
     boost::system::error_code ec;
     if (!socket_.is_open()) {
       co_await socket_.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
@@ -106,8 +127,7 @@ class Connection {
       in_.clear();
       consumed_ = 0;
     }
-    std::string head = prefix_;
-    head.append(action);
+    std::string head = head_start;
     head += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     std::array<asio::const_buffer, 2> out = {asio::buffer(head), asio::buffer(body)};
     co_await asio::async_write(socket_, out, asio::redirect_error(asio::use_awaitable, ec));
@@ -139,9 +159,6 @@ class Connection {
     co_return status;
   }
 
-  std::string_view body() const { return body_; }
-
- private:
   asio::awaitable<bool> ReadMore() {
     boost::system::error_code ec;
     size_t n = co_await socket_.async_read_some(asio::buffer(chunk_),
@@ -162,6 +179,7 @@ class Connection {
   tcp::socket socket_;
   tcp::endpoint endpoint_;
   std::string prefix_;
+  std::string form_prefix_;
   std::string in_;
   size_t consumed_ = 0;
   std::string_view body_;
@@ -248,8 +266,182 @@ asio::awaitable<void> Consume(Connection& c, std::string url_json, Clock::time_p
   }
 }
 
+// --- fan-out (SNS) ---
+
+// The text between <tag> and </tag> in an XML answer, or "" if absent.
+std::string XmlValue(std::string_view xml, const std::string& tag) {
+  size_t open = xml.find("<" + tag + ">");
+  if (open == std::string_view::npos) return "";
+  open += tag.size() + 2;
+  size_t close = xml.find("</" + tag + ">", open);
+  return close == std::string_view::npos ? "" : std::string(xml.substr(open, close - open));
+}
+
+std::string FormEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    if (std::isalnum(uint8_t(c)) || c == '-' || c == '_' || c == '.') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[uint8_t(c) >> 4]);
+      out.push_back(kHex[uint8_t(c) & 15]);
+    }
+  }
+  return out;
+}
+
+asio::awaitable<void> Publish(Connection& c, const Options& o, std::string topic_arn,
+                              Clock::time_point deadline, Totals& totals) {
+  const std::string padding(size_t(std::max(0, o.size - 24)), 'x');
+  const std::string prefix =
+      "Action=Publish&Version=2010-03-31&TopicArn=" + FormEncode(topic_arn) + "&Message=";
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  while (Clock::now() < deadline) {
+    if (totals.sent * o.fanout - totals.received > int64_t(o.max_backlog)) {
+      pause.expires_after(std::chrono::milliseconds(1));
+      boost::system::error_code ec;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    char head[32];
+    std::snprintf(head, sizeof(head), "%020lld%%7C", static_cast<long long>(NowMicros()));
+    int status = co_await c.Form(prefix + head + padding);
+    if (status != 200) {
+      ++totals.errors;
+      continue;
+    }
+    ++totals.sent;
+  }
+}
+
+// Drains its share of the queues, one short poll each in turn (long polls would stall on
+// an empty queue while others fill).
+asio::awaitable<void> Drain(Connection& c, std::vector<std::string> url_jsons,
+                            Clock::time_point deadline, Totals& totals) {
+  simdjson::dom::parser parser;
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  size_t next = 0;
+  int empty_in_a_row = 0;
+  while (Clock::now() < deadline) {
+    const std::string& url_json = url_jsons[next++ % url_jsons.size()];
+    int status = co_await c.Call(
+        "ReceiveMessage", "{\"QueueUrl\":" + url_json + ",\"MaxNumberOfMessages\":10}");
+    int64_t now = NowMicros();
+    simdjson::dom::element doc;
+    if (status != 200 || parser.parse(c.body().data(), c.body().size()).get(doc)) {
+      ++totals.errors;
+      continue;
+    }
+    simdjson::dom::array messages;
+    if (doc["Messages"].get(messages) || messages.size() == 0) {
+      if (++empty_in_a_row >= int(url_jsons.size())) {  // every queue empty: wait a little
+        empty_in_a_row = 0;
+        pause.expires_after(std::chrono::milliseconds(1));
+        boost::system::error_code ec;
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      continue;
+    }
+    empty_in_a_row = 0;
+    ++totals.receives;
+    std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
+    int i = 0;
+    for (simdjson::dom::element m : messages) {
+      std::string_view text, handle;
+      if (m["Body"].get(text) || m["ReceiptHandle"].get(handle) || text.size() < 20) {
+        ++totals.errors;
+        continue;
+      }
+      totals.latencies_us.push_back(now - std::atoll(std::string(text.substr(0, 20)).c_str()));
+      body += std::string(i ? "," : "") + "{\"Id\":\"d" + std::to_string(i) +
+              "\",\"ReceiptHandle\":" + Quoted(handle) + "}";
+      ++i;
+    }
+    body += "]}";
+    status = co_await c.Call("DeleteMessageBatch", body);
+    simdjson::dom::array successful;
+    if (status != 200 || parser.parse(c.body().data(), c.body().size()).get(doc) ||
+        doc["Successful"].get(successful)) {
+      ++totals.errors;
+      continue;
+    }
+    totals.received += int64_t(successful.size());
+  }
+}
+
+// Creates the topic and its queues, subscribes them with raw delivery, starts the loops.
+asio::awaitable<bool> StartFanout(asio::io_context& io, const Options& o, tcp::endpoint endpoint,
+                                  Clock::time_point deadline, Totals& totals,
+                                  std::vector<std::unique_ptr<Connection>>& connections,
+                                  std::function<void()> finished) {
+  Connection setup(io, o, endpoint);
+  const std::string topic_name = o.queue + "-fan" + std::to_string(o.fanout);
+  int status = co_await setup.Form("Action=CreateTopic&Version=2010-03-31&Name=" + topic_name);
+  std::string topic_arn = XmlValue(setup.body(), "TopicArn");
+  if (status != 200 || topic_arn.empty()) {
+    std::fprintf(stderr, "CreateTopic failed (%d): %.*s\n", status, int(setup.body().size()),
+                 setup.body().data());
+    co_return false;
+  }
+  std::vector<std::string> url_jsons;
+  simdjson::dom::parser parser;
+  for (int i = 0; i < o.fanout; ++i) {
+    std::string name = topic_name + "-q" + std::to_string(i);
+    status = co_await setup.Call("CreateQueue", "{\"QueueName\":" + Quoted(name) + "}");
+    simdjson::dom::element doc;
+    std::string_view url;
+    if (status != 200 || parser.parse(setup.body().data(), setup.body().size()).get(doc) ||
+        doc["QueueUrl"].get(url)) {
+      co_return false;
+    }
+    url_jsons.push_back(Quoted(url));
+    std::string queue_arn = "arn:aws:sqs:us-east-1:000000000000:" + name;
+    status = co_await setup.Form(
+        "Action=Subscribe&Version=2010-03-31&TopicArn=" + FormEncode(topic_arn) +
+        "&Protocol=sqs&Endpoint=" + FormEncode(queue_arn) +
+        "&Attributes.entry.1.key=RawMessageDelivery&Attributes.entry.1.value=true");
+    if (status != 200) co_return false;
+  }
+  for (int p = 0; p < o.producers; ++p) {
+    connections.push_back(std::make_unique<Connection>(io, o, endpoint));
+    asio::co_spawn(io, Publish(*connections.back(), o, topic_arn, deadline, totals),
+                   [finished](std::exception_ptr) { finished(); });
+  }
+  for (int c = 0; c < o.consumers; ++c) {
+    std::vector<std::string> share;
+    for (size_t i = size_t(c); i < url_jsons.size(); i += size_t(o.consumers)) {
+      share.push_back(url_jsons[i]);
+    }
+    if (share.empty()) share.push_back(url_jsons[size_t(c) % url_jsons.size()]);
+    connections.push_back(std::make_unique<Connection>(io, o, endpoint));
+    asio::co_spawn(io, Drain(*connections.back(), std::move(share), deadline, totals),
+                   [finished](std::exception_ptr) { finished(); });
+  }
+  co_return true;
+}
+
 asio::awaitable<void> Run(asio::io_context& io, const Options& o, tcp::endpoint endpoint,
                           Totals& totals, bool& setup_failed) {
+  if (o.fanout > 0) {
+    std::vector<std::unique_ptr<Connection>> connections;
+    int running = o.producers + o.consumers;
+    auto finished = [&running, &io] {
+      if (--running == 0) io.stop();
+    };
+    const auto deadline = Clock::now() + std::chrono::seconds(o.seconds);
+    if (!co_await StartFanout(io, o, endpoint, deadline, totals, connections, finished)) {
+      std::fprintf(stderr, "fan-out setup failed\n");
+      setup_failed = true;
+      io.stop();
+      co_return;
+    }
+    asio::steady_timer forever(io, std::chrono::hours(1));
+    boost::system::error_code ec;
+    co_await forever.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return;
+  }
   // Setup: create the queue (idempotent) and learn its URL.
   Connection setup(io, o, endpoint);
   std::string name = o.fifo ? o.queue + ".fifo" : o.queue;
@@ -322,6 +514,8 @@ int main(int argc, char** argv) {
       o.groups = std::max(1, std::atoi(value.c_str()));
     else if (flag == "--max-backlog")
       o.max_backlog = std::max(10, std::atoi(value.c_str()));
+    else if (flag == "--fanout")
+      o.fanout = std::max(0, std::atoi(value.c_str()));
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -353,10 +547,10 @@ int main(int argc, char** argv) {
     return double(latencies[size_t(q * double(latencies.size() - 1))]) / 1000.0;
   };
   std::printf(
-      "{\"fifo\":%s,\"seconds\":%d,\"size\":%d,\"producers\":%d,\"consumers\":%d,"
+      "{\"fifo\":%s,\"fanout\":%d,\"seconds\":%d,\"size\":%d,\"producers\":%d,\"consumers\":%d,"
       "\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
       "\"messages_per_receive\":%.2f,\"errors\":%lld}\n",
-      o.fifo ? "true" : "false", o.seconds, o.size, o.producers, o.consumers,
+      o.fifo ? "true" : "false", o.fanout, o.seconds, o.size, o.producers, o.consumers,
       double(totals.sent) / o.seconds, double(totals.received) / o.seconds, percentile(0.50),
       percentile(0.99), totals.receives ? double(totals.received) / double(totals.receives) : 0.0,
       static_cast<long long>(totals.errors));

@@ -3,7 +3,8 @@
 # the same way: the server pinned to CPU 0 (`taskset -c 0`), the load generator on CPU 1,
 # 1 KiB messages, SendMessageBatch(10) / ReceiveMessage(10, long poll) / DeleteMessageBatch,
 # postbox with fsync'd sends. Every run is bounded by --seconds; servers are stopped by PID.
-# postbox also runs a FIFO workload (high-throughput mode, BENCH_GROUPS message groups,
+# postbox also runs SNS fan-out workloads (a topic with 1, 10, 100 queue subscriptions) and a
+# FIFO workload (high-throughput mode, BENCH_GROUPS message groups,
 # default 100), reported as messages/s and as a share of the standard-queue figure.
 #
 # Usage: bench/run_bench.sh [BUILD_DIR] [SECONDS]
@@ -53,6 +54,17 @@ fifo=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$seconds" --queue bench
   --fifo 1 --groups "$groups" --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "postbox FIFO ($groups groups): $fifo"
 
+# SNS fan-out on the same server: Publish to a topic with 1, 10 and 100 queue subscriptions
+# (raw delivery), consumers draining every queue; published and delivered messages/s.
+fanout_seconds=${BENCH_FANOUT_SECONDS:-$seconds}
+fanouts=()
+for n in 1 10 100; do
+  result=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$fanout_seconds" --queue bench \
+    --fanout "$n" --producers 16 --consumers 16 --max-backlog "$backlog")
+  echo "postbox SNS fan-out to $n queues: $result"
+  fanouts+=("$result")
+done
+
 moto_port=$(free_port)
 taskset -c 0 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
 pids+=($!)
@@ -61,9 +73,12 @@ moto=$(taskset -c 1 "$loadgen" --port "$moto_port" --seconds "$seconds" \
   --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "moto:    $moto"
 
-python3 - "$postbox" "$moto" "$fifo" <<'PY'
+python3 - "$postbox" "$moto" "$fifo" "${fanouts[@]}" <<'PY'
 import json, sys
 p, m, f = (json.loads(a) for a in sys.argv[1:4])
+for r in (json.loads(a) for a in sys.argv[4:]):
+    print("fan-out to %d queues: %.0f published/s, %.0f delivered/s, p99 publish-to-receive %.1f ms"
+          % (r["fanout"], r["sent_per_s"], r["received_per_s"], r["p99_ms"]))
 ratio = p["received_per_s"] / m["received_per_s"] if m["received_per_s"] else float("inf")
 print("end to end: postbox %.0f msg/s (p50 %.1f ms, p99 %.1f ms), moto %.0f msg/s: %.1fx"
       % (p["received_per_s"], p["p50_ms"], p["p99_ms"], m["received_per_s"], ratio))

@@ -34,7 +34,8 @@ std::string Quote(const std::string& text) {
 // message attribute compactly on one line; some consumers compare bodies textually, so the
 // layout is kept.
 std::string BuildEnvelope(const EnvelopeFields& fields, const Topic& topic,
-                          const MessageSigner& signer, const std::string& base_url) {
+                          const MessageSigner& signer, const std::string& base_url,
+                          SignatureCache* cache) {
   const bool notification = fields.type == "Notification";
   std::vector<std::pair<const char*, std::string>> members;
   members.emplace_back("Type", fields.type);
@@ -58,7 +59,16 @@ std::string BuildEnvelope(const EnvelopeFields& fields, const Topic& topic,
       return static_cast<const std::string*>(nullptr);
     });
     members.emplace_back("SignatureVersion", std::to_string(version));
-    members.emplace_back("Signature", signer.Sign(text, version));
+    std::string signature;
+    if (cache != nullptr) {
+      std::string key = std::to_string(version) + text;
+      auto [it, fresh] = cache->try_emplace(std::move(key));
+      if (fresh) it->second = signer.Sign(text, version);
+      signature = it->second;
+    } else {
+      signature = signer.Sign(text, version);
+    }
+    members.emplace_back("Signature", std::move(signature));
     members.emplace_back("SigningCertURL", base_url + "/" + signer.certificate_file_name());
   }
   if (notification) members.emplace_back("UnsubscribeURL", fields.unsubscribe_url);

@@ -3,6 +3,7 @@
 // Field order follows AWS's documents ("Parsing message formats"); docs/aws-wire.md section 7.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "core/queue/message.h"
@@ -25,9 +26,15 @@ struct EnvelopeFields {
   MessageAttributes attributes;
 };
 
+// Signatures already computed, by the text they sign. One publish fans out to many
+// subscriptions whose documents differ only in UnsubscribeURL, which is not signed: an RSA
+// signature (about a millisecond) is made once per publish, not once per subscription.
+using SignatureCache = std::map<std::string, std::string>;
+
 // The signed JSON document. `base_url` ("http://127.0.0.1:9324") locates SigningCertURL.
 std::string BuildEnvelope(const EnvelopeFields& fields, const Topic& topic,
-                          const MessageSigner& signer, const std::string& base_url);
+                          const MessageSigner& signer, const std::string& base_url,
+                          SignatureCache* cache = nullptr);
 
 // RFC 3986 percent-encoding of everything but unreserved characters, for URL query values.
 std::string UriEncode(std::string_view text);

@@ -739,6 +739,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
   if (to_queues.empty() && to_endpoints.empty()) return done(Status::Ok());
 
   const int64_t now_ms = clock_.NowMillis();
+  SignatureCache signatures;
   // The body a subscriber of `protocol` gets: the signed envelope, or the message itself.
   auto body_for = [&](const Subscription& s, bool* raw) {
     std::string text = MessageFor(request, s.protocol);
@@ -755,7 +756,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
     fields.timestamp = Iso8601Millis(now_ms);
     fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
     fields.attributes = request.attributes;
-    return BuildEnvelope(fields, topic->topic, signer_, base_url);
+    return BuildEnvelope(fields, topic->topic, signer_, base_url, &signatures);
   };
 
   struct Tracker {
