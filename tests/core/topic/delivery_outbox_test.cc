@@ -1,0 +1,231 @@
+// The HTTP/S delivery outbox with a fake HttpSender and a ManualClock: retries follow the
+// DeliveryPolicy without sleeping, exhausted deliveries go to the dead-letter queue, the
+// per-endpoint bound and the throttle hold, and stored deliveries resume after a restart.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <mutex>
+
+#include "core/queue/queue_service.h"
+#include "core/topic/delivery_outbox.h"
+#include "storage/memory_engine.h"
+
+namespace postbox::core {
+namespace {
+
+// Records every request; the test answers them (or not) one by one.
+class FakeSender final : public channels::HttpSender {
+ public:
+  void Post(channels::OutboundRequest request, channels::OutboundDone done) override {
+    std::lock_guard lock(mu_);
+    pending_.push_back({std::move(request), std::move(done)});
+  }
+  size_t pending() {
+    std::lock_guard lock(mu_);
+    return pending_.size();
+  }
+  channels::OutboundRequest Answer(int status) {
+    std::unique_lock lock(mu_);
+    auto [request, done] = std::move(pending_.front());
+    pending_.pop_front();
+    lock.unlock();
+    done(status, status == 0 ? "connection refused" : "");
+    return request;
+  }
+
+ private:
+  std::mutex mu_;
+  std::deque<std::pair<channels::OutboundRequest, channels::OutboundDone>> pending_;
+};
+
+std::string Header(const channels::OutboundRequest& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+class DeliveryOutboxTest : public ::testing::Test {
+ protected:
+  DeliveryOutboxTest() : queues_(engine_, clock_), outbox_(engine_, clock_, sender_, queues_) {}
+
+  Delivery Make(const std::string& id, const std::string& endpoint = "http://127.0.0.1:1/hook") {
+    Delivery d;
+    d.id = id;
+    d.message_type = "Notification";
+    d.message_id = "m-" + id;
+    d.topic_arn = "arn:aws:sns:us-east-1:000000000000:t";
+    d.subscription_arn = d.topic_arn + ":sub";
+    d.endpoint = endpoint;
+    d.body = "body " + id;
+    d.next_attempt_ms = clock_.NowMillis();
+    return d;
+  }
+  void Add(Delivery d) {
+    storage::WriteBatch batch;
+    DeliveryOutbox::Stage(d, &batch);
+    engine_.Commit(std::move(batch), storage::Durability::kSync, [](Status) {});
+    outbox_.Activate(std::move(d));
+  }
+  QueuePtr CreateQueue(const std::string& name) {
+    Result<QueuePtr> out = Status(ErrorCode::kInternal, "not called");
+    queues_.CreateQueue({"us-east-1", "000000000000", name}, {}, {},
+                        [&](Result<QueuePtr> r) { out = std::move(r); });
+    return *out;
+  }
+
+  ManualClock clock_;
+  storage::MemoryEngine engine_;
+  QueueService queues_;
+  FakeSender sender_;
+  DeliveryOutbox outbox_;
+};
+
+TEST_F(DeliveryOutboxTest, PostsWithSnsHeadersAndForgetsADelivered) {
+  Delivery d = Make("a");
+  d.raw = true;
+  Add(d);
+  outbox_.Advance();
+  ASSERT_EQ(sender_.pending(), 1u);
+  auto request = sender_.Answer(200);
+  EXPECT_EQ(request.url, "http://127.0.0.1:1/hook");
+  EXPECT_EQ(request.body, "body a");
+  EXPECT_EQ(Header(request, "x-amz-sns-message-type"), "Notification");
+  EXPECT_EQ(Header(request, "x-amz-sns-message-id"), "m-a");
+  EXPECT_EQ(Header(request, "x-amz-sns-subscription-arn"), d.subscription_arn);
+  EXPECT_EQ(Header(request, "x-amz-sns-rawdelivery"), "true");
+  EXPECT_EQ(Header(request, "Content-Type"), "text/plain; charset=UTF-8");
+  EXPECT_EQ(outbox_.pending(), 0u);
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), 0u);
+
+  // Confirmation requests name no subscription (it does not exist yet for the receiver).
+  Delivery confirmation = Make("c");
+  confirmation.message_type = "SubscriptionConfirmation";
+  Add(confirmation);
+  outbox_.Advance();
+  EXPECT_EQ(Header(sender_.Answer(200), "x-amz-sns-subscription-arn"), "");
+}
+
+TEST_F(DeliveryOutboxTest, RetriesFollowTheDefaultPolicyThenGiveUp) {
+  Add(Make("a"));  // AWS's defaults: 3 retries, 20 s apart
+  outbox_.Advance();
+  sender_.Answer(500);
+  for (int retry = 1; retry <= 3; ++retry) {
+    clock_.AdvanceSeconds(19);
+    outbox_.Advance();
+    EXPECT_EQ(sender_.pending(), 0u) << "retry " << retry << " came early";
+    clock_.AdvanceSeconds(1);
+    outbox_.Advance();
+    ASSERT_EQ(sender_.pending(), 1u) << "retry " << retry;
+    sender_.Answer(0);  // no answer at all counts as a failure too
+  }
+  EXPECT_EQ(outbox_.pending(), 0u);  // no dead-letter queue: dropped (and logged)
+  clock_.AdvanceSeconds(3600);
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), 0u);
+}
+
+TEST_F(DeliveryOutboxTest, ExhaustedDeliveriesGoToTheDeadLetterQueue) {
+  QueuePtr dlq = CreateQueue("dlq");
+  Delivery d = Make("a");
+  d.policy.num_retries = 1;
+  d.policy.min_delay_seconds = d.policy.max_delay_seconds = 1;
+  d.dead_letter_queue_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  Add(d);
+  outbox_.Advance();
+  sender_.Answer(404);
+  clock_.AdvanceSeconds(1);
+  outbox_.Advance();
+  sender_.Answer(503);
+  ReceiveOptions options;
+  options.max_messages = 10;
+  auto received = queues_.Receive(dlq, options);
+  ASSERT_TRUE(received.ok());
+  ASSERT_EQ(received->size(), 1u);
+  EXPECT_EQ((*received)[0].message.body, "body a");
+  EXPECT_EQ(outbox_.pending(), 0u);
+}
+
+TEST_F(DeliveryOutboxTest, BoundsRequestsPerEndpointAndThrottles) {
+  for (int i = 0; i < 20; ++i) Add(Make("a" + std::to_string(i)));
+  Add(Make("other", "http://127.0.0.1:2/hook"));
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), size_t(DeliveryOutbox::kMaxInFlightPerEndpoint) + 1);
+  while (sender_.pending() > 0) sender_.Answer(200);
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), size_t(DeliveryOutbox::kMaxInFlightPerEndpoint));
+  while (sender_.pending() > 0) sender_.Answer(200);
+
+  // maxReceivesPerSecond: at most that many requests start within one second.
+  for (int i = 0; i < 5; ++i) {
+    Delivery d = Make("t" + std::to_string(i), "http://127.0.0.1:3/hook");
+    d.policy.max_receives_per_second = 2;
+    Add(d);
+  }
+  clock_.AdvanceSeconds(1);
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), 2u + 4u);  // two throttled ones, and the rest of the first lot
+}
+
+TEST_F(DeliveryOutboxTest, StoredDeliveriesResumeAfterARestart) {
+  Add(Make("a"));
+  Add(Make("b"));
+  outbox_.Advance();
+  sender_.Answer(200);  // "a" delivered; "b" in flight when the process dies
+  DeliveryOutbox restarted(engine_, clock_, sender_, queues_);
+  ASSERT_TRUE(restarted.Load().ok());
+  EXPECT_EQ(restarted.pending(), 1u);
+  restarted.Advance();
+  ASSERT_EQ(sender_.pending(), 2u);  // the old in-flight request, and its replay
+  sender_.Answer(200);
+  EXPECT_EQ(sender_.Answer(200).body, "body b");
+}
+
+TEST(RetryPolicyTest, PhasesAndBackoffFunctions) {
+  RetryPolicy p;
+  p.num_retries = 10;
+  p.num_no_delay_retries = 1;
+  p.num_min_delay_retries = 2;
+  p.num_max_delay_retries = 2;
+  p.min_delay_seconds = 1;
+  p.max_delay_seconds = 101;
+  EXPECT_EQ(p.DelayBeforeRetry(0), std::nullopt);
+  EXPECT_EQ(p.DelayBeforeRetry(1), 0);    // no-delay phase
+  EXPECT_EQ(p.DelayBeforeRetry(2), 1);    // pre-backoff, at minDelayTarget
+  EXPECT_EQ(p.DelayBeforeRetry(3), 1);
+  EXPECT_EQ(p.DelayBeforeRetry(4), 1);    // backoff from min...
+  EXPECT_EQ(p.DelayBeforeRetry(6), 51);   // ...linearly...
+  EXPECT_EQ(p.DelayBeforeRetry(8), 101);  // ...to max
+  EXPECT_EQ(p.DelayBeforeRetry(9), 101);  // post-backoff, at maxDelayTarget
+  EXPECT_EQ(p.DelayBeforeRetry(10), 101);
+  EXPECT_EQ(p.DelayBeforeRetry(11), std::nullopt);
+  for (const char* f : {"arithmetic", "geometric", "exponential"}) {
+    p.backoff_function = f;
+    EXPECT_EQ(p.DelayBeforeRetry(4), 1) << f;
+    EXPECT_LT(*p.DelayBeforeRetry(6), 51) << f;  // slower start than linear
+    EXPECT_EQ(p.DelayBeforeRetry(8), 101) << f;
+  }
+}
+
+TEST(RetryPolicyTest, ValidatesWithAwsTexts) {
+  EXPECT_TRUE(ValidateDeliveryPolicy(R"({"healthyRetryPolicy":{"numRetries":3}})", false).ok());
+  EXPECT_EQ(ValidateDeliveryPolicy(R"({"healthyRetryPolicy":{"minDelayTarget":0}})", false)
+                .message(),
+            "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be greater "
+            "than or equal to 1");
+  EXPECT_EQ(ValidateDeliveryPolicy(R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":101}}})",
+                                   true)
+                .message(),
+            "Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be "
+            "less than or equal to 100");
+  EXPECT_FALSE(ValidateDeliveryPolicy("[]", false).ok());
+  RetryPolicy effective = EffectiveRetryPolicy(
+      R"({"healthyRetryPolicy":{"numRetries":5}})",
+      R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":7,"minDelayTarget":3,"maxDelayTarget":9}}})");
+  EXPECT_EQ(effective.num_retries, 5);  // the subscription's own policy wins
+  EXPECT_EQ(effective.min_delay_seconds, 3);
+}
+
+}  // namespace
+}  // namespace postbox::core
