@@ -108,7 +108,9 @@ class Connection {
   }
 
   // An SNS query-protocol request (form body, XML answer).
-  asio::awaitable<int> Form(const std::string& body) { co_return co_await Send(form_prefix_, body); }
+  asio::awaitable<int> Form(const std::string& body) {
+    co_return co_await Send(form_prefix_, body);
+  }
 
   // The HTTP status of the answer (0 when the connection failed); body() holds its body.
   asio::awaitable<int> Call(std::string_view action, const std::string& body) {
@@ -326,8 +328,8 @@ asio::awaitable<void> Drain(Connection& c, std::vector<std::string> url_jsons,
   int empty_in_a_row = 0;
   while (Clock::now() < deadline) {
     const std::string& url_json = url_jsons[next++ % url_jsons.size()];
-    int status = co_await c.Call(
-        "ReceiveMessage", "{\"QueueUrl\":" + url_json + ",\"MaxNumberOfMessages\":10}");
+    int status = co_await c.Call("ReceiveMessage",
+                                 "{\"QueueUrl\":" + url_json + ",\"MaxNumberOfMessages\":10}");
     int64_t now = NowMicros();
     simdjson::dom::element doc;
     if (status != 200 || parser.parse(c.body().data(), c.body().size()).get(doc)) {

@@ -173,7 +173,8 @@ int Serve(const Config& config) {
           r.body = (*signer)->certificate_pem();
           return respond(std::move(r));
         }
-        if (wire::sns::SnsFrontend::IsSnsRequest(request)) return sns.Handle(request, std::move(respond));
+        if (wire::sns::SnsFrontend::IsSnsRequest(request))
+          return sns.Handle(request, std::move(respond));
         sqs.Handle(request, std::move(respond));
       });
   auto bound = server.Listen();

@@ -40,7 +40,8 @@ enum class Durability { kSync, kLazy };
 
 // Small keyed records that are not messages. FIFO deduplication entries (which must outlive
 // the messages they name) and message move tasks belong to a queue: deleting the queue deletes
-// them, purging it keeps them. SNS topics, subscriptions and deliveries belong to no queue (queue id 0).
+// them, purging it keeps them. SNS topics, subscriptions and deliveries belong to no queue (queue
+// id 0).
 enum class RecordKind : uint8_t {
   kDeduplication = 1,
   kMoveTask = 2,

@@ -224,7 +224,8 @@ Result<Condition> ParseAnythingBut(const json& spec) {
     return Status::Ok();
   };
   if (spec.is_object()) {
-    if (spec.size() != 1) return Invalid("Value of anything-but must be an array or single string/number value.");
+    if (spec.size() != 1)
+      return Invalid("Value of anything-but must be an array or single string/number value.");
     // (Through an iterator: the proxy items() returns dies at the end of the statement.)
     auto only = spec.begin();
     const std::string& op = only.key();
@@ -266,7 +267,8 @@ Result<Condition> ParseCondition(const json& value) {
     c.flag = value.get<bool>();
     return c;
   }
-  if (!value.is_object()) return Invalid("Match value must be String, number, true, false, or null");
+  if (!value.is_object())
+    return Invalid("Match value must be String, number, true, false, or null");
   if (value.size() != 1) return Invalid("Only one key allowed in match expression");
   auto only = value.begin();  // not items(): its proxy dies at the end of the statement
   const std::string& op = only.key();
@@ -331,8 +333,8 @@ struct Limits {
 
 // Returns the node's complexity, AWS's measure: a key with N values at nesting level L counts
 // N * L, keys multiply, the alternatives of "$or" add up (reproduces every recorded answer).
-Result<size_t> ParseNode(const json& object, const std::string& path, size_t depth,
-                         Limits& limits, FilterPolicy::Node* out) {
+Result<size_t> ParseNode(const json& object, const std::string& path, size_t depth, Limits& limits,
+                         FilterPolicy::Node* out) {
   if (!object.is_object() || (object.empty() && depth > 1)) {
     return Invalid("Filter policy must be a non-empty JSON object");
   }
@@ -413,9 +415,8 @@ bool FieldMatches(const FilterPolicy::Node::Field& field, bool present,
                   const std::vector<Scalar>& values) {
   for (const Condition& c : field.conditions) {
     if (c.kind == Condition::Kind::kExists) {
-      bool has_value = std::any_of(values.begin(), values.end(), [](const Scalar& v) {
-        return v.type != Scalar::Type::kNull;
-      });
+      bool has_value = std::any_of(values.begin(), values.end(),
+                                   [](const Scalar& v) { return v.type != Scalar::Type::kNull; });
       if (c.flag ? has_value : !present) return true;
       continue;
     }

@@ -19,10 +19,8 @@ channels::OutboundRequest ToRequest(const Delivery& d) {
   request.url = d.endpoint;
   request.body = d.body;
   request.headers = {
-      {"Content-Type", "text/plain; charset=UTF-8"},
-      {"User-Agent", kUserAgent},
-      {"x-amz-sns-message-type", d.message_type},
-      {"x-amz-sns-message-id", d.message_id},
+      {"Content-Type", "text/plain; charset=UTF-8"}, {"User-Agent", kUserAgent},
+      {"x-amz-sns-message-type", d.message_type},    {"x-amz-sns-message-id", d.message_id},
       {"x-amz-sns-topic-arn", d.topic_arn},
   };
   // AWS leaves the subscription out of confirmation requests: it does not exist yet for them.
@@ -87,8 +85,7 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
 }
 
 DeliveryOutbox::DeliveryOutbox(storage::Engine& engine, const Clock& clock,
-                               channels::HttpSender& sender,
-                               QueueService& queues)
+                               channels::HttpSender& sender, QueueService& queues)
     : engine_(engine), clock_(clock), sender_(sender), queues_(queues) {}
 
 Status DeliveryOutbox::Load() {
@@ -200,8 +197,9 @@ void DeliveryOutbox::GiveUp(const Delivery& d) {
         "event=sns_delivery_dropped subscription={} endpoint={} message_id={} attempts={} "
         "reason=\"retries exhausted, {}\"",
         d.subscription_arn, d.endpoint, d.message_id, d.attempts,
-        d.dead_letter_queue_arn.empty() ? "no RedrivePolicy"
-                                        : "dead-letter queue " + d.dead_letter_queue_arn + " missing");
+        d.dead_letter_queue_arn.empty()
+            ? "no RedrivePolicy"
+            : "dead-letter queue " + d.dead_letter_queue_arn + " missing");
     return forget();
   }
   NewMessage message;
@@ -209,23 +207,22 @@ void DeliveryOutbox::GiveUp(const Delivery& d) {
   if ((*queue)->fifo()) return forget();  // HTTP/S subscriptions exist only on standard topics
   std::vector<NewMessage> batch;
   batch.push_back(std::move(message));
-  queues_.SendMessages(*queue, std::move(batch), "sns",
-                       [d, forget](std::vector<Result<SentMessage>> results) {
-                         const Status& s = results.front().status();
-                         if (!s.ok()) {
-                           spdlog::error(
-                               "event=sns_dead_letter_failed subscription={} message_id={} "
-                               "code={} message=\"{}\"",
-                               d.subscription_arn, d.message_id, ErrorCodeName(s.code()),
-                               s.message());
-                         } else {
-                           spdlog::warn(
-                               "event=sns_delivery_dead_lettered subscription={} message_id={} "
-                               "queue={}",
-                               d.subscription_arn, d.message_id, d.dead_letter_queue_arn);
-                         }
-                         forget();
-                       });
+  queues_.SendMessages(
+      *queue, std::move(batch), "sns", [d, forget](std::vector<Result<SentMessage>> results) {
+        const Status& s = results.front().status();
+        if (!s.ok()) {
+          spdlog::error(
+              "event=sns_dead_letter_failed subscription={} message_id={} "
+              "code={} message=\"{}\"",
+              d.subscription_arn, d.message_id, ErrorCodeName(s.code()), s.message());
+        } else {
+          spdlog::warn(
+              "event=sns_delivery_dead_lettered subscription={} message_id={} "
+              "queue={}",
+              d.subscription_arn, d.message_id, d.dead_letter_queue_arn);
+        }
+        forget();
+      });
 }
 
 }  // namespace postbox::core

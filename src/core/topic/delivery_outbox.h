@@ -20,9 +20,9 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "channels/http_sender.h"
 #include "core/queue/queue_service.h"
 #include "core/topic/delivery_policy.h"
-#include "channels/http_sender.h"
 #include "storage/engine.h"
 
 namespace postbox::core {

@@ -26,8 +26,7 @@ Status ApplyRetry(const json& retry, const std::string& where, RetryPolicy* out)
                      std::to_string(low));
     }
     if (v > high) {
-      return Invalid(where + "." + name + " must be less than or equal to " +
-                     std::to_string(high));
+      return Invalid(where + "." + name + " must be less than or equal to " + std::to_string(high));
     }
     *field = int(v);
     return Status::Ok();
@@ -41,8 +40,9 @@ Status ApplyRetry(const json& retry, const std::string& where, RetryPolicy* out)
   if (auto it = retry.find("backoffFunction"); it != retry.end()) {
     static const char* kFunctions[] = {"linear", "arithmetic", "geometric", "exponential"};
     if (!it->is_string() || std::find(std::begin(kFunctions), std::end(kFunctions),
-                                       it->get<std::string>()) == std::end(kFunctions)) {
-      return Invalid(where + ".backoffFunction must be one of linear, arithmetic, geometric, "
+                                      it->get<std::string>()) == std::end(kFunctions)) {
+      return Invalid(where +
+                     ".backoffFunction must be one of linear, arithmetic, geometric, "
                      "exponential");
     }
     out->backoff_function = it->get<std::string>();
@@ -98,8 +98,8 @@ std::optional<int> RetryPolicy::DelayBeforeRetry(int retry) const {
   retry -= num_no_delay_retries;
   if (retry <= num_min_delay_retries) return min_delay_seconds;
   retry -= num_min_delay_retries;
-  const int backoff_retries = num_retries - num_no_delay_retries - num_min_delay_retries -
-                              num_max_delay_retries;
+  const int backoff_retries =
+      num_retries - num_no_delay_retries - num_min_delay_retries - num_max_delay_retries;
   if (retry > backoff_retries) return max_delay_seconds;
   // Backoff phase: from min to max over `backoff_retries` steps, shaped by the function.
   if (backoff_retries <= 1) return min_delay_seconds;

@@ -87,15 +87,15 @@ Result<std::pair<std::string, std::string>> GenerateKeyAndCertificate() {
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("postbox"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("postbox SNS signing"), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>("postbox SNS signing"), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return CryptoError("certify");
   BioPtr key_bio(BIO_new(BIO_s_mem()));
   BioPtr cert_bio(BIO_new(BIO_s_mem()));
   if (!key_bio || !cert_bio ||
-      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                               nullptr) != 1 ||
+      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
+          1 ||
       PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1) {
     return CryptoError("encode");
   }
@@ -155,8 +155,8 @@ std::string MessageSigner::Sign(std::string_view text, int signature_version) co
   const auto* data = reinterpret_cast<const unsigned char*>(text.data());
   POSTBOX_CHECK(EVP_DigestSign(ctx.get(), nullptr, &size, data, text.size()) == 1);
   std::string signature(size, '\0');
-  POSTBOX_CHECK(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()),
-                               &size, data, text.size()) == 1);
+  POSTBOX_CHECK(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                               data, text.size()) == 1);
   signature.resize(size);
   return Base64Encode(signature);
 }

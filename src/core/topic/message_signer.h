@@ -46,9 +46,8 @@ template <typename Lookup>
 std::string CanonicalSigningText(std::string_view type, const Lookup& field) {
   static constexpr const char* kNotification[] = {"Message",   "MessageId", "Subject",
                                                   "Timestamp", "TopicArn",  "Type"};
-  static constexpr const char* kConfirmation[] = {"Message",   "MessageId", "SubscribeURL",
-                                                  "Timestamp", "Token",     "TopicArn",
-                                                  "Type"};
+  static constexpr const char* kConfirmation[] = {
+      "Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"};
   std::string out;
   auto append = [&](const char* name) {
     const std::string* value = field(name);

@@ -41,7 +41,8 @@ std::string BuildEnvelope(const EnvelopeFields& fields, const Topic& topic,
   members.emplace_back("Type", fields.type);
   members.emplace_back("MessageId", fields.message_id);
   if (!notification) members.emplace_back("Token", fields.token);
-  if (!fields.sequence_number.empty()) members.emplace_back("SequenceNumber", fields.sequence_number);
+  if (!fields.sequence_number.empty())
+    members.emplace_back("SequenceNumber", fields.sequence_number);
   members.emplace_back("TopicArn", fields.topic_arn);
   if (notification && !fields.subject.empty()) members.emplace_back("Subject", fields.subject);
   members.emplace_back("Message", fields.message);

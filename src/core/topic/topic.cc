@@ -25,12 +25,8 @@ std::optional<QueueId> QueueIdFromArn(const std::string& arn) {
 }
 
 std::string EncodeTopic(const Topic& topic) {
-  return json{{"arn", topic.arn},
-              {"region", topic.region},
-              {"account", topic.account},
-              {"name", topic.name},
-              {"fifo", topic.fifo},
-              {"attributes", topic.attributes},
+  return json{{"arn", topic.arn},   {"region", topic.region}, {"account", topic.account},
+              {"name", topic.name}, {"fifo", topic.fifo},     {"attributes", topic.attributes},
               {"tags", topic.tags}}
       .dump();
 }
@@ -53,14 +49,9 @@ bool DecodeTopic(std::string_view blob, Topic* topic) {
 }
 
 std::string EncodeSubscription(const Subscription& s) {
-  return json{{"arn", s.arn},
-              {"topic_arn", s.topic_arn},
-              {"protocol", s.protocol},
-              {"endpoint", s.endpoint},
-              {"owner", s.owner},
-              {"confirmed", s.confirmed},
-              {"token", s.token},
-              {"attributes", s.attributes}}
+  return json{{"arn", s.arn},           {"topic_arn", s.topic_arn},  {"protocol", s.protocol},
+              {"endpoint", s.endpoint}, {"owner", s.owner},          {"confirmed", s.confirmed},
+              {"token", s.token},       {"attributes", s.attributes}}
       .dump();
 }
 

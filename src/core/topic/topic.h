@@ -2,9 +2,8 @@
 // Plain values; TopicService owns them and guards them with its mutex.
 #pragma once
 
-#include <string>
-
 #include <optional>
+#include <string>
 
 #include "core/queue/queue.h"
 #include "core/queue/queue_config.h"

@@ -1,10 +1,10 @@
 #include "core/topic/topic_attributes.h"
 
-#include "core/topic/delivery_policy.h"
-
-#include <nlohmann/json.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
+
+#include "core/topic/delivery_policy.h"
 
 namespace postbox::core {
 namespace {
@@ -35,10 +35,14 @@ std::string DefaultPolicy(const Topic& topic) {
   statement["Sid"] = "__default_statement_ID";
   statement["Effect"] = "Allow";
   statement["Principal"] = {{"AWS", "*"}};
-  statement["Action"] = {"SNS:GetTopicAttributes", "SNS:SetTopicAttributes",
-                         "SNS:AddPermission",      "SNS:RemovePermission",
-                         "SNS:DeleteTopic",        "SNS:Subscribe",
-                         "SNS:ListSubscriptionsByTopic", "SNS:Publish"};
+  statement["Action"] = {"SNS:GetTopicAttributes",
+                         "SNS:SetTopicAttributes",
+                         "SNS:AddPermission",
+                         "SNS:RemovePermission",
+                         "SNS:DeleteTopic",
+                         "SNS:Subscribe",
+                         "SNS:ListSubscriptionsByTopic",
+                         "SNS:Publish"};
   statement["Resource"] = topic.arn;
   statement["Condition"] = {{"StringEquals", {{"AWS:SourceOwner", topic.account}}}};
   nlohmann::ordered_json policy;
@@ -58,15 +62,24 @@ Status ValidateJsonObject(const std::string& name, const std::string& value) {
 }  // namespace
 
 Status ValidateTopicAttribute(const std::string& name, const std::string& value, bool fifo) {
-  static const std::set<std::string> kFreeForm = {
-      "KmsMasterKeyId", "ArchivePolicy", "DataProtectionPolicy",
-      "ApplicationSuccessFeedbackRoleArn", "ApplicationSuccessFeedbackSampleRate",
-      "ApplicationFailureFeedbackRoleArn", "HTTPSuccessFeedbackRoleArn",
-      "HTTPSuccessFeedbackSampleRate", "HTTPFailureFeedbackRoleArn",
-      "LambdaSuccessFeedbackRoleArn", "LambdaSuccessFeedbackSampleRate",
-      "LambdaFailureFeedbackRoleArn", "SQSSuccessFeedbackRoleArn", "SQSSuccessFeedbackSampleRate",
-      "SQSFailureFeedbackRoleArn", "FirehoseSuccessFeedbackRoleArn",
-      "FirehoseSuccessFeedbackSampleRate", "FirehoseFailureFeedbackRoleArn"};
+  static const std::set<std::string> kFreeForm = {"KmsMasterKeyId",
+                                                  "ArchivePolicy",
+                                                  "DataProtectionPolicy",
+                                                  "ApplicationSuccessFeedbackRoleArn",
+                                                  "ApplicationSuccessFeedbackSampleRate",
+                                                  "ApplicationFailureFeedbackRoleArn",
+                                                  "HTTPSuccessFeedbackRoleArn",
+                                                  "HTTPSuccessFeedbackSampleRate",
+                                                  "HTTPFailureFeedbackRoleArn",
+                                                  "LambdaSuccessFeedbackRoleArn",
+                                                  "LambdaSuccessFeedbackSampleRate",
+                                                  "LambdaFailureFeedbackRoleArn",
+                                                  "SQSSuccessFeedbackRoleArn",
+                                                  "SQSSuccessFeedbackSampleRate",
+                                                  "SQSFailureFeedbackRoleArn",
+                                                  "FirehoseSuccessFeedbackRoleArn",
+                                                  "FirehoseSuccessFeedbackSampleRate",
+                                                  "FirehoseFailureFeedbackRoleArn"};
   if (name == "DisplayName") {
     if (value.size() > 100) return InvalidParameter("DisplayName");
     return Status::Ok();
@@ -106,8 +119,9 @@ Status ValidateTags(const AttributeMap& tags) {
   }
   for (const auto& [key, value] : tags) {
     if (key.empty() || key.size() > 128 || value.size() > 256) {
-      return InvalidParameter("Tags Reason: Tag keys must be 1-128 characters and values at "
-                              "most 256 characters");
+      return InvalidParameter(
+          "Tags Reason: Tag keys must be 1-128 characters and values at "
+          "most 256 characters");
     }
   }
   return Status::Ok();
@@ -134,11 +148,9 @@ AttributeMap TopicAttributes(const Topic& topic, int64_t confirmed, int64_t pend
   return out;
 }
 
-Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint,
-                        bool topic_fifo) {
-  static const std::set<std::string> kProtocols = {"sqs",   "http",       "https",
-                                                   "email", "email-json", "sms",
-                                                   "application", "lambda", "firehose"};
+Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint, bool topic_fifo) {
+  static const std::set<std::string> kProtocols = {
+      "sqs", "http", "https", "email", "email-json", "sms", "application", "lambda", "firehose"};
   if (protocol.empty()) {
     return InvalidParameter("Protocol");  // botocore catches this first; raw clients reach here
   }
@@ -149,7 +161,8 @@ Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint
     return InvalidParameter("Invalid protocol type: " + protocol);
   }
   if (protocol == "sqs") {
-    if (endpoint.rfind("arn:aws:sqs:", 0) != 0 || std::count(endpoint.begin(), endpoint.end(), ':') != 5) {
+    if (endpoint.rfind("arn:aws:sqs:", 0) != 0 ||
+        std::count(endpoint.begin(), endpoint.end(), ':') != 5) {
       return InvalidParameter("SQS endpoint ARN");
     }
   } else if (protocol == "http" || protocol == "https") {
@@ -194,8 +207,9 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
     auto target = policy.is_object() ? policy.find("deadLetterTargetArn") : policy.end();
     if (!policy.is_object() || target == policy.end() || !target->is_string() ||
         target->get<std::string>().rfind("arn:aws:sqs:", 0) != 0) {
-      return InvalidParameter(policy.is_object() ? "RedrivePolicy: deadLetterTargetArn is an invalid arn"
-                                                 : "RedrivePolicy: failed to parse JSON.");
+      return InvalidParameter(policy.is_object()
+                                  ? "RedrivePolicy: deadLetterTargetArn is an invalid arn"
+                                  : "RedrivePolicy: failed to parse JSON.");
     }
     return Status::Ok();
   }
@@ -257,8 +271,8 @@ Status ToAttributesReason(const Status& status) {
       status.message().rfind(kPrefix, 0) != 0) {
     return status;
   }
-  return Status(status.code(), std::string(kPrefix) + "Attributes Reason: " +
-                                   status.message().substr(kPrefix.size()));
+  return Status(status.code(), std::string(kPrefix) +
+                                   "Attributes Reason: " + status.message().substr(kPrefix.size()));
 }
 
 Status ValidatePublishAttributes(const MessageAttributes& attributes) {
@@ -297,8 +311,9 @@ Status ValidatePublishAttributes(const MessageAttributes& attributes) {
     }
     if (base != "String" && base != "Number" && base != "Binary") {
       return Status(ErrorCode::kInvalidParameterValue,
-                    "The message attribute '" + name + "' has an invalid message attribute type, "
-                    "the set of supported type prefixes is Binary, Number, and String.");
+                    "The message attribute '" + name +
+                        "' has an invalid message attribute type, "
+                        "the set of supported type prefixes is Binary, Number, and String.");
     }
     bool wrong_field = base == "Binary" ? !value.string_value.empty() : !value.binary_value.empty();
     if (wrong_field) {
@@ -309,8 +324,10 @@ Status ValidatePublishAttributes(const MessageAttributes& attributes) {
     bool empty = base == "Binary" ? value.binary_value.empty() : value.string_value.empty();
     if (empty) {
       return Status(ErrorCode::kInvalidParameterValue,
-                    "The message attribute '" + name + "' must contain non-empty message "
-                    "attribute value for message attribute type '" + base + "'.");
+                    "The message attribute '" + name +
+                        "' must contain non-empty message "
+                        "attribute value for message attribute type '" +
+                        base + "'.");
     }
   }
   return Status::Ok();

@@ -20,8 +20,7 @@ AttributeMap TopicAttributes(const Topic& topic, int64_t confirmed, int64_t pend
 
 // The protocol is known and the endpoint fits it (a queue ARN for sqs, a URL for http/https,
 // an address for email); FIFO topics deliver only to SQS.
-Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint,
-                        bool topic_fifo);
+Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint, bool topic_fifo);
 Status ValidateSubscriptionAttribute(const std::string& name, const std::string& value,
                                      const std::string& protocol);
 AttributeMap SubscriptionAttributes(const Subscription& subscription);

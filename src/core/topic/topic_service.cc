@@ -3,27 +3,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <deque>
-#include <unordered_map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
 #include "core/topic/sns_envelope.h"
 #include "core/topic/topic_attributes.h"
+#include "core/topic/topic_state.h"
 
 namespace postbox::core {
 namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxMessageBytes = 262144;  // message plus attributes, as on AWS
-constexpr size_t kMaxSubjectChars = 100;
-
-Status InvalidParameter(const std::string& what) {
-  return Status(ErrorCode::kInvalidParameter, "Invalid parameter: " + what);
-}
 Status TopicNotFound() { return Status(ErrorCode::kNotFound, "Topic does not exist"); }
 Status SubscriptionNotFound() {
   return Status(ErrorCode::kNotFound, "Subscription does not exist");
@@ -34,93 +25,11 @@ std::string TopicArnOf(const std::string& region, const std::string& account,
   return "arn:aws:sns:" + region + ":" + account + ":" + name;
 }
 
-bool IsHttp(const std::string& protocol) { return protocol == "http" || protocol == "https"; }
-
 bool IsFifoName(const std::string& name) {
   return name.size() > 5 && name.compare(name.size() - 5, 5, ".fifo") == 0;
 }
 
-size_t PublishSize(const PublishRequest& request) {
-  size_t size = request.message.size();
-  for (const auto& [name, value] : request.attributes) {
-    size += name.size() + value.data_type.size() + value.string_value.size() +
-            value.binary_value.size();
-  }
-  return size;
-}
-
-// The message a subscription of `protocol` gets: with MessageStructure=json, its protocol's
-// entry or the default one.
-std::string MessageFor(const PublishRequest& request, const std::string& protocol) {
-  if (request.message_structure != "json") return request.message;
-  json structure = json::parse(request.message, nullptr, false);
-  auto it = structure.find(protocol);
-  if (it != structure.end() && it->is_string()) return it->get<std::string>();
-  return structure.at("default").get<std::string>();
-}
-
-// SNS attribute types reach SQS as SQS types: String.Array has no SQS equivalent and travels
-// as a String holding the JSON array, as on AWS.
-MessageAttributes ToQueueAttributes(const MessageAttributes& attributes) {
-  MessageAttributes out = attributes;
-  for (auto& [name, value] : out) {
-    if (value.data_type == "String.Array") value.data_type = "String";
-  }
-  return out;
-}
-
 }  // namespace
-
-namespace {
-
-// FIFO topics: what was published under each deduplication id in the last five minutes, so
-// that a duplicate gets the original MessageId and SequenceNumber. Kept in memory only: after
-// a restart a duplicate gets new ids, but the FIFO queues still deliver it once (their own
-// windows are durable).
-class RecentPublishes {
- public:
-  std::optional<PublishResult> Find(const std::string& id, int64_t now_ms) {
-    while (!order_.empty() && order_.front().first <= now_ms) {
-      auto it = by_id_.find(order_.front().second);
-      if (it != by_id_.end() && it->second.expires_ms <= now_ms) by_id_.erase(it);
-      order_.pop_front();
-    }
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) return std::nullopt;
-    return it->second.result;
-  }
-  void Remember(const std::string& id, const PublishResult& result, int64_t now_ms) {
-    by_id_[id] = {result, now_ms + kWindowMs};
-    order_.emplace_back(now_ms + kWindowMs, id);
-  }
-  void Forget(const std::string& id) { by_id_.erase(id); }
-
- private:
-  static constexpr int64_t kWindowMs = 5 * 60 * 1000;
-  struct Entry {
-    PublishResult result;
-    int64_t expires_ms = 0;
-  };
-  std::unordered_map<std::string, Entry> by_id_;
-  std::deque<std::pair<int64_t, std::string>> order_;  // expiry order
-};
-
-// The deduplication id of a FIFO publish: the given one, or with ContentBasedDeduplication the
-// SHA-256 of the message (not of its attributes).
-std::string DeduplicationId(const PublishRequest& request) {
-  return request.message_deduplication_id.empty() ? Sha256Hex(request.message)
-                                                  : request.message_deduplication_id;
-}
-
-}  // namespace
-
-struct TopicService::TopicState {
-  Topic topic;
-  std::map<std::string, Subscription> subscriptions;  // by ARN
-  std::map<std::string, std::shared_ptr<const FilterPolicy>> filters;  // by subscription ARN
-  int64_t deleted_subscriptions = 0;
-  RecentPublishes deduplication;  // FIFO topics only; guarded by the service's mutex
-};
 
 Status ValidateTopicName(const std::string& name, bool fifo) {
   std::string_view base = name;
@@ -145,8 +54,9 @@ Delivery TopicService::NewDelivery(const TopicState& topic, const Subscription& 
   d.endpoint = s.endpoint;
   auto own = s.attributes.find("DeliveryPolicy");
   auto inherited = topic.topic.attributes.find("DeliveryPolicy");
-  d.policy = EffectiveRetryPolicy(own == s.attributes.end() ? "" : own->second,
-                                  inherited == topic.topic.attributes.end() ? "" : inherited->second);
+  d.policy =
+      EffectiveRetryPolicy(own == s.attributes.end() ? "" : own->second,
+                           inherited == topic.topic.attributes.end() ? "" : inherited->second);
   auto redrive = s.attributes.find("RedrivePolicy");
   if (redrive != s.attributes.end()) {
     json policy = json::parse(redrive->second, nullptr, false);
@@ -174,8 +84,8 @@ Delivery TopicService::ConfirmationDelivery(const TopicState& topic, const Subsc
                        : "You have chosen to deactivate subscription " + s.arn +
                              ".\nTo cancel this operation and restore the subscription, visit the "
                              "SubscribeURL included in this message.";
-  fields.subscribe_url = base_url + "/?Action=ConfirmSubscription&TopicArn=" + topic.topic.arn +
-                         "&Token=" + s.token;
+  fields.subscribe_url =
+      base_url + "/?Action=ConfirmSubscription&TopicArn=" + topic.topic.arn + "&Token=" + s.token;
   fields.timestamp = Iso8601Millis(clock_.NowMillis());
   d.body = BuildEnvelope(fields, topic.topic, signer_, base_url);
   return d;
@@ -242,8 +152,8 @@ void TopicService::PersistSubscription(const Subscription& subscription, StatusC
 // --- topics ---
 
 void TopicService::CreateTopic(const std::string& region, const std::string& account,
-                               const std::string& name, AttributeMap attributes,
-                               AttributeMap tags, std::function<void(Result<std::string>)> done) {
+                               const std::string& name, AttributeMap attributes, AttributeMap tags,
+                               std::function<void(Result<std::string>)> done) {
   bool fifo = false;
   if (auto it = attributes.find("FifoTopic"); it != attributes.end()) {
     std::string value = it->second;
@@ -417,23 +327,26 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
     if (*filter) it->second->filters[subscription.arn] = *filter;
     subscription_topic_[subscription.arn] = topic_arn;
     if (IsHttp(protocol)) {
-      confirmation = ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation",
-                                          base_url);
+      confirmation =
+          ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation", base_url);
     }
   }
-  PersistSubscription(subscription, [this, subscription, done = std::move(done)](Status s) {
-    if (!s.ok()) {
-      std::unique_lock lock(mu_);
-      auto it = topics_.find(subscription.topic_arn);
-      if (it != topics_.end()) {
-        it->second->subscriptions.erase(subscription.arn);
-        it->second->filters.erase(subscription.arn);
-      }
-      subscription_topic_.erase(subscription.arn);
-      return done(s);
-    }
-    done(SubscribeResult{subscription.arn, !subscription.confirmed});
-  }, std::move(confirmation));
+  PersistSubscription(
+      subscription,
+      [this, subscription, done = std::move(done)](Status s) {
+        if (!s.ok()) {
+          std::unique_lock lock(mu_);
+          auto it = topics_.find(subscription.topic_arn);
+          if (it != topics_.end()) {
+            it->second->subscriptions.erase(subscription.arn);
+            it->second->filters.erase(subscription.arn);
+          }
+          subscription_topic_.erase(subscription.arn);
+          return done(s);
+        }
+        done(SubscribeResult{subscription.arn, !subscription.confirmed});
+      },
+      std::move(confirmation));
 }
 
 void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::string& token,
@@ -593,243 +506,6 @@ Result<AttributeMap> TopicService::ListTagsForResource(const std::string& arn) c
   auto it = topics_.find(arn);
   if (it == topics_.end()) return Status(ErrorCode::kResourceNotFound, "Resource does not exist");
   return it->second->topic.tags;
-}
-
-// --- publishing ---
-
-Status TopicService::ValidatePublish(const TopicState& state, const PublishRequest& request) const {
-  if (request.message.empty()) return InvalidParameter("Empty message");
-  if (PublishSize(request) > kMaxMessageBytes) return InvalidParameter("Message too long");
-  if (!request.subject.empty()) {
-    bool valid = request.subject.size() <= kMaxSubjectChars;
-    for (char c : request.subject) valid = valid && uint8_t(c) >= 0x20 && c != 0x7f;
-    if (!valid) return InvalidParameter("Subject");
-  }
-  if (!request.message_structure.empty()) {
-    if (request.message_structure != "json") return InvalidParameter("MessageStructure");
-    json structure = json::parse(request.message, nullptr, false);
-    if (!structure.is_object()) {
-      return InvalidParameter("Message Structure - JSON message body failed to parse");
-    }
-    auto it = structure.find("default");
-    if (it == structure.end() || !it->is_string()) {
-      return InvalidParameter("Message Structure - No default entry in JSON message body");
-    }
-  }
-  POSTBOX_RETURN_IF_ERROR(ValidatePublishAttributes(request.attributes));
-  if (state.topic.fifo) {
-    if (!request.message_group_id || request.message_group_id->empty()) {
-      return InvalidParameter("The MessageGroupId parameter is required for FIFO topics");
-    }
-    auto cbd = state.topic.attributes.find("ContentBasedDeduplication");
-    bool content_based = cbd != state.topic.attributes.end() && cbd->second == "true";
-    if (request.message_deduplication_id.empty() && !content_based) {
-      return InvalidParameter(
-          "The topic should either have ContentBasedDeduplication enabled or "
-          "MessageDeduplicationId provided explicitly");
-    }
-  } else if (!request.message_deduplication_id.empty()) {
-    return InvalidParameter(
-        "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
-        "that is not valid for this topic type");
-  }
-  return Status::Ok();
-}
-
-void TopicService::Publish(const std::string& topic_arn, PublishRequest request,
-                           const std::string& base_url,
-                           std::function<void(Result<PublishResult>)> done) {
-  std::vector<PublishRequest> one;
-  one.push_back(std::move(request));
-  PublishBatch(topic_arn, std::move(one), base_url,
-               [done = std::move(done)](std::vector<Result<PublishResult>> results) {
-                 done(std::move(results.front()));
-               });
-}
-
-void TopicService::PublishBatch(const std::string& topic_arn,
-                                std::vector<PublishRequest> requests, const std::string& base_url,
-                                std::function<void(std::vector<Result<PublishResult>>)> done) {
-  auto topic = FindTopic(topic_arn);
-  if (!topic.ok()) {
-    return done(std::vector<Result<PublishResult>>(requests.size(), topic.status()));
-  }
-  struct Pending {
-    std::vector<Result<PublishResult>> results;
-    std::atomic<size_t> remaining{0};
-    std::function<void(std::vector<Result<PublishResult>>)> done;
-  };
-  auto pending = std::make_shared<Pending>();
-  pending->done = std::move(done);
-  pending->results.assign(requests.size(), Status(ErrorCode::kInternal, "not published"));
-  // A bad entry fails the whole request, as AWS was seen to answer (not a per-entry failure).
-  for (const auto& request : requests) {
-    Status s = ValidatePublish(**topic, request);
-    if (!s.ok()) return pending->done(std::vector<Result<PublishResult>>(requests.size(), s));
-  }
-  pending->remaining = requests.size();
-  const TopicPtr& state = *topic;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    auto finish = [pending, i](Result<PublishResult> result) {
-      pending->results[i] = std::move(result);
-      if (pending->remaining.fetch_sub(1) == 1) pending->done(std::move(pending->results));
-    };
-    PublishResult result;
-    result.message_id = NewUuid();
-    std::string deduplication_id;
-    if (state->topic.fifo) {
-      deduplication_id = DeduplicationId(requests[i]);
-      std::unique_lock lock(mu_);
-      if (auto original = state->deduplication.Find(deduplication_id, clock_.NowMillis())) {
-        // A duplicate within the window: AWS answers with the original ids, delivers nothing.
-        lock.unlock();
-        finish(*original);
-        continue;
-      }
-      last_sequence_ = std::max(last_sequence_ + 1, uint64_t(clock_.NowMillis()) << 16);
-      result.sequence_number = SequenceNumber(last_sequence_);
-      state->deduplication.Remember(deduplication_id, result, clock_.NowMillis());
-    }
-    FanOut(state, requests[i], result.message_id, result.sequence_number, base_url,
-           [this, state, deduplication_id, result, finish](Status s) {
-             if (!s.ok() && !deduplication_id.empty()) {
-               std::unique_lock lock(mu_);
-               state->deduplication.Forget(deduplication_id);  // not published: may be retried
-             }
-             finish(s.ok() ? Result<PublishResult>(result) : Result<PublishResult>(s));
-           });
-  }
-}
-
-void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
-                          const std::string& message_id, const std::string& sequence_number,
-                          const std::string& base_url, std::function<void(Status)> done) {
-  struct QueueDelivery {
-    Subscription subscription;
-    QueuePtr queue;
-  };
-  std::vector<QueueDelivery> to_queues;
-  std::vector<Subscription> to_endpoints;  // HTTP/S
-  {
-    std::shared_lock lock(mu_);
-    std::optional<FilterInput> input;
-    for (const auto& [arn, s] : topic->subscriptions) {
-      const bool http = IsHttp(s.protocol) && outbox_ != nullptr;
-      if (!s.confirmed || (s.protocol != "sqs" && !http)) continue;
-      auto filter = topic->filters.find(arn);
-      if (filter != topic->filters.end()) {
-        if (!input) input.emplace(request.attributes, request.message);
-        if (!filter->second->Matches(*input)) continue;
-      }
-      if (http) {
-        to_endpoints.push_back(s);
-        continue;
-      }
-      std::optional<QueueId> id = QueueIdFromArn(s.endpoint);
-      auto queue = queues_.GetQueue(*id);
-      if (!queue.ok()) {
-        // AWS keeps retrying a missing queue, then gives up; nothing can be stored for it.
-        spdlog::warn("event=sns_delivery_dropped subscription={} reason=\"queue {} does not exist\"",
-                     arn, s.endpoint);
-        continue;
-      }
-      to_queues.push_back({s, *queue});
-    }
-  }
-  if (to_queues.empty() && to_endpoints.empty()) return done(Status::Ok());
-
-  const int64_t now_ms = clock_.NowMillis();
-  SignatureCache signatures;
-  // The body a subscriber of `protocol` gets: the signed envelope, or the message itself.
-  auto body_for = [&](const Subscription& s, bool* raw) {
-    std::string text = MessageFor(request, s.protocol);
-    auto raw_attribute = s.attributes.find("RawMessageDelivery");
-    *raw = raw_attribute != s.attributes.end() && raw_attribute->second == "true";
-    if (*raw) return text;
-    EnvelopeFields fields;
-    fields.type = "Notification";
-    fields.message_id = message_id;
-    fields.sequence_number = sequence_number;
-    fields.topic_arn = topic->topic.arn;
-    fields.subject = request.subject;
-    fields.message = std::move(text);
-    fields.timestamp = Iso8601Millis(now_ms);
-    fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
-    fields.attributes = request.attributes;
-    return BuildEnvelope(fields, topic->topic, signer_, base_url, &signatures);
-  };
-
-  struct Tracker {
-    std::atomic<size_t> remaining{0};
-    std::mutex mu;
-    Status status;
-    std::function<void(Status)> done;
-    void Fail(const Status& s) {
-      std::lock_guard lock(mu);
-      status = s;
-    }
-    void Arrive() {
-      if (remaining.fetch_sub(1) == 1) {
-        std::lock_guard lock(mu);
-        done(status);
-      }
-    }
-  };
-  auto tracker = std::make_shared<Tracker>();
-  tracker->remaining = to_queues.size() + (to_endpoints.empty() ? 0 : 1);
-  tracker->done = std::move(done);
-
-  if (!to_endpoints.empty()) {
-    // Every HTTP/S delivery of this message in one fsync'd write to the outbox.
-    storage::WriteBatch batch;
-    std::vector<Delivery> staged;
-    for (const Subscription& s : to_endpoints) {
-      Delivery d = NewDelivery(*topic, s);
-      d.message_type = "Notification";
-      d.message_id = message_id;
-      d.body = body_for(s, &d.raw);
-      DeliveryOutbox::Stage(d, &batch);
-      staged.push_back(std::move(d));
-    }
-    engine_.Commit(std::move(batch), storage::Durability::kSync,
-                   [this, tracker, staged = std::move(staged)](Status s) mutable {
-                     if (s.ok()) {
-                       for (auto& d : staged) outbox_->Activate(std::move(d));
-                     } else {
-                       tracker->Fail(s);
-                     }
-                     tracker->Arrive();
-                   });
-  }
-
-  const std::string deduplication_id = topic->topic.fifo ? DeduplicationId(request) : "";
-  for (auto& delivery : to_queues) {
-    const Subscription& s = delivery.subscription;
-    NewMessage message;
-    bool raw = false;
-    message.body = body_for(s, &raw);
-    if (raw) message.attributes = ToQueueAttributes(request.attributes);
-    if (delivery.queue->fifo() || request.message_group_id) {
-      message.message_group_id = request.message_group_id;
-    }
-    if (delivery.queue->fifo()) message.message_deduplication_id = deduplication_id;
-    std::vector<NewMessage> batch;
-    batch.push_back(std::move(message));
-    queues_.SendMessages(
-        delivery.queue, std::move(batch), topic->topic.account,
-        [tracker, arn = s.arn](std::vector<Result<SentMessage>> results) {
-          const Status& s = results.front().status();
-          if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
-            tracker->Fail(s);
-          } else if (!s.ok()) {
-            // The queue refuses this message (e.g. larger than its MaximumMessageSize):
-            // AWS drops such deliveries too.
-            spdlog::warn("event=sns_delivery_refused subscription={} code={} message=\"{}\"",
-                         arn, ErrorCodeName(s.code()), s.message());
-          }
-          tracker->Arrive();
-        });
-  }
 }
 
 }  // namespace postbox::core

@@ -130,7 +130,7 @@ class TopicService {
   const MessageSigner& signer_;
   DeliveryOutbox* outbox_;
   mutable std::shared_mutex mu_;
-  std::map<std::string, TopicPtr> topics_;                // by ARN (sorted for listing)
+  std::map<std::string, TopicPtr> topics_;                 // by ARN (sorted for listing)
   std::map<std::string, std::string> subscription_topic_;  // subscription ARN -> topic ARN
   uint64_t last_sequence_ = 0;                             // FIFO topics' SequenceNumber
 };

@@ -104,8 +104,8 @@ void PublishBatch(SnsCall& call, Reply reply) {
   if (!arn.ok()) return reply(arn.status());
   auto entries = call.input.find("PublishBatchRequestEntries");
   if (entries == call.input.end() || !entries->is_array() || entries->empty()) {
-    return reply(Status(ErrorCode::kEmptyBatchRequest,
-                        "The batch request doesn't contain any entries."));
+    return reply(
+        Status(ErrorCode::kEmptyBatchRequest, "The batch request doesn't contain any entries."));
   }
   if (entries->size() > kMaxBatchEntries) {
     return reply(Status(ErrorCode::kTooManyEntriesInBatchRequest,
@@ -121,7 +121,8 @@ void PublishBatch(SnsCall& call, Reply reply) {
       if (!std::isalnum(uint8_t(c)) && c != '-' && c != '_') {
         return reply(Status(ErrorCode::kInvalidBatchEntryId,
                             "The Id of a batch entry in the batch request contains an "
-                            "impermissible character: " + id));
+                            "impermissible character: " +
+                                id));
       }
     }
     if (id.size() > 80) {

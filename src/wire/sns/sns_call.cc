@@ -11,9 +11,8 @@ Result<std::string> SnsCall::Required(const char* name) const {
   auto it = input.find(name);
   if (it == input.end() || !it->is_string()) {
     // What AWS answers a request that lacks a required member (botocore checks first).
-    return Status(ErrorCode::kInvalidParameter,
-                  std::string("Invalid parameter: ") + name +
-                      " Reason: no value for required parameter");
+    return Status(ErrorCode::kInvalidParameter, std::string("Invalid parameter: ") + name +
+                                                    " Reason: no value for required parameter");
   }
   return it->get<std::string>();
 }

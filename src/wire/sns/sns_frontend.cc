@@ -40,18 +40,31 @@ const std::unordered_map<std::string, Handler>& Handlers() {
 // Operations of the SNS API that postbox does not implement (yet): the unsupported-operation
 // error rather than "invalid action", so that a user sees what is missing.
 bool IsKnownUnsupported(const std::string& action) {
-  static const char* kActions[] = {"AddPermission", "RemovePermission", "CheckIfPhoneNumberIsOptedOut",
-                                   "CreatePlatformApplication", "CreatePlatformEndpoint",
-                                   "CreateSMSSandboxPhoneNumber", "DeleteEndpoint",
-                                   "DeletePlatformApplication", "DeleteSMSSandboxPhoneNumber",
-                                   "GetDataProtectionPolicy", "GetEndpointAttributes",
-                                   "GetPlatformApplicationAttributes", "GetSMSAttributes",
-                                   "GetSMSSandboxAccountStatus", "ListEndpointsByPlatformApplication",
-                                   "ListOriginationNumbers", "ListPhoneNumbersOptedOut",
-                                   "ListPlatformApplications", "ListSMSSandboxPhoneNumbers",
-                                   "OptInPhoneNumber", "PutDataProtectionPolicy",
-                                   "SetEndpointAttributes", "SetPlatformApplicationAttributes",
-                                   "SetSMSAttributes", "VerifySMSSandboxPhoneNumber"};
+  static const char* kActions[] = {"AddPermission",
+                                   "RemovePermission",
+                                   "CheckIfPhoneNumberIsOptedOut",
+                                   "CreatePlatformApplication",
+                                   "CreatePlatformEndpoint",
+                                   "CreateSMSSandboxPhoneNumber",
+                                   "DeleteEndpoint",
+                                   "DeletePlatformApplication",
+                                   "DeleteSMSSandboxPhoneNumber",
+                                   "GetDataProtectionPolicy",
+                                   "GetEndpointAttributes",
+                                   "GetPlatformApplicationAttributes",
+                                   "GetSMSAttributes",
+                                   "GetSMSSandboxAccountStatus",
+                                   "ListEndpointsByPlatformApplication",
+                                   "ListOriginationNumbers",
+                                   "ListPhoneNumbersOptedOut",
+                                   "ListPlatformApplications",
+                                   "ListSMSSandboxPhoneNumbers",
+                                   "OptInPhoneNumber",
+                                   "PutDataProtectionPolicy",
+                                   "SetEndpointAttributes",
+                                   "SetPlatformApplicationAttributes",
+                                   "SetSMSAttributes",
+                                   "VerifySMSSandboxPhoneNumber"};
   for (const char* known : kActions) {
     if (action == known) return true;
   }

@@ -46,8 +46,8 @@ void Subscribe(SnsCall& call, Reply reply) {
       *topic, *protocol, call.String("Endpoint"), call.Map("Attributes"), call.base_url,
       [reply, return_arn](Result<core::SubscribeResult> result) {
         if (!result.ok()) return reply(result.status());
-        std::string arn = result->pending && !return_arn ? "pending confirmation"
-                                                         : result->subscription_arn;
+        std::string arn =
+            result->pending && !return_arn ? "pending confirmation" : result->subscription_arn;
         Answer(reply, [arn](XmlWriter& xml) { xml.Element("SubscriptionArn", arn); });
       });
 }

@@ -1,6 +1,6 @@
 // Topic and tag actions of the SNS API.
-#include "wire/sns/sns_call.h"
 #include "wire/sns/sns_arn.h"
+#include "wire/sns/sns_call.h"
 
 namespace postbox::wire::sns {
 namespace {
@@ -15,7 +15,8 @@ void CreateTopic(SnsCall& call, Reply reply) {
   call.topics->CreateTopic(call.context.region, call.context.account, *name, call.Map("Attributes"),
                            call.TagList("Tags"), [reply](Result<std::string> arn) {
                              if (!arn.ok()) return reply(arn.status());
-                             Answer(reply, [arn = *arn](XmlWriter& xml) { xml.Element("TopicArn", arn); });
+                             Answer(reply,
+                                    [arn = *arn](XmlWriter& xml) { xml.Element("TopicArn", arn); });
                            });
 }
 
@@ -26,7 +27,8 @@ void DeleteTopic(SnsCall& call, Reply reply) {
 }
 
 void ListTopics(SnsCall& call, Reply reply) {
-  std::vector<std::string> arns = call.topics->ListTopics(call.context.region, call.context.account);
+  std::vector<std::string> arns =
+      call.topics->ListTopics(call.context.region, call.context.account);
   auto page = Page(arns.size(), kPageSize, call.String("NextToken"));
   if (!page.ok()) return reply(page.status());
   Answer(reply, [arns = std::move(arns), page = *page](XmlWriter& xml) {

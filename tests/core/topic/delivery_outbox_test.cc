@@ -1,13 +1,14 @@
 // The HTTP/S delivery outbox with a fake HttpSender and a ManualClock: retries follow the
 // DeliveryPolicy without sleeping, exhausted deliveries go to the dead-letter queue, the
 // per-endpoint bound and the throttle hold, and stored deliveries resume after a restart.
+#include "core/topic/delivery_outbox.h"
+
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <mutex>
 
 #include "core/queue/queue_service.h"
-#include "core/topic/delivery_outbox.h"
 #include "storage/memory_engine.h"
 
 namespace postbox::core {
@@ -191,8 +192,8 @@ TEST(RetryPolicyTest, PhasesAndBackoffFunctions) {
   p.min_delay_seconds = 1;
   p.max_delay_seconds = 101;
   EXPECT_EQ(p.DelayBeforeRetry(0), std::nullopt);
-  EXPECT_EQ(p.DelayBeforeRetry(1), 0);    // no-delay phase
-  EXPECT_EQ(p.DelayBeforeRetry(2), 1);    // pre-backoff, at minDelayTarget
+  EXPECT_EQ(p.DelayBeforeRetry(1), 0);  // no-delay phase
+  EXPECT_EQ(p.DelayBeforeRetry(2), 1);  // pre-backoff, at minDelayTarget
   EXPECT_EQ(p.DelayBeforeRetry(3), 1);
   EXPECT_EQ(p.DelayBeforeRetry(4), 1);    // backoff from min...
   EXPECT_EQ(p.DelayBeforeRetry(6), 51);   // ...linearly...
@@ -210,15 +211,15 @@ TEST(RetryPolicyTest, PhasesAndBackoffFunctions) {
 
 TEST(RetryPolicyTest, ValidatesWithAwsTexts) {
   EXPECT_TRUE(ValidateDeliveryPolicy(R"({"healthyRetryPolicy":{"numRetries":3}})", false).ok());
-  EXPECT_EQ(ValidateDeliveryPolicy(R"({"healthyRetryPolicy":{"minDelayTarget":0}})", false)
-                .message(),
-            "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be greater "
-            "than or equal to 1");
-  EXPECT_EQ(ValidateDeliveryPolicy(R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":101}}})",
-                                   true)
-                .message(),
-            "Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be "
-            "less than or equal to 100");
+  EXPECT_EQ(
+      ValidateDeliveryPolicy(R"({"healthyRetryPolicy":{"minDelayTarget":0}})", false).message(),
+      "Invalid parameter: DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be greater "
+      "than or equal to 1");
+  EXPECT_EQ(
+      ValidateDeliveryPolicy(R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":101}}})", true)
+          .message(),
+      "Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be "
+      "less than or equal to 100");
   EXPECT_FALSE(ValidateDeliveryPolicy("[]", false).ok());
   RetryPolicy effective = EffectiveRetryPolicy(
       R"({"healthyRetryPolicy":{"numRetries":5}})",

@@ -1,6 +1,8 @@
 // SNS topics through TopicService with the in-memory engine and a ManualClock: fan-out to SQS
 // queues (signed envelope and raw), filter policies, FIFO topics, validation texts and
 // reloading from storage. Expected texts follow AWS (see the SNS research notes).
+#include "core/topic/topic_service.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -11,7 +13,6 @@
 
 #include "base/encoding.h"
 #include "core/queue/queue_service.h"
-#include "core/topic/topic_service.h"
 #include "storage/memory_engine.h"
 
 namespace postbox::core {
@@ -75,8 +76,8 @@ class TopicServiceTest : public ::testing::Test {
   }
 
   TopicServiceTest()
-      : queues_(engine_, clock_), topics_(std::make_unique<TopicService>(engine_, clock_, queues_,
-                                                                         *signer_)) {}
+      : queues_(engine_, clock_),
+        topics_(std::make_unique<TopicService>(engine_, clock_, queues_, *signer_)) {}
 
   QueuePtr CreateQueue(const std::string& name, AttributeMap attributes = {}) {
     Result<QueuePtr> out = Status(ErrorCode::kInternal, "not called");
@@ -174,8 +175,7 @@ TEST_F(TopicServiceTest, FansOutAnEnvelopeToEveryQueueAndTheRawMessageWhereAsked
     EXPECT_EQ(envelope["SignatureVersion"], "1");
     EXPECT_EQ(envelope["SigningCertURL"],
               std::string(kBaseUrl) + "/" + signer_->certificate_file_name());
-    EXPECT_EQ(envelope["MessageAttributes"]["blob"],
-              json({{"Type", "Binary"}, {"Value", "AAH/"}}));
+    EXPECT_EQ(envelope["MessageAttributes"]["blob"], json({{"Type", "Binary"}, {"Value", "AAH/"}}));
     EXPECT_EQ(envelope["MessageAttributes"]["count"], json({{"Type", "Number"}, {"Value", "0"}}));
     EXPECT_TRUE(received[0].message.attributes.empty());
     EXPECT_TRUE(SignatureVerifies(*signer_, envelope));
@@ -222,9 +222,10 @@ TEST_F(TopicServiceTest, FilterPoliciesChooseTheQueues) {
                   .ok());
 
   ASSERT_TRUE(Publish(*topic, "1", {{"color", StringValue("String", "red")}}).ok());
-  ASSERT_TRUE(Publish(*topic, "2", {{"color", StringValue("String", "blue")},
-                                    {"size", StringValue("Number", "150")}})
-                  .ok());
+  ASSERT_TRUE(
+      Publish(*topic, "2",
+              {{"color", StringValue("String", "blue")}, {"size", StringValue("Number", "150")}})
+          .ok());
   ASSERT_TRUE(Publish(*topic, R"({"order":{"kind":"donut"}})").ok());
   ASSERT_TRUE(Publish(*topic, R"({"order":{"kind":"bagel"}})").ok());
 
@@ -245,14 +246,15 @@ TEST_F(TopicServiceTest, FilterPoliciesChooseTheQueues) {
   auto subscribed = Subscribe(*topic, "sqs", QueueArn("other"), {{"FilterPolicy", "[1]"}});
   ASSERT_FALSE(subscribed.ok());
   EXPECT_EQ(subscribed.status().code(), ErrorCode::kInvalidParameter);
-  EXPECT_EQ(subscribed.status().message().rfind("Invalid parameter: Attributes Reason: FilterPolicy: ", 0),
+  EXPECT_EQ(subscribed.status().message().rfind(
+                "Invalid parameter: Attributes Reason: FilterPolicy: ", 0),
             0u)
       << subscribed.status().message();
 }
 
 TEST_F(TopicServiceTest, FifoTopicsKeepGroupOrderAndDeduplicate) {
-  auto topic = CreateTopic("orders.fifo", {{"FifoTopic", "true"},
-                                           {"ContentBasedDeduplication", "true"}});
+  auto topic =
+      CreateTopic("orders.fifo", {{"FifoTopic", "true"}, {"ContentBasedDeduplication", "true"}});
   ASSERT_TRUE(topic.ok()) << topic.status().ToString();
   QueuePtr q = CreateQueue("orders.fifo", {{"FifoQueue", "true"}});
   ASSERT_TRUE(Subscribe(*topic, "sqs", QueueArn("orders.fifo")).ok());
@@ -278,7 +280,8 @@ TEST_F(TopicServiceTest, FifoTopicsKeepGroupOrderAndDeduplicate) {
     EXPECT_TRUE(envelope.contains("SequenceNumber"));
     EXPECT_FALSE(envelope.contains("Signature"));  // FIFO notifications are not signed
     by_group[m.message.message_group_id].push_back(envelope["Message"]);
-    EXPECT_EQ(m.message.message_deduplication_id, Sha256Hex(envelope["Message"].get<std::string>()));
+    EXPECT_EQ(m.message.message_deduplication_id,
+              Sha256Hex(envelope["Message"].get<std::string>()));
   }
   // Received in order within each group (the queue hands one group's messages out in order
   // as each is deleted; ReceiveAll leaves them in flight, so at most the heads come at once).

@@ -1,0 +1,66 @@
+// Internal to the TopicService implementation (topic_service.cc, topic_publish.cc): the state
+// kept per topic, and small helpers both files use. Not for other code.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/filter/filter_policy.h"
+#include "core/topic/topic_service.h"
+
+namespace postbox::core {
+
+inline Status InvalidParameter(const std::string& what) {
+  return Status(ErrorCode::kInvalidParameter, "Invalid parameter: " + what);
+}
+
+inline bool IsHttp(const std::string& protocol) {
+  return protocol == "http" || protocol == "https";
+}
+
+// FIFO topics: what was published under each deduplication id in the last five minutes, so
+// that a duplicate gets the original MessageId and SequenceNumber. Kept in memory only: after
+// a restart a duplicate gets new ids, but the FIFO queues still deliver it once (their own
+// windows are durable).
+class RecentPublishes {
+ public:
+  std::optional<PublishResult> Find(const std::string& id, int64_t now_ms) {
+    while (!order_.empty() && order_.front().first <= now_ms) {
+      auto it = by_id_.find(order_.front().second);
+      if (it != by_id_.end() && it->second.expires_ms <= now_ms) by_id_.erase(it);
+      order_.pop_front();
+    }
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return std::nullopt;
+    return it->second.result;
+  }
+  void Remember(const std::string& id, const PublishResult& result, int64_t now_ms) {
+    by_id_[id] = {result, now_ms + kWindowMs};
+    order_.emplace_back(now_ms + kWindowMs, id);
+  }
+  void Forget(const std::string& id) { by_id_.erase(id); }
+
+ private:
+  static constexpr int64_t kWindowMs = 5 * 60 * 1000;
+  struct Entry {
+    PublishResult result;
+    int64_t expires_ms = 0;
+  };
+  std::unordered_map<std::string, Entry> by_id_;
+  std::deque<std::pair<int64_t, std::string>> order_;  // expiry order
+};
+
+struct TopicService::TopicState {
+  Topic topic;
+  std::map<std::string, Subscription> subscriptions;                   // by ARN
+  std::map<std::string, std::shared_ptr<const FilterPolicy>> filters;  // by subscription ARN
+  int64_t deleted_subscriptions = 0;
+  RecentPublishes deduplication;  // FIFO topics only; guarded by the service's mutex
+};
+
+}  // namespace postbox::core
