@@ -98,6 +98,7 @@ Status DeliveryOutbox::Load() {
           ++corrupt;
           return;
         }
+        waiting_.emplace(d->next_attempt_ms, d->id);
         deliveries_[d->id] = std::move(*d);
       }));
   if (corrupt > 0) spdlog::error("event=sns_outbox_corrupt_records count={}", corrupt);
@@ -113,6 +114,7 @@ void DeliveryOutbox::Stage(const Delivery& delivery, storage::WriteBatch* batch)
 
 void DeliveryOutbox::Activate(Delivery delivery) {
   std::lock_guard lock(mu_);
+  waiting_.emplace(delivery.next_attempt_ms, delivery.id);
   deliveries_[delivery.id] = std::move(delivery);
 }
 
@@ -126,20 +128,28 @@ void DeliveryOutbox::Advance() {
   {
     std::lock_guard lock(mu_);
     const int64_t now = clock_.NowMillis();
-    for (auto& [id, d] : deliveries_) {
-      if (d.next_attempt_ms > now || in_flight_.count(id)) continue;
+    int scanned = 0;
+    for (auto it = waiting_.begin();
+         it != waiting_.end() && it->first <= now && scanned < kMaxScanPerAdvance; ++scanned) {
+      Delivery& d = deliveries_.at(it->second);
       int& endpoint_load = per_endpoint_[d.endpoint];
-      if (endpoint_load >= kMaxInFlightPerEndpoint) continue;
+      if (endpoint_load >= kMaxInFlightPerEndpoint) {
+        ++it;
+        continue;
+      }
       if (d.policy.max_receives_per_second > 0) {
         auto& [second, count] = sent_this_second_[d.subscription_arn];
         if (second != now / 1000) second = now / 1000, count = 0;
-        if (count >= d.policy.max_receives_per_second) continue;
+        if (count >= d.policy.max_receives_per_second) {
+          ++it;
+          continue;
+        }
         ++count;
       }
       ++endpoint_load;
-      in_flight_[id] = true;
       ++d.attempts;
-      to_send.emplace_back(id, ToRequest(d));
+      to_send.emplace_back(d.id, ToRequest(d));
+      it = waiting_.erase(it);
     }
   }
   for (auto& [id, request] : to_send) {
@@ -151,7 +161,6 @@ void DeliveryOutbox::Advance() {
 
 void DeliveryOutbox::Finish(const std::string& id, int status, const std::string& error) {
   std::unique_lock lock(mu_);
-  in_flight_.erase(id);
   auto it = deliveries_.find(id);
   if (it == deliveries_.end()) return;
   Delivery& d = it->second;
@@ -173,6 +182,7 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
       d.subscription_arn, d.endpoint, d.attempts, status, error, delay ? *delay : -1);
   if (delay) {
     d.next_attempt_ms = clock_.NowMillis() + int64_t(*delay) * 1000;
+    waiting_.emplace(d.next_attempt_ms, d.id);
     Stage(d, &batch);
     lock.unlock();
     engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);

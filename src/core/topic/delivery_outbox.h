@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -45,6 +46,9 @@ struct Delivery {
 class DeliveryOutbox {
  public:
   static constexpr int kMaxInFlightPerEndpoint = 8;
+  // Due deliveries looked at per Advance: a large backlog for a slow endpoint (whose requests
+  // wait for a free slot) must not make every step read all of it.
+  static constexpr int kMaxScanPerAdvance = 10000;
 
   DeliveryOutbox(storage::Engine& engine, const Clock& clock, channels::HttpSender& sender,
                  QueueService& queues);
@@ -68,8 +72,10 @@ class DeliveryOutbox {
   channels::HttpSender& sender_;
   QueueService& queues_;
   mutable std::mutex mu_;
-  std::map<std::string, Delivery> deliveries_;         // by id
-  std::map<std::string, bool> in_flight_;              // delivery ids being posted
+  std::map<std::string, Delivery> deliveries_;  // by id: waiting and in flight
+  // The waiting ones by their next attempt, so that Advance reads only what is due; a
+  // delivery being posted is in deliveries_ but not here.
+  std::set<std::pair<int64_t, std::string>> waiting_;
   std::unordered_map<std::string, int> per_endpoint_;  // in-flight count by endpoint
   std::unordered_map<std::string, std::pair<int64_t, int>> sent_this_second_;  // throttle
 };
