@@ -4,7 +4,8 @@ subscriber. It receives the SubscriptionConfirmation, confirms by visiting Subsc
 AWS's subscribers do), checks the x-amz-sns-* headers and verifies every signature with the
 certificate served at SigningCertURL (openssl), gets notifications (envelope and raw), sees
 retries of a failing endpoint end in the subscription's dead-letter queue, gets the
-UnsubscribeConfirmation, and still gets a notification published just before a kill -9.
+UnsubscribeConfirmation, and still gets a notification published just before a kill -9. An
+https endpoint whose certificate is not trusted is refused.
 
 Runs under python3 (boto3 1.43) and /usr/bin/python3 (boto3 1.26)."""
 
@@ -13,6 +14,8 @@ import http.server
 import json
 import os
 import queue
+import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -223,6 +226,37 @@ class SnsHttpDelivery(unittest.TestCase):
                                           AttributeValue=json.dumps(bad))
         self.assertIn("Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries "
                       "must be less than or equal to 100", str(ctx.exception))
+
+
+class SnsHttpsVerifiesCertificates(unittest.TestCase):
+    def test_an_untrusted_certificate_is_refused(self):
+        # An https endpoint with a self-signed certificate: postbox verifies TLS like AWS, so the
+        # confirmation request never reaches the endpoint's handler.
+        server = harness.PostboxServer()
+        self.addCleanup(server.close)
+        server.start()
+        sns = make_sns_client(server.endpoint)
+        subscriber = Subscriber()
+        self.addCleanup(subscriber.close)
+        work = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, work, True)
+        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        subscriber.server.socket = context.wrap_socket(subscriber.server.socket, server_side=True)
+        url = subscriber.url.replace("http://", "https://")
+        topic = sns.create_topic(Name="tls-" + harness.uid())["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=url)
+        with self.assertRaises(queue.Empty):
+            subscriber.next(timeout=3.0)
+        deadline = time.time() + 10
+        while "event=sns_delivery_attempt_failed" not in server.output() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn("event=sns_delivery_attempt_failed", server.output())
+        self.assertIn("certificate", server.output().lower())
 
 
 class SnsHttpDurability(unittest.TestCase):
