@@ -48,7 +48,7 @@ void CurlHttpSender::Post(OutboundRequest request, OutboundDone done) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
-      transfer->done(0, "postbox is shutting down");
+      transfer->done(kCancelled, "postbox is shutting down");
       return;
     }
     queued_.push_back(std::move(transfer));
@@ -88,8 +88,8 @@ void CurlHttpSender::Run() {
       stopping = stopping_;
     }
     if (stopping) {
-      for (auto& t : incoming) t->done(0, "postbox is shutting down");
-      while (!running.empty()) finish(running.back().get(), 0, "postbox is shutting down");
+      for (auto& t : incoming) t->done(kCancelled, "postbox is shutting down");
+      while (!running.empty()) finish(running.back().get(), kCancelled, "postbox is shutting down");
       return;
     }
     for (auto& t : incoming) {

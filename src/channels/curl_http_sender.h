@@ -30,7 +30,7 @@ class CurlHttpSender final : public HttpSender {
   ~CurlHttpSender() override;
 
   void Post(OutboundRequest request, OutboundDone done) override;
-  // Ends the thread; requests still queued or in flight complete with status 0. Idempotent.
+  // Ends the thread; requests still queued or in flight complete with kCancelled. Idempotent.
   void Stop();
 
  private:

@@ -16,8 +16,10 @@ struct OutboundRequest {
   std::string body;
 };
 
-// `status`: the HTTP status, or 0 when no answer came (connection refused, timeout, TLS
-// failure); `error` says why in that case.
+// `status`: the HTTP status, 0 when no answer came (connection refused, timeout, TLS
+// failure), or kCancelled when the sender stopped before trying (shutdown): not an attempt.
+// `error` says why in the last two cases.
+inline constexpr int kCancelled = -1;
 using OutboundDone = std::function<void(int status, const std::string& error)>;
 
 class HttpSender {

@@ -175,7 +175,11 @@ Result<Condition> ParseNumeric(const json& spec) {
     }
     return PolicyNumber(spec[i], op_name(op));
   };
-  if (!spec[0].is_string()) return Invalid("Invalid member in numeric match: " + spec[0].dump());
+  if (!spec[0].is_string()) {
+    // (Only scalars are quoted back: dumping a deeply nested value would recurse.)
+    std::string shown = spec[0].is_primitive() ? spec[0].dump() : spec[0].is_array() ? "[" : "{";
+    return Invalid("Invalid member in numeric match: " + shown);
+  }
   const std::string first = spec[0].get<std::string>();
   Condition c;
   c.kind = Condition::Kind::kNumeric;
@@ -196,7 +200,10 @@ Result<Condition> ParseNumeric(const json& spec) {
     return c;
   }
   if (spec.size() == 2) return c;
-  if (!spec[2].is_string()) return Invalid("Bad value in numeric range: " + spec[2].dump());
+  if (!spec[2].is_string()) {
+    std::string shown = spec[2].is_primitive() ? spec[2].dump() : spec[2].is_array() ? "[" : "{";
+    return Invalid("Bad value in numeric range: " + shown);
+  }
   const std::string second = spec[2].get<std::string>();
   if (second != "<" && second != "<=") return Invalid("Bad numeric range operator: " + second);
   auto top = value_at(3, second);
@@ -334,13 +341,15 @@ struct Limits {
 // Returns the node's complexity, AWS's measure: a key with N values at nesting level L counts
 // N * L, keys multiply, the alternatives of "$or" add up (reproduces every recorded answer).
 Result<size_t> ParseNode(const json& object, const std::string& path, size_t depth, Limits& limits,
-                         FilterPolicy::Node* out) {
+                         FilterPolicy::Node* out, size_t or_depth = 0) {
   if (!object.is_object() || (object.empty() && depth > 1)) {
     return Invalid("Filter policy must be a non-empty JSON object");
   }
   // Every level multiplies the complexity, so deeper policies are too complex anyway; this
   // also bounds the recursion.
-  if (depth > kMaxCombinations) return Invalid("Filter policy is too complex");
+  if (depth > kMaxCombinations || or_depth > kMaxCombinations) {
+    return Invalid("Filter policy is too complex");
+  }
   size_t combinations = 1;
   for (const auto& [key, value] : object.items()) {
     if (key == "$or") {
@@ -350,7 +359,8 @@ Result<size_t> ParseNode(const json& object, const std::string& path, size_t dep
       size_t sum = 0;
       for (const auto& alternative : value) {
         auto node = std::make_unique<FilterPolicy::Node>();
-        auto n = ParseNode(alternative, path, depth, limits, node.get());
+        // One level deeper for the recursion bound (not for the complexity measure).
+        auto n = ParseNode(alternative, path, depth, limits, node.get(), or_depth + 1);
         if (!n.ok()) return n.status();
         sum += *n;
         out->any_of.push_back(std::move(node));
@@ -373,7 +383,7 @@ Result<size_t> ParseNode(const json& object, const std::string& path, size_t dep
       FilterPolicy::Node::Field field;
       field.key = key;
       field.nested = std::make_unique<FilterPolicy::Node>();
-      auto n = ParseNode(value, path + key + ".", depth + 1, limits, field.nested.get());
+      auto n = ParseNode(value, path + key + ".", depth + 1, limits, field.nested.get(), or_depth);
       if (!n.ok()) return n.status();
       combinations *= *n;
       out->fields.push_back(std::move(field));
@@ -388,9 +398,14 @@ Result<size_t> ParseNode(const json& object, const std::string& path, size_t dep
   return combinations;
 }
 
-void AddJsonScalar(const json& v, std::vector<Scalar>* out) {
+// Messages are outside input: arrays nested deeper than this are not looked into (a 256 KiB
+// body of brackets must not exhaust the stack).
+constexpr int kMaxMessageDepth = 64;
+
+void AddJsonScalar(const json& v, std::vector<Scalar>* out, int depth = 0) {
   if (v.is_array()) {  // arrays of arrays: every leaf counts
-    for (const auto& element : v) AddJsonScalar(element, out);
+    if (depth >= kMaxMessageDepth) return;
+    for (const auto& element : v) AddJsonScalar(element, out, depth + 1);
     return;
   }
   Scalar s;
@@ -481,11 +496,12 @@ const json* Lookup(const json& object, std::string_view key) {
 bool NodeMatchesBody(const FilterPolicy::Node& node, const json& object);
 
 // A nested policy holds for an object, or for any object inside (arrays of) arrays.
-bool NestedMatches(const FilterPolicy::Node& node, const json& value) {
+bool NestedMatches(const FilterPolicy::Node& node, const json& value, int depth = 0) {
   if (value.is_object()) return NodeMatchesBody(node, value);
-  if (value.is_array()) {
-    return std::any_of(value.begin(), value.end(),
-                       [&](const json& element) { return NestedMatches(node, element); });
+  if (value.is_array() && depth < kMaxMessageDepth) {
+    return std::any_of(value.begin(), value.end(), [&](const json& element) {
+      return NestedMatches(node, element, depth + 1);
+    });
   }
   return false;
 }

@@ -98,7 +98,7 @@ Status DeliveryOutbox::Load() {
           ++corrupt;
           return;
         }
-        waiting_.emplace(d->next_attempt_ms, d->id);
+        waiting_[d->endpoint].emplace(d->next_attempt_ms, d->id);
         deliveries_[d->id] = std::move(*d);
       }));
   if (corrupt > 0) spdlog::error("event=sns_outbox_corrupt_records count={}", corrupt);
@@ -114,7 +114,7 @@ void DeliveryOutbox::Stage(const Delivery& delivery, storage::WriteBatch* batch)
 
 void DeliveryOutbox::Activate(Delivery delivery) {
   std::lock_guard lock(mu_);
-  waiting_.emplace(delivery.next_attempt_ms, delivery.id);
+  waiting_[delivery.endpoint].emplace(delivery.next_attempt_ms, delivery.id);
   deliveries_[delivery.id] = std::move(delivery);
 }
 
@@ -128,28 +128,30 @@ void DeliveryOutbox::Advance() {
   {
     std::lock_guard lock(mu_);
     const int64_t now = clock_.NowMillis();
-    int scanned = 0;
-    for (auto it = waiting_.begin();
-         it != waiting_.end() && it->first <= now && scanned < kMaxScanPerAdvance; ++scanned) {
-      Delivery& d = deliveries_.at(it->second);
-      int& endpoint_load = per_endpoint_[d.endpoint];
-      if (endpoint_load >= kMaxInFlightPerEndpoint) {
-        ++it;
-        continue;
-      }
-      if (d.policy.max_receives_per_second > 0) {
-        auto& [second, count] = sent_this_second_[d.subscription_arn];
-        if (second != now / 1000) second = now / 1000, count = 0;
-        if (count >= d.policy.max_receives_per_second) {
-          ++it;
-          continue;
+    for (auto endpoint = waiting_.begin(); endpoint != waiting_.end();) {
+      auto& queue = endpoint->second;
+      int& load = per_endpoint_[endpoint->first];
+      int scanned = 0;
+      for (auto it = queue.begin(); it != queue.end() && it->first <= now &&
+                                    load < kMaxInFlightPerEndpoint && scanned < kMaxScanPerEndpoint;
+           ++scanned) {
+        Delivery& d = deliveries_.at(it->second);
+        if (d.policy.max_receives_per_second > 0) {
+          auto& [second, count] = sent_this_second_[d.subscription_arn];
+          if (second != now / 1000) second = now / 1000, count = 0;
+          if (count >= d.policy.max_receives_per_second) {
+            ++it;
+            continue;
+          }
+          ++count;
         }
-        ++count;
+        ++load;
+        ++d.attempts;
+        to_send.emplace_back(d.id, ToRequest(d));
+        it = queue.erase(it);
       }
-      ++endpoint_load;
-      ++d.attempts;
-      to_send.emplace_back(d.id, ToRequest(d));
-      it = waiting_.erase(it);
+      if (load == 0) per_endpoint_.erase(endpoint->first);
+      endpoint = queue.empty() ? waiting_.erase(endpoint) : std::next(endpoint);
     }
   }
   for (auto& [id, request] : to_send) {
@@ -159,12 +161,43 @@ void DeliveryOutbox::Advance() {
   }
 }
 
+void DeliveryOutbox::CancelSubscription(const std::string& subscription_arn) {
+  storage::WriteBatch batch;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = deliveries_.begin(); it != deliveries_.end();) {
+      const Delivery& d = it->second;
+      auto waiting = waiting_.find(d.endpoint);
+      bool is_waiting =
+          waiting != waiting_.end() && waiting->second.erase({d.next_attempt_ms, d.id}) > 0;
+      if (d.subscription_arn != subscription_arn || d.message_type == "UnsubscribeConfirmation" ||
+          !is_waiting) {
+        // Not this subscription's, the goodbye itself, or being posted (Finish handles it):
+        // put back what was taken out.
+        if (is_waiting) waiting->second.emplace(d.next_attempt_ms, d.id);
+        ++it;
+        continue;
+      }
+      if (waiting->second.empty()) waiting_.erase(waiting);
+      batch.DeleteRecord(storage::RecordKind::kDelivery, 0, d.id);
+      it = deliveries_.erase(it);
+    }
+  }
+  if (!batch.ops().empty()) engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
+}
+
 void DeliveryOutbox::Finish(const std::string& id, int status, const std::string& error) {
   std::unique_lock lock(mu_);
   auto it = deliveries_.find(id);
   if (it == deliveries_.end()) return;
   Delivery& d = it->second;
   if (--per_endpoint_[d.endpoint] <= 0) per_endpoint_.erase(d.endpoint);
+  if (status == channels::kCancelled) {
+    // Not tried (shutting down): wait again, as stored; the attempt does not count.
+    --d.attempts;
+    waiting_[d.endpoint].emplace(d.next_attempt_ms, d.id);
+    return;
+  }
   storage::WriteBatch batch;
   if (status >= 200 && status < 300) {
     // Delivered. Deleting the record lazily is safe: a crash before it only repeats the
@@ -182,7 +215,7 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
       d.subscription_arn, d.endpoint, d.attempts, status, error, delay ? *delay : -1);
   if (delay) {
     d.next_attempt_ms = clock_.NowMillis() + int64_t(*delay) * 1000;
-    waiting_.emplace(d.next_attempt_ms, d.id);
+    waiting_[d.endpoint].emplace(d.next_attempt_ms, d.id);
     Stage(d, &batch);
     lock.unlock();
     engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);

@@ -46,9 +46,8 @@ struct Delivery {
 class DeliveryOutbox {
  public:
   static constexpr int kMaxInFlightPerEndpoint = 8;
-  // Due deliveries looked at per Advance: a large backlog for a slow endpoint (whose requests
-  // wait for a free slot) must not make every step read all of it.
-  static constexpr int kMaxScanPerAdvance = 10000;
+  // Due deliveries of one endpoint looked at per Advance when throttling holds them back.
+  static constexpr int kMaxScanPerEndpoint = 1000;
 
   DeliveryOutbox(storage::Engine& engine, const Clock& clock, channels::HttpSender& sender,
                  QueueService& queues);
@@ -60,6 +59,9 @@ class DeliveryOutbox {
   void Activate(Delivery delivery);
   // Posts the deliveries that are due. Call periodically (main: every 100 ms).
   void Advance();
+  // Drops the waiting notifications of a subscription that was deleted (AWS stops delivering
+  // to it); its UnsubscribeConfirmation still goes out.
+  void CancelSubscription(const std::string& subscription_arn);
 
   size_t pending() const;
 
@@ -73,9 +75,10 @@ class DeliveryOutbox {
   QueueService& queues_;
   mutable std::mutex mu_;
   std::map<std::string, Delivery> deliveries_;  // by id: waiting and in flight
-  // The waiting ones by their next attempt, so that Advance reads only what is due; a
-  // delivery being posted is in deliveries_ but not here.
-  std::set<std::pair<int64_t, std::string>> waiting_;
+  // The waiting ones per endpoint, by their next attempt: Advance reads only what is due, and
+  // a slow endpoint's backlog does not stand in front of other endpoints. A delivery being
+  // posted is in deliveries_ but not here.
+  std::map<std::string, std::set<std::pair<int64_t, std::string>>> waiting_;
   std::unordered_map<std::string, int> per_endpoint_;  // in-flight count by endpoint
   std::unordered_map<std::string, std::pair<int64_t, int>> sent_this_second_;  // throttle
 };

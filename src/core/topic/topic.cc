@@ -28,7 +28,7 @@ std::string EncodeTopic(const Topic& topic) {
   return json{{"arn", topic.arn},   {"region", topic.region}, {"account", topic.account},
               {"name", topic.name}, {"fifo", topic.fifo},     {"attributes", topic.attributes},
               {"tags", topic.tags}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 bool DecodeTopic(std::string_view blob, Topic* topic) {
@@ -52,7 +52,7 @@ std::string EncodeSubscription(const Subscription& s) {
   return json{{"arn", s.arn},           {"topic_arn", s.topic_arn},  {"protocol", s.protocol},
               {"endpoint", s.endpoint}, {"owner", s.owner},          {"confirmed", s.confirmed},
               {"token", s.token},       {"attributes", s.attributes}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 bool DecodeSubscription(std::string_view blob, Subscription* s) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "core/queue/message_rules.h"
 #include "core/topic/sns_envelope.h"
 #include "core/topic/topic_attributes.h"
 #include "core/topic/topic_service.h"
@@ -59,7 +60,7 @@ std::string DeduplicationId(const PublishRequest& request) {
 
 }  // namespace
 
-Status TopicService::ValidatePublish(const TopicState& state, const PublishRequest& request) const {
+Status TopicService::ValidatePublish(const Topic& topic, const PublishRequest& request) const {
   if (request.message.empty()) return InvalidParameter("Empty message");
   if (PublishSize(request) > kMaxMessageBytes) return InvalidParameter("Message too long");
   if (!request.subject.empty()) {
@@ -79,12 +80,20 @@ Status TopicService::ValidatePublish(const TopicState& state, const PublishReque
     }
   }
   POSTBOX_RETURN_IF_ERROR(ValidatePublishAttributes(request.attributes));
-  if (state.topic.fifo) {
+  for (const auto& [name, value] : {std::pair<const char*, std::string>{
+                                        "MessageGroupId", request.message_group_id.value_or("")},
+                                    {"MessageDeduplicationId", request.message_deduplication_id}}) {
+    // Each queue would refuse a malformed id: refuse the publish rather than lose it later.
+    if (Status s = ValidateFifoToken(name, value); !value.empty() && !s.ok()) {
+      return InvalidParameter(std::string(name) + " Reason: " + s.message());
+    }
+  }
+  if (topic.fifo) {
     if (!request.message_group_id || request.message_group_id->empty()) {
       return InvalidParameter("The MessageGroupId parameter is required for FIFO topics");
     }
-    auto cbd = state.topic.attributes.find("ContentBasedDeduplication");
-    bool content_based = cbd != state.topic.attributes.end() && cbd->second == "true";
+    auto cbd = topic.attributes.find("ContentBasedDeduplication");
+    bool content_based = cbd != topic.attributes.end() && cbd->second == "true";
     if (request.message_deduplication_id.empty() && !content_based) {
       return InvalidParameter(
           "The topic should either have ContentBasedDeduplication enabled or "
@@ -116,6 +125,11 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
   if (!topic.ok()) {
     return done(std::vector<Result<PublishResult>>(requests.size(), topic.status()));
   }
+  Topic snapshot;
+  {
+    std::shared_lock lock(mu_);
+    snapshot = (*topic)->topic;
+  }
   struct Pending {
     std::vector<Result<PublishResult>> results;
     std::atomic<size_t> remaining{0};
@@ -126,7 +140,7 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
   pending->results.assign(requests.size(), Status(ErrorCode::kInternal, "not published"));
   // A bad entry fails the whole request, as AWS was seen to answer (not a per-entry failure).
   for (const auto& request : requests) {
-    Status s = ValidatePublish(**topic, request);
+    Status s = ValidatePublish(snapshot, request);
     if (!s.ok()) return pending->done(std::vector<Result<PublishResult>>(requests.size(), s));
   }
   pending->remaining = requests.size();
@@ -139,7 +153,7 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
     PublishResult result;
     result.message_id = NewUuid();
     std::string deduplication_id;
-    if (state->topic.fifo) {
+    if (snapshot.fifo) {
       deduplication_id = DeduplicationId(requests[i]);
       std::unique_lock lock(mu_);
       if (auto original = state->deduplication.Find(deduplication_id, clock_.NowMillis())) {
@@ -150,22 +164,25 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
       }
       last_sequence_ = std::max(last_sequence_ + 1, uint64_t(clock_.NowMillis()) << 16);
       result.sequence_number = SequenceNumber(last_sequence_);
-      state->deduplication.Remember(deduplication_id, result, clock_.NowMillis());
     }
-    FanOut(state, requests[i], result.message_id, result.sequence_number, base_url,
+    FanOut(state, snapshot, requests[i], result.message_id, result.sequence_number, base_url,
            [this, state, deduplication_id, result, finish](Status s) {
-             if (!s.ok() && !deduplication_id.empty()) {
+             if (s.ok() && !deduplication_id.empty()) {
+               // Remembered once stored, so that a duplicate is never acknowledged before its
+               // original is durable; a duplicate racing the original is published again, and
+               // the FIFO queues' own deduplication still delivers it once.
                std::unique_lock lock(mu_);
-               state->deduplication.Forget(deduplication_id);  // not published: may be retried
+               state->deduplication.Remember(deduplication_id, result, clock_.NowMillis());
              }
              finish(s.ok() ? Result<PublishResult>(result) : Result<PublishResult>(s));
            });
   }
 }
 
-void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
-                          const std::string& message_id, const std::string& sequence_number,
-                          const std::string& base_url, std::function<void(Status)> done) {
+void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
+                          const PublishRequest& request, const std::string& message_id,
+                          const std::string& sequence_number, const std::string& base_url,
+                          std::function<void(Status)> done) {
   struct QueueDelivery {
     Subscription subscription;
     QueuePtr queue;
@@ -178,6 +195,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
     for (const auto& [arn, s] : topic->subscriptions) {
       const bool http = IsHttp(s.protocol) && outbox_ != nullptr;
       if (!s.confirmed || (s.protocol != "sqs" && !http)) continue;
+      if (topic->unusable_filters.count(arn)) continue;
       auto filter = topic->filters.find(arn);
       if (filter != topic->filters.end()) {
         if (!input) input.emplace(request.attributes, request.message);
@@ -188,7 +206,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
         continue;
       }
       std::optional<QueueId> id = QueueIdFromArn(s.endpoint);
-      auto queue = queues_.GetQueue(*id);
+      auto queue = id ? queues_.GetQueue(*id) : Result<QueuePtr>(Status(ErrorCode::kNotFound, ""));
       if (!queue.ok()) {
         // AWS keeps retrying a missing queue, then gives up; nothing can be stored for it.
         spdlog::warn(
@@ -213,13 +231,13 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
     fields.type = "Notification";
     fields.message_id = message_id;
     fields.sequence_number = sequence_number;
-    fields.topic_arn = topic->topic.arn;
+    fields.topic_arn = snapshot.arn;
     fields.subject = request.subject;
     fields.message = std::move(text);
     fields.timestamp = Iso8601Millis(now_ms);
     fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
     fields.attributes = request.attributes;
-    return BuildEnvelope(fields, topic->topic, signer_, base_url, &signatures);
+    return BuildEnvelope(fields, snapshot, signer_, base_url, &signatures);
   };
 
   struct Tracker {
@@ -247,7 +265,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
     storage::WriteBatch batch;
     std::vector<Delivery> staged;
     for (const Subscription& s : to_endpoints) {
-      Delivery d = NewDelivery(*topic, s);
+      Delivery d = NewDelivery(snapshot, s);
       d.message_type = "Notification";
       d.message_id = message_id;
       d.body = body_for(s, &d.raw);
@@ -265,7 +283,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
                    });
   }
 
-  const std::string deduplication_id = topic->topic.fifo ? DeduplicationId(request) : "";
+  const std::string deduplication_id = snapshot.fifo ? DeduplicationId(request) : "";
   for (auto& delivery : to_queues) {
     const Subscription& s = delivery.subscription;
     NewMessage message;
@@ -279,7 +297,7 @@ void TopicService::FanOut(const TopicPtr& topic, const PublishRequest& request,
     std::vector<NewMessage> batch;
     batch.push_back(std::move(message));
     queues_.SendMessages(
-        delivery.queue, std::move(batch), topic->topic.account,
+        delivery.queue, std::move(batch), snapshot.account,
         [tracker, arn = s.arn](std::vector<Result<SentMessage>> results) {
           const Status& s = results.front().status();
           if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {

@@ -46,17 +46,16 @@ TopicService::TopicService(storage::Engine& engine, const Clock& clock, QueueSer
                            const MessageSigner& signer, DeliveryOutbox* outbox)
     : engine_(engine), clock_(clock), queues_(queues), signer_(signer), outbox_(outbox) {}
 
-Delivery TopicService::NewDelivery(const TopicState& topic, const Subscription& s) const {
+Delivery TopicService::NewDelivery(const Topic& topic, const Subscription& s) const {
   Delivery d;
   d.id = NewUuid();
-  d.topic_arn = topic.topic.arn;
+  d.topic_arn = topic.arn;
   d.subscription_arn = s.arn;
   d.endpoint = s.endpoint;
   auto own = s.attributes.find("DeliveryPolicy");
-  auto inherited = topic.topic.attributes.find("DeliveryPolicy");
-  d.policy =
-      EffectiveRetryPolicy(own == s.attributes.end() ? "" : own->second,
-                           inherited == topic.topic.attributes.end() ? "" : inherited->second);
+  auto inherited = topic.attributes.find("DeliveryPolicy");
+  d.policy = EffectiveRetryPolicy(own == s.attributes.end() ? "" : own->second,
+                                  inherited == topic.attributes.end() ? "" : inherited->second);
   auto redrive = s.attributes.find("RedrivePolicy");
   if (redrive != s.attributes.end()) {
     json policy = json::parse(redrive->second, nullptr, false);
@@ -69,7 +68,7 @@ Delivery TopicService::NewDelivery(const TopicState& topic, const Subscription& 
 Delivery TopicService::ConfirmationDelivery(const TopicState& topic, const Subscription& s,
                                             const std::string& type,
                                             const std::string& base_url) const {
-  Delivery d = NewDelivery(topic, s);
+  Delivery d = NewDelivery(topic.topic, s);
   d.message_type = type;
   d.message_id = NewUuid();
   EnvelopeFields fields;
@@ -94,6 +93,7 @@ Delivery TopicService::ConfirmationDelivery(const TopicState& topic, const Subsc
 Status TopicService::Load() {
   std::unique_lock lock(mu_);
   Status bad;
+  storage::WriteBatch orphans;
   POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
       storage::RecordKind::kTopic, [&](uint64_t, std::string_view, std::string_view blob) {
         auto state = std::make_shared<TopicState>();
@@ -112,12 +112,24 @@ Status TopicService::Load() {
           return;
         }
         auto topic = topics_.find(s.topic_arn);
-        if (topic == topics_.end()) return;  // its topic's deletion won the race: drop it
+        if (topic == topics_.end()) {  // its topic's deletion won the race: drop it
+          orphans.DeleteRecord(storage::RecordKind::kSubscription, 0, s.arn);
+          return;
+        }
         auto filter = CompileSubscriptionFilter(s.attributes);
-        if (filter.ok() && *filter) topic->second->filters[s.arn] = *filter;
+        if (!filter.ok()) {
+          // Fail closed: a policy this version cannot compile filters out every message.
+          spdlog::error("event=sns_filter_policy_unusable subscription={} message=\"{}\"", s.arn,
+                        filter.status().message());
+          topic->second->unusable_filters.insert(s.arn);
+        } else if (*filter) {
+          topic->second->filters[s.arn] = *filter;
+        }
         subscription_topic_[s.arn] = s.topic_arn;
         topic->second->subscriptions[s.arn] = std::move(s);
       }));
+  if (!orphans.ops().empty())
+    engine_.Commit(std::move(orphans), storage::Durability::kLazy, nullptr);
   return bad;
 }
 
@@ -154,6 +166,7 @@ void TopicService::PersistSubscription(const Subscription& subscription, StatusC
 void TopicService::CreateTopic(const std::string& region, const std::string& account,
                                const std::string& name, AttributeMap attributes, AttributeMap tags,
                                std::function<void(Result<std::string>)> done) {
+  std::lock_guard order(commit_order_mu_);
   bool fifo = false;
   if (auto it = attributes.find("FifoTopic"); it != attributes.end()) {
     std::string value = it->second;
@@ -210,6 +223,7 @@ void TopicService::CreateTopic(const std::string& region, const std::string& acc
 }
 
 void TopicService::DeleteTopic(const std::string& topic_arn, StatusCallback done) {
+  std::lock_guard order(commit_order_mu_);
   TopicPtr topic;
   {
     std::unique_lock lock(mu_);
@@ -222,10 +236,19 @@ void TopicService::DeleteTopic(const std::string& topic_arn, StatusCallback done
   }
   storage::WriteBatch batch;
   batch.DeleteRecord(storage::RecordKind::kTopic, 0, topic_arn);
+  std::vector<std::string> subscriptions;
   for (const auto& [arn, s] : topic->subscriptions) {
     batch.DeleteRecord(storage::RecordKind::kSubscription, 0, arn);
+    subscriptions.push_back(arn);
   }
-  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+  engine_.Commit(
+      std::move(batch), storage::Durability::kSync,
+      [this, subscriptions = std::move(subscriptions), done = std::move(done)](Status s) {
+        if (s.ok() && outbox_ != nullptr) {
+          for (const auto& arn : subscriptions) outbox_->CancelSubscription(arn);
+        }
+        done(s);
+      });
 }
 
 std::vector<std::string> TopicService::ListTopics(const std::string& region,
@@ -251,6 +274,7 @@ Result<AttributeMap> TopicService::GetTopicAttributes(const std::string& topic_a
 
 void TopicService::SetTopicAttribute(const std::string& topic_arn, const std::string& name,
                                      const std::string& value, StatusCallback done) {
+  std::lock_guard order(commit_order_mu_);
   Topic updated;
   {
     std::unique_lock lock(mu_);
@@ -270,12 +294,14 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
                              const std::string& endpoint, AttributeMap attributes,
                              const std::string& base_url,
                              std::function<void(Result<SubscribeResult>)> done) {
+  std::lock_guard order(commit_order_mu_);
   auto topic = FindTopic(topic_arn);
   if (!topic.ok()) return done(topic.status());
   const bool topic_fifo = (*topic)->topic.fifo;
   POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateEndpoint(protocol, endpoint, topic_fifo));
   if (protocol == "sqs") {
     std::optional<QueueId> queue_id = QueueIdFromArn(endpoint);
+    if (!queue_id) return done(InvalidParameter("SQS endpoint ARN"));
     bool queue_fifo = IsFifoName(queue_id->name);
     if (queue_fifo && !topic_fifo) {
       return done(InvalidParameter(
@@ -351,6 +377,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
 
 void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::string& token,
                                        std::function<void(Result<std::string>)> done) {
+  std::lock_guard order(commit_order_mu_);
   Subscription confirmed;
   {
     std::unique_lock lock(mu_);
@@ -378,6 +405,7 @@ void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::
 
 void TopicService::Unsubscribe(const std::string& subscription_arn, const std::string& base_url,
                                StatusCallback done) {
+  std::lock_guard order(commit_order_mu_);
   std::optional<Delivery> goodbye;
   {
     std::unique_lock lock(mu_);
@@ -385,14 +413,16 @@ void TopicService::Unsubscribe(const std::string& subscription_arn, const std::s
     // Unsubscribing twice is not an error (AWS answers 200 again).
     if (topic_arn == subscription_topic_.end()) return done(Status::Ok());
     auto topic = topics_.find(topic_arn->second);
-    if (topic != topics_.end()) {
-      const Subscription& s = topic->second->subscriptions.at(subscription_arn);
+    auto found = topic == topics_.end() ? nullptr : &topic->second->subscriptions;
+    if (found != nullptr && found->count(subscription_arn)) {
+      const Subscription& s = found->at(subscription_arn);
       // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again.
       if (IsHttp(s.protocol) && s.confirmed && outbox_ != nullptr) {
         goodbye = ConfirmationDelivery(*topic->second, s, "UnsubscribeConfirmation", base_url);
       }
       topic->second->subscriptions.erase(subscription_arn);
       topic->second->filters.erase(subscription_arn);
+      topic->second->unusable_filters.erase(subscription_arn);
       ++topic->second->deleted_subscriptions;
     }
     subscription_topic_.erase(topic_arn);
@@ -401,7 +431,9 @@ void TopicService::Unsubscribe(const std::string& subscription_arn, const std::s
   batch.DeleteRecord(storage::RecordKind::kSubscription, 0, subscription_arn);
   if (goodbye) DeliveryOutbox::Stage(*goodbye, &batch);
   engine_.Commit(std::move(batch), storage::Durability::kSync,
-                 [this, goodbye = std::move(goodbye), done = std::move(done)](Status s) mutable {
+                 [this, subscription_arn, goodbye = std::move(goodbye),
+                  done = std::move(done)](Status s) mutable {
+                   if (s.ok() && outbox_ != nullptr) outbox_->CancelSubscription(subscription_arn);
                    if (s.ok() && goodbye) outbox_->Activate(std::move(*goodbye));
                    done(s);
                  });
@@ -433,19 +465,27 @@ Result<AttributeMap> TopicService::GetSubscriptionAttributes(
   std::shared_lock lock(mu_);
   auto topic_arn = subscription_topic_.find(subscription_arn);
   if (topic_arn == subscription_topic_.end()) return SubscriptionNotFound();
-  const TopicState& topic = *topics_.at(topic_arn->second);
-  return SubscriptionAttributes(topic.subscriptions.at(subscription_arn));
+  auto topic = topics_.find(topic_arn->second);
+  if (topic == topics_.end()) return SubscriptionNotFound();
+  auto subscription = topic->second->subscriptions.find(subscription_arn);
+  if (subscription == topic->second->subscriptions.end()) return SubscriptionNotFound();
+  return SubscriptionAttributes(subscription->second);
 }
 
 void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
                                             const std::string& name, const std::string& value,
                                             StatusCallback done) {
+  std::lock_guard order(commit_order_mu_);
   Subscription updated;
   {
     std::unique_lock lock(mu_);
     auto topic_arn = subscription_topic_.find(subscription_arn);
     if (topic_arn == subscription_topic_.end()) return done(SubscriptionNotFound());
-    TopicState& topic = *topics_.at(topic_arn->second);
+    auto topic_it = topics_.find(topic_arn->second);
+    if (topic_it == topics_.end() || !topic_it->second->subscriptions.count(subscription_arn)) {
+      return done(SubscriptionNotFound());
+    }
+    TopicState& topic = *topic_it->second;
     Subscription& s = topic.subscriptions.at(subscription_arn);
     POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateSubscriptionAttribute(name, value, s.protocol));
     AttributeMap attributes = s.attributes;
@@ -456,6 +496,7 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
     auto filter = CompileSubscriptionFilter(attributes);
     if (!filter.ok()) return done(filter.status());
     s.attributes = std::move(attributes);
+    topic.unusable_filters.erase(subscription_arn);
     if (*filter) {
       topic.filters[subscription_arn] = *filter;
     } else {
@@ -470,6 +511,7 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
 
 void TopicService::TagResource(const std::string& arn, const AttributeMap& tags,
                                StatusCallback done) {
+  std::lock_guard order(commit_order_mu_);
   Topic updated;
   {
     std::unique_lock lock(mu_);
@@ -488,6 +530,7 @@ void TopicService::TagResource(const std::string& arn, const AttributeMap& tags,
 
 void TopicService::UntagResource(const std::string& arn, const std::vector<std::string>& keys,
                                  StatusCallback done) {
+  std::lock_guard order(commit_order_mu_);
   Topic updated;
   {
     std::unique_lock lock(mu_);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -110,7 +111,7 @@ class TopicService {
   using TopicPtr = std::shared_ptr<TopicState>;
 
   Result<TopicPtr> FindTopic(const std::string& arn) const;
-  Status ValidatePublish(const TopicState& topic, const PublishRequest& request) const;
+  Status ValidatePublish(const Topic& topic, const PublishRequest& request) const;
   void PersistTopic(const Topic& topic, StatusCallback done);
   // Stores the subscription, and `delivery` (a confirmation request) in the same write.
   void PersistSubscription(const Subscription& subscription, StatusCallback done,
@@ -118,17 +119,23 @@ class TopicService {
   // A signed confirmation request (SubscriptionConfirmation / UnsubscribeConfirmation).
   Delivery ConfirmationDelivery(const TopicState& topic, const Subscription& subscription,
                                 const std::string& type, const std::string& base_url) const;
-  Delivery NewDelivery(const TopicState& topic, const Subscription& subscription) const;
+  Delivery NewDelivery(const Topic& topic, const Subscription& subscription) const;
   // Sends one validated message to every matching subscription; `done` runs once all stored.
-  void FanOut(const TopicPtr& topic, const PublishRequest& request, const std::string& message_id,
-              const std::string& sequence_number, const std::string& base_url,
-              std::function<void(Status)> done);
+  // `snapshot`: the topic's settings as they were when the publish began (read under the lock,
+  // as SetTopicAttributes may change them meanwhile).
+  void FanOut(const TopicPtr& topic, const Topic& snapshot, const PublishRequest& request,
+              const std::string& message_id, const std::string& sequence_number,
+              const std::string& base_url, std::function<void(Status)> done);
 
   storage::Engine& engine_;
   const Clock& clock_;
   QueueService& queues_;
   const MessageSigner& signer_;
   DeliveryOutbox* outbox_;
+  // Configuration changes take this around "update memory, then Commit", so that their writes
+  // reach storage in the order their updates were made (else a restart could bring back an
+  // older version). Never taken by storage callbacks.
+  std::mutex commit_order_mu_;
   mutable std::shared_mutex mu_;
   std::map<std::string, TopicPtr> topics_;                 // by ARN (sorted for listing)
   std::map<std::string, std::string> subscription_topic_;  // subscription ARN -> topic ARN

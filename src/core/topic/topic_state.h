@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -43,7 +44,6 @@ class RecentPublishes {
     by_id_[id] = {result, now_ms + kWindowMs};
     order_.emplace_back(now_ms + kWindowMs, id);
   }
-  void Forget(const std::string& id) { by_id_.erase(id); }
 
  private:
   static constexpr int64_t kWindowMs = 5 * 60 * 1000;
@@ -59,6 +59,7 @@ struct TopicService::TopicState {
   Topic topic;
   std::map<std::string, Subscription> subscriptions;                   // by ARN
   std::map<std::string, std::shared_ptr<const FilterPolicy>> filters;  // by subscription ARN
+  std::set<std::string> unusable_filters;  // stored policies that no longer compile: no delivery
   int64_t deleted_subscriptions = 0;
   RecentPublishes deduplication;  // FIFO topics only; guarded by the service's mutex
 };

@@ -20,9 +20,9 @@ Result<core::MessageAttributes> ReadAttributes(const json& entry) {
   for (const auto& [name, value] : it->items()) {
     core::AttributeValue a;
     if (value.is_object()) {
-      a.data_type = value.value("DataType", "");
-      a.string_value = value.value("StringValue", "");
-      std::string binary = value.value("BinaryValue", "");
+      a.data_type = StringMember(value, "DataType");
+      a.string_value = StringMember(value, "StringValue");
+      std::string binary = StringMember(value, "BinaryValue");
       if (!binary.empty()) {
         auto decoded = Base64Decode(binary);
         if (!decoded) {
@@ -116,7 +116,7 @@ void PublishBatch(SnsCall& call, Reply reply) {
   std::vector<core::PublishRequest> requests;
   size_t total = 0;
   for (const auto& entry : *entries) {
-    std::string id = entry.is_object() ? entry.value("Id", "") : "";
+    std::string id = StringMember(entry, "Id");
     for (char c : id) {
       if (!std::isalnum(uint8_t(c)) && c != '-' && c != '_') {
         return reply(Status(ErrorCode::kInvalidBatchEntryId,

@@ -2,10 +2,13 @@
 
 namespace postbox::wire::sns {
 
-std::string SnsCall::String(const char* name) const {
-  auto it = input.find(name);
-  return it != input.end() && it->is_string() ? it->get<std::string>() : std::string();
+std::string StringMember(const nlohmann::json& object, const char* name) {
+  if (!object.is_object()) return "";
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
+
+std::string SnsCall::String(const char* name) const { return StringMember(input, name); }
 
 Result<std::string> SnsCall::Required(const char* name) const {
   auto it = input.find(name);
@@ -33,7 +36,7 @@ core::AttributeMap SnsCall::TagList(const char* name) const {
   if (it == input.end() || !it->is_array()) return out;
   for (const auto& tag : *it) {
     if (!tag.is_object()) continue;
-    out[tag.value("Key", "")] = tag.value("Value", "");
+    out[StringMember(tag, "Key")] = StringMember(tag, "Value");
   }
   return out;
 }

@@ -60,6 +60,10 @@ void PublishBatch(SnsCall& call, Reply reply);
 
 // <Attributes><entry><key/><value/></entry>...</Attributes>
 void WriteAttributeMap(XmlWriter& xml, const char* element, const core::AttributeMap& map);
+// The string member `name` of `object`, or "" when absent or not a string (query input can
+// make any member an object: "Action.x=1").
+std::string StringMember(const nlohmann::json& object, const char* name);
+
 // Replies with a result written by `write` (a lambda taking XmlWriter&).
 template <typename Write>
 void Answer(const Reply& reply, Write&& write) {

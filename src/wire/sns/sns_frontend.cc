@@ -163,7 +163,14 @@ SnsFrontend::SnsFrontend(core::TopicService& topics, SnsOptions options)
 
 bool SnsFrontend::IsSnsRequest(const HttpRequest& request) {
   if (!request.Header("x-amz-target").empty()) return false;
-  if (request.Header("authorization").find("/sns/aws4_request") != std::string::npos) return true;
+  const std::string authorization = request.Header("authorization");
+  if (authorization.find("/sns/aws4_request") != std::string::npos) return true;
+  // Signed for SQS, or naming SQS's version: SQS, even if an SNS ARN appears (queue policies
+  // name topics).
+  if (authorization.find("/sqs/aws4_request") != std::string::npos ||
+      request.Query().find("Version=2012-11-05") != std::string_view::npos) {
+    return false;
+  }
   // Visits of SubscribeURL and UnsubscribeURL carry no signature and no version, but an SNS ARN.
   std::string_view query = request.Query();
   if (query.find("arn:aws:sns:") != std::string_view::npos ||
@@ -200,7 +207,7 @@ void SnsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
     fields->insert(fields->end(), body->begin(), body->end());
   }
   call->input = QueryToInput(*fields);
-  call->action = call->input.value("Action", "");
+  call->action = StringMember(call->input, "Action");
   if (call->action.empty()) {
     return fail(Status(ErrorCode::kMissingParameter,
                        "Invalid parameter: Action Reason: no value for required parameter"));

@@ -68,8 +68,8 @@ void TagResource(SnsCall& call, Reply reply) {
   auto list = call.input.find("Tags");
   if (list != call.input.end() && list->is_array()) {
     for (const auto& tag : *list) {
-      std::string key = tag.is_object() ? tag.value("Key", "") : "";
-      if (!tags.emplace(key, tag.is_object() ? tag.value("Value", "") : "").second) {
+      std::string key = StringMember(tag, "Key");
+      if (!tags.emplace(key, StringMember(tag, "Value")).second) {
         return reply(Status(ErrorCode::kInvalidParameter,
                             "Invalid parameter: Duplicated keys are not allowed."));
       }

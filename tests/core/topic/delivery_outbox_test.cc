@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <mutex>
+#include <set>
 
 #include "core/queue/queue_service.h"
 #include "storage/memory_engine.h"
@@ -167,6 +168,31 @@ TEST_F(DeliveryOutboxTest, BoundsRequestsPerEndpointAndThrottles) {
   clock_.AdvanceSeconds(1);
   outbox_.Advance();
   EXPECT_EQ(sender_.pending(), 2u + 4u);  // two throttled ones, and the rest of the first lot
+}
+
+TEST_F(DeliveryOutboxTest, ADeletedSubscriptionGetsOnlyItsGoodbye) {
+  Delivery a1 = Make("a1"), a2 = Make("a2"), goodbye = Make("bye"), other = Make("b");
+  goodbye.message_type = "UnsubscribeConfirmation";
+  other.subscription_arn += "-other";
+  for (auto* d : {&a1, &a2, &goodbye, &other}) Add(*d);
+  outbox_.CancelSubscription(a1.subscription_arn);
+  EXPECT_EQ(outbox_.pending(), 2u);
+  outbox_.Advance();
+  ASSERT_EQ(sender_.pending(), 2u);
+  std::set<std::string> bodies = {sender_.Answer(200).body, sender_.Answer(200).body};
+  EXPECT_EQ(bodies, (std::set<std::string>{"body bye", "body b"}));
+  DeliveryOutbox restarted(engine_, clock_, sender_, queues_);  // and not stored any more
+  ASSERT_TRUE(restarted.Load().ok());
+  EXPECT_EQ(restarted.pending(), 0u);
+}
+
+TEST_F(DeliveryOutboxTest, ASlowEndpointDoesNotHoldUpOthers) {
+  for (int i = 0; i < 5000; ++i) Add(Make("slow" + std::to_string(i)));  // never answered
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), size_t(DeliveryOutbox::kMaxInFlightPerEndpoint));
+  Add(Make("fast", "http://127.0.0.1:9/hook"));
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), size_t(DeliveryOutbox::kMaxInFlightPerEndpoint) + 1);
 }
 
 TEST_F(DeliveryOutboxTest, StoredDeliveriesResumeAfterARestart) {
