@@ -3,9 +3,10 @@
 # the same way: the server pinned to CPU 0 (`taskset -c 0`), the load generator on CPU 1,
 # 1 KiB messages, SendMessageBatch(10) / ReceiveMessage(10, long poll) / DeleteMessageBatch,
 # postbox with fsync'd sends. Every run is bounded by --seconds; servers are stopped by PID.
-# postbox also runs SNS fan-out workloads (a topic with 1, 10, 100 queue subscriptions) and a
-# FIFO workload (high-throughput mode, BENCH_GROUPS message groups,
-# default 100), reported as messages/s and as a share of the standard-queue figure.
+# postbox also runs a FIFO workload (high-throughput mode, BENCH_GROUPS message groups,
+# default 100; reported as messages/s and as a share of the standard-queue figure) and SNS
+# fan-out workloads (Publish to a topic with 1, 10 and 100 queue subscriptions, each run
+# BENCH_FANOUT_SECONDS long, default SECONDS).
 #
 # Usage: bench/run_bench.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail

@@ -1,6 +1,7 @@
-// postbox: the server binary. `postbox serve` wires storage, core, the SQS front-end and the
-// HTTP server together, prints where it is and which credentials to use, and runs until
-// SIGTERM/SIGINT (then: stop accepting, finish in-flight requests, flush storage, exit 0).
+// postbox: the server binary. `postbox serve` wires storage, core, the SQS and SNS front-ends,
+// the SNS delivery outbox and the HTTP server together, prints where it is and which
+// credentials to use, and runs until SIGTERM/SIGINT (then: stop accepting, finish in-flight
+// requests, flush storage, exit 0).
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
