@@ -227,6 +227,37 @@ asio::awaitable<void> Produce(Connection& c, const Options& o, std::string url_j
   }
 }
 
+// Records the send-to-receive latency of each received message (its body starts with the
+// send time) and deletes them in one DeleteMessageBatch; counts the deleted ones as received.
+asio::awaitable<void> DeleteReceived(Connection& c, const std::string& url_json,
+                                     simdjson::dom::array messages, int64_t now,
+                                     simdjson::dom::parser& parser, Totals& totals) {
+  std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
+  int i = 0;
+  for (simdjson::dom::element m : messages) {
+    std::string_view text, handle;
+    if (m["Body"].get(text) || m["ReceiptHandle"].get(handle) || text.size() < 20) {
+      ++totals.errors;
+      continue;
+    }
+    totals.latencies_us.push_back(now - std::atoll(std::string(text.substr(0, 20)).c_str()));
+    body += std::string(i ? "," : "") + "{\"Id\":\"d" + std::to_string(i) +
+            "\",\"ReceiptHandle\":" + Quoted(handle) + "}";
+    ++i;
+  }
+  body += "]}";
+  // `messages` points into the parser's document: everything needed was copied above.
+  int status = co_await c.Call("DeleteMessageBatch", body);
+  simdjson::dom::element doc;
+  simdjson::dom::array successful;
+  if (status != 200 || parser.parse(c.body().data(), c.body().size()).get(doc) ||
+      doc["Successful"].get(successful)) {
+    ++totals.errors;
+    co_return;
+  }
+  totals.received += int64_t(successful.size());
+}
+
 asio::awaitable<void> Consume(Connection& c, std::string url_json, Clock::time_point deadline,
                               Totals& totals) {
   simdjson::dom::parser parser;
@@ -243,28 +274,7 @@ asio::awaitable<void> Consume(Connection& c, std::string url_json, Clock::time_p
     simdjson::dom::array messages;
     if (doc["Messages"].get(messages) || messages.size() == 0) continue;
     ++totals.receives;
-    std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
-    int i = 0;
-    for (simdjson::dom::element m : messages) {
-      std::string_view text, handle;
-      if (m["Body"].get(text) || m["ReceiptHandle"].get(handle) || text.size() < 20) {
-        ++totals.errors;
-        continue;
-      }
-      totals.latencies_us.push_back(now - std::atoll(std::string(text.substr(0, 20)).c_str()));
-      body += std::string(i ? "," : "") + "{\"Id\":\"d" + std::to_string(i) +
-              "\",\"ReceiptHandle\":" + Quoted(handle) + "}";
-      ++i;
-    }
-    body += "]}";
-    status = co_await c.Call("DeleteMessageBatch", body);
-    simdjson::dom::array successful;
-    if (status != 200 || parser.parse(c.body().data(), c.body().size()).get(doc) ||
-        doc["Successful"].get(successful)) {
-      ++totals.errors;
-      continue;
-    }
-    totals.received += int64_t(successful.size());
+    co_await DeleteReceived(c, url_json, messages, now, parser, totals);
   }
 }
 
@@ -348,28 +358,7 @@ asio::awaitable<void> Drain(Connection& c, std::vector<std::string> url_jsons,
     }
     empty_in_a_row = 0;
     ++totals.receives;
-    std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
-    int i = 0;
-    for (simdjson::dom::element m : messages) {
-      std::string_view text, handle;
-      if (m["Body"].get(text) || m["ReceiptHandle"].get(handle) || text.size() < 20) {
-        ++totals.errors;
-        continue;
-      }
-      totals.latencies_us.push_back(now - std::atoll(std::string(text.substr(0, 20)).c_str()));
-      body += std::string(i ? "," : "") + "{\"Id\":\"d" + std::to_string(i) +
-              "\",\"ReceiptHandle\":" + Quoted(handle) + "}";
-      ++i;
-    }
-    body += "]}";
-    status = co_await c.Call("DeleteMessageBatch", body);
-    simdjson::dom::array successful;
-    if (status != 200 || parser.parse(c.body().data(), c.body().size()).get(doc) ||
-        doc["Successful"].get(successful)) {
-      ++totals.errors;
-      continue;
-    }
-    totals.received += int64_t(successful.size());
+    co_await DeleteReceived(c, url_json, messages, now, parser, totals);
   }
 }
 

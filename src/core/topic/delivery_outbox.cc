@@ -233,7 +233,7 @@ void DeliveryOutbox::GiveUp(const Delivery& d) {
     batch.DeleteRecord(storage::RecordKind::kDelivery, 0, id);
     engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
   };
-  std::optional<QueueId> dlq = QueueIdFromArn(d.dead_letter_queue_arn);
+  std::optional<QueueId> dlq = QueueId::FromArn(d.dead_letter_queue_arn);
   auto queue = dlq ? queues_.GetQueue(*dlq) : Result<QueuePtr>(Status(ErrorCode::kNotFound, ""));
   if (!queue.ok()) {
     spdlog::error(

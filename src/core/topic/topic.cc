@@ -7,23 +7,6 @@ namespace postbox::core {
 
 using nlohmann::json;
 
-std::optional<QueueId> QueueIdFromArn(const std::string& arn) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return std::nullopt;
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  if (parts[0] != "arn" || parts[2] != "sqs" || parts[3].empty() || parts[4].empty()) {
-    return std::nullopt;
-  }
-  std::string name = arn.substr(start);
-  if (name.empty() || name.find(':') != std::string::npos) return std::nullopt;
-  return QueueId{parts[3], parts[4], name};
-}
-
 std::string EncodeTopic(const Topic& topic) {
   return json{{"arn", topic.arn},   {"region", topic.region}, {"account", topic.account},
               {"name", topic.name}, {"fifo", topic.fifo},     {"attributes", topic.attributes},

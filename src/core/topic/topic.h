@@ -31,9 +31,6 @@ struct Subscription {
   AttributeMap attributes;  // RawMessageDelivery, FilterPolicy, RedrivePolicy, ...
 };
 
-// "arn:aws:sqs:us-east-1:000000000000:orders" -> the queue's id; nullopt if not a queue ARN.
-std::optional<QueueId> QueueIdFromArn(const std::string& arn);
-
 // Topic and subscription records as stored (JSON documents).
 std::string EncodeTopic(const Topic& topic);
 bool DecodeTopic(std::string_view blob, Topic* topic);

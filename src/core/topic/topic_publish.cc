@@ -205,7 +205,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
         to_endpoints.push_back(s);
         continue;
       }
-      std::optional<QueueId> id = QueueIdFromArn(s.endpoint);
+      std::optional<QueueId> id = QueueId::FromArn(s.endpoint);
       auto queue = id ? queues_.GetQueue(*id) : Result<QueuePtr>(Status(ErrorCode::kNotFound, ""));
       if (!queue.ok()) {
         // AWS keeps retrying a missing queue, then gives up; nothing can be stored for it.

@@ -300,7 +300,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
   const bool topic_fifo = (*topic)->topic.fifo;
   POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateEndpoint(protocol, endpoint, topic_fifo));
   if (protocol == "sqs") {
-    std::optional<QueueId> queue_id = QueueIdFromArn(endpoint);
+    std::optional<QueueId> queue_id = QueueId::FromArn(endpoint);
     if (!queue_id) return done(InvalidParameter("SQS endpoint ARN"));
     bool queue_fifo = IsFifoName(queue_id->name);
     if (queue_fifo && !topic_fifo) {
