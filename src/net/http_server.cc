@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <utility>  // before Asio, see DESIGN.md
+
+#include "net/response_head.h"
 
 namespace postbox::net {
 namespace {
@@ -61,16 +64,13 @@ wire::HttpRequest ToWire(http::request<http::string_body>&& in, const std::strin
   return out;
 }
 
-http::response<http::string_body> FromWire(wire::HttpResponse in, unsigned version,
-                                           bool keep_alive) {
-  http::response<http::string_body> out{static_cast<http::status>(in.status), version};
-  out.set(http::field::server, "postbox");
-  if (!in.content_type.empty()) out.set(http::field::content_type, in.content_type);
-  for (auto& [name, value] : in.headers) out.set(name, value);
-  out.body() = std::move(in.body);
-  out.keep_alive(keep_alive);
-  out.prepare_payload();
-  return out;
+// Sends head and body with one gather write; the body is not copied.
+asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const wire::HttpResponse& response,
+                                    unsigned version, bool keep_alive, beast::error_code& ec) {
+  const std::string head = ResponseHead(response, version, keep_alive);
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
+                                                     asio::buffer(response.body)};
+  co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
 }
 
 }  // namespace
@@ -118,9 +118,8 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
         too_large.status = status;
         too_large.content_type = "text/plain";
         too_large.body = status == 413 ? "request body too large\n" : "request headers too large\n";
-        auto response = FromWire(std::move(too_large), 11, false);
         stream.expires_after(timeout);
-        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+        co_await WriteResponse(stream, too_large, 11, false, ec);
       }
       break;  // closed, timed out or malformed: drop the connection
     }
@@ -131,9 +130,8 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
     wire::HttpResponse answer =
         co_await AsyncHandle(state->handler, ToWire(std::move(request), remote),
                              co_await asio::this_coro::executor, asio::use_awaitable);
-    auto response = FromWire(std::move(answer), version, keep_alive);
     stream.expires_after(timeout);
-    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+    co_await WriteResponse(stream, answer, version, keep_alive, ec);
     state->in_flight.fetch_sub(1);
     if (ec || !keep_alive) break;
   }

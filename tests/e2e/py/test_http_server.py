@@ -1,0 +1,117 @@
+"""The HTTP/1.1 layer over a raw socket: keep-alive rules of HTTP/1.0 and 1.1, the request size
+limits (413 for a body over the limit, 431 for headers over it, each answered and then closed),
+and pipelined requests answered in order."""
+
+import os
+import socket
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+LIST_QUEUES = b'{}'
+
+
+def request(version="1.1", extra_headers="", body=LIST_QUEUES, content_length=None):
+    length = len(body) if content_length is None else content_length
+    head = ("POST / HTTP/%s\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.ListQueues\r\n"
+            "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n%s\r\n"
+            % (version, length, extra_headers))
+    return head.encode() + body
+
+
+class Response:
+    def __init__(self, status_line, headers, body):
+        self.status_line, self.headers, self.body = status_line, headers, body
+
+    @property
+    def status(self):
+        return int(self.status_line.split(" ")[1])
+
+
+def read_response(f):
+    status_line = f.readline().decode().rstrip("\r\n")
+    headers = {}
+    while True:
+        line = f.readline().decode().rstrip("\r\n")
+        if not line:
+            break
+        name, value = line.split(":", 1)
+        headers[name.strip().lower()] = value.strip()
+    body = f.read(int(headers.get("content-length", "0")))
+    return Response(status_line, headers, body)
+
+
+class HttpServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.PostboxServer()
+        cls.server.start()
+        cls.port = int(cls.server.endpoint.rsplit(":", 1)[1])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def connect(self):
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.addCleanup(sock.close)
+        return sock, sock.makefile("rb")
+
+    def assert_closed(self, f):
+        self.assertEqual(f.read(1), b"", "the server should have closed the connection")
+
+    def test_http11_keeps_the_connection_and_answers_pipelined_requests_in_order(self):
+        sock, f = self.connect()
+        sock.sendall(request() + request(extra_headers="X-Amz-Target: AmazonSQS.Nope\r\n"))
+        first, second = read_response(f), read_response(f)
+        self.assertEqual(first.status_line, "HTTP/1.1 200 OK")
+        self.assertNotIn("connection", first.headers)
+        self.assertEqual(first.headers["content-type"], "application/x-amz-json-1.0")
+        self.assertEqual(first.headers["server"], "postbox")
+        self.assertTrue(first.headers["x-amzn-requestid"])
+        self.assertEqual(second.status, 400)
+        sock.sendall(request())
+        self.assertEqual(read_response(f).status, 200)
+
+    def test_http11_connection_close_is_honoured(self):
+        sock, f = self.connect()
+        sock.sendall(request(extra_headers="Connection: close\r\n"))
+        response = read_response(f)
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.headers["connection"], "close")
+        self.assert_closed(f)
+
+    def test_http10_closes_unless_kept_alive(self):
+        sock, f = self.connect()
+        sock.sendall(request("1.0", "Connection: keep-alive\r\n"))
+        response = read_response(f)
+        self.assertEqual(response.status_line, "HTTP/1.0 200 OK")
+        self.assertEqual(response.headers["connection"], "keep-alive")
+        sock.sendall(request("1.0"))
+        response = read_response(f)
+        self.assertEqual(response.status, 200)
+        self.assertNotIn("connection", response.headers)
+        self.assert_closed(f)
+
+    def test_body_over_the_limit_is_answered_413_and_closed(self):
+        sock, f = self.connect()
+        sock.sendall(request(body=b"", content_length=64 << 20))
+        response = read_response(f)
+        self.assertEqual(response.status_line, "HTTP/1.1 413 Payload Too Large")
+        self.assertEqual(response.headers["connection"], "close")
+        self.assertEqual(response.body, b"request body too large\n")
+        self.assert_closed(f)
+
+    def test_headers_over_the_limit_are_answered_431_and_closed(self):
+        sock, f = self.connect()
+        sock.sendall(request(extra_headers="X-Padding: %s\r\n" % ("a" * (32 << 10))))
+        response = read_response(f)
+        self.assertEqual(response.status, 431)
+        self.assertEqual(response.body, b"request headers too large\n")
+        self.assert_closed(f)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
