@@ -9,9 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-// AWS's limit for a whole SendMessageBatch, as for one message (SQS quotas, 2025).
-constexpr size_t kMaxBatchBytes = 1'048'576;
-
 Result<core::MessageAttributes> ParseAttributes(const json& input, const char* member) {
   core::MessageAttributes out;
   auto it = input.find(member);
@@ -22,16 +19,20 @@ Result<core::MessageAttributes> ParseAttributes(const json& input, const char* m
                     "The message attribute '" + name + "' must contain a value.");
     }
     core::AttributeValue v;
-    v.data_type = value.value("DataType", "");
+    auto data_type = StringMember(value, "DataType");
+    if (!data_type.ok()) return data_type.status();
+    v.data_type = std::move(*data_type);
+    auto text = StringMember(value, v.is_binary() ? "BinaryValue" : "StringValue");
+    if (!text.ok()) return text.status();
     if (v.is_binary()) {
-      auto decoded = Base64Decode(value.value("BinaryValue", ""));
+      auto decoded = Base64Decode(*text);
       if (!decoded) {
         return Status(ErrorCode::kInvalidParameterValue,
                       "The message attribute '" + name + "' has an invalid binary value.");
       }
       v.binary_value = std::move(*decoded);
     } else {
-      v.string_value = value.value("StringValue", "");
+      v.string_value = std::move(*text);
     }
     out[name] = std::move(v);
   }
@@ -61,8 +62,12 @@ Result<core::NewMessage> ParseNewMessage(const json& input) {
       }
     }
   }
-  if (input.contains("MessageGroupId")) m.message_group_id = input.value("MessageGroupId", "");
-  m.message_deduplication_id = input.value("MessageDeduplicationId", "");
+  auto group = StringMember(input, "MessageGroupId");
+  if (!group.ok()) return group.status();
+  if (input.contains("MessageGroupId")) m.message_group_id = std::move(*group);
+  auto deduplication = StringMember(input, "MessageDeduplicationId");
+  if (!deduplication.ok()) return deduplication.status();
+  m.message_deduplication_id = std::move(*deduplication);
   return m;
 }
 
@@ -77,17 +82,10 @@ json SentToJson(const core::SentMessage& sent) {
 }
 
 json FailedEntry(const std::string& id, const Status& status) {
-  ErrorCode code = status.code();
-  bool sender = code != ErrorCode::kStorageError && code != ErrorCode::kInternal &&
-                code != ErrorCode::kServiceUnavailable;
   return {{"Id", id},
-          {"SenderFault", sender},
-          {"Code", EntryErrorCode(code)},
+          {"SenderFault", IsSenderFault(status.code())},
+          {"Code", EntryErrorCode(status.code())},
           {"Message", status.message()}};
-}
-
-std::string SenderId(const Call& call) {
-  return call.context.access_key_id.empty() ? call.context.account : call.context.access_key_id;
 }
 
 }  // namespace
@@ -99,7 +97,7 @@ void SendMessage(Call& call, Reply reply) {
   // A message that fails validation is not stored; its error becomes the request's error.
   std::vector<core::NewMessage> batch;
   batch.push_back(std::move(*message));
-  call.service->SendMessages(queue, std::move(batch), SenderId(call),
+  call.service->SendMessages(queue, std::move(batch), call.SenderId(),
                              [reply = std::move(reply)](std::vector<Result<core::SentMessage>> r) {
                                if (!r.at(0).ok()) return reply(r[0].status());
                                reply(SentToJson(*r[0]));
@@ -132,7 +130,7 @@ void SendMessageBatch(Call& call, Reply reply) {
   }
   if (Status s = core::CheckFifoBatch(queue->config(), messages); !s.ok()) return reply(s);
   call.service->SendMessages(
-      queue, std::move(messages), SenderId(call),
+      queue, std::move(messages), call.SenderId(),
       [reply = std::move(reply), ids = std::move(ids),
        failed = std::move(failed)](std::vector<Result<core::SentMessage>> results) mutable {
         json successful = json::array();
@@ -178,7 +176,11 @@ void DeleteMessageBatch(Call& call, Reply reply) {
   auto entries = BatchEntries(call, "DeleteMessageBatchRequestEntry");
   if (!entries.ok()) return reply(entries.status());
   std::vector<std::string> handles;
-  for (const auto& entry : *entries) handles.push_back(entry.value("ReceiptHandle", ""));
+  for (const auto& entry : *entries) {
+    auto handle = StringMember(entry, "ReceiptHandle");
+    if (!handle.ok()) return reply(handle.status());
+    handles.push_back(std::move(*handle));
+  }
   reply(BatchOutcome(*entries, call.service->DeleteMessages(queue, handles)));
 }
 

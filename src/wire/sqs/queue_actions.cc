@@ -173,6 +173,12 @@ json PolicyDocument(const core::Queue& queue) {
   return policy;
 }
 
+// A statement's Sid; empty for a statement without one (the stored policy is the user's JSON).
+std::string Sid(const json& statement) {
+  auto sid = statement.is_object() ? StringMember(statement, "Sid") : Result<std::string>("");
+  return sid.ok() ? *sid : std::string();
+}
+
 }  // namespace
 
 // AddPermission / RemovePermission edit the queue's Policy as AWS does: one statement per
@@ -193,7 +199,7 @@ void AddPermission(Call& call, Reply reply) {
   }
   json policy = PolicyDocument(*queue);
   for (const auto& statement : policy["Statement"]) {
-    if (statement.value("Sid", "") == *label) {
+    if (Sid(statement) == *label) {
       return reply(InvalidLabel(*label, "Already exists."));
     }
   }
@@ -218,7 +224,7 @@ void RemovePermission(Call& call, Reply reply) {
   json policy = PolicyDocument(*queue);
   json kept = json::array();
   for (const auto& statement : policy["Statement"]) {
-    if (statement.value("Sid", "") != *label) kept.push_back(statement);
+    if (Sid(statement) != *label) kept.push_back(statement);
   }
   if (kept.size() == policy["Statement"].size()) {
     return reply(InvalidLabel(*label, "can't find label."));

@@ -37,8 +37,9 @@ std::string Call::QueueUrl(const core::QueueId& id) const {
   return "http://" + context.host + "/" + id.account + "/" + id.name;
 }
 
-Result<core::QueuePtr> Call::Queue() const {
-  std::string url = OptionalString("QueueUrl");
+Result<core::QueuePtr> Call::Queue() const { return QueueAt(OptionalString("QueueUrl")); }
+
+Result<core::QueuePtr> Call::QueueAt(std::string url) const {
   if (url.empty()) url = path;
   if (url.empty() || url == "/") {
     return Status(ErrorCode::kMissingParameter, "The request must contain the parameter QueueUrl.");
@@ -98,13 +99,28 @@ core::AttributeMap Call::StringMap(const char* name) const {
   return out;
 }
 
+Result<std::string> StringMember(const json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return std::string();
+  if (!it->is_string()) {
+    return Status(ErrorCode::kMalformedRequest, std::string(name) + " must be a string.");
+  }
+  return it->get<std::string>();
+}
+
+bool IsValidBatchEntryId(std::string_view id) {
+  bool valid = !id.empty() && id.size() <= 80;
+  for (char c : id) valid = valid && (std::isalnum(uint8_t(c)) || c == '-' || c == '_');
+  return valid;
+}
+
 Result<json> BatchEntries(const Call& call, const char* entry_name) {
   auto it = call.input.find("Entries");
   if (it == call.input.end() || !it->is_array() || it->empty()) {
     return Status(ErrorCode::kEmptyBatchRequest,
                   std::string("There should be at least one ") + entry_name + " in the request.");
   }
-  if (it->size() > 10) {
+  if (it->size() > kMaxBatchEntries) {
     return Status(ErrorCode::kTooManyEntriesInBatchRequest,
                   "Maximum number of entries per request are 10. You have sent " +
                       std::to_string(it->size()) + ".");
@@ -114,9 +130,7 @@ Result<json> BatchEntries(const Call& call, const char* entry_name) {
     std::string id = entry.is_object() && entry.contains("Id") && entry["Id"].is_string()
                          ? entry["Id"].get<std::string>()
                          : "";
-    bool valid = !id.empty() && id.size() <= 80;
-    for (char c : id) valid = valid && (std::isalnum(uint8_t(c)) || c == '-' || c == '_');
-    if (!valid) {
+    if (!IsValidBatchEntryId(id)) {
       return Status(ErrorCode::kInvalidBatchEntryId,
                     "A batch entry id can only contain alphanumeric characters, hyphens and "
                     "underscores. It can be at most 80 letters long.");

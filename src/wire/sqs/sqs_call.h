@@ -38,6 +38,12 @@ struct Call {
   std::string QueueUrl(const core::QueueId& id) const;
   // The queue named by QueueUrl (or the request path), which must exist.
   Result<core::QueuePtr> Queue() const;
+  // The same for a QueueUrl read elsewhere (empty: the request path).
+  Result<core::QueuePtr> QueueAt(std::string url) const;
+  // The SenderId of messages this call sends: the access key, else the account.
+  std::string SenderId() const {
+    return context.access_key_id.empty() ? context.account : context.access_key_id;
+  }
 
   Result<std::string> RequiredString(const char* name) const;
   std::string OptionalString(const char* name) const;
@@ -84,7 +90,18 @@ void CancelMessageMoveTask(Call& call, Reply reply);
   if (!var##_result.ok()) return (reply)(var##_result.status()); \
   core::QueuePtr var = *var##_result
 
+// The string member `name` of a JSON-shaped object: empty when absent or null; a
+// SerializationException (kMalformedRequest) when it has another type, as AWS answers a JSON
+// value of the wrong type.
+Result<std::string> StringMember(const nlohmann::json& object, const char* name);
+
 // Checks the batch rules shared by all *Batch actions; returns the entries.
 Result<nlohmann::json> BatchEntries(const Call& call, const char* entry_name);
+
+// AWS's batch limits: at most 10 entries, ids of 1-80 letters, digits, '-' and '_', and a
+// whole SendMessageBatch no larger than one message may be (SQS quotas, 2025).
+inline constexpr size_t kMaxBatchEntries = 10;
+inline constexpr size_t kMaxBatchBytes = 1'048'576;
+bool IsValidBatchEntryId(std::string_view id);
 
 }  // namespace postbox::wire::sqs

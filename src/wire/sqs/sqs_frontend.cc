@@ -7,6 +7,7 @@
 #include "base/encoding.h"
 #include "wire/common/form.h"
 #include "wire/common/json_reader.h"
+#include "wire/sqs/json_fast_path.h"
 #include "wire/sqs/sqs_protocol.h"
 
 namespace postbox::wire::sqs {
@@ -43,6 +44,15 @@ const std::unordered_map<std::string, Handler>& Handlers() {
   return handlers;
 }
 
+// The error answer; the server's own failures are logged for the operator.
+HttpResponse Failure(const Call& call, Protocol protocol, const Status& s) {
+  if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
+    spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
+                  call.context.request_id, call.action, ErrorCodeName(s.code()), s.message());
+  }
+  return ErrorResponse(protocol, s, call.context.request_id);
+}
+
 }  // namespace
 
 SqsFrontend::SqsFrontend(core::QueueService& service, core::MessageMoveTasks& move_tasks,
@@ -52,7 +62,7 @@ SqsFrontend::SqsFrontend(core::QueueService& service, core::MessageMoveTasks& mo
       runtime_(std::move(runtime)),
       options_(std::move(options)) {}
 
-void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond) {
+std::shared_ptr<Call> SqsFrontend::NewCall(const HttpRequest& request) {
   auto call = std::make_shared<Call>();
   call->service = &service_;
   call->move_tasks = &move_tasks_;
@@ -64,6 +74,11 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
   if (call->context.host.empty()) call->context.host = "localhost";
   call->path = std::string(request.Path());
   ParseCredentialScope(request, &call->context);
+  return call;
+}
+
+void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond) {
+  std::shared_ptr<Call> call = NewCall(request);
 
   std::string target = request.Header("x-amz-target");
   Protocol protocol = target.empty() ? Protocol::kQuery : Protocol::kJson;
@@ -81,6 +96,13 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
       return fail(Status(ErrorCode::kInvalidContentType,
                          "The content type " + content_type +
                              " is not supported; use application/x-amz-json-1.0."));
+    }
+    if (options_.json_fast_path &&
+        TryJsonFastPath(call, request.body, [call, respond](Result<std::string> result) {
+          respond(result.ok() ? JsonSuccessResponse(std::move(*result), call->context.request_id)
+                              : Failure(*call, Protocol::kJson, result.status()));
+        })) {
+      return;
     }
     auto parsed =
         request.body.empty() ? std::optional<json>(json::object()) : ParseJson(request.body);
@@ -118,14 +140,7 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
                        "The action " + call->action + " is not valid for this endpoint."));
   }
   handler->second(*call, [call, protocol, respond = std::move(respond)](Result<json> result) {
-    if (!result.ok()) {
-      const Status& s = result.status();
-      if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
-        spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
-                      call->context.request_id, call->action, ErrorCodeName(s.code()), s.message());
-      }
-      return respond(ErrorResponse(protocol, s, call->context.request_id));
-    }
+    if (!result.ok()) return respond(Failure(*call, protocol, result.status()));
     respond(SuccessResponse(protocol, call->action, *result, call->context.request_id));
   });
 }

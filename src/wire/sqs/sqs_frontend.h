@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/queue/move_tasks.h"
@@ -17,6 +18,9 @@ namespace postbox::wire::sqs {
 struct FrontendOptions {
   std::string default_region = "us-east-1";
   std::string default_account = "000000000000";
+  // SendMessage(Batch), ReceiveMessage and DeleteMessage(Batch) in the JSON protocol without
+  // a JSON tree (json_fast_path.h). Off only in tests that compare it with the general path.
+  bool json_fast_path = true;
 };
 
 class SqsFrontend {
@@ -26,6 +30,10 @@ class SqsFrontend {
 
   // `respond` is called exactly once, possibly on another thread.
   void Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond);
+
+  // The call for a request, with its context (request id, region, account, host, path) but
+  // not yet its action or input.
+  std::shared_ptr<Call> NewCall(const HttpRequest& request);
 
  private:
   core::QueueService& service_;

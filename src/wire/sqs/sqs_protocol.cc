@@ -275,17 +275,21 @@ std::string OutputToXml(const std::string& action, const json& output,
   return xml.Finish();
 }
 
-HttpResponse SuccessResponse(Protocol protocol, const std::string& action, const json& output,
-                             const std::string& request_id) {
+HttpResponse JsonSuccessResponse(std::string body, const std::string& request_id) {
   HttpResponse response;
   response.headers.emplace_back("x-amzn-RequestId", request_id);
-  if (protocol == Protocol::kJson) {
-    response.content_type = "application/x-amz-json-1.0";
-    response.body = ToJson(output);
-  } else {
-    response.content_type = "text/xml";
-    response.body = OutputToXml(action, output, request_id);
-  }
+  response.content_type = "application/x-amz-json-1.0";
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse SuccessResponse(Protocol protocol, const std::string& action, const json& output,
+                             const std::string& request_id) {
+  if (protocol == Protocol::kJson) return JsonSuccessResponse(ToJson(output), request_id);
+  HttpResponse response;
+  response.headers.emplace_back("x-amzn-RequestId", request_id);
+  response.content_type = "text/xml";
+  response.body = OutputToXml(action, output, request_id);
   return response;
 }
 

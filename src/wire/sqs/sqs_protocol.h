@@ -29,9 +29,16 @@ std::string OutputToXml(const std::string& action, const nlohmann::json& output,
 
 HttpResponse SuccessResponse(Protocol protocol, const std::string& action,
                              const nlohmann::json& output, const std::string& request_id);
+// A JSON-protocol success whose body is already written.
+HttpResponse JsonSuccessResponse(std::string body, const std::string& request_id);
 HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::string& request_id);
 
 // The code a batch entry failure carries ("InvalidParameterValue").
 std::string EntryErrorCode(ErrorCode code);
+// A batch entry's SenderFault: false only for the server's own failures.
+inline bool IsSenderFault(ErrorCode code) {
+  return code != ErrorCode::kStorageError && code != ErrorCode::kInternal &&
+         code != ErrorCode::kServiceUnavailable;
+}
 
 }  // namespace postbox::wire::sqs

@@ -1,0 +1,424 @@
+#include "wire/sqs/json_fast_path.h"
+
+#include <simdjson.h>
+
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "base/encoding.h"
+#include "core/queue/message_rules.h"
+#include "wire/common/json_writer.h"
+#include "wire/sqs/long_poll.h"
+#include "wire/sqs/receive_selection.h"
+#include "wire/sqs/sqs_protocol.h"
+
+namespace postbox::wire::sqs {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// Every reader returns false for a shape it leaves to the general path. Objects are read
+// member by member so that, as in the general path, the last of repeated keys wins.
+
+bool ReadString(dom::element value, std::string* out) {
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+  out->assign(text);
+  return true;
+}
+
+// An integer within [min, max]; anything else (a string, a fraction, out of range) is left
+// to the general path, which accepts numeric strings and words AWS's range errors.
+bool ReadInt(dom::element value, int min, int max, std::optional<int>* out) {
+  if (value.is_null()) {
+    out->reset();
+    return true;
+  }
+  int64_t v = 0;
+  if (value.get_int64().get(v) != simdjson::SUCCESS || v < min || v > max) return false;
+  *out = int(v);
+  return true;
+}
+
+// A list of names: not an array is ignored, and so are members that are not strings.
+void ReadNames(dom::element value, std::vector<std::string>* out) {
+  out->clear();
+  dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) return;
+  for (dom::element item : array) {
+    std::string_view name;
+    if (item.get_string().get(name) == simdjson::SUCCESS) out->emplace_back(name);
+  }
+}
+
+bool ReadAttributes(dom::element value, core::MessageAttributes* out) {
+  dom::object attributes;
+  if (value.get_object().get(attributes) != simdjson::SUCCESS) return false;
+  out->clear();
+  for (dom::key_value_pair attribute : attributes) {
+    dom::object fields;
+    if (attribute.value.get_object().get(fields) != simdjson::SUCCESS) return false;
+    core::AttributeValue v;
+    std::string binary;
+    for (dom::key_value_pair field : fields) {
+      std::string* target = field.key == "DataType"      ? &v.data_type
+                            : field.key == "StringValue" ? &v.string_value
+                            : field.key == "BinaryValue" ? &binary
+                                                         : nullptr;
+      if (target != nullptr && !ReadString(field.value, target)) return false;
+    }
+    if (v.is_binary()) {
+      v.string_value.clear();
+      auto decoded = Base64Decode(binary);
+      if (!decoded) return false;
+      v.binary_value = std::move(*decoded);
+    }
+    (*out)[std::string(attribute.key)] = std::move(v);
+  }
+  return true;
+}
+
+// The members of a SendMessage request or a SendMessageBatch entry; `id` only for entries.
+bool ReadNewMessage(dom::object fields, core::NewMessage* m, std::string* id) {
+  for (dom::key_value_pair field : fields) {
+    std::string_view key = field.key;
+    bool ok = true;
+    if (key == "MessageBody") {
+      ok = ReadString(field.value, &m->body);
+    } else if (key == "MessageAttributes") {
+      ok = ReadAttributes(field.value, &m->attributes);
+    } else if (key == "MessageSystemAttributes") {
+      ok = ReadAttributes(field.value, &m->system_attributes);
+    } else if (key == "DelaySeconds") {
+      // The core words the range error; only the type is checked here.
+      ok = ReadInt(field.value, INT32_MIN, INT32_MAX, &m->delay_seconds) &&
+           m->delay_seconds.has_value();
+    } else if (key == "MessageGroupId") {
+      ok = ReadString(field.value, &m->message_group_id.emplace());
+    } else if (key == "MessageDeduplicationId") {
+      ok = ReadString(field.value, &m->message_deduplication_id);
+    } else if (key == "Id" && id != nullptr) {
+      ok = ReadString(field.value, id);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The entries of a batch, when they follow the batch rules (else the general path answers
+// EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId, ...).
+bool ReadEntries(dom::element value, std::vector<dom::object>* out) {
+  dom::array entries;
+  if (value.get_array().get(entries) != simdjson::SUCCESS) return false;
+  size_t count = entries.size();
+  if (count == 0 || count > kMaxBatchEntries) return false;
+  for (dom::element entry : entries) {
+    dom::object object;
+    if (entry.get_object().get(object) != simdjson::SUCCESS) return false;
+    out->push_back(object);
+  }
+  return true;
+}
+
+bool DistinctValidIds(const std::vector<std::string>& ids) {
+  std::set<std::string_view> seen;
+  for (const auto& id : ids) {
+    if (!IsValidBatchEntryId(id) || !seen.insert(id).second) return false;
+  }
+  return true;
+}
+
+// The request's top-level object; QueueUrl when given (else the request path names it).
+struct Request {
+  dom::object fields;
+  std::string queue_url;
+};
+
+bool ReadRequest(dom::parser& parser, std::string_view body, Request* out) {
+  dom::element root;
+  // realloc_if_needed: the request body has no SIMDJSON_PADDING, so simdjson copies it.
+  if (parser.parse(body.data(), body.size(), /*realloc_if_needed=*/true).get(root) !=
+          simdjson::SUCCESS ||
+      root.get_object().get(out->fields) != simdjson::SUCCESS) {
+    return false;
+  }
+  for (dom::key_value_pair field : out->fields) {
+    if (field.key == "QueueUrl" && !ReadString(field.value, &out->queue_url)) return false;
+  }
+  return true;
+}
+
+// ---- answers, written in the member order of the general path's trees (sorted keys) ----
+
+void WriteSent(JsonTextWriter& w, const core::SentMessage& sent, const std::string* id) {
+  w.BeginObject();
+  if (id != nullptr) w.Member("Id", *id);
+  if (!sent.md5_of_attributes.empty()) w.Member("MD5OfMessageAttributes", sent.md5_of_attributes);
+  w.Member("MD5OfMessageBody", sent.md5_of_body);
+  if (!sent.md5_of_system_attributes.empty()) {
+    w.Member("MD5OfMessageSystemAttributes", sent.md5_of_system_attributes);
+  }
+  w.Member("MessageId", sent.message_id);
+  if (!sent.sequence_number.empty()) w.Member("SequenceNumber", sent.sequence_number);
+  w.EndObject();
+}
+
+void WriteFailed(JsonTextWriter& w, const std::string& id, const Status& status) {
+  w.BeginObject();
+  w.Member("Code", EntryErrorCode(status.code()));
+  w.Member("Id", id);
+  w.Member("Message", status.message());
+  w.Key("SenderFault");
+  w.Bool(IsSenderFault(status.code()));
+  w.EndObject();
+}
+
+// {"Failed":[..],"Successful":[..]} for a batch; `write_success` writes entry i's object.
+template <typename Outcome, typename WriteSuccess>
+std::string BatchText(const std::vector<std::string>& ids, const std::vector<Outcome>& outcomes,
+                      const Status& (*status_of)(const Outcome&), WriteSuccess write_success) {
+  JsonTextWriter w;
+  w.BeginObject();
+  w.Key("Failed");
+  w.BeginArray();
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (!status_of(outcomes[i]).ok()) WriteFailed(w, ids[i], status_of(outcomes[i]));
+  }
+  w.EndArray();
+  w.Key("Successful");
+  w.BeginArray();
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (status_of(outcomes[i]).ok()) write_success(w, i, outcomes[i]);
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+const Status& SentStatus(const Result<core::SentMessage>& r) { return r.status(); }
+const Status& PlainStatus(const Status& s) { return s; }
+
+void WriteReceived(JsonTextWriter& w, const core::ReceivedMessage& r,
+                   const ReceiveSelection& selection) {
+  const core::Message& m = r.message;
+  w.BeginObject();
+  // System attributes, in sorted name order.
+  bool any_system = false;
+  auto system = [&](const char* name, std::string_view value) {
+    if (!selection.WantsSystem(name)) return;
+    if (!any_system) {
+      w.Key("Attributes");
+      w.BeginObject();
+      any_system = true;
+    }
+    w.Member(name, value);
+  };
+  const bool fifo = !m.sequence_number.empty();
+  if (auto it = m.system_attributes.find("AWSTraceHeader"); it != m.system_attributes.end()) {
+    system("AWSTraceHeader", it->second.string_value);
+  }
+  system("ApproximateFirstReceiveTimestamp", std::to_string(m.state.first_receive_ms));
+  system("ApproximateReceiveCount", std::to_string(m.state.receive_count));
+  if (!m.dead_letter_source_arn.empty()) {
+    system("DeadLetterQueueSourceArn", m.dead_letter_source_arn);
+  }
+  if (fifo) system("MessageDeduplicationId", m.message_deduplication_id);
+  if (!m.message_group_id.empty()) system("MessageGroupId", m.message_group_id);
+  system("SenderId", m.sender_id);
+  system("SentTimestamp", std::to_string(m.sent_ms));
+  if (fifo) system("SequenceNumber", m.sequence_number);
+  if (any_system) w.EndObject();
+  w.Member("Body", m.body);
+  w.Member("MD5OfBody", m.md5_of_body);
+
+  core::MessageAttributes selected;
+  for (const auto& [name, value] : m.attributes) {
+    if (selection.WantsUser(name)) selected[name] = value;
+  }
+  if (!selected.empty()) {
+    // The digest covers exactly the attributes returned: the SDKs recompute it.
+    w.Member("MD5OfMessageAttributes", core::Md5OfAttributes(selected));
+    w.Key("MessageAttributes");
+    w.BeginObject();
+    for (const auto& [name, value] : selected) {
+      w.Key(name);
+      w.BeginObject();
+      if (value.is_binary()) {
+        w.Member("BinaryValue", Base64Encode(value.binary_value));
+        w.Member("DataType", value.data_type);
+      } else {
+        w.Member("DataType", value.data_type);
+        w.Member("StringValue", value.string_value);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.Member("MessageId", m.message_id);
+  w.Member("ReceiptHandle", r.receipt_handle);
+  w.EndObject();
+}
+
+// ---- the five calls ----
+
+bool SendMessages(const std::shared_ptr<Call>& call, const Request& request, bool batch,
+                  const TextReply& reply) {
+  std::vector<core::NewMessage> messages;
+  std::vector<std::string> ids;
+  if (batch) {
+    std::vector<dom::object> entries;
+    bool has_entries = false;
+    for (dom::key_value_pair field : request.fields) {
+      if (field.key != "Entries") continue;
+      has_entries = true;
+      entries.clear();
+      if (!ReadEntries(field.value, &entries)) return false;
+    }
+    if (!has_entries) return false;
+    for (dom::object entry : entries) {
+      if (!ReadNewMessage(entry, &messages.emplace_back(), &ids.emplace_back())) return false;
+    }
+    if (!DistinctValidIds(ids)) return false;
+    size_t total = 0;
+    for (const auto& m : messages) total += core::MessageSize(m);
+    if (total > kMaxBatchBytes) return false;
+  } else if (!ReadNewMessage(request.fields, &messages.emplace_back(), nullptr)) {
+    return false;
+  }
+  auto queue = call->QueueAt(request.queue_url);
+  if (!queue.ok()) return false;
+  if (batch && !core::CheckFifoBatch((*queue)->config(), messages).ok()) return false;
+
+  call->service->SendMessages(
+      *queue, std::move(messages), call->SenderId(),
+      [reply, batch, ids = std::move(ids)](std::vector<Result<core::SentMessage>> results) {
+        if (!batch) {
+          if (!results.at(0).ok()) return reply(results[0].status());
+          JsonTextWriter w;
+          WriteSent(w, *results[0], nullptr);
+          return reply(w.Take());
+        }
+        reply(BatchText(ids, results, &SentStatus,
+                        [&](JsonTextWriter& w, size_t i, const Result<core::SentMessage>& r) {
+                          WriteSent(w, *r, &ids[i]);
+                        }));
+      });
+  return true;
+}
+
+bool Receive(const std::shared_ptr<Call>& call, const Request& request, const TextReply& reply) {
+  std::optional<int> max;
+  std::optional<int> wait;
+  core::ReceiveOptions options;
+  ReceiveSelection selection;
+  std::vector<std::string> system_names;
+  for (dom::key_value_pair field : request.fields) {
+    std::string_view key = field.key;
+    bool ok = true;
+    if (key == "MaxNumberOfMessages") {
+      ok = ReadInt(field.value, 1, 10, &max);
+    } else if (key == "WaitTimeSeconds") {
+      ok = ReadInt(field.value, 0, 20, &wait);
+    } else if (key == "VisibilityTimeout") {
+      ok = ReadInt(field.value, 0, 43'200, &options.visibility_timeout);
+    } else if (key == "AttributeNames") {
+      ReadNames(field.value, &selection.system_names);
+    } else if (key == "MessageSystemAttributeNames") {
+      ReadNames(field.value, &system_names);
+    } else if (key == "MessageAttributeNames") {
+      ReadNames(field.value, &selection.attribute_names);
+    } else if (key == "ReceiveRequestAttemptId") {
+      std::string_view id;
+      options.receive_request_attempt_id.clear();
+      if (field.value.get_string().get(id) == simdjson::SUCCESS) {
+        options.receive_request_attempt_id = id;
+      }
+    }
+    if (!ok) return false;
+  }
+  selection.system_names.insert(selection.system_names.end(), system_names.begin(),
+                                system_names.end());
+  auto queue = call->QueueAt(request.queue_url);
+  if (!queue.ok()) return false;
+  options.max_messages = max.value_or(1);
+  int wait_seconds = wait.value_or((*queue)->config().receive_message_wait_time_seconds);
+  int64_t deadline = call->service->clock().MonotonicMillis() + int64_t(wait_seconds) * 1000;
+  ReceiveWithWait(call->service, call->runtime, *queue, std::move(options), deadline,
+                  [reply, selection = std::move(selection)](
+                      Result<std::vector<core::ReceivedMessage>> messages) {
+                    if (!messages.ok()) return reply(messages.status());
+                    JsonTextWriter w;
+                    w.BeginObject();
+                    if (!messages->empty()) {
+                      w.Key("Messages");
+                      w.BeginArray();
+                      for (const auto& m : *messages) WriteReceived(w, m, selection);
+                      w.EndArray();
+                    }
+                    w.EndObject();
+                    reply(w.Take());
+                  });
+  return true;
+}
+
+bool Delete(const std::shared_ptr<Call>& call, const Request& request, bool batch,
+            const TextReply& reply) {
+  std::vector<std::string> ids;
+  std::vector<std::string> handles;
+  std::optional<std::string> handle;
+  for (dom::key_value_pair field : request.fields) {
+    if (!batch && field.key == "ReceiptHandle") {
+      if (!ReadString(field.value, &handle.emplace())) return false;
+    } else if (batch && field.key == "Entries") {
+      std::vector<dom::object> entries;
+      if (!ReadEntries(field.value, &entries)) return false;
+      ids.clear();
+      handles.clear();
+      for (dom::object entry : entries) {
+        std::string& id = ids.emplace_back();
+        std::string& receipt = handles.emplace_back();
+        for (dom::key_value_pair member : entry) {
+          if (member.key == "Id" && !ReadString(member.value, &id)) return false;
+          if (member.key == "ReceiptHandle" && !ReadString(member.value, &receipt)) return false;
+        }
+      }
+    }
+  }
+  if (batch ? ids.empty() || !DistinctValidIds(ids) : !handle.has_value()) return false;
+  auto queue = call->QueueAt(request.queue_url);
+  if (!queue.ok()) return false;
+  if (!batch) {
+    Status s = call->service->DeleteMessage(*queue, *handle);
+    reply(s.ok() ? Result<std::string>(std::string("{}")) : Result<std::string>(s));
+    return true;
+  }
+  auto results = call->service->DeleteMessages(*queue, handles);
+  reply(BatchText(ids, results, &PlainStatus, [&](JsonTextWriter& w, size_t i, const Status&) {
+    w.BeginObject();
+    w.Member("Id", ids[i]);
+    w.EndObject();
+  }));
+  return true;
+}
+
+}  // namespace
+
+bool TryJsonFastPath(const std::shared_ptr<Call>& call, std::string_view body,
+                     const TextReply& reply) {
+  const std::string& action = call->action;
+  const bool send = action == "SendMessage", send_batch = action == "SendMessageBatch";
+  const bool receive = action == "ReceiveMessage";
+  const bool remove = action == "DeleteMessage", remove_batch = action == "DeleteMessageBatch";
+  if (!(send || send_batch || receive || remove || remove_batch)) return false;
+  // The document lives in the parser; everything taken from it is copied out before the
+  // core is called, so the next request on this thread may reuse the parser.
+  thread_local dom::parser parser;
+  Request request;
+  if (!ReadRequest(parser, body, &request)) return false;
+  if (send || send_batch) return SendMessages(call, request, send_batch, reply);
+  if (receive) return Receive(call, request, reply);
+  return Delete(call, request, remove_batch, reply);
+}
+
+}  // namespace postbox::wire::sqs
