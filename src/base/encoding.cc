@@ -166,12 +166,20 @@ class FastRandom {
 std::string NewUuid() {
   thread_local FastRandom random;
   uint64_t words[2] = {random.Next(), random.Next()};
-  std::string b(reinterpret_cast<const char*>(words), 16);
-  b[6] = char((uint8_t(b[6]) & 0x0f) | 0x40);  // version 4
-  b[8] = char((uint8_t(b[8]) & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string hex = HexEncode(b);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
+  uint8_t b[16];
+  std::memcpy(b, words, sizeof(b));
+  b[6] = uint8_t((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = uint8_t((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  // 8-4-4-4-12 hex digits, written in place (one allocation: ids are made per message).
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t at = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;
+    out[at++] = kDigits[b[i] >> 4];
+    out[at++] = kDigits[b[i] & 0x0f];
+  }
+  return out;
 }
 
 }  // namespace postbox

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 namespace postbox {
 namespace {
 
@@ -30,7 +32,15 @@ TEST(Encoding, Base64RejectsMalformedInput) {
 TEST(Encoding, UuidHasVersionFour) {
   std::string id = NewUuid();
   ASSERT_EQ(id.size(), 36u);
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      EXPECT_EQ(id[i], '-') << id;
+    } else {
+      EXPECT_TRUE(std::isxdigit(uint8_t(id[i])) && !std::isupper(uint8_t(id[i]))) << id;
+    }
+  }
   EXPECT_EQ(id[14], '4');
+  EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // RFC 4122 variant
   EXPECT_NE(NewUuid(), id);
 }
 
