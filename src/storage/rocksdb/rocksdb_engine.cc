@@ -8,6 +8,8 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <optional>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -52,8 +54,9 @@ std::string RecordPrefix(RecordKind kind, uint64_t queue) {
 }
 
 // MessageState as 20 little-endian bytes: visible_at(8) receive_count(4) first_receive(8).
+constexpr size_t kStateBytes = 20;
 std::string EncodeState(const MessageState& s) {
-  std::string out(20, '\0');
+  std::string out(kStateBytes, '\0');
   std::memcpy(out.data(), &s.visible_at_ms, 8);
   std::memcpy(out.data() + 8, &s.receive_count, 4);
   std::memcpy(out.data() + 12, &s.first_receive_ms, 8);
@@ -61,11 +64,40 @@ std::string EncodeState(const MessageState& s) {
 }
 
 bool DecodeState(const rocksdb::Slice& in, MessageState* s) {
-  if (in.size() != 20) return false;
+  if (in.size() != kStateBytes) return false;
   std::memcpy(&s->visible_at_ms, in.data(), 8);
   std::memcpy(&s->receive_count, in.data() + 8, 4);
   std::memcpy(&s->first_receive_ms, in.data() + 12, 8);
   return true;
+}
+
+// A message record's value: kStateInValue, the state at send time, then the blob. The state
+// record 'S' exists only once the state changed (a receive, a visibility change), so a message
+// deleted before that costs two entries (put, delete) instead of four. Records written before
+// this format are the bare blob with a required 'S' record; a blob never starts with
+// kStateInValue (its first byte is the message codec's version, 1).
+constexpr char kStateInValue = char(0xFE);
+
+std::string MessageValue(const MessageState& state, std::string_view blob) {
+  std::string out;
+  out.reserve(1 + kStateBytes + blob.size());
+  out.push_back(kStateInValue);
+  out += EncodeState(state);
+  out.append(blob);
+  return out;
+}
+
+// The blob, and the state written with it if the value has one.
+std::string_view SplitMessageValue(const rocksdb::Slice& value,
+                                   std::optional<MessageState>* state) {
+  if (value.size() > kStateBytes && value[0] == kStateInValue) {
+    MessageState s;
+    DecodeState(rocksdb::Slice(value.data() + 1, kStateBytes), &s);
+    *state = s;
+    return std::string_view(value.data() + 1 + kStateBytes, value.size() - 1 - kStateBytes);
+  }
+  state->reset();
+  return std::string_view(value.data(), value.size());
 }
 
 Status ToStatus(const rocksdb::Status& s) {
@@ -73,24 +105,13 @@ Status ToStatus(const rocksdb::Status& s) {
   return Status(ErrorCode::kStorageError, s.ToString());
 }
 
-// (queue id, seq) of a message.
-struct MessageRef {
-  uint64_t queue;
-  uint64_t seq;
-  bool operator==(const MessageRef&) const = default;
-};
-struct MessageRefHash {
-  size_t operator()(const MessageRef& r) const {
-    return std::hash<uint64_t>()(r.queue * 31 + r.seq);
-  }
-};
-using MessageRefSet = std::unordered_set<MessageRef, MessageRefHash>;
+}  // namespace
 
 // `deleted`: messages a later batch of the same write deletes. Their state updates are left
 // out: the write is atomic, so the deletion makes them moot (a consumer's delete usually
 // follows its receive within a few milliseconds, inside one group of lazy batches).
-void AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
-                     rocksdb::WriteBatch* out) {
+void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
+                                    rocksdb::WriteBatch* out) {
   for (const auto& op : batch.ops()) {
     if (op.kind == WriteBatch::Kind::kUpdateState && deleted.count({op.queue_id, op.seq})) {
       continue;
@@ -110,17 +131,21 @@ void AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
           out->DeleteRange(MessageKey(prefix, op.queue_id, 0),
                            MessageKey(prefix, op.queue_id + 1, 0));
         }
+        std::erase_if(has_state_record_,
+                      [queue = op.queue_id](const MessageRef& r) { return r.queue == queue; });
         break;
       case WriteBatch::Kind::kPutMessage:
-        out->Put(MessageKey(kMessagePrefix, op.queue_id, op.seq), op.blob);
-        out->Put(MessageKey(kStatePrefix, op.queue_id, op.seq), EncodeState(op.state));
+        out->Put(MessageKey(kMessagePrefix, op.queue_id, op.seq), MessageValue(op.state, op.blob));
         break;
       case WriteBatch::Kind::kUpdateState:
         out->Put(MessageKey(kStatePrefix, op.queue_id, op.seq), EncodeState(op.state));
+        has_state_record_.insert({op.queue_id, op.seq});
         break;
       case WriteBatch::Kind::kDeleteMessage:
         out->Delete(MessageKey(kMessagePrefix, op.queue_id, op.seq));
-        out->Delete(MessageKey(kStatePrefix, op.queue_id, op.seq));
+        if (has_state_record_.erase({op.queue_id, op.seq}) > 0) {
+          out->Delete(MessageKey(kStatePrefix, op.queue_id, op.seq));
+        }
         break;
       case WriteBatch::Kind::kPutRecord:
         out->Put(RecordPrefix(op.record_kind, op.queue_id) + op.record_key, op.blob);
@@ -131,8 +156,6 @@ void AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
     }
   }
 }
-
-}  // namespace
 
 Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& dir,
                                                            CallbackRunner run_callbacks) {
@@ -211,9 +234,12 @@ void RocksDbEngine::CommitLoop() {
       }
       rocksdb::WriteBatch rocks_batch;
       bool sync = false;
-      for (const auto& p : group) {
-        AddToRocksBatch(p.batch, deleted, &rocks_batch);
-        sync = sync || p.durability == Durability::kSync;
+      {
+        std::lock_guard state_records_lock(state_records_mu_);
+        for (const auto& p : group) {
+          AddToRocksBatch(p.batch, deleted, &rocks_batch);
+          sync = sync || p.durability == Durability::kSync;
+        }
       }
       rocksdb::WriteOptions options;
       options.sync = sync;
@@ -267,18 +293,27 @@ Status RocksDbEngine::LoadMessages(const MessageVisitor& visit) {
   std::unique_ptr<rocksdb::Iterator> state(db_->NewIterator(rocksdb::ReadOptions()));
   msg->Seek(std::string(1, kMessagePrefix));
   state->Seek(std::string(1, kStatePrefix));
+  std::lock_guard lock(state_records_mu_);
   for (; msg->Valid() && msg->key().size() == 17 && msg->key()[0] == kMessagePrefix; msg->Next()) {
     rocksdb::Slice key = msg->key();
     uint64_t queue = ReadBigEndian(key.data() + 1);
     uint64_t seq = ReadBigEndian(key.data() + 9);
+    std::optional<MessageState> sent_state;
+    std::string_view blob = SplitMessageValue(msg->value(), &sent_state);
     std::string want_state = MessageKey(kStatePrefix, queue, seq);
     while (state->Valid() && state->key().compare(want_state) < 0) state->Next();
     MessageState s;
-    if (!state->Valid() || state->key().compare(want_state) != 0 ||
-        !DecodeState(state->value(), &s)) {
+    if (state->Valid() && state->key().compare(want_state) == 0) {
+      if (!DecodeState(state->value(), &s)) {
+        return Status(ErrorCode::kStorageError, "message state record of the wrong size");
+      }
+      has_state_record_.insert({queue, seq});
+    } else if (sent_state) {
+      s = *sent_state;
+    } else {
       return Status(ErrorCode::kStorageError, "message record without a valid state record");
     }
-    visit(queue, seq, std::string_view(msg->value().data(), msg->value().size()), s);
+    visit(queue, seq, blob, s);
   }
   POSTBOX_RETURN_IF_ERROR(ToStatus(msg->status()));
   return ToStatus(state->status());

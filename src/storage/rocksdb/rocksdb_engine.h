@@ -1,8 +1,9 @@
 // RocksDbEngine: the embedded storage engine (the default), one RocksDB in the data directory.
 //
-// Key layout (docs/formats/rocksdb-keys.md): 'Q'+be64(queue) -> queue blob,
-// 'M'+be64(queue)+be64(seq) -> message blob, 'S'+be64(queue)+be64(seq) -> MessageState.
-// Keeping the state apart means a receive rewrites 20 bytes, not the body.
+// Key layout: 'Q'+be64(queue) -> queue blob, 'M'+be64(queue)+be64(seq) -> the message's
+// state at send time and its blob, 'S'+be64(queue)+be64(seq) -> its current MessageState, once
+// it changed, 'R'+kind+be64(queue)+key -> record blob. Keeping later states apart means a
+// receive rewrites 20 bytes, not the body.
 //
 // Group commit: Commit() only enqueues. One commit thread takes everything queued, writes it as
 // one RocksDB WriteBatch with a single fsync when any of it is kSync, then runs the callbacks.
@@ -21,12 +22,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 #include "storage/engine.h"
 
 namespace rocksdb {
 class DB;
-}
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace postbox::storage {
 
@@ -54,8 +57,24 @@ class RocksDbEngine final : public Engine {
   uint64_t sync_count() const;
 
  private:
+  // (queue id, seq) of a message.
+  struct MessageRef {
+    uint64_t queue;
+    uint64_t seq;
+    bool operator==(const MessageRef&) const = default;
+  };
+  struct MessageRefHash {
+    size_t operator()(const MessageRef& r) const {
+      return std::hash<uint64_t>()(r.queue * 31 + r.seq);
+    }
+  };
+  using MessageRefSet = std::unordered_set<MessageRef, MessageRefHash>;
+
   RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks);
   void CommitLoop();
+  // Requires state_records_mu_.
+  void AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
+                       rocksdb::WriteBatch* out);
 
   struct Pending {
     WriteBatch batch;
@@ -78,6 +97,10 @@ class RocksDbEngine final : public Engine {
   Status poisoned_;  // set after a failed write; all later commits fail with it
   uint64_t writes_ = 0;
   uint64_t syncs_ = 0;
+  // Messages that have an 'S' record, so that deleting one without it writes no tombstone for
+  // it. Filled by LoadMessages, then kept by the commit thread.
+  std::mutex state_records_mu_;
+  MessageRefSet has_state_record_;
   std::thread committer_;
 };
 
