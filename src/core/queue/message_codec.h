@@ -1,5 +1,5 @@
 // Encodes the immutable part of a Message (everything but its MessageState) for storage.
-// Format: docs/formats/message-record.md. Decoding checks every length, so a damaged record
+// Format: docs/formats/rocksdb-keys.md ("Message record"). Decoding checks every length, so a damaged record
 // is reported instead of read past its end.
 #pragma once
 

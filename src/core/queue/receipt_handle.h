@@ -2,8 +2,8 @@
 //
 // It names the queue incarnation (so a handle outlives neither its queue nor a re-created
 // queue of the same name), the message's seq, and which receive issued it. Text form:
-// base64 of a version byte, the three numbers (little-endian) and a 4-byte check taken from
-// SHA-256 of the rest, so a truncated or altered handle is rejected as ReceiptHandleIsInvalid
+// base64 of a version byte, the three numbers (little-endian) and a 4-byte check of the rest
+// (receipt_handle.cc), so a truncated or altered handle is rejected as ReceiptHandleIsInvalid
 // as AWS does, rather than silently naming another message.
 #pragma once
 

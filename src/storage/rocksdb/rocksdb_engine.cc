@@ -23,7 +23,9 @@ constexpr char kRecordPrefix = 'R';
 constexpr RecordKind kRecordKinds[] = {RecordKind::kDeduplication, RecordKind::kMoveTask};
 
 void AppendBigEndian(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(char((v >> shift) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = char((v >> (56 - 8 * i)) & 0xff);
+  out.append(bytes, 8);
 }
 
 uint64_t ReadBigEndian(const char* p) {
@@ -78,13 +80,9 @@ bool DecodeState(const rocksdb::Slice& in, MessageState* s) {
 // kStateInValue (its first byte is the message codec's version, 1).
 constexpr char kStateInValue = char(0xFE);
 
-std::string MessageValue(const MessageState& state, std::string_view blob) {
-  std::string out;
-  out.reserve(1 + kStateBytes + blob.size());
-  out.push_back(kStateInValue);
-  out += EncodeState(state);
-  out.append(blob);
-  return out;
+// The head of a message record's value: kStateInValue and the state; the blob follows.
+std::string MessageValueHead(const MessageState& state) {
+  return kStateInValue + EncodeState(state);
 }
 
 // The blob, and the state written with it if the value has one.
@@ -134,9 +132,15 @@ void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, const MessageRefSet
         std::erase_if(has_state_record_,
                       [queue = op.queue_id](const MessageRef& r) { return r.queue == queue; });
         break;
-      case WriteBatch::Kind::kPutMessage:
-        out->Put(MessageKey(kMessagePrefix, op.queue_id, op.seq), MessageValue(op.state, op.blob));
+      case WriteBatch::Kind::kPutMessage: {
+        // Head and blob go into the batch as two parts: the body is copied once, not twice.
+        const std::string key = MessageKey(kMessagePrefix, op.queue_id, op.seq);
+        const std::string head = MessageValueHead(op.state);
+        const rocksdb::Slice key_part(key);
+        const rocksdb::Slice value_parts[] = {rocksdb::Slice(head), rocksdb::Slice(op.blob)};
+        out->Put(rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
         break;
+      }
       case WriteBatch::Kind::kUpdateState:
         out->Put(MessageKey(kStatePrefix, op.queue_id, op.seq), EncodeState(op.state));
         has_state_record_.insert({op.queue_id, op.seq});

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "base/encoding.h"
+
 namespace postbox::core {
 namespace {
 
@@ -20,6 +24,36 @@ TEST(ReceiptHandle, RejectsAlteredOrForeignText) {
   EXPECT_FALSE(ReceiptHandle::Decode(text.substr(0, text.size() - 4)).has_value());
   EXPECT_FALSE(ReceiptHandle::Decode("AQEBexampleReceiptHandle+/==").has_value());
   EXPECT_FALSE(ReceiptHandle::Decode("").has_value());
+}
+
+// Handles given out before the check changed from SHA-256 (version 1) stay valid.
+TEST(ReceiptHandle, ReadsVersionOneHandles) {
+  std::string raw(21, '\0');
+  raw[0] = 1;
+  uint64_t incarnation = 7, seq = 9;
+  uint32_t receives = 2;
+  std::memcpy(raw.data() + 1, &incarnation, 8);
+  std::memcpy(raw.data() + 9, &seq, 8);
+  std::memcpy(raw.data() + 17, &receives, 4);
+  std::string good = raw + Sha256(raw).substr(0, 4);
+  auto decoded = ReceiptHandle::Decode(Base64Encode(good));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, (ReceiptHandle{7, 9, 2}));
+  std::string bad = good;
+  bad[21] = char(bad[21] ^ 1);
+  EXPECT_FALSE(ReceiptHandle::Decode(Base64Encode(bad)).has_value());
+}
+
+TEST(ReceiptHandle, EveryPayloadBitChangesTheCheck) {
+  std::string text = ReceiptHandle{0x1234, 99, 1}.Encode();
+  auto raw = Base64Decode(text);
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ((*raw)[0], 2);  // new handles are version 2
+  for (size_t bit = 8; bit < 21 * 8; ++bit) {
+    std::string flipped = *raw;
+    flipped[bit / 8] = char(flipped[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_FALSE(ReceiptHandle::Decode(Base64Encode(flipped)).has_value()) << bit;
+  }
 }
 
 }  // namespace
