@@ -9,49 +9,24 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
-#include "base/clock.h"
-#include "core/queue/move_tasks.h"
-#include "core/queue/queue_service.h"
-#include "storage/memory_engine.h"
-#include "wire/sqs/sqs_frontend.h"
+#include "wire/sqs_frontend_pair.h"
 
 namespace postbox::wire::sqs {
 namespace {
 
-struct Server {
-  explicit Server(bool fast)
-      : service(engine, clock),
-        moves(service, engine, clock),
-        frontend(
-            service, moves,
-            Runtime{[](std::function<void()> fn) { fn(); }, [](int64_t, std::function<void()>) {}},
-            FrontendOptions{"us-east-1", "000000000000", fast}) {}
+struct Server : FrontendUnderTest {
+  explicit Server(bool fast) : FrontendUnderTest(fast) {}
 
-  HttpRequest Request(const std::string& action, const std::string& body) {
-    HttpRequest request;
-    request.method = "POST";
-    request.target = "/";
-    request.headers["host"] = "localhost:9324";
-    request.headers["x-amz-target"] = "AmazonSQS." + action;
-    request.headers["content-type"] = "application/x-amz-json-1.0";
-    request.body = body;
-    return request;
-  }
-
-  // The answer through the frontend (fast path first when enabled, as in production).
   HttpResponse Handle(const std::string& action, const std::string& body) {
-    std::optional<HttpResponse> answer;
-    frontend.Handle(Request(action, body), [&](HttpResponse r) { answer = std::move(r); });
+    auto answer = FrontendUnderTest::Handle(action, body);
     EXPECT_TRUE(answer.has_value()) << action << " " << body;
     return answer.value_or(HttpResponse{});
   }
 
   // The fast path alone: whether it took the request, and its answer if it did.
   bool TryFast(const std::string& action, const std::string& body, HttpResponse* out) {
-    HttpRequest request = Request(action, body);
-    auto call = frontend.NewCall(request);
+    auto call = frontend.NewCall(Request(action, body));
     call->action = action;
     std::optional<Result<std::string>> answer;
     bool taken = TryJsonFastPath(call, body, [&](Result<std::string> r) { answer = std::move(r); });
@@ -72,20 +47,10 @@ struct Server {
     return true;
   }
 
-  storage::MemoryEngine engine;
-  ManualClock clock;
-  core::QueueService service;
-  core::MessageMoveTasks moves;
-  SqsFrontend frontend;
   std::vector<std::string> handles;  // from the last ReceiveMessage
 };
 
-std::string Normalize(std::string body) {
-  static const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-  static const std::regex handle("\"ReceiptHandle\":\"[^\"]*\"");
-  body = std::regex_replace(body, uuid, "<uuid>");
-  return std::regex_replace(body, handle, "\"ReceiptHandle\":\"<handle>\"");
-}
+std::string Normalize(std::string body) { return WithoutRandomIds(std::move(body)); }
 
 // Replaces {h0}, {h1}, ... with the server's own receipt handles.
 std::string WithHandles(std::string body, const std::vector<std::string>& handles) {
