@@ -1,6 +1,6 @@
 // Encodes the immutable part of a Message (everything but its MessageState) for storage.
-// Format: docs/formats/rocksdb-keys.md ("Message record"). Decoding checks every length, so a damaged record
-// is reported instead of read past its end.
+// Format: docs/formats/rocksdb-keys.md ("Message record"). Decoding checks every length, so a
+// damaged record is reported instead of read past its end.
 #pragma once
 
 #include <string>
