@@ -25,10 +25,11 @@ TEST(JsonWriter, MatchesNlohmannDump) {
 }
 
 TEST(JsonWriter, EscapesAtEveryOffsetOfTheWordScan) {
-  // The writer scans 8 bytes at a time: put each special byte at every position of a word.
-  for (char special : {'"', '\\', '\n', '\x01', '\x7f', '\x1f', ' '}) {
-    for (size_t at = 0; at < 24; ++at) {
-      std::string text(24, 'a');
+  // The writer scans 16 and 8 bytes at a time: put each special byte at every position of
+  // the blocks, and of the tail after them.
+  for (char special : {'"', '\\', '\n', '\x01', '\x7f', '\x1f', ' ', '\xff', '\x80'}) {
+    for (size_t at = 0; at < 45; ++at) {
+      std::string text(45, 'a');
       text[at] = special;
       json v(text);
       EXPECT_EQ(ToJson(v), Reference(v)) << int(special) << " at " << at;

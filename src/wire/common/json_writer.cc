@@ -2,6 +2,10 @@
 
 #include <cstdio>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "base/ascii.h"
 
 namespace postbox::wire {
@@ -32,6 +36,33 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
+// The end of the run of whole 16- and 8-byte blocks from `i` that are printable ASCII other
+// than '"' and '\\' (== i when the block at i is not, or fewer than 8 bytes are left).
+size_t PlainAsciiEnd(std::string_view s, size_t i) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  while (i + 16 <= s.size()) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // Signed compare: bytes 0x80-0xFF are negative, so "< 0x20" also catches non-ASCII.
+    const __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(v, space),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (_mm_movemask_epi8(special) != 0) break;
+    i += 16;
+  }
+#endif
+  while (i + 8 <= s.size()) {
+    uint64_t word = ascii::Load8(s, i);
+    if (!ascii::AllPrintable(word) || ascii::HasByte(word, '"') || ascii::HasByte(word, '\\')) {
+      break;
+    }
+    i += 8;
+  }
+  return i;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view text, std::string* out) {
@@ -39,13 +70,10 @@ void AppendJsonString(std::string_view text, std::string* out) {
   size_t run = 0;  // start of the pending run that needs no escaping
   size_t i = 0;
   while (i < text.size()) {
-    // 8 bytes at a time while they are printable ASCII other than '"' and '\\' (most bodies).
-    if (i + 8 <= text.size()) {
-      uint64_t word = ascii::Load8(text, i);
-      if (ascii::AllPrintable(word) && !ascii::HasByte(word, '"') && !ascii::HasByte(word, '\\')) {
-        i += 8;
-        continue;
-      }
+    // Whole blocks of printable ASCII other than '"' and '\\' (most bodies) at once.
+    if (size_t end = PlainAsciiEnd(text, i); end != i) {
+      i = end;
+      continue;
     }
     uint8_t c = uint8_t(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
