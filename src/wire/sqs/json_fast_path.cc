@@ -214,19 +214,23 @@ void WriteReceived(JsonTextWriter& w, const core::ReceivedMessage& r,
     }
     w.Member(name, value);
   };
+  // Numbers are formatted only when asked for (most receives ask for no system attributes).
+  auto number = [&](const char* name, int64_t value) {
+    if (selection.WantsSystem(name)) system(name, std::to_string(value));
+  };
   const bool fifo = !m.sequence_number.empty();
   if (auto it = m.system_attributes.find("AWSTraceHeader"); it != m.system_attributes.end()) {
     system("AWSTraceHeader", it->second.string_value);
   }
-  system("ApproximateFirstReceiveTimestamp", std::to_string(m.state.first_receive_ms));
-  system("ApproximateReceiveCount", std::to_string(m.state.receive_count));
+  number("ApproximateFirstReceiveTimestamp", m.state.first_receive_ms);
+  number("ApproximateReceiveCount", m.state.receive_count);
   if (!m.dead_letter_source_arn.empty()) {
     system("DeadLetterQueueSourceArn", m.dead_letter_source_arn);
   }
   if (fifo) system("MessageDeduplicationId", m.message_deduplication_id);
   if (!m.message_group_id.empty()) system("MessageGroupId", m.message_group_id);
   system("SenderId", m.sender_id);
-  system("SentTimestamp", std::to_string(m.sent_ms));
+  number("SentTimestamp", m.sent_ms);
   if (fifo) system("SequenceNumber", m.sequence_number);
   if (any_system) w.EndObject();
   w.Member("Body", m.body);
@@ -317,11 +321,11 @@ bool Receive(const std::shared_ptr<Call>& call, const Request& request, const Te
     std::string_view key = field.key;
     bool ok = true;
     if (key == "MaxNumberOfMessages") {
-      ok = ReadInt(field.value, 1, 10, &max);
+      ok = ReadInt(field.value, 1, kMaxReceiveMessages, &max);
     } else if (key == "WaitTimeSeconds") {
-      ok = ReadInt(field.value, 0, 20, &wait);
+      ok = ReadInt(field.value, 0, kMaxWaitTimeSeconds, &wait);
     } else if (key == "VisibilityTimeout") {
-      ok = ReadInt(field.value, 0, 43'200, &options.visibility_timeout);
+      ok = ReadInt(field.value, 0, kMaxVisibilityTimeout, &options.visibility_timeout);
     } else if (key == "AttributeNames") {
       ReadNames(field.value, &selection.system_names);
     } else if (key == "MessageSystemAttributeNames") {

@@ -73,7 +73,7 @@ void ReceiveMessage(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
   auto max = call.OptionalInt("MaxNumberOfMessages");
   if (!max.ok()) return reply(max.status());
-  if (*max && (**max < 1 || **max > 10)) {
+  if (*max && (**max < 1 || **max > kMaxReceiveMessages)) {
     return reply(Status(ErrorCode::kInvalidParameterValue,
                         "Value " + std::to_string(**max) +
                             " for parameter MaxNumberOfMessages is invalid. Reason: Must be "
@@ -81,7 +81,7 @@ void ReceiveMessage(Call& call, Reply reply) {
   }
   auto wait = call.OptionalInt("WaitTimeSeconds");
   if (!wait.ok()) return reply(wait.status());
-  if (*wait && (**wait < 0 || **wait > 20)) {
+  if (*wait && (**wait < 0 || **wait > kMaxWaitTimeSeconds)) {
     return reply(Status(ErrorCode::kInvalidParameterValue,
                         "Value " + std::to_string(**wait) +
                             " for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and "
@@ -89,7 +89,7 @@ void ReceiveMessage(Call& call, Reply reply) {
   }
   auto visibility = call.OptionalInt("VisibilityTimeout");
   if (!visibility.ok()) return reply(visibility.status());
-  if (*visibility && (**visibility < 0 || **visibility > 43'200)) {
+  if (*visibility && (**visibility < 0 || **visibility > kMaxVisibilityTimeout)) {
     return reply(Status(ErrorCode::kInvalidParameterValue,
                         "Value " + std::to_string(**visibility) +
                             " for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 "

@@ -1,13 +1,18 @@
-// Which attributes a ReceiveMessage asked for: AttributeNames / MessageSystemAttributeNames
-// (system attributes, "All" or names) and MessageAttributeNames (user attributes, "All", ".*",
-// "prefix.*" or names). Shared by the two renderers of received messages (the JSON-tree one
-// in receive_action.cc and the direct JSON text one in json_fast_path.cc).
+// Which attributes a ReceiveMessage asked for, and its parameter ranges: AttributeNames /
+// MessageSystemAttributeNames (system attributes, "All" or names) and MessageAttributeNames (user
+// attributes, "All", ".*", "prefix.*" or names). Shared by the two renderers of received messages
+// (the JSON-tree one in receive_action.cc and the direct JSON text one in json_fast_path.cc).
 #pragma once
 
 #include <string>
 #include <vector>
 
 namespace postbox::wire::sqs {
+
+// ReceiveMessage's parameter ranges (SQS API Reference), for both of its readers.
+inline constexpr int kMaxReceiveMessages = 10;        // MaxNumberOfMessages: 1..10
+inline constexpr int kMaxWaitTimeSeconds = 20;        // WaitTimeSeconds: 0..20
+inline constexpr int kMaxVisibilityTimeout = 43'200;  // VisibilityTimeout: 0..43200
 
 struct ReceiveSelection {
   std::vector<std::string> system_names;
