@@ -11,8 +11,10 @@
 // Durability: Commit(..., Durability::kSync) calls `done` only after the batch is on stable
 // storage (fsync'd); many concurrent commits share one fsync (group commit). kLazy batches are
 // ordered with all others, may be delayed a few milliseconds to share a write, and may be lost
-// in a crash: used for receives, visibility changes
-// and deletes, which at-least-once delivery tolerates repeating.
+// in a crash: used for receives, visibility changes and deletes, which at-least-once delivery
+// tolerates repeating. A lazy UpdateState may be held back longer (the RocksDB engine: up to a
+// second, so that a delete soon after makes it moot); a later durable state of the same
+// message supersedes it, and it is never written after the message's deletion.
 //
 // Thread-safety: all methods may be called from any thread. `done` runs on an engine thread
 // and must not block.

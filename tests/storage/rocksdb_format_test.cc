@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "storage/rocksdb/rocksdb_engine.h"
 
@@ -137,6 +138,63 @@ TEST_F(RocksDbFormatTest, LoadsAndDeletesMessagesWrittenInTheEarlierFormat) {
     Commit(*engine, std::move(remove));
   }
   EXPECT_TRUE(RawKeys().empty());
+}
+
+// Lazy state updates are held back a second (held_states.h): a message deleted by then never
+// gets an 'S' record; one still there gets it once due; closing the engine writes the rest.
+TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackThenWritten) {
+  const MessageState received{20, 1, 15};
+  auto engine = Open();
+  WriteBatch b;
+  b.PutMessage(1, 1, "\x01deleted soon", {10, 0, 0});
+  b.PutMessage(1, 2, "\x01kept", {10, 0, 0});
+  Commit(*engine, std::move(b));
+  for (uint64_t seq : {1, 2}) {
+    WriteBatch update;
+    update.UpdateState(1, seq, received);
+    engine->Commit(std::move(update), Durability::kLazy, nullptr);
+  }
+  Commit(*engine, WriteBatch());  // ordered after the lazy batches: they were taken
+  EXPECT_EQ(RawKeys(), (std::vector<std::string>{Key('M', 1, 1), Key('M', 1, 2)}));
+  WriteBatch remove;
+  remove.DeleteMessage(1, 1);
+  Commit(*engine, std::move(remove));
+  // The other state falls due after a second, with no further commit to carry it.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) {
+    keys = RawKeys();
+    if (keys.size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{Key('M', 1, 2), Key('S', 1, 2)}));
+
+  WriteBatch again;
+  again.UpdateState(1, 2, {40, 2, 15});
+  engine->Commit(std::move(again), Durability::kLazy, nullptr);
+  engine.reset();  // closing writes what is still held
+  engine = Open();
+  auto loaded = Messages(*engine);
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[2].second, (MessageState{40, 2, 15}));
+}
+
+// A durable state update is written at once and replaces a held lazy one, which must not
+// overwrite it later.
+TEST_F(RocksDbFormatTest, ADurableStateSupersedesAHeldOne) {
+  {
+    auto engine = Open();
+    WriteBatch b;
+    b.PutMessage(2, 1, "\x01m", {10, 0, 0});
+    Commit(*engine, std::move(b));
+    WriteBatch lazy;
+    lazy.UpdateState(2, 1, {20, 1, 15});
+    engine->Commit(std::move(lazy), Durability::kLazy, nullptr);
+    WriteBatch durable;
+    durable.UpdateState(2, 1, {30, 2, 15});
+    Commit(*engine, std::move(durable));
+  }
+  auto engine = Open();
+  EXPECT_EQ(Messages(*engine)[1].second, (MessageState{30, 2, 15}));
 }
 
 }  // namespace

@@ -105,10 +105,16 @@ Status ToStatus(const rocksdb::Status& s) {
 
 }  // namespace
 
+void RocksDbEngine::PutStateRecord(const MessageRef& ref, const MessageState& state,
+                                   rocksdb::WriteBatch* out) {
+  out->Put(MessageKey(kStatePrefix, ref.queue, ref.seq), EncodeState(state));
+  has_state_record_.insert(ref);
+}
+
 // `deleted`: messages a later batch of the same write deletes. Their state updates are left
-// out: the write is atomic, so the deletion makes them moot (a consumer's delete usually
-// follows its receive within a few milliseconds, inside one group of lazy batches).
-void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
+// out: the write is atomic, so the deletion makes them moot.
+void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, Durability durability,
+                                    const MessageRefSet& deleted, HeldStates::Clock::time_point now,
                                     rocksdb::WriteBatch* out) {
   for (const auto& op : batch.ops()) {
     if (op.kind == WriteBatch::Kind::kUpdateState && deleted.count({op.queue_id, op.seq})) {
@@ -131,6 +137,7 @@ void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, const MessageRefSet
         }
         std::erase_if(has_state_record_,
                       [queue = op.queue_id](const MessageRef& r) { return r.queue == queue; });
+        held_states_.ForgetQueue(op.queue_id);
         break;
       case WriteBatch::Kind::kPutMessage: {
         // Head and blob go into the batch as two parts: the body is copied once, not twice.
@@ -142,11 +149,21 @@ void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, const MessageRefSet
         break;
       }
       case WriteBatch::Kind::kUpdateState:
-        out->Put(MessageKey(kStatePrefix, op.queue_id, op.seq), EncodeState(op.state));
-        has_state_record_.insert({op.queue_id, op.seq});
+        if (durability == Durability::kLazy) {
+          held_states_.Hold({op.queue_id, op.seq}, op.state, now);
+        } else {
+          // A durable state supersedes any held one, which must not overwrite it later.
+          held_states_.Forget({op.queue_id, op.seq});
+          PutStateRecord({op.queue_id, op.seq}, op.state, out);
+        }
         break;
       case WriteBatch::Kind::kDeleteMessage:
-        out->Delete(MessageKey(kMessagePrefix, op.queue_id, op.seq));
+        // A message record is put once under a never-reused seq, so a single delete is
+        // enough: when a flush finds it beside the put (most messages live for milliseconds),
+        // both vanish, where a plain delete would leave a tombstone to carry through
+        // compactions.
+        out->SingleDelete(MessageKey(kMessagePrefix, op.queue_id, op.seq));
+        held_states_.Forget({op.queue_id, op.seq});
         if (has_state_record_.erase({op.queue_id, op.seq}) > 0) {
           out->Delete(MessageKey(kStatePrefix, op.queue_id, op.seq));
         }
@@ -212,9 +229,19 @@ void RocksDbEngine::Commit(WriteBatch batch, Durability durability, Done done) {
 void RocksDbEngine::CommitLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    // held_states_ belongs to this thread alone, so reading it here is safe.
+    auto has_work = [this] { return stopping_ || !pending_.empty(); };
+    if (held_states_.size() == 0) {
+      wake_.wait(lock, has_work);
+    } else {
+      wake_.wait_until(lock, held_states_.NextDue(), has_work);
+    }
     if (pending_.empty()) {
-      return;  // stopping and drained
+      // Stopping and drained (after a failed write, held states are lost like all others).
+      if (stopping_ && (held_states_.size() == 0 || !poisoned_.ok())) return;
+      // Otherwise held states fell due (or must be written before stopping): a group of no
+      // batches writes them. A wake-up with neither is spurious.
+      if (!stopping_ && held_states_.NextDue() > HeldStates::Clock::now()) continue;
     }
     if (pending_sync_ == 0 && !stopping_) {
       // Only lazy work: give it a moment to grow into one write with the work that follows.
@@ -225,6 +252,7 @@ void RocksDbEngine::CommitLoop() {
     std::deque<Pending> group;
     group.swap(pending_);
     pending_sync_ = 0;
+    const bool last_group = stopping_ && group.empty();
     Status poisoned = poisoned_;
     lock.unlock();
 
@@ -238,11 +266,22 @@ void RocksDbEngine::CommitLoop() {
       }
       rocksdb::WriteBatch rocks_batch;
       bool sync = false;
+      bool write_held = last_group;
       {
         std::lock_guard state_records_lock(state_records_mu_);
+        const auto now = HeldStates::Clock::now();
         for (const auto& p : group) {
-          AddToRocksBatch(p.batch, deleted, &rocks_batch);
+          AddToRocksBatch(p.batch, p.durability, deleted, now, &rocks_batch);
           sync = sync || p.durability == Durability::kSync;
+          write_held = write_held || p.write_held;
+        }
+        auto put = [&](const MessageRef& ref, const MessageState& state) {
+          PutStateRecord(ref, state, &rocks_batch);
+        };
+        if (write_held) {
+          held_states_.TakeAll(put);
+        } else {
+          held_states_.TakeDue(now, put);
         }
       }
       rocksdb::WriteOptions options;
@@ -344,8 +383,8 @@ Status RocksDbEngine::Flush() {
   {
     std::lock_guard lock(mu_);
     ++pending_sync_;
-    pending_.push_back(
-        {WriteBatch(), Durability::kSync, [&promise](Status s) { promise.set_value(s); }, true});
+    pending_.push_back({WriteBatch(), Durability::kSync,
+                        [&promise](Status s) { promise.set_value(s); }, true, true});
   }
   wake_.notify_one();
   Status s = future.get();

@@ -8,6 +8,8 @@
 // Group commit: Commit() only enqueues. One commit thread takes everything queued, writes it as
 // one RocksDB WriteBatch with a single fsync when any of it is kSync, then runs the callbacks.
 // Under load, many requests share one fsync; when idle, a lone request pays one fsync.
+// Lazy state updates are held back a second (held_states.h): most messages are deleted by
+// then, and their state never needs writing.
 // A failed write fails every batch in that group and all later ones (like leveldb: after a
 // failed sync the state of the log is unknown), so nothing is acknowledged that is not on disk.
 //
@@ -25,6 +27,7 @@
 #include <unordered_set>
 
 #include "storage/engine.h"
+#include "storage/rocksdb/held_states.h"
 
 namespace rocksdb {
 class DB;
@@ -57,30 +60,20 @@ class RocksDbEngine final : public Engine {
   uint64_t sync_count() const;
 
  private:
-  // (queue id, seq) of a message.
-  struct MessageRef {
-    uint64_t queue;
-    uint64_t seq;
-    bool operator==(const MessageRef&) const = default;
-  };
-  struct MessageRefHash {
-    size_t operator()(const MessageRef& r) const {
-      return std::hash<uint64_t>()(r.queue * 31 + r.seq);
-    }
-  };
-  using MessageRefSet = std::unordered_set<MessageRef, MessageRefHash>;
-
   RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks);
   void CommitLoop();
-  // Requires state_records_mu_.
-  void AddToRocksBatch(const WriteBatch& batch, const MessageRefSet& deleted,
-                       rocksdb::WriteBatch* out);
+  // Requires state_records_mu_. Lazy state updates go to held_states_ instead of `out`.
+  void AddToRocksBatch(const WriteBatch& batch, Durability durability, const MessageRefSet& deleted,
+                       HeldStates::Clock::time_point now, rocksdb::WriteBatch* out);
+  // Requires state_records_mu_. Writes the state record of a message.
+  void PutStateRecord(const MessageRef& ref, const MessageState& state, rocksdb::WriteBatch* out);
 
   struct Pending {
     WriteBatch batch;
     Durability durability;
     Done done;
     bool done_inline = false;  // run `done` on the commit thread even with a runner (Flush)
+    bool write_held = false;   // write every held state with this group (Flush)
   };
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -101,6 +94,9 @@ class RocksDbEngine final : public Engine {
   // it. Filled by LoadMessages, then kept by the commit thread.
   std::mutex state_records_mu_;
   MessageRefSet has_state_record_;
+  // Lazy state updates held back for kStateHoldback (see held_states.h). Commit thread only.
+  static constexpr std::chrono::seconds kStateHoldback{1};
+  HeldStates held_states_{kStateHoldback};
   std::thread committer_;
 };
 
