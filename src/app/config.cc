@@ -66,6 +66,11 @@ std::vector<Setting> Settings() {
          c.secret_access_key = v;
          return !v.empty();
        }},
+      {"sns.outbox_max_mib_per_endpoint",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.sns_outbox_max_mib_per_endpoint, v) &&
+                c.sns_outbox_max_mib_per_endpoint > 0;
+       }},
       {"log.format",
        [](Config& c, const std::string& v) {
          c.log_format = v;

@@ -20,6 +20,7 @@ struct Config {
   std::string access_key_id = "postbox";    // auth.access_key_id (development credentials)
   std::string secret_access_key = "postbox-dev-secret";  // auth.secret_access_key
   std::string log_format = "text";                       // log.format: text | json
+  int sns_outbox_max_mib_per_endpoint = 64;              // sns.outbox_max_mib_per_endpoint
 };
 
 // Parses `serve` flags (argv without the subcommand), the file named by --config, and the

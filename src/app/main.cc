@@ -131,7 +131,8 @@ int Serve(const Config& config) {
     return 1;
   }
   channels::CurlHttpSender http_sender;
-  core::DeliveryOutbox outbox(**engine, SystemClock::Get(), http_sender, service);
+  core::DeliveryOutbox outbox(**engine, SystemClock::Get(), http_sender, service,
+                              size_t(config.sns_outbox_max_mib_per_endpoint) << 20);
   if (Status s = outbox.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
     return 1;

@@ -85,8 +85,45 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
 }
 
 DeliveryOutbox::DeliveryOutbox(storage::Engine& engine, const Clock& clock,
-                               channels::HttpSender& sender, QueueService& queues)
-    : engine_(engine), clock_(clock), sender_(sender), queues_(queues) {}
+                               channels::HttpSender& sender, QueueService& queues,
+                               size_t max_backlog_bytes_per_endpoint)
+    : engine_(engine),
+      clock_(clock),
+      sender_(sender),
+      queues_(queues),
+      max_backlog_bytes_per_endpoint_(max_backlog_bytes_per_endpoint) {}
+
+namespace {
+// Only notifications count toward (and are limited by) an endpoint's backlog.
+size_t BacklogBytes(const Delivery& d) {
+  return d.message_type == "Notification" ? d.body.size() : 0;
+}
+}  // namespace
+
+void DeliveryOutbox::AddLocked(Delivery delivery) {
+  backlog_bytes_[delivery.endpoint] += BacklogBytes(delivery);
+  waiting_[delivery.endpoint].emplace(delivery.next_attempt_ms, delivery.id);
+  deliveries_[delivery.id] = std::move(delivery);
+}
+
+bool DeliveryOutbox::FitsLocked(const Delivery& delivery) const {
+  const size_t bytes = BacklogBytes(delivery);
+  if (bytes == 0) return true;
+  auto held = backlog_bytes_.find(delivery.endpoint);
+  return (held == backlog_bytes_.end() ? 0 : held->second) + bytes <=
+         max_backlog_bytes_per_endpoint_;
+}
+
+Delivery DeliveryOutbox::TakeLocked(std::map<std::string, Delivery>::iterator it) {
+  auto held = backlog_bytes_.find(it->second.endpoint);
+  if (held != backlog_bytes_.end()) {
+    held->second -= std::min(held->second, BacklogBytes(it->second));
+    if (held->second == 0) backlog_bytes_.erase(held);
+  }
+  Delivery out = std::move(it->second);
+  deliveries_.erase(it);
+  return out;
+}
 
 Status DeliveryOutbox::Load() {
   std::lock_guard lock(mu_);
@@ -98,8 +135,8 @@ Status DeliveryOutbox::Load() {
           ++corrupt;
           return;
         }
-        waiting_[d->endpoint].emplace(d->next_attempt_ms, d->id);
-        deliveries_[d->id] = std::move(*d);
+        // Already acknowledged: reloaded whatever the limit (which only holds back growth).
+        AddLocked(std::move(*d));
       }));
   if (corrupt > 0) spdlog::error("event=sns_outbox_corrupt_records count={}", corrupt);
   if (!deliveries_.empty()) {
@@ -113,9 +150,12 @@ void DeliveryOutbox::Stage(const Delivery& delivery, storage::WriteBatch* batch)
 }
 
 void DeliveryOutbox::Activate(Delivery delivery) {
-  std::lock_guard lock(mu_);
-  waiting_[delivery.endpoint].emplace(delivery.next_attempt_ms, delivery.id);
-  deliveries_[delivery.id] = std::move(delivery);
+  {
+    std::lock_guard lock(mu_);
+    if (FitsLocked(delivery)) return AddLocked(std::move(delivery));
+  }
+  GiveUp(delivery, "the endpoint's backlog is over " +
+                       std::to_string(max_backlog_bytes_per_endpoint_) + " bytes");
 }
 
 size_t DeliveryOutbox::pending() const {
@@ -180,7 +220,9 @@ void DeliveryOutbox::CancelSubscription(const std::string& subscription_arn) {
       }
       if (waiting->second.empty()) waiting_.erase(waiting);
       batch.DeleteRecord(storage::RecordKind::kDelivery, 0, d.id);
-      it = deliveries_.erase(it);
+      auto next = std::next(it);
+      TakeLocked(it);
+      it = next;
     }
   }
   if (!batch.ops().empty()) engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
@@ -203,7 +245,7 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
     // Delivered. Deleting the record lazily is safe: a crash before it only repeats the
     // delivery, which at-least-once delivery allows.
     batch.DeleteRecord(storage::RecordKind::kDelivery, 0, id);
-    deliveries_.erase(it);
+    TakeLocked(it);
     lock.unlock();
     engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
     return;
@@ -221,13 +263,12 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
     engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
     return;
   }
-  Delivery failed = std::move(d);
-  deliveries_.erase(it);
+  Delivery failed = TakeLocked(it);
   lock.unlock();
-  GiveUp(failed);
+  GiveUp(failed, "retries exhausted");
 }
 
-void DeliveryOutbox::GiveUp(const Delivery& d) {
+void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
   auto forget = [this, id = d.id] {
     storage::WriteBatch batch;
     batch.DeleteRecord(storage::RecordKind::kDelivery, 0, id);
@@ -238,8 +279,8 @@ void DeliveryOutbox::GiveUp(const Delivery& d) {
   if (!queue.ok()) {
     spdlog::error(
         "event=sns_delivery_dropped subscription={} endpoint={} message_id={} attempts={} "
-        "reason=\"retries exhausted, {}\"",
-        d.subscription_arn, d.endpoint, d.message_id, d.attempts,
+        "reason=\"{}, {}\"",
+        d.subscription_arn, d.endpoint, d.message_id, d.attempts, reason,
         d.dead_letter_queue_arn.empty()
             ? "no RedrivePolicy"
             : "dead-letter queue " + d.dead_letter_queue_arn + " missing");
@@ -250,22 +291,23 @@ void DeliveryOutbox::GiveUp(const Delivery& d) {
   if ((*queue)->fifo()) return forget();  // HTTP/S subscriptions exist only on standard topics
   std::vector<NewMessage> batch;
   batch.push_back(std::move(message));
-  queues_.SendMessages(
-      *queue, std::move(batch), "sns", [d, forget](std::vector<Result<SentMessage>> results) {
-        const Status& s = results.front().status();
-        if (!s.ok()) {
-          spdlog::error(
-              "event=sns_dead_letter_failed subscription={} message_id={} "
-              "code={} message=\"{}\"",
-              d.subscription_arn, d.message_id, ErrorCodeName(s.code()), s.message());
-        } else {
-          spdlog::warn(
-              "event=sns_delivery_dead_lettered subscription={} message_id={} "
-              "queue={}",
-              d.subscription_arn, d.message_id, d.dead_letter_queue_arn);
-        }
-        forget();
-      });
+  queues_.SendMessages(*queue, std::move(batch), "sns",
+                       [d, forget, reason](std::vector<Result<SentMessage>> results) {
+                         const Status& s = results.front().status();
+                         if (!s.ok()) {
+                           spdlog::error(
+                               "event=sns_dead_letter_failed subscription={} message_id={} "
+                               "code={} message=\"{}\"",
+                               d.subscription_arn, d.message_id, ErrorCodeName(s.code()),
+                               s.message());
+                         } else {
+                           spdlog::warn(
+                               "event=sns_delivery_dead_lettered subscription={} message_id={} "
+                               "queue={} reason=\"{}\"",
+                               d.subscription_arn, d.message_id, d.dead_letter_queue_arn, reason);
+                         }
+                         forget();
+                       });
 }
 
 }  // namespace postbox::core

@@ -8,6 +8,11 @@
 // other outcome schedules the next retry from the subscription's DeliveryPolicy. When retries
 // run out the document goes to the subscription's RedrivePolicy dead-letter queue if it has
 // one (else it is dropped and logged). Publishing never waits for deliveries.
+//
+// Memory is bounded per endpoint: notifications waiting for one endpoint may hold at most
+// `max_backlog_bytes_per_endpoint` of bodies. A notification beyond that (its endpoint has
+// been failing for a while, under load) is given up at once like one whose retries ran out:
+// to the dead-letter queue if there is one, else dropped and logged. Confirmations always fit.
 // Thread-safety: all methods are safe from any thread.
 #pragma once
 
@@ -49,8 +54,11 @@ class DeliveryOutbox {
   // Due deliveries of one endpoint looked at per Advance when throttling holds them back.
   static constexpr int kMaxScanPerEndpoint = 1000;
 
+  static constexpr size_t kDefaultMaxBacklogBytesPerEndpoint = size_t(64) << 20;
+
   DeliveryOutbox(storage::Engine& engine, const Clock& clock, channels::HttpSender& sender,
-                 QueueService& queues);
+                 QueueService& queues,
+                 size_t max_backlog_bytes_per_endpoint = kDefaultMaxBacklogBytesPerEndpoint);
 
   // Reloads stored deliveries. Call once, before Advance.
   Status Load();
@@ -67,19 +75,26 @@ class DeliveryOutbox {
 
  private:
   void Finish(const std::string& id, int status, const std::string& error);
-  void GiveUp(const Delivery& delivery);
+  // Sends the delivery to its dead-letter queue, or drops it, and deletes its record.
+  void GiveUp(const Delivery& delivery, const std::string& reason);
+  // Require mu_. Whether the delivery fits its endpoint's backlog; adding one; removing one.
+  bool FitsLocked(const Delivery& delivery) const;
+  void AddLocked(Delivery delivery);
+  Delivery TakeLocked(std::map<std::string, Delivery>::iterator it);
 
   storage::Engine& engine_;
   const Clock& clock_;
   channels::HttpSender& sender_;
   QueueService& queues_;
+  const size_t max_backlog_bytes_per_endpoint_;
   mutable std::mutex mu_;
   std::map<std::string, Delivery> deliveries_;  // by id: waiting and in flight
   // The waiting ones per endpoint, by their next attempt: Advance reads only what is due, and
   // a slow endpoint's backlog does not stand in front of other endpoints. A delivery being
   // posted is in deliveries_ but not here.
   std::map<std::string, std::set<std::pair<int64_t, std::string>>> waiting_;
-  std::unordered_map<std::string, int> per_endpoint_;  // in-flight count by endpoint
+  std::unordered_map<std::string, int> per_endpoint_;      // in-flight count by endpoint
+  std::unordered_map<std::string, size_t> backlog_bytes_;  // notification bodies by endpoint
   std::unordered_map<std::string, std::pair<int64_t, int>> sent_this_second_;  // throttle
 };
 

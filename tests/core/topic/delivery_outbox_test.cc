@@ -209,6 +209,46 @@ TEST_F(DeliveryOutboxTest, StoredDeliveriesResumeAfterARestart) {
   EXPECT_EQ(sender_.Answer(200).body, "body b");
 }
 
+// A failing endpoint's backlog is bounded: a notification that would take it over the limit
+// goes straight to the dead-letter queue (or is dropped), confirmations always fit, other
+// endpoints keep their own room, and delivered ones make room again.
+TEST_F(DeliveryOutboxTest, AnEndpointsBacklogIsBounded) {
+  QueuePtr dlq = CreateQueue("dlq");
+  DeliveryOutbox outbox(engine_, clock_, sender_, queues_, /*max_backlog_bytes_per_endpoint=*/20);
+  auto add = [&](Delivery d) {
+    d.dead_letter_queue_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+    storage::WriteBatch batch;
+    DeliveryOutbox::Stage(d, &batch);
+    engine_.Commit(std::move(batch), storage::Durability::kSync, [](Status) {});
+    outbox.Activate(std::move(d));
+  };
+  add(Make("n1"));  // bodies of 7 bytes: "body n1"
+  add(Make("n2"));
+  add(Make("n3"));  // 21 bytes: over
+  Delivery confirmation = Make("c1");
+  confirmation.message_type = "SubscriptionConfirmation";
+  add(confirmation);
+  add(Make("o1", "http://127.0.0.1:2/hook"));
+  EXPECT_EQ(outbox.pending(), 4u);
+
+  ReceiveOptions options;
+  options.max_messages = 10;
+  auto dead = queues_.Receive(dlq, options);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].message.body, "body n3");
+
+  outbox.Advance();
+  ASSERT_EQ(sender_.pending(), 4u);
+  while (sender_.pending() > 0) sender_.Answer(200);
+  add(Make("n4"));  // room again
+  EXPECT_EQ(outbox.pending(), 1u);
+  // Given-up deliveries leave no record behind.
+  DeliveryOutbox restarted(engine_, clock_, sender_, queues_);
+  ASSERT_TRUE(restarted.Load().ok());
+  EXPECT_EQ(restarted.pending(), 1u);
+}
+
 TEST(RetryPolicyTest, PhasesAndBackoffFunctions) {
   RetryPolicy p;
   p.num_retries = 10;

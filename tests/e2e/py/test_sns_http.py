@@ -3,7 +3,8 @@
 subscriber. It receives the SubscriptionConfirmation, confirms by visiting SubscribeURL (as
 AWS's subscribers do), checks the x-amz-sns-* headers and verifies every signature with the
 certificate served at SigningCertURL (openssl), gets notifications (envelope and raw), sees
-retries of a failing endpoint end in the subscription's dead-letter queue, gets the
+retries of a failing endpoint end in the subscription's dead-letter queue (and a backlog over
+the outbox limit go there at once), gets the
 UnsubscribeConfirmation, and still gets a notification published just before a kill -9. An
 https endpoint whose certificate is not trusted is refused.
 
@@ -95,7 +96,9 @@ def verify_signature(testcase, doc):
 
 class SnsHttpDelivery(unittest.TestCase):
     def setUp(self):
-        self.server = harness.PostboxServer()
+        # A small outbox limit, so that test_a_full_backlog_goes_to_the_dead_letter_queue can
+        # reach it; the other tests stay far below it.
+        self.server = harness.PostboxServer(extra_args=["--sns-outbox-max-mib-per-endpoint", "1"])
         self.addCleanup(self.server.close)
         self.server.start()
         self.sns = make_sns_client(self.server.endpoint)
@@ -211,6 +214,35 @@ class SnsHttpDelivery(unittest.TestCase):
         self.assertEqual(json.loads(messages[0]["Body"])["MessageId"], published["MessageId"])
         with self.assertRaises(queue.Empty):
             self.subscriber.next(timeout=1.5)  # no fourth attempt
+
+    def test_a_full_backlog_goes_to_the_dead_letter_queue(self):
+        # The endpoint fails and retries are 20 s apart, so every notification stays waiting.
+        # Four envelopes of about 251 KB fit in the 1 MiB limit; the next two go straight to
+        # the dead-letter queue, without waiting for their retries.
+        topic = self.sns.create_topic(Name="full-" + harness.uid())["TopicArn"]
+        dlq = self.sqs.create_queue(QueueName="full-dlq-" + harness.uid())["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        arn = self.subscribe_and_confirm(topic)
+        self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RedrivePolicy",
+                                             AttributeValue=json.dumps({"deadLetterTargetArn": dlq_arn}))
+        self.subscriber.status = 500
+        published = [self.sns.publish(TopicArn=topic, Message=str(i) * 250000)["MessageId"]
+                     for i in range(6)]
+        dead = []
+        deadline = time.time() + 10
+        while len(dead) < 2 and time.time() < deadline:
+            for m in self.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10,
+                                              WaitTimeSeconds=1).get("Messages", []):
+                dead.append(json.loads(m["Body"])["MessageId"])
+                self.sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(sorted(dead), sorted(published[4:]))
+        self.assertIn("reason=\"the endpoint's backlog is over 1048576 bytes\"", self.server.output())
+        # The four that fit are tried (and will be retried), none of the two given up.
+        tried = set()
+        while len(tried) < 4:
+            tried.add(self.subscriber.next()[1]["x-amz-sns-message-id"])
+        self.assertEqual(tried, set(published[:4]))
 
     def test_delivery_policy_validation(self):
         topic = self.sns.create_topic(Name="dp-" + harness.uid())["TopicArn"]
