@@ -87,8 +87,9 @@ Status InvalidRedrivePolicy(const QueueConfig& config, const std::string& reason
 }  // namespace
 
 std::string SequenceNumber(uint64_t seq) {
+  constexpr uint64_t kLeadingOne = 10'000'000'000'000'000'000ULL;
   char text[24];
-  std::snprintf(text, sizeof(text), "%020llu", static_cast<unsigned long long>(seq));
+  std::snprintf(text, sizeof(text), "%llu", static_cast<unsigned long long>(kLeadingOne + seq));
   return text;
 }
 

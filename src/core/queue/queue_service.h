@@ -102,8 +102,10 @@ class QueueService {
 // Queue names: 1-80 of [A-Za-z0-9_-], FIFO names end in ".fifo".
 Status ValidateQueueName(const std::string& name);
 
-// A FIFO message's SequenceNumber: its seq as AWS writes sequence numbers, a 20-digit decimal
-// string (zero-padded, so that string order is numeric order for clients that compare them).
+// A FIFO message's (or FIFO topic publish's) SequenceNumber: 10^19 + seq, so that it looks like
+// AWS's, a 20-digit decimal without leading zeros, and string order is numeric order for
+// clients that compare them. (Seqs stay far below 8 * 10^18: they start at ms << 16 at most.)
+// Numbers from before this form were zero-padded seqs; those compare below every new one.
 std::string SequenceNumber(uint64_t seq);
 
 // SendMessageBatch on a FIFO queue: a missing MessageGroupId or MessageDeduplicationId in any

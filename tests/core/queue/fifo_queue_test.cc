@@ -51,7 +51,7 @@ std::vector<std::string> Handles(const std::vector<ReceivedMessage>& received) {
 }
 
 bool IsSequenceNumber(const std::string& s) {
-  return s.size() == 20 &&
+  return s.size() == 20 && s[0] != '0' &&
          std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(uint8_t(c)); });
 }
 

@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import uid  # noqa: E402
 
-SEQ_RE = re.compile(r"^\d{20}$")
+SEQ_RE = re.compile(r"^[1-9]\d{19}$")  # like AWS's: 20 digits, no leading zero
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SUB_ARN_RE = re.compile(r"^arn:aws:sns:%s:%s:[A-Za-z0-9_.-]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                         r"[0-9a-f]{12}$" % (re.escape(harness.REGION), re.escape(harness.ACCOUNT_ID)))

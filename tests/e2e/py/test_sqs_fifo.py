@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import uid  # noqa: E402
 
-SEQ_RE = re.compile(r"^\d{20}$")
+SEQ_RE = re.compile(r"^[1-9]\d{19}$")  # like AWS's: 20 digits, no leading zero
 MOVE_RATE_MSG = ("Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter a "
                  "number that's between 1 and 500.")
 NOT_RETRYABLE = ("Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: The "
