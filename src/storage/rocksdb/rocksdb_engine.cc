@@ -257,7 +257,10 @@ void RocksDbEngine::CommitLoop() {
     lock.unlock();
 
     Status result = poisoned;
-    if (result.ok()) {
+    if (!result.ok()) {
+      // Nothing can be written any more: held states are dropped, not retried every wake-up.
+      held_states_.TakeAll([](const MessageRef&, const MessageState&) {});
+    } else {
       MessageRefSet deleted;
       for (const auto& p : group) {
         for (const auto& op : p.batch.ops()) {
