@@ -13,8 +13,10 @@
 // ordered with all others, may be delayed a few milliseconds to share a write, and may be lost
 // in a crash: used for receives, visibility changes and deletes, which at-least-once delivery
 // tolerates repeating. A lazy UpdateState may be held back longer (the RocksDB engine: up to a
-// second, so that a delete soon after makes it moot); a later durable state of the same
-// message supersedes it, and it is never written after the message's deletion.
+// second, so that a delete soon after makes it moot), so even a process kill loses the last
+// second of receives and visibility changes: those messages come back visible at once, with
+// their earlier receive count. A durable state of the same message, or a deletion committed
+// after it, supersedes it.
 //
 // Thread-safety: all methods may be called from any thread. `done` runs on an engine thread
 // and must not block.
@@ -128,7 +130,8 @@ class Engine {
 
   virtual ~Engine() = default;
 
-  // Applies the batch atomically, in submission order with other batches.
+  // Applies the batch atomically, in submission order with other batches (except held-back
+  // lazy state updates, see above).
   virtual void Commit(WriteBatch batch, Durability durability, Done done) = 0;
 
   // Start-up scans. Messages come in (queue_id, seq) order.

@@ -54,6 +54,17 @@ TEST(HeldStates, ForgottenStatesAreNeverWritten) {
   EXPECT_EQ(TakeDue(held, t0 + milliseconds(1000)), (std::vector<Written>{{{1, 2}, {2, 1, 2}}}));
 }
 
+TEST(HeldStates, NextDueSkipsForgottenStates) {
+  HeldStates held(milliseconds(1000));
+  const Clock::time_point t0{};
+  held.Hold({1, 1}, {1, 1, 1}, t0);
+  held.Hold({1, 2}, {2, 1, 2}, t0 + milliseconds(300));
+  held.Forget({1, 1});
+  EXPECT_EQ(held.NextDue(), t0 + milliseconds(1300));
+  held.Forget({1, 2});
+  EXPECT_EQ(held.NextDue(), Clock::time_point::max());
+}
+
 TEST(HeldStates, AStateHeldAgainAfterBeingForgottenGetsANewDueTime) {
   HeldStates held(milliseconds(1000));
   const Clock::time_point t0{};

@@ -42,8 +42,9 @@ class RocksDbFormatTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<RocksDbEngine> Open() {
-    auto opened = RocksDbEngine::Open(dir_.string());
+  std::unique_ptr<RocksDbEngine> Open(
+      std::chrono::milliseconds state_holdback = RocksDbEngine::kDefaultStateHoldback) {
+    auto opened = RocksDbEngine::Open(dir_.string(), nullptr, state_holdback);
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
@@ -65,7 +66,7 @@ class RocksDbFormatTest : public ::testing::Test {
     return out;
   }
 
-  // Every live key, read with RocksDB itself (the engine closed).
+  // Every live key, read with RocksDB itself (a read-only view; the engine may be open).
   std::vector<std::string> RawKeys() {
     rocksdb::DB* raw = nullptr;
     EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_.string(), &raw).ok());
@@ -140,11 +141,11 @@ TEST_F(RocksDbFormatTest, LoadsAndDeletesMessagesWrittenInTheEarlierFormat) {
   EXPECT_TRUE(RawKeys().empty());
 }
 
-// Lazy state updates are held back a second (held_states.h): a message deleted by then never
-// gets an 'S' record; one still there gets it once due; closing the engine writes the rest.
-TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackThenWritten) {
+// Lazy state updates are held back (held_states.h): a message deleted meanwhile never gets an
+// 'S' record; Flush() and closing the engine write what is still held.
+TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackUntilFlushOrClose) {
   const MessageState received{20, 1, 15};
-  auto engine = Open();
+  auto engine = Open(std::chrono::minutes(10));  // nothing falls due during the test
   WriteBatch b;
   b.PutMessage(1, 1, "\x01deleted soon", {10, 0, 0});
   b.PutMessage(1, 2, "\x01kept", {10, 0, 0});
@@ -159,14 +160,8 @@ TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackThenWritten) {
   WriteBatch remove;
   remove.DeleteMessage(1, 1);
   Commit(*engine, std::move(remove));
-  // The other state falls due after a second, with no further commit to carry it.
-  std::vector<std::string> keys;
-  for (int i = 0; i < 100; ++i) {
-    keys = RawKeys();
-    if (keys.size() == 2) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_EQ(keys, (std::vector<std::string>{Key('M', 1, 2), Key('S', 1, 2)}));
+  ASSERT_TRUE(engine->Flush().ok());
+  EXPECT_EQ(RawKeys(), (std::vector<std::string>{Key('M', 1, 2), Key('S', 1, 2)}));
 
   WriteBatch again;
   again.UpdateState(1, 2, {40, 2, 15});
@@ -176,6 +171,23 @@ TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackThenWritten) {
   auto loaded = Messages(*engine);
   ASSERT_EQ(loaded.size(), 1u);
   EXPECT_EQ(loaded[2].second, (MessageState{40, 2, 15}));
+}
+
+// A held state falls due after the holdback and is written with no further commit to carry it.
+TEST_F(RocksDbFormatTest, AHeldStateIsWrittenOnceDue) {
+  auto engine = Open(std::chrono::milliseconds(20));
+  WriteBatch b;
+  b.PutMessage(1, 1, "\x01m", {10, 0, 0});
+  Commit(*engine, std::move(b));
+  WriteBatch update;
+  update.UpdateState(1, 1, {20, 1, 15});
+  engine->Commit(std::move(update), Durability::kLazy, nullptr);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200 && keys.size() != 2; ++i) {  // bounded: 10 s at most
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    keys = RawKeys();
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{Key('M', 1, 1), Key('S', 1, 1)}));
 }
 
 // A durable state update is written at once and replaces a held lazy one, which must not

@@ -76,9 +76,17 @@ class HeldStates {
     TakeDue(Clock::time_point::max(), write);
   }
 
-  // When the oldest held state falls due; max() if none is held.
-  Clock::time_point NextDue() const {
-    return order_.empty() ? Clock::time_point::max() : order_.front().first;
+  // When the oldest held state falls due; max() if none is held. Drops the stale entries in
+  // front, so that the commit thread does not wake for states forgotten meanwhile.
+  Clock::time_point NextDue() {
+    while (!order_.empty()) {
+      auto it = held_.find(order_.front().second);
+      if (it != held_.end() && it->second.due == order_.front().first) {
+        return order_.front().first;
+      }
+      order_.pop_front();
+    }
+    return Clock::time_point::max();
   }
   size_t size() const { return held_.size(); }
 

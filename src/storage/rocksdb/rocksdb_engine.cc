@@ -158,10 +158,11 @@ void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, Durability durabili
         }
         break;
       case WriteBatch::Kind::kDeleteMessage:
-        // A message record is put once under a never-reused seq, so a single delete is
-        // enough: when a flush finds it beside the put (most messages live for milliseconds),
-        // both vanish, where a plain delete would leave a tombstone to carry through
-        // compactions.
+        // A message record is never put again while it exists (a queue's seqs restart above
+        // every loaded one), so a single delete is enough: when a flush finds it beside the
+        // put (most messages live for milliseconds), both vanish, where a plain delete would
+        // leave a tombstone to carry through compactions. 'M' keys must therefore never get a
+        // point Delete: RocksDB (enforce_single_del_contracts) fails compactions that mix them.
         out->SingleDelete(MessageKey(kMessagePrefix, op.queue_id, op.seq));
         held_states_.Forget({op.queue_id, op.seq});
         if (has_state_record_.erase({op.queue_id, op.seq}) > 0) {
@@ -178,8 +179,9 @@ void RocksDbEngine::AddToRocksBatch(const WriteBatch& batch, Durability durabili
   }
 }
 
-Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& dir,
-                                                           CallbackRunner run_callbacks) {
+Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(
+    const std::string& dir, CallbackRunner run_callbacks,
+    std::chrono::milliseconds state_holdback) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.IncreaseParallelism(2);
@@ -193,13 +195,15 @@ Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(const std::string& di
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return ToStatus(s);
-  return std::unique_ptr<RocksDbEngine>(
-      new RocksDbEngine(std::unique_ptr<rocksdb::DB>(raw), std::move(run_callbacks)));
+  return std::unique_ptr<RocksDbEngine>(new RocksDbEngine(
+      std::unique_ptr<rocksdb::DB>(raw), std::move(run_callbacks), state_holdback));
 }
 
-RocksDbEngine::RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks)
+RocksDbEngine::RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks,
+                             std::chrono::milliseconds state_holdback)
     : db_(std::move(db)),
       run_callbacks_(std::move(run_callbacks)),
+      held_states_(state_holdback),
       committer_([this] { CommitLoop(); }) {}
 
 RocksDbEngine::~RocksDbEngine() {
@@ -286,6 +290,10 @@ void RocksDbEngine::CommitLoop() {
         } else {
           held_states_.TakeDue(now, put);
         }
+      }
+      if (group.empty() && rocks_batch.Count() == 0) {
+        lock.lock();
+        continue;  // a wake-up for held states that were all forgotten meanwhile
       }
       rocksdb::WriteOptions options;
       options.sync = sync;

@@ -43,10 +43,14 @@ class RocksDbEngine final : public Engine {
   // request. Must not drop the closure while the engine is serving.
   using CallbackRunner = std::function<void(std::function<void()>)>;
 
+  // How long lazy state updates are held back (held_states.h).
+  static constexpr std::chrono::milliseconds kDefaultStateHoldback{1000};
+
   // Opens (creating if needed) the database under `dir`. Without a runner, callbacks run on
   // the commit thread.
-  static Result<std::unique_ptr<RocksDbEngine>> Open(const std::string& dir,
-                                                     CallbackRunner run_callbacks = nullptr);
+  static Result<std::unique_ptr<RocksDbEngine>> Open(
+      const std::string& dir, CallbackRunner run_callbacks = nullptr,
+      std::chrono::milliseconds state_holdback = kDefaultStateHoldback);
   ~RocksDbEngine() override;
 
   void Commit(WriteBatch batch, Durability durability, Done done) override;
@@ -60,7 +64,8 @@ class RocksDbEngine final : public Engine {
   uint64_t sync_count() const;
 
  private:
-  RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks);
+  RocksDbEngine(std::unique_ptr<rocksdb::DB> db, CallbackRunner run_callbacks,
+                std::chrono::milliseconds state_holdback);
   void CommitLoop();
   // Requires state_records_mu_. Lazy state updates go to held_states_ instead of `out`.
   void AddToRocksBatch(const WriteBatch& batch, Durability durability, const MessageRefSet& deleted,
@@ -94,9 +99,8 @@ class RocksDbEngine final : public Engine {
   // it. Filled by LoadMessages, then kept by the commit thread.
   std::mutex state_records_mu_;
   MessageRefSet has_state_record_;
-  // Lazy state updates held back for kStateHoldback (see held_states.h). Commit thread only.
-  static constexpr std::chrono::seconds kStateHoldback{1};
-  HeldStates held_states_{kStateHoldback};
+  // Lazy state updates held back (see held_states.h). Commit thread only.
+  HeldStates held_states_;
   std::thread committer_;
 };
 
