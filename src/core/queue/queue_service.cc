@@ -653,8 +653,10 @@ void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message>
     if (dead->fifo()) m.sequence_number = SequenceNumber(m.seq);
     batch.PutMessage(dead->storage_id(), m.seq, EncodeMessage(m), m.state);
   }
-  dead->Insert(std::move(messages));
+  // Queued for storage before the messages can be received, so that a delete from the
+  // dead-letter queue is always committed after their put.
   PersistLazily(std::move(batch));
+  dead->Insert(std::move(messages));
 }
 
 Status QueueService::DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle) {

@@ -93,17 +93,19 @@ DeliveryOutbox::DeliveryOutbox(storage::Engine& engine, const Clock& clock,
       queues_(queues),
       max_backlog_bytes_per_endpoint_(max_backlog_bytes_per_endpoint) {}
 
-namespace {
-// Only notifications count toward (and are limited by) an endpoint's backlog.
-size_t BacklogBytes(const Delivery& d) {
-  return d.message_type == "Notification" ? d.body.size() : 0;
+size_t DeliveryOutbox::BacklogBytes(const Delivery& d) {
+  if (d.message_type != "Notification") return 0;
+  constexpr size_t kBookkeepingBytes = 512;
+  return kBookkeepingBytes + d.body.size() + d.id.size() + d.message_id.size() +
+         d.topic_arn.size() + d.subscription_arn.size() + d.endpoint.size() +
+         d.dead_letter_queue_arn.size();
 }
-}  // namespace
 
 void DeliveryOutbox::AddLocked(Delivery delivery) {
+  if (deliveries_.count(delivery.id)) return;  // ids are unique; never count one twice
   backlog_bytes_[delivery.endpoint] += BacklogBytes(delivery);
   waiting_[delivery.endpoint].emplace(delivery.next_attempt_ms, delivery.id);
-  deliveries_[delivery.id] = std::move(delivery);
+  deliveries_.emplace(delivery.id, std::move(delivery));
 }
 
 bool DeliveryOutbox::FitsLocked(const Delivery& delivery) const {
@@ -154,7 +156,7 @@ void DeliveryOutbox::Activate(Delivery delivery) {
     std::lock_guard lock(mu_);
     if (FitsLocked(delivery)) return AddLocked(std::move(delivery));
   }
-  GiveUp(delivery, "the endpoint's backlog is over " +
+  GiveUp(delivery, "the endpoint's backlog would exceed " +
                        std::to_string(max_backlog_bytes_per_endpoint_) + " bytes");
 }
 

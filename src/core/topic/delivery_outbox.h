@@ -9,10 +9,12 @@
 // run out the document goes to the subscription's RedrivePolicy dead-letter queue if it has
 // one (else it is dropped and logged). Publishing never waits for deliveries.
 //
-// Memory is bounded per endpoint: notifications waiting for one endpoint may hold at most
-// `max_backlog_bytes_per_endpoint` of bodies. A notification beyond that (its endpoint has
-// been failing for a while, under load) is given up at once like one whose retries ran out:
-// to the dead-letter queue if there is one, else dropped and logged. Confirmations always fit.
+// Memory is bounded per endpoint: the notifications of one endpoint, waiting or in flight, may
+// hold at most `max_backlog_bytes_per_endpoint` (their strings plus a fixed 512 bytes each). A
+// notification that would exceed it (its endpoint has been failing for a while, under load) is
+// given up at once like one whose retries ran out: to the dead-letter queue if there is one,
+// else dropped and logged. Its record was already written with the publish; giving up deletes
+// it. Confirmations always fit.
 // Thread-safety: all methods are safe from any thread.
 #pragma once
 
@@ -72,6 +74,11 @@ class DeliveryOutbox {
   void CancelSubscription(const std::string& subscription_arn);
 
   size_t pending() const;
+
+  // What a notification counts toward its endpoint's limit: its strings and a fixed 512 bytes
+  // of bookkeeping (map and set nodes, the policy), so that many tiny raw messages are bounded
+  // too. Confirmations count for nothing: they always fit.
+  static size_t BacklogBytes(const Delivery& delivery);
 
  private:
   void Finish(const std::string& id, int status, const std::string& error);

@@ -211,42 +211,68 @@ TEST_F(DeliveryOutboxTest, StoredDeliveriesResumeAfterARestart) {
 
 // A failing endpoint's backlog is bounded: a notification that would take it over the limit
 // goes straight to the dead-letter queue (or is dropped), confirmations always fit, other
-// endpoints keep their own room, and delivered ones make room again.
+// endpoints keep their own room, and every way a notification leaves makes room again.
 TEST_F(DeliveryOutboxTest, AnEndpointsBacklogIsBounded) {
   QueuePtr dlq = CreateQueue("dlq");
-  DeliveryOutbox outbox(engine_, clock_, sender_, queues_, /*max_backlog_bytes_per_endpoint=*/20);
-  auto add = [&](Delivery d) {
+  auto make = [&](const std::string& id, const std::string& endpoint = "http://127.0.0.1:1/hook") {
+    Delivery d = Make(id, endpoint);
     d.dead_letter_queue_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+    d.policy.num_retries = 0;  // the first failure gives up
+    return d;
+  };
+  const size_t each = DeliveryOutbox::BacklogBytes(make("n1"));
+  EXPECT_GT(each, 512u);
+  DeliveryOutbox outbox(engine_, clock_, sender_, queues_, /*max_backlog_bytes_per_endpoint=*/
+                        2 * each + each / 2);
+  auto add = [&](Delivery d) {
     storage::WriteBatch batch;
     DeliveryOutbox::Stage(d, &batch);
     engine_.Commit(std::move(batch), storage::Durability::kSync, [](Status) {});
     outbox.Activate(std::move(d));
   };
-  add(Make("n1"));  // bodies of 7 bytes: "body n1"
-  add(Make("n2"));
-  add(Make("n3"));  // 21 bytes: over
-  Delivery confirmation = Make("c1");
-  confirmation.message_type = "SubscriptionConfirmation";
-  add(confirmation);
-  add(Make("o1", "http://127.0.0.1:2/hook"));
-  EXPECT_EQ(outbox.pending(), 4u);
-
   ReceiveOptions options;
   options.max_messages = 10;
-  auto dead = queues_.Receive(dlq, options);
-  ASSERT_TRUE(dead.ok());
-  ASSERT_EQ(dead->size(), 1u);
-  EXPECT_EQ((*dead)[0].message.body, "body n3");
+  auto dead_bodies = [&] {
+    std::vector<std::string> out;
+    auto dead = queues_.Receive(dlq, options);
+    EXPECT_TRUE(dead.ok());
+    for (const auto& r : *dead) {
+      out.push_back(r.message.body);
+      EXPECT_TRUE(queues_.DeleteMessage(dlq, r.receipt_handle).ok());
+    }
+    return out;
+  };
 
+  add(make("n1"));
+  add(make("n2"));
+  add(make("n3"));  // over
+  Delivery confirmation = make("c1");
+  confirmation.message_type = "SubscriptionConfirmation";
+  add(confirmation);
+  add(make("o1", "http://127.0.0.1:2/hook"));
+  EXPECT_EQ(outbox.pending(), 4u);
+  EXPECT_EQ(dead_bodies(), (std::vector<std::string>{"body n3"}));
+
+  // Delivered, failed for good, cancelled: each leaves room.
   outbox.Advance();
   ASSERT_EQ(sender_.pending(), 4u);
+  EXPECT_EQ(sender_.Answer(200).body, "body c1");  // an endpoint's requests go in id order
+  EXPECT_EQ(sender_.Answer(500).body, "body n1");  // no retries left: to the dead-letter queue
   while (sender_.pending() > 0) sender_.Answer(200);
-  add(Make("n4"));  // room again
-  EXPECT_EQ(outbox.pending(), 1u);
+  EXPECT_EQ(dead_bodies(), (std::vector<std::string>{"body n1"}));
+  add(make("n4"));
+  add(make("n5"));
+  EXPECT_EQ(outbox.pending(), 2u);
+  outbox.CancelSubscription(make("x").subscription_arn);
+  EXPECT_EQ(outbox.pending(), 0u);
+  add(make("n6"));
+  add(make("n7"));
+  EXPECT_EQ(outbox.pending(), 2u);
+  EXPECT_TRUE(dead_bodies().empty());
   // Given-up deliveries leave no record behind.
   DeliveryOutbox restarted(engine_, clock_, sender_, queues_);
   ASSERT_TRUE(restarted.Load().ok());
-  EXPECT_EQ(restarted.pending(), 1u);
+  EXPECT_EQ(restarted.pending(), 2u);
 }
 
 TEST(RetryPolicyTest, PhasesAndBackoffFunctions) {

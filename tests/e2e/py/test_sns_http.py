@@ -237,7 +237,7 @@ class SnsHttpDelivery(unittest.TestCase):
                 dead.append(json.loads(m["Body"])["MessageId"])
                 self.sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
         self.assertEqual(sorted(dead), sorted(published[4:]))
-        self.assertIn("reason=\"the endpoint's backlog is over 1048576 bytes\"", self.server.output())
+        self.assertIn("reason=\"the endpoint's backlog would exceed 1048576 bytes\"", self.server.output())
         # The four that fit are tried (and will be retried), none of the two given up.
         tried = set()
         while len(tried) < 4:
