@@ -55,6 +55,21 @@ class RocksDbFormatTest : public ::testing::Test {
     ASSERT_TRUE(done.get_future().get().ok());
   }
 
+  // A state update committed lazily (so the engine may hold it back), without waiting.
+  static void UpdateLazily(Engine& engine, uint64_t queue, uint64_t seq, MessageState state) {
+    WriteBatch update;
+    update.UpdateState(queue, seq, state);
+    engine.Commit(std::move(update), Durability::kLazy, nullptr);
+  }
+
+  // One message, put durably, whose state then changes lazily to `received`.
+  static void PutThenUpdateLazily(Engine& engine, uint64_t queue, MessageState received) {
+    WriteBatch b;
+    b.PutMessage(queue, 1, "\x01m", {10, 0, 0});
+    Commit(engine, std::move(b));
+    UpdateLazily(engine, queue, 1, received);
+  }
+
   static std::map<uint64_t, std::pair<std::string, MessageState>> Messages(Engine& engine) {
     std::map<uint64_t, std::pair<std::string, MessageState>> out;
     EXPECT_TRUE(engine
@@ -150,11 +165,7 @@ TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackUntilFlushOrClose) {
   b.PutMessage(1, 1, "\x01deleted soon", {10, 0, 0});
   b.PutMessage(1, 2, "\x01kept", {10, 0, 0});
   Commit(*engine, std::move(b));
-  for (uint64_t seq : {1, 2}) {
-    WriteBatch update;
-    update.UpdateState(1, seq, received);
-    engine->Commit(std::move(update), Durability::kLazy, nullptr);
-  }
+  for (uint64_t seq : {1, 2}) UpdateLazily(*engine, 1, seq, received);
   Commit(*engine, WriteBatch());  // ordered after the lazy batches: they were taken
   EXPECT_EQ(RawKeys(), (std::vector<std::string>{Key('M', 1, 1), Key('M', 1, 2)}));
   WriteBatch remove;
@@ -163,9 +174,7 @@ TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackUntilFlushOrClose) {
   ASSERT_TRUE(engine->Flush().ok());
   EXPECT_EQ(RawKeys(), (std::vector<std::string>{Key('M', 1, 2), Key('S', 1, 2)}));
 
-  WriteBatch again;
-  again.UpdateState(1, 2, {40, 2, 15});
-  engine->Commit(std::move(again), Durability::kLazy, nullptr);
+  UpdateLazily(*engine, 1, 2, {40, 2, 15});
   engine.reset();  // closing writes what is still held
   engine = Open();
   auto loaded = Messages(*engine);
@@ -176,12 +185,7 @@ TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackUntilFlushOrClose) {
 // A held state falls due after the holdback and is written with no further commit to carry it.
 TEST_F(RocksDbFormatTest, AHeldStateIsWrittenOnceDue) {
   auto engine = Open(std::chrono::milliseconds(20));
-  WriteBatch b;
-  b.PutMessage(1, 1, "\x01m", {10, 0, 0});
-  Commit(*engine, std::move(b));
-  WriteBatch update;
-  update.UpdateState(1, 1, {20, 1, 15});
-  engine->Commit(std::move(update), Durability::kLazy, nullptr);
+  PutThenUpdateLazily(*engine, 1, {20, 1, 15});
   std::vector<std::string> keys;
   for (int i = 0; i < 200 && keys.size() != 2; ++i) {  // bounded: 10 s at most
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -195,12 +199,7 @@ TEST_F(RocksDbFormatTest, AHeldStateIsWrittenOnceDue) {
 TEST_F(RocksDbFormatTest, ADurableStateSupersedesAHeldOne) {
   {
     auto engine = Open();
-    WriteBatch b;
-    b.PutMessage(2, 1, "\x01m", {10, 0, 0});
-    Commit(*engine, std::move(b));
-    WriteBatch lazy;
-    lazy.UpdateState(2, 1, {20, 1, 15});
-    engine->Commit(std::move(lazy), Durability::kLazy, nullptr);
+    PutThenUpdateLazily(*engine, 2, {20, 1, 15});
     WriteBatch durable;
     durable.UpdateState(2, 1, {30, 2, 15});
     Commit(*engine, std::move(durable));

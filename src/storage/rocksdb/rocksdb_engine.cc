@@ -230,6 +230,35 @@ void RocksDbEngine::Commit(WriteBatch batch, Durability durability, Done done) {
   if (wake) wake_.notify_one();
 }
 
+// The RocksDB batch of one group: its batches in order, then the held states now due (all of
+// them when the group flushes or is the last). Returns whether the write must be synced.
+bool RocksDbEngine::BuildWrite(const std::deque<Pending>& group, bool write_all_held,
+                               rocksdb::WriteBatch* out) {
+  MessageRefSet deleted;
+  for (const auto& p : group) {
+    for (const auto& op : p.batch.ops()) {
+      if (op.kind == WriteBatch::Kind::kDeleteMessage) deleted.insert({op.queue_id, op.seq});
+    }
+  }
+  bool sync = false;
+  std::lock_guard state_records_lock(state_records_mu_);
+  const auto now = HeldStates::Clock::now();
+  for (const auto& p : group) {
+    AddToRocksBatch(p.batch, p.durability, deleted, now, out);
+    sync = sync || p.durability == Durability::kSync;
+    write_all_held = write_all_held || p.write_held;
+  }
+  auto put = [&](const MessageRef& ref, const MessageState& state) {
+    PutStateRecord(ref, state, out);
+  };
+  if (write_all_held) {
+    held_states_.TakeAll(put);
+  } else {
+    held_states_.TakeDue(now, put);
+  }
+  return sync;
+}
+
 void RocksDbEngine::CommitLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -265,32 +294,8 @@ void RocksDbEngine::CommitLoop() {
       // Nothing can be written any more: held states are dropped, not retried every wake-up.
       held_states_.TakeAll([](const MessageRef&, const MessageState&) {});
     } else {
-      MessageRefSet deleted;
-      for (const auto& p : group) {
-        for (const auto& op : p.batch.ops()) {
-          if (op.kind == WriteBatch::Kind::kDeleteMessage) deleted.insert({op.queue_id, op.seq});
-        }
-      }
       rocksdb::WriteBatch rocks_batch;
-      bool sync = false;
-      bool write_held = last_group;
-      {
-        std::lock_guard state_records_lock(state_records_mu_);
-        const auto now = HeldStates::Clock::now();
-        for (const auto& p : group) {
-          AddToRocksBatch(p.batch, p.durability, deleted, now, &rocks_batch);
-          sync = sync || p.durability == Durability::kSync;
-          write_held = write_held || p.write_held;
-        }
-        auto put = [&](const MessageRef& ref, const MessageState& state) {
-          PutStateRecord(ref, state, &rocks_batch);
-        };
-        if (write_held) {
-          held_states_.TakeAll(put);
-        } else {
-          held_states_.TakeDue(now, put);
-        }
-      }
+      const bool sync = BuildWrite(group, last_group, &rocks_batch);
       if (group.empty() && rocks_batch.Count() == 0) {
         lock.lock();
         continue;  // a wake-up for held states that were all forgotten meanwhile

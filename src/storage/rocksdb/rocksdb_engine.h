@@ -80,6 +80,8 @@ class RocksDbEngine final : public Engine {
     bool done_inline = false;  // run `done` on the commit thread even with a runner (Flush)
     bool write_held = false;   // write every held state with this group (Flush)
   };
+  // Fills `out` with a group's write; returns whether it must be synced.
+  bool BuildWrite(const std::deque<Pending>& group, bool write_all_held, rocksdb::WriteBatch* out);
 
   std::unique_ptr<rocksdb::DB> db_;
   const CallbackRunner run_callbacks_;
