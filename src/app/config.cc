@@ -46,6 +46,11 @@ std::vector<Setting> Settings() {
        [](Config& c, const std::string& v) {
          return SetInt(c.io_timeout_seconds, v) && c.io_timeout_seconds > 0;
        }},
+      {"storage.engine",
+       [](Config& c, const std::string& v) {
+         c.storage_engine = v;
+         return v == "auto" || v == "log" || v == "rocksdb";
+       }},
       {"aws.region",
        [](Config& c, const std::string& v) {
          c.region = v;

@@ -15,6 +15,7 @@ struct Config {
   std::string data_dir = "./data";          // server.data_dir
   int io_threads = 2;                       // server.io_threads
   int io_timeout_seconds = 60;              // server.io_timeout_seconds
+  std::string storage_engine = "auto";      // storage.engine: auto | log | rocksdb
   std::string region = "us-east-1";         // aws.region
   std::string account_id = "000000000000";  // aws.account_id
   std::string access_key_id = "postbox";    // auth.access_key_id (development credentials)

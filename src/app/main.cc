@@ -14,6 +14,7 @@
 #include <utility>  // before Asio, see DESIGN.md
 
 #include "app/config.h"
+#include "app/open_storage.h"
 #include "base/clock.h"
 #include "channels/curl_http_sender.h"
 #include "core/queue/queue_service.h"
@@ -21,7 +22,6 @@
 #include "core/topic/message_signer.h"
 #include "core/topic/topic_service.h"
 #include "net/http_server.h"
-#include "storage/rocksdb/rocksdb_engine.h"
 #include "wire/sns/sns_frontend.h"
 #include "wire/sqs/sqs_frontend.h"
 
@@ -106,20 +106,21 @@ int Serve(const Config& config) {
       std::filesystem::absolute(config.data_dir, fs_error).lexically_normal().string();
   asio::io_context io(config.io_threads);
   // Storage callbacks (the answers to durable writes) run on the I/O loop, a group at a time.
-  auto engine = storage::RocksDbEngine::Open(
-      data_dir + "/rocksdb", [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
-  if (!engine.ok()) {
-    std::cerr << "postbox: cannot open storage in " << data_dir << ": " << engine.status().message()
-              << "\n";
+  auto storage = OpenStorage(config.storage_engine, data_dir,
+                             [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
+  if (!storage.ok()) {
+    std::cerr << "postbox: cannot open storage in " << data_dir << ": "
+              << storage.status().message() << "\n";
     return 1;
   }
-  core::QueueService service(**engine, SystemClock::Get());
+  storage::Engine& engine = *storage->engine;
+  core::QueueService service(engine, SystemClock::Get());
   if (Status s = service.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load state from " << data_dir << ": " << s.ToString() << "\n";
     return 1;
   }
 
-  core::MessageMoveTasks move_tasks(service, **engine, SystemClock::Get());
+  core::MessageMoveTasks move_tasks(service, engine, SystemClock::Get());
   if (Status s = move_tasks.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load message move tasks: " << s.ToString() << "\n";
     return 1;
@@ -131,13 +132,13 @@ int Serve(const Config& config) {
     return 1;
   }
   channels::CurlHttpSender http_sender;
-  core::DeliveryOutbox outbox(**engine, SystemClock::Get(), http_sender, service,
+  core::DeliveryOutbox outbox(engine, SystemClock::Get(), http_sender, service,
                               size_t(config.sns_outbox_max_mib_per_endpoint) << 20);
   if (Status s = outbox.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
     return 1;
   }
-  core::TopicService topics(**engine, SystemClock::Get(), service, **signer, &outbox);
+  core::TopicService topics(engine, SystemClock::Get(), service, **signer, &outbox);
   if (Status s = topics.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load topics: " << s.ToString() << "\n";
     return 1;
@@ -201,15 +202,15 @@ int Serve(const Config& config) {
   std::string endpoint = "http://" + host + ":" + std::to_string(*bound);
   std::printf(
       "postbox %s\n"
-      "  data directory: %s\n"
+      "  data directory: %s (storage: %s)\n"
       "  region: %s, account: %s\n"
       "  development credentials (any key is accepted in this version):\n"
       "    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n"
       "  try: aws --endpoint-url %s sqs create-queue --queue-name orders\n"
       "postbox: listening on %s\n",
-      kVersion, data_dir.c_str(), config.region.c_str(), config.account_id.c_str(),
-      config.access_key_id.c_str(), config.secret_access_key.c_str(), config.region.c_str(),
-      endpoint.c_str(), endpoint.c_str());
+      kVersion, data_dir.c_str(), storage->description.c_str(), config.region.c_str(),
+      config.account_id.c_str(), config.access_key_id.c_str(), config.secret_access_key.c_str(),
+      config.region.c_str(), endpoint.c_str(), endpoint.c_str());
   std::fflush(stdout);
   ready.store(true);
 
@@ -220,7 +221,7 @@ int Serve(const Config& config) {
   // Deliveries cut short here stay in the outbox and resume at the next start.
   http_sender.Stop();
 
-  Status flushed = (*engine)->Flush();
+  Status flushed = engine.Flush();
   if (!flushed.ok()) {
     spdlog::error("event=flush_failed message=\"{}\"", flushed.message());
     return 1;

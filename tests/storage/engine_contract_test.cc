@@ -5,6 +5,7 @@
 #include <future>
 #include <mutex>
 
+#include "storage/log/log_engine.h"
 #include "storage/memory_engine.h"
 #include "storage/rocksdb/rocksdb_engine.h"
 
@@ -59,9 +60,15 @@ class EngineContract : public ::testing::TestWithParam<std::string> {
   void Reopen() {
     if (dir_.empty()) return;  // the memory engine cannot reopen
     engine_.reset();
-    auto opened = RocksDbEngine::Open(dir_.string());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    engine_ = std::move(opened).value();
+    if (GetParam() == "log") {
+      auto opened = LogEngine::Open(dir_.string());
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      engine_ = std::move(opened).value();
+    } else {
+      auto opened = RocksDbEngine::Open(dir_.string());
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      engine_ = std::move(opened).value();
+    }
   }
   std::unique_ptr<Engine> engine_;
   std::filesystem::path dir_;
@@ -207,7 +214,7 @@ TEST_P(EngineContract, LazyBatchesKeepOrderWithDurableOnes) {
   EXPECT_EQ(LoadAll(*engine_).messages.at({4, 1}).first, "new");
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEngines, EngineContract, ::testing::Values("memory", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(AllEngines, EngineContract, ::testing::Values("memory", "rocksdb", "log"));
 
 TEST_P(EngineContract, StateUpdateOfAMessageDeletedInTheSameWriteIsDropped) {
   // The RocksDB engine leaves out state updates of messages a later batch of the same group

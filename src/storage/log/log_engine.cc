@@ -1,0 +1,447 @@
+#include "storage/log/log_engine.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <optional>
+
+namespace postbox::storage {
+namespace {
+
+constexpr std::string_view kSegmentSuffix = ".log";
+
+Status IoError(const std::string& what, const std::string& path, int err = errno) {
+  return Status(ErrorCode::kStorageError, what + " " + path + ": " + std::strerror(err));
+}
+
+// Segment file names are their ids, zero-padded so that they sort: 00000001.log.
+std::optional<uint32_t> SegmentIdOf(const std::filesystem::path& file) {
+  const std::string name = file.filename().string();
+  if (name.size() <= kSegmentSuffix.size() || !name.ends_with(kSegmentSuffix)) return std::nullopt;
+  uint32_t id = 0;
+  const char* end = name.data() + name.size() - kSegmentSuffix.size();
+  auto [ptr, ec] = std::from_chars(name.data(), end, id);
+  if (ec != std::errc() || ptr != end || id == 0) return std::nullopt;
+  return id;
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open", path);
+  std::string bytes;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) bytes.reserve(size_t(st.st_size));
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = IoError("cannot read", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    bytes.append(chunk, size_t(n));
+  }
+  ::close(fd);
+  return bytes;
+}
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open directory", dir);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : IoError("cannot sync directory", dir, err);
+}
+
+// Calls `visit(op, at)` for every operation in the valid frames of `bytes`, a segment's
+// contents. Returns where the valid frames end, or an error if a frame that passed its
+// checksum does not decode (a bug or a format mismatch, never a torn write).
+Result<size_t> ForEachOp(std::string_view bytes, uint32_t segment,
+                         const std::function<void(const LogOp&, const LogLocation&)>& visit) {
+  bool malformed = false;
+  const size_t end = ParseFrames(bytes, [&](size_t payload_offset, std::string_view payload) {
+    size_t pos = 0;
+    while (pos < payload.size()) {
+      const size_t start = pos;
+      LogOp op;
+      if (!ParseLogOp(payload, &pos, &op)) {
+        malformed = true;
+        return false;
+      }
+      visit(op, LogLocation{segment, uint32_t(payload_offset + start), uint32_t(pos - start)});
+    }
+    return true;
+  });
+  if (malformed) {
+    return Status(ErrorCode::kStorageError,
+                  "log segment " + std::to_string(segment) + " holds an undecodable operation");
+  }
+  return end;
+}
+
+}  // namespace
+
+std::string LogEngine::SegmentPath(uint32_t id) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%08u.log", id);
+  return dir_ + "/" + name;
+}
+
+Result<std::unique_ptr<LogEngine>> LogEngine::Open(const std::string& dir,
+                                                   CallbackRunner run_callbacks,
+                                                   uint64_t segment_bytes) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status(ErrorCode::kStorageError, "cannot create " + dir + ": " + ec.message());
+  std::unique_ptr<LogEngine> engine(new LogEngine(dir, std::move(run_callbacks), segment_bytes));
+  if (Status s = engine->Replay(); !s.ok()) return s;
+  engine->committer_ = std::thread([e = engine.get()] { e->CommitLoop(); });
+  return engine;
+}
+
+LogEngine::LogEngine(std::string dir, CallbackRunner run_callbacks, uint64_t segment_bytes)
+    : dir_(std::move(dir)),
+      run_callbacks_(std::move(run_callbacks)),
+      segment_bytes_(segment_bytes) {}
+
+LogEngine::~LogEngine() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  if (active_fd_ >= 0) {
+    if (active_dirty_ && poisoned_.ok()) (void)::fdatasync(active_fd_);
+    ::close(active_fd_);
+  }
+}
+
+Status LogEngine::Replay() {
+  std::vector<uint32_t> ids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (auto id = SegmentIdOf(entry.path())) ids.push_back(*id);
+  }
+  if (ec) return Status(ErrorCode::kStorageError, "cannot list " + dir_ + ": " + ec.message());
+  std::sort(ids.begin(), ids.end());
+
+  std::lock_guard lock(index_mu_);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string path = SegmentPath(ids[i]);
+    auto bytes = ReadWholeFile(path);
+    if (!bytes.ok()) return bytes.status();
+    auto end = ForEachOp(*bytes, ids[i],
+                         [this](const LogOp& op, const LogLocation& at) { index_.Apply(op, at); });
+    if (!end.ok()) return end.status();
+    if (*end < bytes->size()) {
+      if (i + 1 < ids.size()) {
+        // Only the active segment can be torn: each one was synced before the next began.
+        return Status(ErrorCode::kStorageError,
+                      "log segment " + path + " is corrupt at byte " + std::to_string(*end));
+      }
+      // The torn tail of the last write before a crash: never acknowledged, cut off.
+      if (::truncate(path.c_str(), off_t(*end)) != 0) return IoError("cannot truncate", path);
+    }
+    segments_.push_back({ids[i], *end});
+  }
+  return OpenActive(/*create=*/segments_.empty());
+}
+
+// Opens the back segment for appending, or creates the next one.
+Status LogEngine::OpenActive(bool create) {
+  if (create) {
+    const uint32_t id = segments_.empty() ? 1 : segments_.back().id + 1;
+    segments_.push_back({id, 0});
+  }
+  const std::string path = SegmentPath(segments_.back().id);
+  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+  active_fd_ = ::open(path.c_str(), flags, 0644);
+  if (active_fd_ < 0) return IoError("cannot open", path);
+  active_dirty_ = false;
+  // A new file's name must be durable before anything synced into it counts.
+  if (create) return SyncDirectory(dir_);
+  return ::fdatasync(active_fd_) == 0 ? Status::Ok() : IoError("cannot sync", path);
+}
+
+void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    // Wake the committer for a durable batch, to start the lazy delay, or when enough lazy
+    // work piled up; otherwise let lazy batches gather (each wake-up costs a context switch).
+    wake = durability == Durability::kSync || pending_.empty() ||
+           pending_.size() + 1 >= kLazyBatchLimit;
+    if (durability == Durability::kSync) ++pending_sync_;
+    pending_.push_back({std::move(batch), durability, std::move(done)});
+  }
+  if (wake) wake_.notify_one();
+}
+
+void LogEngine::CommitLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (pending_.empty()) return;  // stopping, and everything written
+    if (pending_sync_ == 0 && !stopping_) {
+      // Only lazy work: give it a moment to grow into one write with the work that follows.
+      wake_.wait_for(lock, kLazyDelay, [this] {
+        return stopping_ || pending_sync_ > 0 || pending_.size() >= kLazyBatchLimit;
+      });
+    }
+    std::deque<Pending> group;
+    group.swap(pending_);
+    pending_sync_ = 0;
+    Status result = poisoned_;
+    lock.unlock();
+
+    bool synced = false;
+    Status later;  // a failure after this group was written fails only the ones after it
+    if (result.ok()) {
+      std::lock_guard index_lock(index_mu_);
+      result = WriteGroup(group, &synced);
+      if (result.ok()) later = CollectGarbage();
+    }
+
+    lock.lock();
+    ++writes_;
+    if (synced) ++syncs_;
+    if (!result.ok()) poisoned_ = result;
+    if (!later.ok()) poisoned_ = later;
+    lock.unlock();
+    AnswerGroup(group, result, run_callbacks_);
+    lock.lock();
+  }
+}
+
+Status LogEngine::WriteGroup(const std::deque<Pending>& group, bool* synced) {
+  POSTBOX_RETURN_IF_ERROR(RollOverIfFull());
+  bool sync = false;
+  frame_.clear();
+  const size_t frame_start = BeginFrame(frame_);
+  const uint64_t base = segments_.back().size;
+  const uint32_t segment = segments_.back().id;
+  for (const auto& p : group) {
+    sync = sync || p.durability == Durability::kSync;
+    for (const auto& op : p.batch.ops()) {
+      const LogOp view = ViewOf(op);
+      const uint64_t offset = base + frame_.size();
+      const size_t size = AppendLogOp(view, frame_);
+      index_.Apply(view, LogLocation{segment, uint32_t(offset), uint32_t(size)});
+    }
+  }
+  if (frame_.size() > kFrameHeaderBytes) {
+    SealFrame(frame_, frame_start);
+    POSTBOX_RETURN_IF_ERROR(Append(frame_));
+  }
+  if (sync && active_dirty_) {
+    POSTBOX_RETURN_IF_ERROR(SyncActive());
+    *synced = true;
+  }
+  return Status::Ok();
+}
+
+Status LogEngine::Append(const std::string& frame) {
+  const char* p = frame.data();
+  size_t left = frame.size();
+  while (left > 0) {
+    ssize_t n = ::write(active_fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot write", SegmentPath(segments_.back().id));
+    p += n;
+    left -= size_t(n);
+  }
+  segments_.back().size += frame.size();
+  active_dirty_ = true;
+  return Status::Ok();
+}
+
+Status LogEngine::SyncActive() {
+  if (::fdatasync(active_fd_) != 0) return IoError("cannot sync", SegmentPath(segments_.back().id));
+  active_dirty_ = false;
+  return Status::Ok();
+}
+
+// A full active segment is synced (so that only the last segment can ever have a torn tail)
+// and closed; the next one begins.
+Status LogEngine::RollOverIfFull() {
+  if (segments_.back().size < segment_bytes_) return Status::Ok();
+  if (active_dirty_) POSTBOX_RETURN_IF_ERROR(SyncActive());
+  ::close(active_fd_);
+  active_fd_ = -1;
+  return OpenActive(/*create=*/true);
+}
+
+Status LogEngine::CollectGarbage() {
+  bool copied = false;
+  while (segments_.size() > 1) {
+    const uint32_t oldest = segments_.front().id;
+    if (index_.UsageOf(oldest).entries > 0) {
+      uint64_t total = 0;
+      for (const Segment& s : segments_) total += s.size;
+      // Copy forward only when the log is more than twice what is live: a backlog of
+      // long-lived messages is copied rarely, not on every segment.
+      // One copy per group write, so that writes go on between copies.
+      if (copied || total <= 2 * index_.live_bytes() + 2 * segment_bytes_) break;
+      POSTBOX_RETURN_IF_ERROR(CopyForward(oldest));
+      copied = true;
+      if (index_.UsageOf(oldest).entries > 0) {
+        return Status(ErrorCode::kStorageError, "log segment " + SegmentPath(oldest) +
+                                                    " still has live entries after "
+                                                    "copying them forward");
+      }
+    }
+    // The deletes and later puts that emptied it must be durable before its puts go.
+    if (active_dirty_) POSTBOX_RETURN_IF_ERROR(SyncActive());
+    const std::string path = SegmentPath(oldest);
+    if (::unlink(path.c_str()) != 0) return IoError("cannot delete", path);
+    POSTBOX_RETURN_IF_ERROR(SyncDirectory(dir_));
+    index_.ForgetSegment(oldest);
+    segments_.pop_front();
+  }
+  return Status::Ok();
+}
+
+// Appends the live puts of `segment` again, as one frame, with each message's current state.
+Status LogEngine::CopyForward(uint32_t segment) {
+  auto bytes = ReadWholeFile(SegmentPath(segment));
+  if (!bytes.ok()) return bytes.status();
+  POSTBOX_RETURN_IF_ERROR(RollOverIfFull());
+  frame_.clear();
+  const size_t frame_start = BeginFrame(frame_);
+  const uint64_t base = segments_.back().size;
+  const uint32_t active = segments_.back().id;
+  auto copied = ForEachOp(*bytes, segment, [&](const LogOp& op, const LogLocation& at) {
+    MessageState current;
+    if (!index_.IsLive(op, at, &current)) return;
+    LogOp copy = op;
+    if (copy.kind == WriteBatch::Kind::kPutMessage) copy.state = current;
+    const uint64_t offset = base + frame_.size();
+    const size_t size = AppendLogOp(copy, frame_);
+    index_.Apply(copy, LogLocation{active, uint32_t(offset), uint32_t(size)});
+  });
+  if (!copied.ok()) return copied.status();
+  if (frame_.size() == kFrameHeaderBytes) return Status::Ok();
+  SealFrame(frame_, frame_start);
+  POSTBOX_RETURN_IF_ERROR(Append(frame_));
+  return SyncActive();
+}
+
+// Reads operations by location during a start-up load, keeping each segment open meanwhile.
+class LogEngine::OpReader {
+ public:
+  explicit OpReader(const LogEngine& engine) : engine_(engine) {}
+  ~OpReader() {
+    for (const auto& [id, fd] : fds_) ::close(fd);
+  }
+  Status Read(const LogLocation& at, LogOp* op) {
+    const std::string path = engine_.SegmentPath(at.segment);
+    auto [it, added] = fds_.try_emplace(at.segment, -1);
+    if (added) it->second = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (it->second < 0) {
+      Status s = IoError("cannot open", path);
+      fds_.erase(it);
+      return s;
+    }
+    const int fd = it->second;
+    buffer_.resize(at.size);
+    ssize_t n = ::pread(fd, buffer_.data(), at.size, off_t(at.offset));
+    if (n != ssize_t(at.size)) return IoError("cannot read", path, n < 0 ? errno : EIO);
+    size_t pos = 0;
+    if (!ParseLogOp(buffer_, &pos, op) || pos != buffer_.size()) {
+      return Status(ErrorCode::kStorageError,
+                    "undecodable operation in " + path + " at byte " + std::to_string(at.offset));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const LogEngine& engine_;
+  std::map<uint32_t, int> fds_;
+  std::string buffer_;  // the last operation read: its views point here
+};
+
+Status LogEngine::LoadQueues(const QueueVisitor& visit) {
+  std::lock_guard lock(index_mu_);
+  Status status;
+  OpReader reader(*this);
+  index_.ForEachQueue([&](uint64_t queue, const LogLocation& at) {
+    LogOp op;
+    if (!status.ok()) return;
+    status = reader.Read(at, &op);
+    if (status.ok()) visit(queue, op.blob);
+  });
+  return status;
+}
+
+Status LogEngine::LoadMessages(const MessageVisitor& visit) {
+  std::lock_guard lock(index_mu_);
+  Status status;
+  OpReader reader(*this);
+  index_.ForEachMessage(
+      [&](uint64_t queue, uint64_t seq, const LogLocation& at, const MessageState& state) {
+        LogOp op;
+        if (!status.ok()) return;
+        status = reader.Read(at, &op);
+        if (status.ok()) visit(queue, seq, op.blob, state);
+      });
+  return status;
+}
+
+Status LogEngine::LoadRecords(RecordKind kind, const RecordVisitor& visit) {
+  std::lock_guard lock(index_mu_);
+  Status status;
+  OpReader reader(*this);
+  index_.ForEachRecord(kind, [&](uint64_t queue, const std::string& key, const LogLocation& at) {
+    LogOp op;
+    if (!status.ok()) return;
+    status = reader.Read(at, &op);
+    if (status.ok()) visit(queue, key, op.blob);
+  });
+  return status;
+}
+
+Status LogEngine::Flush() {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  // An empty synchronous batch queues behind everything before it and syncs the log. Its
+  // callback runs on the commit thread: at shutdown the I/O loop no longer runs callbacks.
+  {
+    std::lock_guard lock(mu_);
+    ++pending_sync_;
+    pending_.push_back(
+        {WriteBatch(), Durability::kSync, [&promise](Status s) { promise.set_value(s); }, true});
+  }
+  wake_.notify_one();
+  return future.get();
+}
+
+uint64_t LogEngine::write_count() const {
+  std::lock_guard lock(mu_);
+  return writes_;
+}
+
+uint64_t LogEngine::sync_count() const {
+  std::lock_guard lock(mu_);
+  return syncs_;
+}
+
+std::vector<uint32_t> LogEngine::segment_ids() const {
+  std::lock_guard lock(index_mu_);
+  std::vector<uint32_t> ids;
+  for (const Segment& s : segments_) ids.push_back(s.id);
+  return ids;
+}
+
+}  // namespace postbox::storage

@@ -1,0 +1,120 @@
+// LogEngine: the embedded storage engine (the default): an append-only log in segment files.
+//
+// Every batch is appended to the active segment (log_format.h), never rewritten in place, and
+// an in-memory index (log_index.h) says which appended puts are still live. A message sent and
+// deleted soon after costs one body write and a 17-byte delete, where a key-value store also
+// sorts, flushes and compacts it. Reads happen only at start-up: the hot state lives in the
+// queues, so the log is replayed once to rebuild the index, and the blobs are read from it.
+//
+// Group commit: Commit() only enqueues. One commit thread takes everything queued, appends it
+// as one frame (one write()) and calls fdatasync when any of it is kSync. Under load, many
+// requests share one fsync; when idle, a lone request pays one fsync.
+// A failed write fails every batch in that group and all later ones (after a failed fsync the
+// state of the file is unknown), so nothing is acknowledged that is not on disk.
+//
+// Segments: when the active one passes `segment_bytes`, it is synced and a new one begins.
+// The oldest segment is deleted once nothing in it is live. If the log grows past twice its
+// live bytes (a few long-lived messages pin old segments), the oldest segment's live puts are
+// appended again, synced, and the segment deleted. Segments go oldest first, so a put never
+// stays on disk without the later deletes that cancel it.
+//
+// Crash recovery: a frame is all-or-nothing (CRC-32C); the first bad frame of the last segment
+// ends the log and is cut off. A bad frame in an earlier segment (which was synced before the
+// next began) is corruption: Open fails and says where.
+//
+// Thread-safety: all methods are safe from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/engine.h"
+#include "storage/group_answers.h"
+#include "storage/log/log_index.h"
+
+namespace postbox::storage {
+
+class LogEngine final : public Engine {
+ public:
+  static constexpr uint64_t kDefaultSegmentBytes = 32 << 20;
+
+  // Opens (creating if needed) the log under `dir` and replays it. Without a runner,
+  // callbacks run on the commit thread.
+  static Result<std::unique_ptr<LogEngine>> Open(const std::string& dir,
+                                                 CallbackRunner run_callbacks = nullptr,
+                                                 uint64_t segment_bytes = kDefaultSegmentBytes);
+  ~LogEngine() override;
+
+  void Commit(WriteBatch batch, Durability durability, Done done) override;
+  Status LoadQueues(const QueueVisitor& visit) override;
+  Status LoadMessages(const MessageVisitor& visit) override;
+  Status LoadRecords(RecordKind kind, const RecordVisitor& visit) override;
+  Status Flush() override;
+
+  // Number of physical writes and of fsyncs so far (for tests and metrics).
+  uint64_t write_count() const;
+  uint64_t sync_count() const;
+  // Ids of the segment files on disk, oldest first (for tests).
+  std::vector<uint32_t> segment_ids() const;
+
+ private:
+  struct Segment {
+    uint32_t id;
+    uint64_t size;
+  };
+  struct Pending {
+    WriteBatch batch;
+    Durability durability;
+    Done done;
+    bool done_inline = false;  // run `done` on the commit thread even with a runner (Flush)
+  };
+
+  LogEngine(std::string dir, CallbackRunner run_callbacks, uint64_t segment_bytes);
+  Status Replay();
+  Status OpenActive(bool create);
+  void CommitLoop();
+  // Commit thread, with index_mu_ held: everything below.
+  Status WriteGroup(const std::deque<Pending>& group, bool* synced);
+  Status RollOverIfFull();
+  Status Append(const std::string& frame);
+  Status SyncActive();
+  Status CollectGarbage();
+  Status CopyForward(uint32_t segment);
+  class OpReader;
+  std::string SegmentPath(uint32_t id) const;
+
+  const std::string dir_;
+  const CallbackRunner run_callbacks_;
+  const uint64_t segment_bytes_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  // Lazy batches wait up to kLazyDelay (or until kLazyBatchLimit queue up, or a durable batch
+  // arrives) so that receives and deletes share writes. Durable batches never wait.
+  static constexpr std::chrono::milliseconds kLazyDelay{2};
+  static constexpr size_t kLazyBatchLimit = 256;
+  std::deque<Pending> pending_;
+  size_t pending_sync_ = 0;  // durable batches in pending_
+  bool stopping_ = false;
+  Status poisoned_;  // set after a failed write; all later commits fail with it
+  uint64_t writes_ = 0;
+  uint64_t syncs_ = 0;
+
+  // The index and the files: the commit thread, and start-up loads.
+  mutable std::mutex index_mu_;
+  LogIndex index_;
+  std::deque<Segment> segments_;  // oldest first; the back one is active
+  int active_fd_ = -1;
+  bool active_dirty_ = false;  // written since its last fdatasync
+  std::string frame_;          // the frame being built, kept for its capacity
+
+  std::thread committer_;
+};
+
+}  // namespace postbox::storage

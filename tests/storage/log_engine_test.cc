@@ -1,0 +1,187 @@
+// The log engine's own behaviour beyond the engine contract: torn tails, corruption, and
+// segments deleted or copied forward as their contents die.
+#include "storage/log/log_engine.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+namespace postbox::storage {
+namespace {
+
+class LogEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("postbox-log-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override {
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  Status Open(uint64_t segment_bytes = LogEngine::kDefaultSegmentBytes) {
+    engine_.reset();
+    auto opened = LogEngine::Open(dir_.string(), nullptr, segment_bytes);
+    if (!opened.ok()) return opened.status();
+    engine_ = std::move(opened).value();
+    return Status::Ok();
+  }
+  Status Commit(WriteBatch batch, Durability d = Durability::kSync) {
+    std::promise<Status> p;
+    auto f = p.get_future();
+    engine_->Commit(std::move(batch), d, [&p](Status s) { p.set_value(s); });
+    return f.get();
+  }
+  std::map<uint64_t, std::pair<std::string, MessageState>> Messages(uint64_t queue) {
+    std::map<uint64_t, std::pair<std::string, MessageState>> out;
+    EXPECT_TRUE(engine_
+                    ->LoadMessages([&](uint64_t q, uint64_t seq, std::string_view blob,
+                                       const MessageState& s) {
+                      if (q == queue) out[seq] = {std::string(blob), s};
+                    })
+                    .ok());
+    return out;
+  }
+  std::filesystem::path SegmentFile(uint32_t id) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "%08u.log", id);
+    return dir_ / name;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<LogEngine> engine_;
+};
+
+TEST_F(LogEngineTest, TornTailIsCutOffAndTheLogGoesOn) {
+  ASSERT_TRUE(Open().ok());
+  WriteBatch first;
+  first.PutMessage(1, 1, "kept", {});
+  ASSERT_TRUE(Commit(std::move(first)).ok());
+  engine_.reset();
+  const auto file = SegmentFile(1);
+  const auto good_size = std::filesystem::file_size(file);
+  {
+    // Half a frame, as a crash in the middle of a write leaves it.
+    std::ofstream out(file, std::ios::binary | std::ios::app);
+    out.write("\x40\x00\x00\x00\x12\x34\x56\x78partial", 15);
+  }
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(std::filesystem::file_size(file), good_size);
+  WriteBatch second;
+  second.PutMessage(1, 2, "after", {});
+  ASSERT_TRUE(Commit(std::move(second)).ok());
+  ASSERT_TRUE(Open().ok());
+  auto messages = Messages(1);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[1].first, "kept");
+  EXPECT_EQ(messages[2].first, "after");
+}
+
+TEST_F(LogEngineTest, CorruptionBeforeTheLastSegmentFailsOpen) {
+  ASSERT_TRUE(Open(/*segment_bytes=*/64).ok());
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    WriteBatch b;
+    b.PutMessage(1, seq, std::string(100, 'x'), {});
+    ASSERT_TRUE(Commit(std::move(b)).ok());
+  }
+  engine_.reset();
+  {
+    std::fstream f(SegmentFile(1), std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(20);
+    f.write("!", 1);  // inside the first frame's payload
+  }
+  Status s = Open(64);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("00000001.log is corrupt"), std::string::npos) << s.message();
+}
+
+TEST_F(LogEngineTest, DeadSegmentsAreDeleted) {
+  ASSERT_TRUE(Open(/*segment_bytes=*/4096).ok());
+  for (uint64_t seq = 1; seq <= 200; ++seq) {
+    WriteBatch put;
+    put.PutMessage(1, seq, std::string(500, 'b'), {});
+    ASSERT_TRUE(Commit(std::move(put)).ok());
+    WriteBatch del;
+    del.DeleteMessage(1, seq);
+    ASSERT_TRUE(Commit(std::move(del), Durability::kLazy).ok());
+  }
+  // 100 KB went through; what is left is the active segment and at most one behind it.
+  EXPECT_LE(engine_->segment_ids().size(), 2u);
+  EXPECT_GT(engine_->segment_ids().front(), 10u);
+  ASSERT_TRUE(Open(4096).ok());
+  EXPECT_TRUE(Messages(1).empty());
+}
+
+TEST_F(LogEngineTest, LiveEntriesOfOldSegmentsAreCopiedForward) {
+  ASSERT_TRUE(Open(/*segment_bytes=*/4096).ok());
+  WriteBatch keep;
+  keep.PutQueue(1, "queue one");
+  keep.PutRecord(RecordKind::kDeduplication, 1, "dedup-key", "dedup value");
+  keep.PutMessage(1, 1, "long-lived", {10, 0, 0});
+  ASSERT_TRUE(Commit(std::move(keep)).ok());
+  WriteBatch receive;
+  receive.UpdateState(1, 1, {5000, 2, 20});
+  ASSERT_TRUE(Commit(std::move(receive), Durability::kLazy).ok());
+  for (uint64_t seq = 2; seq <= 300; ++seq) {
+    WriteBatch put;
+    put.PutMessage(1, seq, std::string(500, 'c'), {});
+    ASSERT_TRUE(Commit(std::move(put)).ok());
+    WriteBatch del;
+    del.DeleteMessage(1, seq);
+    ASSERT_TRUE(Commit(std::move(del), Durability::kLazy).ok());
+  }
+  // The first segment held live entries, yet it is gone: they were appended again.
+  EXPECT_GT(engine_->segment_ids().front(), 1u);
+  EXPECT_LE(engine_->segment_ids().size(), 4u);
+
+  ASSERT_TRUE(Open(4096).ok());
+  auto messages = Messages(1);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[1].first, "long-lived");
+  EXPECT_EQ(messages[1].second, (MessageState{5000, 2, 20}));
+  std::string queue_blob;
+  ASSERT_TRUE(engine_->LoadQueues([&](uint64_t, std::string_view b) { queue_blob = b; }).ok());
+  EXPECT_EQ(queue_blob, "queue one");
+  std::string record;
+  ASSERT_TRUE(engine_
+                  ->LoadRecords(RecordKind::kDeduplication,
+                                [&](uint64_t q, std::string_view key, std::string_view blob) {
+                                  EXPECT_EQ(q, 1u);
+                                  EXPECT_EQ(key, "dedup-key");
+                                  record = blob;
+                                })
+                  .ok());
+  EXPECT_EQ(record, "dedup value");
+}
+
+TEST_F(LogEngineTest, DeletedQueueDoesNotComeBackAfterItsSegmentsGo) {
+  ASSERT_TRUE(Open(/*segment_bytes=*/4096).ok());
+  WriteBatch create;
+  create.PutQueue(2, "doomed");
+  create.PutMessage(2, 1, "m", {});
+  ASSERT_TRUE(Commit(std::move(create)).ok());
+  WriteBatch drop;
+  drop.DeleteQueue(2);
+  ASSERT_TRUE(Commit(std::move(drop)).ok());
+  for (uint64_t seq = 1; seq <= 100; ++seq) {
+    WriteBatch put;
+    put.PutMessage(3, seq, std::string(500, 'd'), {});
+    ASSERT_TRUE(Commit(std::move(put)).ok());
+    WriteBatch del;
+    del.DeleteMessage(3, seq);
+    ASSERT_TRUE(Commit(std::move(del)).ok());
+  }
+  ASSERT_TRUE(Open(4096).ok());
+  int queues = 0;
+  ASSERT_TRUE(engine_->LoadQueues([&](uint64_t, std::string_view) { ++queues; }).ok());
+  EXPECT_EQ(queues, 0);
+  EXPECT_TRUE(Messages(2).empty());
+}
+
+}  // namespace
+}  // namespace postbox::storage
