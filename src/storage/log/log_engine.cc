@@ -181,8 +181,10 @@ void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
     std::lock_guard lock(mu_);
     // Wake the committer for a durable batch, to start the lazy delay, or when enough lazy
     // work piled up; otherwise let lazy batches gather (each wake-up costs a context switch).
-    wake = durability == Durability::kSync || pending_.empty() ||
-           pending_.size() + 1 >= kLazyBatchLimit;
+    // While it lingers for durable batches, only enough of them wake it early.
+    wake = durability == Durability::kSync
+               ? !lingering_ || pending_sync_ + 1 >= kSyncGroupTarget
+               : pending_.empty() || pending_.size() + 1 >= kLazyBatchLimit;
     if (durability == Durability::kSync) ++pending_sync_;
     pending_.push_back({std::move(batch), durability, std::move(done)});
   }
@@ -200,6 +202,7 @@ void LogEngine::CommitLoop() {
         return stopping_ || pending_sync_ > 0 || pending_.size() >= kLazyBatchLimit;
       });
     }
+    if (pending_sync_ > 0) LingerForDurableBatches(lock);
     std::deque<Pending> group;
     group.swap(pending_);
     pending_sync_ = 0;
@@ -223,6 +226,31 @@ void LogEngine::CommitLoop() {
     AnswerGroup(group, result, run_callbacks_);
     lock.lock();
   }
+}
+
+// Under load, durable batches arrive every few microseconds, and each fsync costs the one
+// core about 100 µs of CPU plus a hand-over between the I/O and commit threads. So the
+// committer lingers while more keep coming (like PostgreSQL's commit_delay): it writes once
+// kSyncGroupTarget durable batches wait, kSyncLingerMax has passed, or kSyncLinger passes with
+// no new durable batch. It lingers only when the last group had company too, so a lone
+// client (each request waiting for the previous answer) never waits. Measured in alternating
+// runs (docs/research/throughput.md): +6 % to +29 % messages/s at saturation.
+void LogEngine::LingerForDurableBatches(std::unique_lock<std::mutex>& lock) {
+  using Clock = std::chrono::steady_clock;
+  const bool had_company = last_group_sync_ > 1;
+  last_group_sync_ = pending_sync_;
+  if (!had_company) return;
+  const auto deadline = Clock::now() + kSyncLingerMax;
+  lingering_ = true;
+  while (!stopping_ && pending_sync_ < kSyncGroupTarget) {
+    const size_t seen = pending_sync_;
+    const auto until = std::min(Clock::now() + kSyncLinger, deadline);
+    wake_.wait_until(lock, until,
+                     [this] { return stopping_ || pending_sync_ >= kSyncGroupTarget; });
+    if (pending_sync_ == seen || Clock::now() >= deadline) break;
+  }
+  lingering_ = false;
+  last_group_sync_ = pending_sync_;
 }
 
 Status LogEngine::WriteGroup(const std::deque<Pending>& group, bool* synced) {

@@ -8,7 +8,8 @@
 //
 // Group commit: Commit() only enqueues. One commit thread takes everything queued, appends it
 // as one frame (one write()) and calls fdatasync when any of it is kSync. Under load, many
-// requests share one fsync; when idle, a lone request pays one fsync.
+// requests share one fsync (under load the committer lingers up to half a millisecond while
+// more keep coming); a lone request pays one fsync.
 // A failed write fails every batch in that group and all later ones (after a failed fsync the
 // state of the file is unknown), so nothing is acknowledged that is not on disk.
 //
@@ -25,6 +26,7 @@
 // Thread-safety: all methods are safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -79,6 +81,7 @@ class LogEngine final : public Engine {
   Status Replay();
   Status OpenActive(bool create);
   void CommitLoop();
+  void LingerForDurableBatches(std::unique_lock<std::mutex>& lock);
   // Commit thread, with index_mu_ held: everything below.
   Status WriteGroup(const std::deque<Pending>& group, bool* synced);
   Status RollOverIfFull();
@@ -101,6 +104,12 @@ class LogEngine final : public Engine {
   static constexpr size_t kLazyBatchLimit = 256;
   std::deque<Pending> pending_;
   size_t pending_sync_ = 0;  // durable batches in pending_
+  // Durable batches wait for company (see LingerForDurableBatches).
+  static constexpr std::chrono::microseconds kSyncLinger{100};
+  static constexpr std::chrono::microseconds kSyncLingerMax{500};
+  static constexpr size_t kSyncGroupTarget = 8;
+  bool lingering_ = false;      // the committer is waiting for more durable batches
+  size_t last_group_sync_ = 0;  // durable batches in the last group written
   bool stopping_ = false;
   Status poisoned_;  // set after a failed write; all later commits fail with it
   uint64_t writes_ = 0;
