@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "base/md5_many.h"
 #include "core/queue/message_codec.h"
 #include "core/queue/message_rules.h"
 
@@ -532,7 +533,14 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
   // Deduplication keys this send claimed, released again if the batch is not stored.
   auto claimed = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
   bool duplicates = false;
-  for (auto& in : messages) {
+  // The bodies' MD5s side by side (md5_many.h): a tenth of the core when hashed one by one.
+  std::vector<std::string_view> bodies;
+  bodies.reserve(messages.size());
+  for (const auto& in : messages) bodies.push_back(in.body);
+  std::vector<std::string> body_md5s = Md5HexMany(bodies);
+  accepted.reserve(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    NewMessage& in = messages[i];
     if (Status s = ValidateMessage(config, in); !s.ok()) {
       results->push_back(s);
       continue;
@@ -542,7 +550,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
     m.message_id = NewUuid();
     m.sent_ms = now;
     m.sender_id = sender_id;
-    m.md5_of_body = Md5Hex(in.body);
+    m.md5_of_body = std::move(body_md5s[i]);
     m.md5_of_attributes = Md5OfAttributes(in.attributes);
     m.md5_of_system_attributes = Md5OfAttributes(in.system_attributes);
     if (fifo) {
