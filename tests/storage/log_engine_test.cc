@@ -110,11 +110,52 @@ TEST_F(LogEngineTest, DeadSegmentsAreDeleted) {
     del.DeleteMessage(1, seq);
     ASSERT_TRUE(Commit(std::move(del), Durability::kLazy).ok());
   }
-  // 100 KB went through; what is left is the active segment and at most one behind it.
+  // 100 KB went through; what is left is the active segment and at most one behind it, and
+  // the files of two deleted ones, kept for reuse.
   EXPECT_LE(engine_->segment_ids().size(), 2u);
   EXPECT_GT(engine_->segment_ids().front(), 10u);
+  size_t files = 0;
+  size_t spares = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    ++files;
+    if (entry.path().extension() == ".spare") ++spares;
+  }
+  EXPECT_GE(spares, 1u);  // a new segment takes one, the next deleted one gives one back
+  EXPECT_LE(spares, 2u);
+  EXPECT_LE(files, 4u);
+  // Reused files still hold frames of their earlier segments: none of them may come back.
   ASSERT_TRUE(Open(4096).ok());
   EXPECT_TRUE(Messages(1).empty());
+  WriteBatch more;
+  more.PutMessage(1, 1000, "after reopening", {});
+  ASSERT_TRUE(Commit(std::move(more)).ok());
+  ASSERT_TRUE(Open(4096).ok());
+  ASSERT_EQ(Messages(1).size(), 1u);
+}
+
+TEST_F(LogEngineTest, EndedLastSegmentIsFollowedByANewOne) {
+  ASSERT_TRUE(Open(/*segment_bytes=*/256).ok());
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    WriteBatch b;
+    b.PutMessage(1, seq, std::string(300, 'e'), {});
+    ASSERT_TRUE(Commit(std::move(b)).ok());
+  }
+  engine_.reset();
+  // As after a crash between ending segment 2 and creating segment 3: segment 2 is ended
+  // and last (message 3 goes with segment 3's file here; in a real crash it was never written).
+  ASSERT_TRUE(std::filesystem::remove(SegmentFile(3)));
+  ASSERT_TRUE(Open(256).ok());
+  WriteBatch after;
+  after.PutMessage(1, 4, "after", {});
+  ASSERT_TRUE(Commit(std::move(after)).ok());
+  ASSERT_TRUE(Open(256).ok());
+  auto messages = Messages(1);
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[1].first, std::string(300, 'e'));
+  EXPECT_EQ(messages[2].first, std::string(300, 'e'));
+  EXPECT_EQ(messages[4].first, "after");
+  // The new write went to a new segment 3, not after segment 2's end frame.
+  EXPECT_TRUE(std::filesystem::exists(SegmentFile(3)));
 }
 
 TEST_F(LogEngineTest, LiveEntriesOfOldSegmentsAreCopiedForward) {

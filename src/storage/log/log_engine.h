@@ -13,7 +13,10 @@
 // A failed write fails every batch in that group and all later ones (after a failed fsync the
 // state of the file is unknown), so nothing is acknowledged that is not on disk.
 //
-// Segments: when the active one passes `segment_bytes`, it is synced and a new one begins.
+// Segments: when the active one passes `segment_bytes`, it gets an end frame and is synced,
+// and the next one begins, in the file of a deleted segment when there is one (overwriting
+// allocated blocks makes each fsync cheaper; the segment id in every frame's check keeps the
+// old frames out).
 // The oldest segment is deleted once nothing in it is live. If the log grows past twice its
 // live bytes (a few long-lived messages pin old segments), the oldest segment's live puts are
 // appended again, synced, and the segment deleted. Segments go oldest first, so a put never
@@ -33,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -90,7 +94,7 @@ class LogEngine final : public Engine {
   Status CollectGarbage();
   Status CopyForward(uint32_t segment);
   class OpReader;
-  std::string SegmentPath(uint32_t id) const;
+  std::string SegmentPath(uint32_t id, std::string_view suffix = ".log") const;
 
   const std::string dir_;
   const CallbackRunner run_callbacks_;
@@ -122,6 +126,9 @@ class LogEngine final : public Engine {
   int active_fd_ = -1;
   bool active_dirty_ = false;  // written since its last fdatasync
   std::string frame_;          // the frame being built, kept for its capacity
+  // Files of deleted segments kept for reuse as new ones (see OpenActive).
+  static constexpr size_t kMaxSpares = 2;
+  std::vector<std::string> spares_;
 
   std::thread committer_;
 };

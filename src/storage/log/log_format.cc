@@ -173,32 +173,51 @@ size_t BeginFrame(std::string& out) {
   return start;
 }
 
-void SealFrame(std::string& out, size_t frame_start) {
+namespace {
+
+uint32_t SegmentMask(uint32_t segment) { return Crc32c(&segment, sizeof(segment)); }
+
+constexpr char kEndPayload = '\0';  // never the first byte of an operation (codes start at 1)
+
+}  // namespace
+
+void FinishFrame(std::string& out, size_t frame_start, uint32_t segment) {
   const size_t payload_start = frame_start + kFrameHeaderBytes;
   const uint32_t size = uint32_t(out.size() - payload_start);
-  const uint32_t crc = Crc32c(out.data() + payload_start, size);
+  const uint32_t check = Crc32c(out.data() + payload_start, size) ^ SegmentMask(segment);
   std::memcpy(out.data() + frame_start, &size, 4);
-  std::memcpy(out.data() + frame_start + 4, &crc, 4);
+  std::memcpy(out.data() + frame_start + 4, &check, 4);
 }
 
-size_t ParseFrames(std::string_view segment,
-                   const std::function<bool(size_t, std::string_view)>& visit) {
-  size_t pos = 0;
-  while (segment.size() - pos >= kFrameHeaderBytes) {
+void AppendEndFrame(std::string& out, uint32_t segment) {
+  const size_t start = BeginFrame(out);
+  out.push_back(kEndPayload);
+  FinishFrame(out, start, segment);
+}
+
+FrameScan ParseFrames(std::string_view bytes, uint32_t segment,
+                      const std::function<bool(size_t, std::string_view)>& visit) {
+  const uint32_t mask = SegmentMask(segment);
+  FrameScan scan;
+  while (bytes.size() - scan.end >= kFrameHeaderBytes) {
     uint32_t size = 0;
-    uint32_t crc = 0;
-    std::memcpy(&size, segment.data() + pos, 4);
-    std::memcpy(&crc, segment.data() + pos + 4, 4);
-    const size_t payload_start = pos + kFrameHeaderBytes;
+    uint32_t check = 0;
+    std::memcpy(&size, bytes.data() + scan.end, 4);
+    std::memcpy(&check, bytes.data() + scan.end + 4, 4);
+    const size_t payload_start = scan.end + kFrameHeaderBytes;
     // An empty frame is never written: zeros after a crash (a file extended but not yet
     // written) end the log like any torn frame.
-    if (size == 0 || segment.size() - payload_start < size) break;
-    const std::string_view payload = segment.substr(payload_start, size);
-    if (Crc32c(payload.data(), payload.size()) != crc) break;
+    if (size == 0 || bytes.size() - payload_start < size) break;
+    const std::string_view payload = bytes.substr(payload_start, size);
+    if ((Crc32c(payload.data(), payload.size()) ^ mask) != check) break;
+    if (payload.size() == 1 && payload[0] == kEndPayload) {
+      scan.ended = true;
+      break;
+    }
     if (!visit(payload_start, payload)) break;
-    pos = payload_start + size;
+    scan.end = payload_start + size;
   }
-  return pos;
+  return scan;
 }
 
 }  // namespace postbox::storage
