@@ -178,7 +178,7 @@ TEST_F(LogEngineTest, LiveEntriesOfOldSegmentsAreCopiedForward) {
   }
   // The first segment held live entries, yet it is gone: they were appended again.
   EXPECT_GT(engine_->segment_ids().front(), 1u);
-  EXPECT_LE(engine_->segment_ids().size(), 4u);
+  EXPECT_LE(engine_->segment_ids().size(), 20u);  // up to 16 segments of slack
 
   ASSERT_TRUE(Open(4096).ok());
   auto messages = Messages(1);

@@ -18,9 +18,9 @@
 // allocated blocks makes each fsync cheaper; the segment id in every frame's check keeps the
 // old frames out).
 // The oldest segment is deleted once nothing in it is live. If the log grows past twice its
-// live bytes (a few long-lived messages pin old segments), the oldest segment's live puts are
-// appended again, synced, and the segment deleted. Segments go oldest first, so a put never
-// stays on disk without the later deletes that cancel it.
+// live bytes plus 16 segments (a few long-lived messages pin old segments), the oldest
+// segment's live puts are appended again, synced, and the segment deleted. Segments go oldest
+// first, so a put never stays on disk without the later deletes that cancel it.
 //
 // Crash recovery: a frame is all-or-nothing (CRC-32C); the first bad frame of the last segment
 // ends the log and is cut off. A bad frame in an earlier segment (which was synced before the
@@ -126,6 +126,9 @@ class LogEngine final : public Engine {
   int active_fd_ = -1;
   bool active_dirty_ = false;  // written since its last fdatasync
   std::string frame_;          // the frame being built, kept for its capacity
+  // Segments the log may hold beyond twice its live bytes before copying (see CollectGarbage):
+  // 512 MiB with the default segment size.
+  static constexpr uint64_t kCopySlack = 16;
   // Files of deleted segments kept for reuse as new ones (see OpenActive).
   static constexpr size_t kMaxSpares = 2;
   std::vector<std::string> spares_;

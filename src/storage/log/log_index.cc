@@ -26,6 +26,24 @@ void LogIndex::RemoveMessagesOf(uint64_t queue) {
   messages_.erase(it);
 }
 
+std::string_view LogIndex::RecordKeyOf(const LogOp& op) const {
+  record_key_.clear();
+  record_key_.push_back(char(op.record_kind));
+  for (int shift = 56; shift >= 0; shift -= 8) record_key_.push_back(char(op.queue_id >> shift));
+  record_key_.append(op.record_key);
+  return record_key_;
+}
+
+namespace {
+
+uint64_t QueueOfRecordKey(std::string_view key) {
+  uint64_t queue = 0;
+  for (size_t i = 1; i <= 8; ++i) queue = (queue << 8) | uint8_t(key[i]);
+  return queue;
+}
+
+}  // namespace
+
 void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
   switch (op.kind) {
     case WriteBatch::Kind::kPutQueue: {
@@ -44,7 +62,7 @@ void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
       }
       RemoveMessagesOf(op.queue_id);
       for (auto it = records_.begin(); it != records_.end();) {
-        if (std::get<1>(it->first) == op.queue_id) {
+        if (QueueOfRecordKey(it->first) == op.queue_id) {
           Remove(it->second);
           it = records_.erase(it);
         } else {
@@ -82,8 +100,9 @@ void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
       break;
     }
     case WriteBatch::Kind::kPutRecord: {
-      auto [it, added] = records_.try_emplace(
-          RecordKey{op.record_kind, op.queue_id, std::string(op.record_key)}, at);
+      auto it = records_.find(RecordKeyOf(op));
+      const bool added = it == records_.end();
+      if (added) it = records_.emplace(std::string(RecordKeyOf(op)), at).first;
       if (!added) {
         Remove(it->second);
         it->second = at;
@@ -92,7 +111,7 @@ void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
       break;
     }
     case WriteBatch::Kind::kDeleteRecord: {
-      auto it = records_.find(RecordKey{op.record_kind, op.queue_id, std::string(op.record_key)});
+      auto it = records_.find(RecordKeyOf(op));
       if (it != records_.end()) {
         Remove(it->second);
         records_.erase(it);
@@ -117,7 +136,7 @@ bool LogIndex::IsLive(const LogOp& op, const LogLocation& at, MessageState* curr
       return true;
     }
     case WriteBatch::Kind::kPutRecord: {
-      auto it = records_.find(RecordKey{op.record_kind, op.queue_id, std::string(op.record_key)});
+      auto it = records_.find(RecordKeyOf(op));
       return it != records_.end() && it->second == at;
     }
     default:
@@ -154,10 +173,16 @@ void LogIndex::ForEachMessage(const std::function<void(uint64_t, uint64_t, const
 
 void LogIndex::ForEachRecord(
     RecordKind kind,
-    const std::function<void(uint64_t, const std::string&, const LogLocation&)>& visit) const {
-  for (auto it = records_.lower_bound(RecordKey{kind, 0, ""});
-       it != records_.end() && std::get<0>(it->first) == kind; ++it) {
-    visit(std::get<1>(it->first), std::get<2>(it->first), it->second);
+    const std::function<void(uint64_t, std::string_view, const LogLocation&)>& visit) const {
+  // Unordered in memory (looked up on every write); sorted only here, at start-up.
+  std::vector<RecordMap::const_iterator> of_kind;
+  for (auto it = records_.begin(); it != records_.end(); ++it) {
+    if (RecordKind(it->first[0]) == kind) of_kind.push_back(it);
+  }
+  std::sort(of_kind.begin(), of_kind.end(),
+            [](const auto& x, const auto& y) { return x->first < y->first; });
+  for (const auto& it : of_kind) {
+    visit(QueueOfRecordKey(it->first), std::string_view(it->first).substr(9), it->second);
   }
 }
 

@@ -13,7 +13,7 @@
 #include <functional>
 #include <map>
 #include <string>
-#include <tuple>
+#include <string_view>
 #include <unordered_map>
 
 #include "storage/engine.h"
@@ -54,24 +54,33 @@ class LogIndex {
                                                const MessageState&)>& visit) const;
   void ForEachRecord(
       RecordKind kind,
-      const std::function<void(uint64_t, const std::string&, const LogLocation&)>& visit) const;
+      const std::function<void(uint64_t, std::string_view, const LogLocation&)>& visit) const;
 
  private:
   struct MessageEntry {
     LogLocation at;
     MessageState state;
   };
-  using RecordKey = std::tuple<RecordKind, uint64_t, std::string>;
+  // Records by kind, then queue id (big-endian, so that the bytes sort by it), then key.
+  struct RecordKeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  using RecordMap = std::unordered_map<std::string, LogLocation, RecordKeyHash, std::equal_to<>>;
 
   void Add(const LogLocation& at);
   void Remove(const LogLocation& at);
   void RemoveMessagesOf(uint64_t queue);
+  // The record key of `op`, in a buffer reused from call to call (copying a segment forward
+  // looks up every record in it).
+  std::string_view RecordKeyOf(const LogOp& op) const;
 
   std::map<uint64_t, LogLocation> queues_;
   // Per queue, so that a purge drops one map. Unordered: sends and deletes are the hot path;
   // only start-up needs them in order.
   std::unordered_map<uint64_t, std::unordered_map<uint64_t, MessageEntry>> messages_;
-  std::map<RecordKey, LogLocation> records_;
+  RecordMap records_;
+  mutable std::string record_key_;
   std::map<uint32_t, Usage> usage_;
   uint64_t live_bytes_ = 0;
 };
