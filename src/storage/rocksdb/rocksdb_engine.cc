@@ -318,20 +318,7 @@ void RocksDbEngine::CommitLoop() {
       poisoned_ = result;
     }
     lock.unlock();
-    std::vector<Done> handed_over;
-    for (auto& p : group) {
-      if (!p.done) continue;
-      if (run_callbacks_ && !p.done_inline) {
-        handed_over.push_back(std::move(p.done));
-      } else {
-        p.done(result);
-      }
-    }
-    if (!handed_over.empty()) {
-      run_callbacks_([callbacks = std::move(handed_over), result] {
-        for (const auto& done : callbacks) done(result);
-      });
-    }
+    AnswerGroup(group, result, run_callbacks_);
     lock.lock();
   }
 }

@@ -27,6 +27,7 @@
 #include <unordered_set>
 
 #include "storage/engine.h"
+#include "storage/group_answers.h"
 #include "storage/rocksdb/held_states.h"
 
 namespace rocksdb {
@@ -38,11 +39,6 @@ namespace postbox::storage {
 
 class RocksDbEngine final : public Engine {
  public:
-  // Runs a group's callbacks somewhere else than the commit thread (e.g. posts them to the
-  // server's I/O loop): one hand-over per group instead of one cross-thread wake-up per
-  // request. Must not drop the closure while the engine is serving.
-  using CallbackRunner = std::function<void(std::function<void()>)>;
-
   // How long lazy state updates are held back (held_states.h).
   static constexpr std::chrono::milliseconds kDefaultStateHoldback{1000};
 
