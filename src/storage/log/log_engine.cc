@@ -107,6 +107,9 @@ Result<std::unique_ptr<LogEngine>> LogEngine::Open(const std::string& dir,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status(ErrorCode::kStorageError, "cannot create " + dir + ": " + ec.message());
+  // The log directory's own name must be durable before the first synced write counts.
+  const std::string parent = std::filesystem::path(dir).parent_path().string();
+  if (!parent.empty()) POSTBOX_RETURN_IF_ERROR(SyncDirectory(parent));
   std::unique_ptr<LogEngine> engine(new LogEngine(dir, std::move(run_callbacks), segment_bytes));
   if (Status s = engine->Replay(); !s.ok()) return s;
   engine->committer_ = std::thread([e = engine.get()] { e->CommitLoop(); });
@@ -136,7 +139,11 @@ Status LogEngine::Replay() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     if (auto id = IdOf(entry.path(), kSegmentSuffix)) ids.push_back(*id);
-    if (IdOf(entry.path(), kSpareSuffix)) spares_.push_back(entry.path().string());
+    if (auto id = IdOf(entry.path(), kSpareSuffix)) {
+      spares_.push_back(entry.path().string());
+      // A new segment must never take a spare's old id: its frames would pass the check.
+      highest_spare_id_ = std::max(highest_spare_id_, *id);
+    }
   }
   if (ec) return Status(ErrorCode::kStorageError, "cannot list " + dir_ + ": " + ec.message());
   std::sort(ids.begin(), ids.end());
@@ -172,7 +179,8 @@ Status LogEngine::Replay() {
 // a new one.
 Status LogEngine::OpenActive(bool create) {
   if (create) {
-    const uint32_t id = segments_.empty() ? 1 : segments_.back().id + 1;
+    const uint32_t id =
+        std::max(segments_.empty() ? 0 : segments_.back().id, highest_spare_id_) + 1;
     segments_.push_back({id, 0});
   }
   const std::string path = SegmentPath(segments_.back().id);

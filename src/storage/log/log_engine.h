@@ -132,6 +132,7 @@ class LogEngine final : public Engine {
   // Files of deleted segments kept for reuse as new ones (see OpenActive).
   static constexpr size_t kMaxSpares = 2;
   std::vector<std::string> spares_;
+  uint32_t highest_spare_id_ = 0;  // ids of new segments stay above it
 
   std::thread committer_;
 };
