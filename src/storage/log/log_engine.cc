@@ -235,17 +235,14 @@ void LogEngine::CommitLoop() {
     Status result = poisoned_;
     lock.unlock();
 
-    bool synced = false;
     Status later;  // a failure after this group was written fails only the ones after it
     if (result.ok()) {
       std::lock_guard index_lock(index_mu_);
-      result = WriteGroup(group, &synced);
+      result = WriteGroup(group);
       if (result.ok()) later = CollectGarbage();
     }
 
     lock.lock();
-    ++writes_;
-    if (synced) ++syncs_;
     if (!result.ok()) poisoned_ = result;
     if (!later.ok()) poisoned_ = later;
     lock.unlock();
@@ -279,7 +276,7 @@ void LogEngine::LingerForDurableBatches(std::unique_lock<std::mutex>& lock) {
   last_group_sync_ = pending_sync_;
 }
 
-Status LogEngine::WriteGroup(const std::deque<Pending>& group, bool* synced) {
+Status LogEngine::WriteGroup(const std::deque<Pending>& group) {
   POSTBOX_RETURN_IF_ERROR(RollOverIfFull());
   bool sync = false;
   frame_.clear();
@@ -301,7 +298,6 @@ Status LogEngine::WriteGroup(const std::deque<Pending>& group, bool* synced) {
   }
   if (sync && active_dirty_) {
     POSTBOX_RETURN_IF_ERROR(SyncActive());
-    *synced = true;
   }
   return Status::Ok();
 }
@@ -491,16 +487,6 @@ Status LogEngine::Flush() {
   }
   wake_.notify_one();
   return future.get();
-}
-
-uint64_t LogEngine::write_count() const {
-  std::lock_guard lock(mu_);
-  return writes_;
-}
-
-uint64_t LogEngine::sync_count() const {
-  std::lock_guard lock(mu_);
-  return syncs_;
 }
 
 std::vector<uint32_t> LogEngine::segment_ids() const {

@@ -63,9 +63,6 @@ class LogEngine final : public Engine {
   Status LoadRecords(RecordKind kind, const RecordVisitor& visit) override;
   Status Flush() override;
 
-  // Number of physical writes and of fsyncs so far (for tests and metrics).
-  uint64_t write_count() const;
-  uint64_t sync_count() const;
   // Ids of the segment files on disk, oldest first (for tests).
   std::vector<uint32_t> segment_ids() const;
 
@@ -87,7 +84,7 @@ class LogEngine final : public Engine {
   void CommitLoop();
   void LingerForDurableBatches(std::unique_lock<std::mutex>& lock);
   // Commit thread, with index_mu_ held: everything below.
-  Status WriteGroup(const std::deque<Pending>& group, bool* synced);
+  Status WriteGroup(const std::deque<Pending>& group);
   Status RollOverIfFull();
   Status Append(const std::string& frame);
   Status SyncActive();
@@ -116,8 +113,6 @@ class LogEngine final : public Engine {
   size_t last_group_sync_ = 0;  // durable batches in the last group written
   bool stopping_ = false;
   Status poisoned_;  // set after a failed write; all later commits fail with it
-  uint64_t writes_ = 0;
-  uint64_t syncs_ = 0;
 
   // The index and the files: the commit thread, and start-up loads.
   mutable std::mutex index_mu_;
