@@ -1,6 +1,7 @@
 #include "core/queue/queue.h"
 
 #include <algorithm>
+#include <atomic>
 #include <iterator>
 
 #include "core/queue/receipt_handle.h"
@@ -10,6 +11,20 @@ namespace {
 
 // AWS allows one purge per 60 seconds ("PurgeQueue", SQS API Reference).
 constexpr int64_t kPurgeWindowMs = 60'000;
+
+// True when `message` has no other owner. A receiver drops its reference without the queue's
+// lock; the acquire fence pairs with that release, so its reads of the message are finished
+// before the caller writes to it. Nobody can take a new reference without the lock.
+bool SoleOwner(const std::shared_ptr<Message>& message) {
+  if (message.use_count() != 1) return false;
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return true;
+}
+
+// The message of an unlinked entry, moved out unless a receiver still holds it.
+Message Take(std::shared_ptr<Message> message) {
+  return SoleOwner(message) ? std::move(*message) : Message(*message);
+}
 
 }  // namespace
 
@@ -111,15 +126,21 @@ void Queue::IndexLocked(const Message& m) {
   }
   if (!group.empty()) {
     // Only happens when a message comes back (a failed move): it is the new first message.
-    const Message& head = messages_.at(*group.begin());
+    const Message& head = *messages_.at(*group.begin());
     by_visible_.erase({head.state.visible_at_ms, head.seq});
   }
   group.insert(m.seq);
   by_visible_.emplace(m.state.visible_at_ms, m.seq);
 }
 
-Message Queue::UnlinkLocked(MessageMap::iterator it, int64_t now, bool* next_ready) {
-  const Message& m = it->second;
+Message& Queue::MutableLocked(MessageMap::iterator it) {
+  if (!SoleOwner(it->second)) it->second = std::make_shared<Message>(*it->second);
+  return *it->second;
+}
+
+std::shared_ptr<Message> Queue::UnlinkLocked(MessageMap::iterator it, int64_t now,
+                                             bool* next_ready) {
+  const Message& m = *it->second;
   bool indexed = by_visible_.erase({m.state.visible_at_ms, m.seq}) > 0;
   if (fifo_) {
     auto group = groups_.find(m.message_group_id);
@@ -131,13 +152,13 @@ Message Queue::UnlinkLocked(MessageMap::iterator it, int64_t now, bool* next_rea
       } else if (group->second.empty()) {
         groups_.erase(group);
       } else {
-        const Message& next = messages_.at(*group->second.begin());
+        const Message& next = *messages_.at(*group->second.begin());
         by_visible_.emplace(next.state.visible_at_ms, next.seq);
         if (next_ready) *next_ready = next.state.visible_at_ms <= now;
       }
     }
   }
-  Message out = std::move(it->second);
+  std::shared_ptr<Message> out = std::move(it->second);
   messages_.erase(it);
   return out;
 }
@@ -168,8 +189,10 @@ void Queue::Insert(std::vector<Message> messages) {
     for (auto& m : messages) {
       if (m.seq >= next_seq_) next_seq_ = m.seq + 1;
       uint64_t seq = m.seq;
-      auto [it, inserted] = messages_.emplace(seq, std::move(m));
-      if (inserted) IndexLocked(it->second);
+      auto [it, inserted] = messages_.try_emplace(seq);
+      if (!inserted) continue;
+      it->second = std::make_shared<Message>(std::move(m));
+      IndexLocked(*it->second);
     }
     waiters = TakeWaitersLocked(messages.size());
   }
@@ -178,24 +201,25 @@ void Queue::Insert(std::vector<Message> messages) {
 
 Queue::Fate Queue::DeliverOrRemoveLocked(MessageMap::iterator it, int64_t now, int visibility,
                                          ReceiveOutcome* out) {
-  Message& m = it->second;
+  const Message& current = *it->second;
   const int64_t retention_ms = int64_t(config_.message_retention_period) * 1000;
   const int max_receives = config_.redrive_policy ? config_.redrive_policy->max_receive_count : 0;
-  if (m.sent_ms + retention_ms <= now) {
-    out->expired.push_back(UnlinkLocked(it, now));
+  if (current.sent_ms + retention_ms <= now) {
+    out->expired.push_back(Take(UnlinkLocked(it, now)));
     return Fate::kRemoved;
   }
   // A message already received maxReceiveCount times moves to the dead-letter queue
   // instead of being delivered again ("Using dead-letter queues", SQS Developer Guide).
-  if (max_receives > 0 && int(m.state.receive_count) >= max_receives) {
-    out->to_dead_letter.push_back(UnlinkLocked(it, now));
+  if (max_receives > 0 && int(current.state.receive_count) >= max_receives) {
+    out->to_dead_letter.push_back(Take(UnlinkLocked(it, now)));
     return Fate::kRemoved;
   }
+  Message& m = MutableLocked(it);
   m.state.receive_count += 1;
   if (m.state.first_receive_ms == 0) m.state.first_receive_ms = now;
   m.state.visible_at_ms = now + int64_t(visibility) * 1000;
   ReceiptHandle handle{storage_id_, m.seq, m.state.receive_count};
-  out->received.push_back({m, handle.Encode()});
+  out->received.push_back({it->second, handle.Encode()});
   return Fate::kDelivered;
 }
 
@@ -217,7 +241,7 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
     auto found = messages_.find(seq);
     if (found == messages_.end()) continue;
     if (DeliverOrRemoveLocked(found, now, visibility, &out) == Fate::kDelivered) {
-      reindex.emplace_back(found->second.state.visible_at_ms, seq);
+      reindex.emplace_back(found->second->state.visible_at_ms, seq);
     }
   }
   by_visible_.insert(reindex.begin(), reindex.end());
@@ -238,7 +262,7 @@ Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, in
     auto head = messages_.find(it->second);
     it = by_visible_.erase(it);
     if (head == messages_.end()) continue;
-    const std::string group_id = head->second.message_group_id;
+    const std::string group_id = head->second->message_group_id;
     std::set<uint64_t>& group = groups_[group_id];
     // Take the group's messages in order, as many as fit, up to the first one in flight.
     // The group's first message is unindexed here, so removing messages neither indexes the
@@ -246,7 +270,7 @@ Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, in
     for (auto seq = group.begin();
          seq != group.end() && int(out.received.size()) < options.max_messages;) {
       auto found = messages_.find(*seq);
-      if (found->second.state.visible_at_ms > now) break;
+      if (found->second->state.visible_at_ms > now) break;
       ++seq;  // before DeliverOrRemoveLocked may erase the current one from the group
       DeliverOrRemoveLocked(found, now, visibility, &out);
     }
@@ -259,14 +283,14 @@ Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, in
       groups_.erase(group);
       continue;
     }
-    const Message& first = messages_.at(*group->second.begin());
+    const Message& first = *messages_.at(*group->second.begin());
     by_visible_.emplace(first.state.visible_at_ms, first.seq);
   }
   if (!options.receive_request_attempt_id.empty() && !out.received.empty()) {
     ReceiveAttempt attempt{now + kReceiveAttemptWindowMs, {}};
     for (const auto& r : out.received) {
       attempt.delivered.push_back(
-          {r.message.seq, r.message.state.receive_count, r.message.state.visible_at_ms});
+          {r.message->seq, r.message->state.receive_count, r.message->state.visible_at_ms});
     }
     attempts_[options.receive_request_attempt_id] = std::move(attempt);
   }
@@ -285,8 +309,8 @@ bool Queue::RetryAttemptLocked(const ReceiveOptions& options, int64_t now, Recei
   // again, or given a new visibility timeout. Otherwise AWS refuses the retry.
   for (const auto& d : attempt->second.delivered) {
     auto found = messages_.find(d.seq);
-    if (found == messages_.end() || found->second.state.receive_count != d.receive_count ||
-        found->second.state.visible_at_ms != d.visible_at_ms) {
+    if (found == messages_.end() || found->second->state.receive_count != d.receive_count ||
+        found->second->state.visible_at_ms != d.visible_at_ms) {
       out->status = Status(ErrorCode::kInvalidParameterValue,
                            "Value " + options.receive_request_attempt_id +
                                " for parameter ReceiveRequestAttemptId is invalid. Reason: The "
@@ -298,13 +322,14 @@ bool Queue::RetryAttemptLocked(const ReceiveOptions& options, int64_t now, Recei
   // The retry resets the visibility timeout, as AWS does.
   const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
   for (auto& d : attempt->second.delivered) {
-    Message& m = messages_.at(d.seq);
+    auto entry = messages_.find(d.seq);  // present: checked above
+    Message& m = MutableLocked(entry);
     int64_t old_visible_at = m.state.visible_at_ms;
     m.state.visible_at_ms = now + int64_t(visibility) * 1000;
     ReindexLocked(m, old_visible_at);
     d.visible_at_ms = m.state.visible_at_ms;
     ReceiptHandle handle{storage_id_, m.seq, m.state.receive_count};
-    out->received.push_back({m, handle.Encode()});
+    out->received.push_back({entry->second, handle.Encode()});
   }
   return true;
 }
@@ -340,16 +365,16 @@ Result<std::pair<uint64_t, storage::MessageState>> Queue::ChangeVisibility(
   std::unique_lock lock(mu_);
   const int64_t now = clock_.NowMillis();
   auto found = messages_.find(handle->seq);
-  if (found == messages_.end() || found->second.state.receive_count != handle->receive_count) {
+  if (found == messages_.end() || found->second->state.receive_count != handle->receive_count) {
     return Status(ErrorCode::kInvalidParameterValue,
                   "Value " + handle_text +
                       " for parameter ReceiptHandle is invalid. Reason: Message does not exist "
                       "or is not available for visibility timeout change.");
   }
-  Message& m = found->second;
-  if (m.state.visible_at_ms <= now) {
+  if (found->second->state.visible_at_ms <= now) {
     return Status(ErrorCode::kMessageNotInflight, "Message is not in flight.");
   }
+  Message& m = MutableLocked(found);
   int64_t old_visible_at = m.state.visible_at_ms;
   m.state.visible_at_ms = now + int64_t(timeout_seconds) * 1000;
   ReindexLocked(m, old_visible_at);
@@ -383,7 +408,7 @@ std::vector<uint64_t> Queue::SweepExpired() {
   const int64_t now = clock_.NowMillis();
   // Expired receive attempts go here, off the receive path.
   std::erase_if(attempts_, [now](const auto& a) { return a.second.expires_ms <= now; });
-  while (!messages_.empty() && messages_.begin()->second.sent_ms <= cutoff) {
+  while (!messages_.empty() && messages_.begin()->second->sent_ms <= cutoff) {
     out.push_back(messages_.begin()->first);
     UnlinkLocked(messages_.begin(), now);
   }
@@ -397,7 +422,7 @@ std::vector<Message> Queue::TakeForMove(uint64_t max_seq, size_t limit) {
   std::set<std::string> blocked_groups;  // FIFO: groups with an earlier message left behind
   for (auto it = messages_.begin();
        it != messages_.end() && it->first <= max_seq && out.size() < limit;) {
-    Message& m = it->second;
+    const Message& m = *it->second;
     bool blocked = fifo_ && blocked_groups.count(m.message_group_id) > 0;
     if (m.state.visible_at_ms > now || blocked) {
       if (fifo_) blocked_groups.insert(m.message_group_id);
@@ -405,7 +430,7 @@ std::vector<Message> Queue::TakeForMove(uint64_t max_seq, size_t limit) {
       continue;
     }
     auto next = std::next(it);
-    out.push_back(UnlinkLocked(it, now));
+    out.push_back(Take(UnlinkLocked(it, now)));
     it = next;
   }
   return out;
@@ -428,9 +453,9 @@ QueueCounters Queue::Counters() const {
   if (fifo_) {
     // Only each group's first message is indexed: count from the messages themselves.
     for (const auto& [seq, m] : messages_) {
-      if (m.state.visible_at_ms <= now) {
+      if (m->state.visible_at_ms <= now) {
         ++c.visible;
-      } else if (m.state.receive_count > 0) {
+      } else if (m->state.receive_count > 0) {
         ++c.not_visible;
       } else {
         ++c.delayed;
@@ -441,7 +466,7 @@ QueueCounters Queue::Counters() const {
   for (auto it = by_visible_.upper_bound({now, UINT64_MAX}); it != by_visible_.end(); ++it) {
     auto found = messages_.find(it->second);
     if (found == messages_.end()) continue;
-    if (found->second.state.receive_count > 0) {
+    if (found->second->state.receive_count > 0) {
       ++c.not_visible;
     } else {
       ++c.delayed;

@@ -63,8 +63,10 @@ struct ReceiveOptions {
 // How long a ReceiveRequestAttemptId is remembered ("ReceiveMessage", SQS API Reference).
 inline constexpr int64_t kReceiveAttemptWindowMs = 5 * 60 * 1000;
 
+// `message` is shared with the queue, read-only: a snapshot as of this receive (the queue copies
+// a message before changing one that a receiver still holds), so a receive copies no bodies.
 struct ReceivedMessage {
-  Message message;
+  std::shared_ptr<const Message> message;
   std::string receipt_handle;
 };
 
@@ -146,13 +148,18 @@ class Queue {
   void WakeOne();
 
  private:
-  using MessageMap = std::map<uint64_t, Message>;
+  // Shared with ReceivedMessage; see MutableLocked.
+  using MessageMap = std::map<uint64_t, std::shared_ptr<Message>>;
+
+  // The entry's message for changing it: copied first if a receiver still holds it.
+  Message& MutableLocked(MessageMap::iterator it);
 
   // Adds a message that is already in messages_ to the receive index (FIFO: to its group).
   void IndexLocked(const Message& m);
   // Removes a message from messages_ and the receive index and returns it. FIFO: sets
   // *next_ready when this let the next message of its group become receivable now.
-  Message UnlinkLocked(MessageMap::iterator it, int64_t now, bool* next_ready = nullptr);
+  std::shared_ptr<Message> UnlinkLocked(MessageMap::iterator it, int64_t now,
+                                        bool* next_ready = nullptr);
   // Puts a message into by_visible_ again after its visibility changed, if it is indexed.
   void ReindexLocked(const Message& m, int64_t old_visible_at);
   ReceiveOutcome ReceiveFifoLocked(const ReceiveOptions& options, int64_t now);

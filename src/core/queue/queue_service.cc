@@ -621,7 +621,7 @@ Result<std::vector<ReceivedMessage>> QueueService::Receive(const QueuePtr& queue
   if (!outcome.received.empty() || !outcome.expired.empty()) {
     storage::WriteBatch batch;
     for (const auto& r : outcome.received) {
-      batch.UpdateState(queue->storage_id(), r.message.seq, r.message.state);
+      batch.UpdateState(queue->storage_id(), r.message->seq, r.message->state);
     }
     for (const auto& m : outcome.expired) batch.DeleteMessage(queue->storage_id(), m.seq);
     PersistLazily(std::move(batch));

@@ -201,7 +201,7 @@ const Status& PlainStatus(const Status& s) { return s; }
 
 void WriteReceived(JsonTextWriter& w, const core::ReceivedMessage& r,
                    const ReceiveSelection& selection) {
-  const core::Message& m = r.message;
+  const core::Message& m = *r.message;
   w.BeginObject();
   // System attributes, in sorted name order.
   bool any_system = false;

@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 json MessageToJson(const core::ReceivedMessage& r, const ReceiveSelection& selection) {
-  const core::Message& m = r.message;
+  const core::Message& m = *r.message;
   json out = {{"MessageId", m.message_id},
               {"ReceiptHandle", r.receipt_handle},
               {"MD5OfBody", m.md5_of_body},

@@ -40,7 +40,7 @@ NewMessage Fifo(const std::string& body, const std::string& group,
 
 std::vector<std::string> Bodies(const std::vector<ReceivedMessage>& received) {
   std::vector<std::string> out;
-  for (const auto& r : received) out.push_back(r.message.body);
+  for (const auto& r : received) out.push_back(r.message->body);
   return out;
 }
 
@@ -173,24 +173,24 @@ TEST_F(FifoQueueTest, StrictOrderPerGroupWithCompetingConsumers) {
       ASSERT_LE(int(got.size()), max);
       std::set<std::string> groups_in_this_receive;
       for (const auto& r : got) {
-        const std::string& group = r.message.message_group_id;
+        const std::string& group = r.message->message_group_id;
         // A group with a message held by another consumer delivers nothing more.
         ASSERT_EQ(in_flight_per_group[group], 0)
             << "group " << group << " delivered while in flight";
         groups_in_this_receive.insert(group);
-        ASSERT_TRUE(ids.insert(r.message.message_id).second)
-            << "received twice: " << r.message.body;
-        const std::string& body = r.message.body;
+        ASSERT_TRUE(ids.insert(r.message->message_id).second)
+            << "received twice: " << r.message->body;
+        const std::string& body = r.message->body;
         received[group].push_back(std::stoi(body.substr(body.find('-') + 1)));
         ++total;
       }
-      for (const auto& r : got) ++in_flight_per_group[r.message.message_group_id];
+      for (const auto& r : got) ++in_flight_per_group[r.message->message_group_id];
       if (!got.empty()) held.push_back(std::move(got));
     } else {
       size_t which = rng() % held.size();
       for (const auto& r : held[which]) {
         Delete(q, r);
-        --in_flight_per_group[r.message.message_group_id];
+        --in_flight_per_group[r.message->message_group_id];
       }
       held.erase(held.begin() + long(which));
     }
@@ -233,8 +233,8 @@ TEST_F(FifoQueueTest, VisibilityTimeoutExpiryReleasesGroupInOrder) {
   // a1 comes back first, then its successor, in the same receive.
   auto again = Receive(q);
   ASSERT_EQ(Bodies(again), (std::vector<std::string>{"a1", "a2"}));
-  EXPECT_EQ(again[0].message.state.receive_count, 2u);
-  EXPECT_EQ(again[1].message.state.receive_count, 1u);
+  EXPECT_EQ(again[0].message->state.receive_count, 2u);
+  EXPECT_EQ(again[1].message->state.receive_count, 1u);
 }
 
 TEST_F(FifoQueueTest, ReceiveVisibilityTimeoutOverrideAppliesToGroup) {
@@ -259,7 +259,7 @@ TEST_F(FifoQueueTest, ChangeVisibilityToZeroReleasesGroup) {
   // The released message is the group's first again: it is delivered before a2.
   auto again = Receive(q, 1);
   ASSERT_EQ(Bodies(again), std::vector<std::string>{"a1"});
-  EXPECT_EQ(again[0].message.state.receive_count, 2u);
+  EXPECT_EQ(again[0].message->state.receive_count, 2u);
   Delete(q, again[0]);
   EXPECT_EQ(Bodies(Receive(q)), std::vector<std::string>{"a2"});
 }
@@ -367,9 +367,9 @@ TEST_F(FifoQueueTest, ContentBasedDeduplicationUsesTheBody) {
   auto got = Receive(q);
   ASSERT_EQ(got.size(), 3u);
   // The deduplication id of a content-deduplicated message is the body's SHA-256.
-  EXPECT_EQ(got[0].message.message_deduplication_id,
+  EXPECT_EQ(got[0].message->message_deduplication_id,
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
-  EXPECT_EQ(got[2].message.message_deduplication_id, "explicit");
+  EXPECT_EQ(got[2].message->message_deduplication_id, "explicit");
 }
 
 TEST_F(FifoQueueTest, QueueScopeDeduplicatesAcrossGroups) {
@@ -389,8 +389,8 @@ TEST_F(FifoQueueTest, MessageGroupScopeDeduplicatesWithinGroupOnly) {
   EXPECT_EQ(SendOne(q, Fifo("m", "B", "d1")).message_id, b.message_id);
   auto got = Receive(q);
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].message.message_group_id, "A");
-  EXPECT_EQ(got[1].message.message_group_id, "B");
+  EXPECT_EQ(got[0].message->message_group_id, "A");
+  EXPECT_EQ(got[1].message->message_group_id, "B");
 }
 
 TEST_F(FifoQueueTest, DuplicatesInsideOneBatch) {
@@ -467,7 +467,7 @@ TEST_F(FifoQueueTest, SequenceNumbersAreTwentyDigitsAndIncrease) {
   size_t seen = 0;
   for (auto got = Receive(q); !got.empty(); got = Receive(q)) {
     for (const auto& r : got) {
-      EXPECT_EQ(r.message.sequence_number, by_id.at(r.message.message_id));
+      EXPECT_EQ(r.message->sequence_number, by_id.at(r.message->message_id));
       Delete(q, r);
       ++seen;
     }
@@ -488,8 +488,8 @@ TEST_F(FifoQueueTest, SequenceNumbersKeepIncreasingAfterRestart) {
   EXPECT_GT(after.sequence_number, before.sequence_number);
   auto got = Receive(restarted, *q2);
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].message.sequence_number, before.sequence_number);  // rebuilt by Load
-  EXPECT_EQ(got[1].message.sequence_number, after.sequence_number);
+  EXPECT_EQ(got[0].message->sequence_number, before.sequence_number);  // rebuilt by Load
+  EXPECT_EQ(got[1].message->sequence_number, after.sequence_number);
 }
 
 TEST_F(FifoQueueTest, StandardQueueHasNoSequenceNumber) {
@@ -499,7 +499,7 @@ TEST_F(FifoQueueTest, StandardQueueHasNoSequenceNumber) {
   EXPECT_TRUE(SendOne(q, m).sequence_number.empty());
   auto got = Receive(q);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_TRUE(got[0].message.sequence_number.empty());
+  EXPECT_TRUE(got[0].message->sequence_number.empty());
 }
 
 // --- ReceiveRequestAttemptId ---
@@ -516,7 +516,7 @@ TEST_F(FifoQueueTest, AttemptRetryReturnsSameMessagesAndResetsVisibility) {
   auto retry = Receive(q, 10, {}, "attempt-1");
   EXPECT_EQ(Bodies(retry), Bodies(first));
   EXPECT_EQ(Handles(retry), Handles(first));
-  for (const auto& r : retry) EXPECT_EQ(r.message.state.receive_count, 1u);
+  for (const auto& r : retry) EXPECT_EQ(r.message->state.receive_count, 1u);
   // The visibility timeout restarted at the retry: 40 s after the first receive (10 s after
   // the original deadline) nothing is visible yet.
   clock_.AdvanceSeconds(20);
@@ -562,7 +562,7 @@ TEST_F(FifoQueueTest, AttemptIdIsForgottenAfterFiveMinutes) {
   // No longer a retry: an ordinary receive of the (by now visible) message, with a new handle.
   auto later = Receive(q, 10, {}, "attempt-5");
   ASSERT_EQ(later.size(), 1u);
-  EXPECT_EQ(later[0].message.state.receive_count, 2u);
+  EXPECT_EQ(later[0].message->state.receive_count, 2u);
   EXPECT_NE(later[0].receipt_handle, first[0].receipt_handle);
 }
 
@@ -589,7 +589,7 @@ TEST_F(FifoQueueTest, AttemptIdIsIgnoredOnStandardQueue) {
   auto second = Receive(q, 1, {}, "has space");
   ASSERT_EQ(first.size(), 1u);
   ASSERT_EQ(second.size(), 1u);
-  EXPECT_NE(first[0].message.body, second[0].message.body);
+  EXPECT_NE(first[0].message->body, second[0].message->body);
 }
 
 // --- send validation ---
@@ -691,7 +691,7 @@ TEST_F(FifoQueueTest, GroupIdOnStandardQueueIsAcceptedWithoutOrdering) {
   // No group blocking on a standard queue: both come out while neither is deleted.
   auto got = Receive(q);
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].message.message_group_id, "tenant-1");
+  EXPECT_EQ(got[0].message->message_group_id, "tenant-1");
   // The group id is still validated.
   m.message_group_id = "bad group";
   EXPECT_EQ(SendStatus(q, m).code(), ErrorCode::kInvalidParameterValue);
@@ -917,16 +917,16 @@ TEST_F(FifoQueueTest, RedriveMovesFifoMessageKeepingGroupAndNextFlows) {
   ASSERT_TRUE(first_try.has_value());
   auto next = first_try->empty() ? Receive(q, 1) : *first_try;
   ASSERT_EQ(Bodies(next), std::vector<std::string>{"a2"});
-  EXPECT_EQ(next[0].message.state.receive_count, 1u);
+  EXPECT_EQ(next[0].message->state.receive_count, 1u);
 
   auto dead = Receive(dlq);
   ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(dead[0].message.body, "a1");
-  EXPECT_EQ(dead[0].message.message_id, poison.message_id);
-  EXPECT_EQ(dead[0].message.message_group_id, "A");
-  EXPECT_EQ(dead[0].message.dead_letter_source_arn, Arn("poison.fifo"));
-  EXPECT_TRUE(IsSequenceNumber(dead[0].message.sequence_number));
-  EXPECT_EQ(dead[0].message.state.receive_count, 1u);  // counted afresh in the dead-letter queue
+  EXPECT_EQ(dead[0].message->body, "a1");
+  EXPECT_EQ(dead[0].message->message_id, poison.message_id);
+  EXPECT_EQ(dead[0].message->message_group_id, "A");
+  EXPECT_EQ(dead[0].message->dead_letter_source_arn, Arn("poison.fifo"));
+  EXPECT_TRUE(IsSequenceNumber(dead[0].message->sequence_number));
+  EXPECT_EQ(dead[0].message->state.receive_count, 1u);  // counted afresh in the dead-letter queue
   EXPECT_EQ(Counters(q), (std::vector<std::string>{"0", "1", "0"}));
 }
 

@@ -22,7 +22,7 @@ std::string Arn(const std::string& name) {
 
 std::vector<std::string> Bodies(const std::vector<ReceivedMessage>& received) {
   std::vector<std::string> out;
-  for (const auto& r : received) out.push_back(r.message.body);
+  for (const auto& r : received) out.push_back(r.message->body);
   return out;
 }
 
@@ -256,8 +256,8 @@ TEST_F(MoveTaskTest, MovedMessagesAreNewMessages) {
   ASSERT_EQ(Receive(dlq, 10, 0).size(), 1u);
   auto in_dlq = Receive(dlq, 10, 0);
   ASSERT_EQ(in_dlq.size(), 1u);
-  EXPECT_EQ(in_dlq[0].message.message_id, sent.message_id);  // redrive keeps the identity
-  EXPECT_EQ(in_dlq[0].message.state.receive_count, 2u);
+  EXPECT_EQ(in_dlq[0].message->message_id, sent.message_id);  // redrive keeps the identity
+  EXPECT_EQ(in_dlq[0].message->state.receive_count, 2u);
 
   clock_.AdvanceSeconds(5);
   StartOk(Arn("dlq"));
@@ -265,7 +265,7 @@ TEST_F(MoveTaskTest, MovedMessagesAreNewMessages) {
   const int64_t moved_at = clock_.NowMillis();
   auto back = Receive(src);
   ASSERT_EQ(back.size(), 1u);
-  const Message& moved = back[0].message;
+  const Message& moved = *back[0].message;
   EXPECT_NE(moved.message_id, sent.message_id);
   EXPECT_EQ(moved.body, "payload");
   EXPECT_EQ(moved.attributes, m.attributes);
@@ -366,8 +366,8 @@ TEST_F(MoveTaskTest, FifoMessagesGoBackInGroupOrder) {
   auto got = Receive(src);
   std::vector<std::string> group_a;
   for (const auto& r : got) {
-    if (r.message.message_group_id == "A") group_a.push_back(r.message.body);
-    EXPECT_EQ(r.message.sequence_number.size(), 20u);
+    if (r.message->message_group_id == "A") group_a.push_back(r.message->body);
+    EXPECT_EQ(r.message->sequence_number.size(), 20u);
   }
   EXPECT_EQ(got.size(), 4u);
   EXPECT_EQ(group_a, (std::vector<std::string>{"a1", "a2", "a3"}));
@@ -387,7 +387,7 @@ TEST_F(MoveTaskTest, FifoMoveLeavesDeadLetterGroupUsable) {
   EXPECT_EQ(Latest(Arn("dlq.fifo")).status, "COMPLETED");
   auto moved = Receive(other);
   EXPECT_EQ(Bodies(moved), (std::vector<std::string>{"a1", "a2"}));
-  for (const auto& r : moved) EXPECT_EQ(r.message.message_group_id, "A");
+  for (const auto& r : moved) EXPECT_EQ(r.message->message_group_id, "A");
   Send(dlq, "a3", "A");
   auto later = Receive(dlq);
   ASSERT_FALSE(later.empty());

@@ -67,14 +67,37 @@ TEST_F(QueueServiceTest, SendReceiveDelete) {
   EXPECT_EQ(sent.md5_of_body, "5d41402abc4b2a76b9719d911017c592");
   auto got = Receive(q);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].message.body, "hello");
-  EXPECT_EQ(got[0].message.message_id, sent.message_id);
-  EXPECT_EQ(got[0].message.state.receive_count, 1u);
+  EXPECT_EQ(got[0].message->body, "hello");
+  EXPECT_EQ(got[0].message->message_id, sent.message_id);
+  EXPECT_EQ(got[0].message->state.receive_count, 1u);
   EXPECT_TRUE(Receive(q).empty());  // in flight
   EXPECT_TRUE(service_.DeleteMessage(q, got[0].receipt_handle).ok());
   EXPECT_EQ(engine_.message_count(), 0u);
   // Deleting again with the same (now stale) handle succeeds, as on AWS.
   EXPECT_TRUE(service_.DeleteMessage(q, got[0].receipt_handle).ok());
+}
+
+// A receive shares the message with the queue instead of copying it: what an earlier
+// receiver holds must stay as it was when the queue changes the message again.
+TEST_F(QueueServiceTest, ReceivedMessageIsASnapshot) {
+  QueuePtr q = Create("orders");
+  SendOne(q, "hello");
+  auto first = Receive(q, 1, /*visibility=*/0);
+  ASSERT_EQ(first.size(), 1u);
+  auto second = Receive(q, 1, /*visibility=*/0);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(first[0].message->state.receive_count, 1u);
+  EXPECT_EQ(second[0].message->state.receive_count, 2u);
+  EXPECT_EQ(first[0].message->body, "hello");
+  EXPECT_NE(first[0].receipt_handle, second[0].receipt_handle);
+  // Dropped by every receiver, the message is changed in place from then on.
+  first.clear();
+  second.clear();
+  auto third = Receive(q, 1, /*visibility=*/0);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].message->state.receive_count, 3u);
+  EXPECT_TRUE(service_.DeleteMessage(q, third[0].receipt_handle).ok());
+  EXPECT_EQ(third[0].message->body, "hello");  // still readable after the queue let go
 }
 
 TEST_F(QueueServiceTest, VisibilityTimeoutReturnsMessage) {
@@ -87,7 +110,7 @@ TEST_F(QueueServiceTest, VisibilityTimeoutReturnsMessage) {
   clock_.AdvanceSeconds(1);
   auto again = Receive(q);
   ASSERT_EQ(again.size(), 1u);
-  EXPECT_EQ(again[0].message.state.receive_count, 2u);
+  EXPECT_EQ(again[0].message->state.receive_count, 2u);
 }
 
 TEST_F(QueueServiceTest, ReceiveVisibilityOverridesQueueDefault) {
@@ -130,11 +153,11 @@ TEST_F(QueueServiceTest, DelayedMessagesAppearLater) {
   EXPECT_EQ(Attribute(q, "ApproximateNumberOfMessagesDelayed"), "1");
   auto now = Receive(q);
   ASSERT_EQ(now.size(), 1u);
-  EXPECT_EQ(now[0].message.body, "no-delay");
+  EXPECT_EQ(now[0].message->body, "no-delay");
   clock_.AdvanceSeconds(10);
   auto later = Receive(q);
   ASSERT_EQ(later.size(), 1u);
-  EXPECT_EQ(later[0].message.body, "queue-delay");
+  EXPECT_EQ(later[0].message->body, "queue-delay");
 }
 
 TEST_F(QueueServiceTest, RetentionRemovesExpiredMessages) {
@@ -147,7 +170,7 @@ TEST_F(QueueServiceTest, RetentionRemovesExpiredMessages) {
   EXPECT_EQ(Attribute(q, "ApproximateNumberOfMessages"), "1");
   auto got = Receive(q);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].message.body, "new");
+  EXPECT_EQ(got[0].message->body, "new");
   EXPECT_EQ(engine_.message_count(), 1u);
 }
 
@@ -167,9 +190,9 @@ TEST_F(QueueServiceTest, RedriveMovesToDeadLetterQueueKeepingIdentity) {
   EXPECT_TRUE(Receive(q).empty());  // third receive moves it instead
   auto dead = Receive(dlq);
   ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(dead[0].message.message_id, id);
-  EXPECT_EQ(dead[0].message.body, "poison");
-  EXPECT_EQ(dead[0].message.attributes, m.attributes);
+  EXPECT_EQ(dead[0].message->message_id, id);
+  EXPECT_EQ(dead[0].message->body, "poison");
+  EXPECT_EQ(dead[0].message->attributes, m.attributes);
   auto sources = service_.ListDeadLetterSourceQueues(*dlq);
   ASSERT_EQ(sources.size(), 1u);
   EXPECT_EQ(sources[0].name, "src");
@@ -254,12 +277,12 @@ TEST_F(QueueServiceTest, LoadRebuildsQueuesAndMessages) {
   EXPECT_EQ((*q2)->config().visibility_timeout, 100);
   auto visible = *restarted.Receive(*q2, ReceiveOptions{10, {}, ""});
   ASSERT_EQ(visible.size(), 1u);  // the received one stays in flight across the restart
-  EXPECT_EQ(visible[0].message.body, got[0].message.body == "one" ? "two" : "one");
+  EXPECT_EQ(visible[0].message->body, got[0].message->body == "one" ? "two" : "one");
   clock_.AdvanceSeconds(100);
   auto back = *restarted.Receive(*q2, ReceiveOptions{10, {}, ""});
   ASSERT_EQ(back.size(), 2u);  // both timed out; each now received twice
-  EXPECT_EQ(back[0].message.state.receive_count, 2u);
-  EXPECT_EQ(back[1].message.state.receive_count, 2u);
+  EXPECT_EQ(back[0].message->state.receive_count, 2u);
+  EXPECT_EQ(back[1].message->state.receive_count, 2u);
 }
 
 TEST_F(QueueServiceTest, WaitersWakeOnSend) {

@@ -145,7 +145,7 @@ TEST_F(DeliveryOutboxTest, ExhaustedDeliveriesGoToTheDeadLetterQueue) {
   auto received = queues_.Receive(dlq, options);
   ASSERT_TRUE(received.ok());
   ASSERT_EQ(received->size(), 1u);
-  EXPECT_EQ((*received)[0].message.body, "body a");
+  EXPECT_EQ((*received)[0].message->body, "body a");
   EXPECT_EQ(outbox_.pending(), 0u);
 }
 
@@ -237,7 +237,7 @@ TEST_F(DeliveryOutboxTest, AnEndpointsBacklogIsBounded) {
     auto dead = queues_.Receive(dlq, options);
     EXPECT_TRUE(dead.ok());
     for (const auto& r : *dead) {
-      out.push_back(r.message.body);
+      out.push_back(r.message->body);
       EXPECT_TRUE(queues_.DeleteMessage(dlq, r.receipt_handle).ok());
     }
     return out;

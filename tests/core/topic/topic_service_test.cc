@@ -165,7 +165,7 @@ TEST_F(TopicServiceTest, FansOutAnEnvelopeToEveryQueueAndTheRawMessageWhereAsked
   for (const QueuePtr& q : {a, b}) {
     auto received = ReceiveAll(q);
     ASSERT_EQ(received.size(), 1u);
-    json envelope = json::parse(received[0].message.body);
+    json envelope = json::parse(received[0].message->body);
     EXPECT_EQ(envelope["Type"], "Notification");
     EXPECT_EQ(envelope["MessageId"], published->message_id);
     EXPECT_EQ(envelope["TopicArn"], *topic);
@@ -177,15 +177,15 @@ TEST_F(TopicServiceTest, FansOutAnEnvelopeToEveryQueueAndTheRawMessageWhereAsked
               std::string(kBaseUrl) + "/" + signer_->certificate_file_name());
     EXPECT_EQ(envelope["MessageAttributes"]["blob"], json({{"Type", "Binary"}, {"Value", "AAH/"}}));
     EXPECT_EQ(envelope["MessageAttributes"]["count"], json({{"Type", "Number"}, {"Value", "0"}}));
-    EXPECT_TRUE(received[0].message.attributes.empty());
+    EXPECT_TRUE(received[0].message->attributes.empty());
     EXPECT_TRUE(SignatureVerifies(*signer_, envelope));
     envelope["Message"] = "out of bagels";  // a changed message no longer verifies
     EXPECT_FALSE(SignatureVerifies(*signer_, envelope));
   }
   auto received = ReceiveAll(raw);
   ASSERT_EQ(received.size(), 1u);
-  EXPECT_EQ(received[0].message.body, "out of donuts");
-  EXPECT_EQ(received[0].message.attributes, request.attributes);
+  EXPECT_EQ(received[0].message->body, "out of donuts");
+  EXPECT_EQ(received[0].message->attributes, request.attributes);
 }
 
 TEST_F(TopicServiceTest, SignatureVersionTwoSignsWithSha256) {
@@ -196,7 +196,7 @@ TEST_F(TopicServiceTest, SignatureVersionTwoSignsWithSha256) {
   ASSERT_TRUE(Publish(*topic, "hello").ok());
   auto received = ReceiveAll(q);
   ASSERT_EQ(received.size(), 1u);
-  json envelope = json::parse(received[0].message.body);
+  json envelope = json::parse(received[0].message->body);
   EXPECT_EQ(envelope["SignatureVersion"], "2");
   EXPECT_FALSE(envelope.contains("Subject"));
   EXPECT_TRUE(SignatureVerifies(*signer_, envelope));
@@ -231,7 +231,7 @@ TEST_F(TopicServiceTest, FilterPoliciesChooseTheQueues) {
 
   auto bodies = [&](const QueuePtr& q) {
     std::vector<std::string> out;
-    for (const auto& m : ReceiveAll(q)) out.push_back(m.message.body);
+    for (const auto& m : ReceiveAll(q)) out.push_back(m.message->body);
     return out;
   };
   EXPECT_EQ(bodies(red), std::vector<std::string>{"1"});
@@ -276,11 +276,11 @@ TEST_F(TopicServiceTest, FifoTopicsKeepGroupOrderAndDeduplicate) {
 
   std::map<std::string, std::vector<std::string>> by_group;
   for (const auto& m : ReceiveAll(q)) {
-    json envelope = json::parse(m.message.body);
+    json envelope = json::parse(m.message->body);
     EXPECT_TRUE(envelope.contains("SequenceNumber"));
     EXPECT_FALSE(envelope.contains("Signature"));  // FIFO notifications are not signed
-    by_group[m.message.message_group_id].push_back(envelope["Message"]);
-    EXPECT_EQ(m.message.message_deduplication_id,
+    by_group[m.message->message_group_id].push_back(envelope["Message"]);
+    EXPECT_EQ(m.message->message_deduplication_id,
               Sha256Hex(envelope["Message"].get<std::string>()));
   }
   // Received in order within each group (the queue hands one group's messages out in order
@@ -348,7 +348,7 @@ TEST_F(TopicServiceTest, MessageStructureJsonGivesQueuesTheirEntry) {
   ASSERT_TRUE(Publish(*topic, request).ok());
   auto received = ReceiveAll(q);
   ASSERT_EQ(received.size(), 1u);
-  EXPECT_EQ(received[0].message.body, "queues only");
+  EXPECT_EQ(received[0].message->body, "queues only");
 }
 
 TEST_F(TopicServiceTest, SubscriptionsToOtherProtocolsWaitForConfirmation) {
@@ -392,7 +392,7 @@ TEST_F(TopicServiceTest, TopicsAndSubscriptionsSurviveARestart) {
   ASSERT_TRUE(Publish(*topic, "yes", {{"k", StringValue("String", "v")}}).ok());
   auto received = ReceiveAll(q);
   ASSERT_EQ(received.size(), 1u);  // the reloaded filter policy still applies
-  EXPECT_EQ(received[0].message.body, "yes");
+  EXPECT_EQ(received[0].message->body, "yes");
 
   Status deleted(ErrorCode::kInternal, "not called");
   topics_->DeleteTopic(*topic, [&](Status s) { deleted = s; });
