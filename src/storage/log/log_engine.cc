@@ -209,7 +209,7 @@ void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
     // work piled up; otherwise let lazy batches gather (each wake-up costs a context switch).
     // While it lingers for durable batches, only enough of them wake it early.
     wake = durability == Durability::kSync
-               ? !lingering_ || pending_sync_ + 1 >= kSyncGroupTarget
+               ? linger_target_ == 0 || pending_sync_ + 1 >= linger_target_
                : pending_.empty() || pending_.size() + 1 >= kLazyBatchLimit;
     if (durability == Durability::kSync) ++pending_sync_;
     pending_.push_back({std::move(batch), durability, std::move(done)});
@@ -252,27 +252,29 @@ void LogEngine::CommitLoop() {
 }
 
 // Under load, durable batches arrive every few microseconds, and each fsync costs the one
-// core about 100 µs of CPU plus a hand-over between the I/O and commit threads. So the
-// committer lingers while more keep coming (like PostgreSQL's commit_delay): it writes once
-// kSyncGroupTarget durable batches wait, kSyncLingerMax has passed, or kSyncLinger passes with
-// no new durable batch. It lingers only when the last group had company too, so a lone
-// client (each request waiting for the previous answer) never waits. Measured in alternating
-// runs (docs/research/throughput.md): +6 % to +29 % messages/s at saturation.
+// core about 100-200 µs of CPU plus a hand-over between the I/O and commit threads. So the
+// committer lingers while more keep coming (like PostgreSQL's commit_delay): until as many
+// durable batches wait as the last group had (at most kSyncGroupTarget), kSyncLingerMax has
+// passed, or kSyncLinger passes with no new durable batch. A lone client (each request waiting
+// for the previous answer) never waits, and neither do a few clients once all are back.
+// Measured in alternating runs (docs/research/throughput.md).
 void LogEngine::LingerForDurableBatches(std::unique_lock<std::mutex>& lock) {
   using Clock = std::chrono::steady_clock;
-  const bool had_company = last_group_sync_ > 1;
+  // Clients wait for their answers before they send again, so the batches the last group
+  // answered are the ones coming back: wait for as many. A lone client never waits, and
+  // once the last group's clients are all back nobody waits for a client that is not.
+  const size_t target = std::min(last_group_sync_, kSyncGroupTarget);
   last_group_sync_ = pending_sync_;
-  if (!had_company) return;
+  if (target < 2 || pending_sync_ >= target) return;
   const auto deadline = Clock::now() + kSyncLingerMax;
-  lingering_ = true;
-  while (!stopping_ && pending_sync_ < kSyncGroupTarget) {
+  linger_target_ = target;
+  while (!stopping_ && pending_sync_ < target) {
     const size_t seen = pending_sync_;
     const auto until = std::min(Clock::now() + kSyncLinger, deadline);
-    wake_.wait_until(lock, until,
-                     [this] { return stopping_ || pending_sync_ >= kSyncGroupTarget; });
+    wake_.wait_until(lock, until, [&] { return stopping_ || pending_sync_ >= target; });
     if (pending_sync_ == seen || Clock::now() >= deadline) break;
   }
-  lingering_ = false;
+  linger_target_ = 0;
   last_group_sync_ = pending_sync_;
 }
 

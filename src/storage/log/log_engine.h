@@ -106,10 +106,10 @@ class LogEngine final : public Engine {
   std::deque<Pending> pending_;
   size_t pending_sync_ = 0;  // durable batches in pending_
   // Durable batches wait for company (see LingerForDurableBatches).
-  static constexpr std::chrono::microseconds kSyncLinger{100};
-  static constexpr std::chrono::microseconds kSyncLingerMax{500};
-  static constexpr size_t kSyncGroupTarget = 8;
-  bool lingering_ = false;      // the committer is waiting for more durable batches
+  static constexpr std::chrono::microseconds kSyncLinger{500};
+  static constexpr std::chrono::microseconds kSyncLingerMax{2000};
+  static constexpr size_t kSyncGroupTarget = 32;
+  size_t linger_target_ = 0;    // while the committer lingers: the durable batches it waits for
   size_t last_group_sync_ = 0;  // durable batches in the last group written
   bool stopping_ = false;
   Status poisoned_;  // set after a failed write; all later commits fail with it
