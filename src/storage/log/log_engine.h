@@ -8,8 +8,8 @@
 //
 // Group commit: Commit() only enqueues. One commit thread takes everything queued, appends it
 // as one frame (one write()) and calls fdatasync when any of it is kSync. Under load, many
-// requests share one fsync (under load the committer lingers up to half a millisecond while
-// more keep coming); a lone request pays one fsync.
+// requests share one fsync (under load the committer lingers, up to 2 ms, for as many durable
+// batches as the last group had); a lone request pays one fsync.
 // A failed write fails every batch in that group and all later ones (after a failed fsync the
 // state of the file is unknown), so nothing is acknowledged that is not on disk.
 //
