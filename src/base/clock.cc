@@ -28,7 +28,7 @@ std::string Iso8601Millis(int64_t epoch_millis) {
   std::time_t t = std::time_t(seconds);
   std::tm utc{};
   gmtime_r(&t, &utc);
-  char out[40];
+  char out[80];  // room for any int fields, so the compiler sees no truncation
   std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, int(millis));
   return out;

@@ -320,12 +320,16 @@ TEST(LogEngineCrash, KillNineNeverLosesAnAcknowledgedWrite) {
             .ok());
     for (uint64_t seq : live) {
       // The last put's delete may have been written without being reported.
-      if (seq != last_put) EXPECT_TRUE(found.count(seq)) << "lost message " << seq;
+      if (seq != last_put) {
+        EXPECT_TRUE(found.count(seq)) << "lost message " << seq;
+      }
     }
     if (!found.count(last_put)) live.erase(last_put);
     for (uint64_t seq : found) {
       // The one put in flight (or its delete) may go either way.
-      if (seq <= last_put) EXPECT_TRUE(live.count(seq)) << "deleted message " << seq << " is back";
+      if (seq <= last_put) {
+        EXPECT_TRUE(live.count(seq)) << "deleted message " << seq << " is back";
+      }
       if (seq > last_put) live.insert(seq);
     }
     // What the next child's deletes would see: the in-flight put counts if it survived.
