@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <chrono>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -64,13 +65,49 @@ wire::HttpRequest ToWire(http::request<http::string_body>&& in, const std::strin
   return out;
 }
 
+using Clock = std::chrono::steady_clock;
+
+// A connection's socket and the one timer that guards it. Each read and write only moves
+// `deadline` forward; the watchdog wakes at the deadline it last saw and closes the socket
+// if the current one has passed. (beast::tcp_stream armed and cancelled a timer for every
+// read and write: a timer-queue insert, a cancel and one more completion per operation.)
+struct Connection {
+  explicit Connection(tcp::socket s) : socket(std::move(s)), watchdog(socket.get_executor()) {}
+
+  void ExpireAfter(std::chrono::seconds timeout) { deadline = Clock::now() + timeout; }
+  void NoDeadline() { deadline = Clock::time_point::max(); }  // while a handler works
+
+  tcp::socket socket;
+  asio::steady_timer watchdog;
+  Clock::time_point deadline = Clock::time_point::max();
+  bool finished = false;  // the session is over; the watchdog stops
+};
+
+// Runs on the connection's executor, like its session, so they never race. A timer armed
+// for an earlier deadline just wakes and re-arms: deadlines set later are never earlier.
+asio::awaitable<void> WatchDeadline(std::shared_ptr<Connection> connection,
+                                    std::chrono::seconds timeout) {
+  for (;;) {
+    const auto deadline = connection->deadline;
+    connection->watchdog.expires_at(deadline == Clock::time_point::max() ? Clock::now() + timeout
+                                                                          : deadline);
+    beast::error_code ec;
+    co_await connection->watchdog.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (connection->finished) co_return;
+    if (Clock::now() >= connection->deadline) {
+      connection->socket.close(ec);  // the pending read or write fails and the session ends
+      co_return;
+    }
+  }
+}
+
 // Sends head and body with one gather write; the body is not copied.
-asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const wire::HttpResponse& response,
+asio::awaitable<void> WriteResponse(tcp::socket& socket, const wire::HttpResponse& response,
                                     unsigned version, bool keep_alive, beast::error_code& ec) {
   const std::string head = ResponseHead(response, version, keep_alive);
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                      asio::buffer(response.body)};
-  co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
 }
 
 }  // namespace
@@ -96,17 +133,23 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
     auto endpoint = socket.remote_endpoint(ec);
     if (!ec) remote = endpoint.address().to_string();
   }
-  beast::tcp_stream stream(std::move(socket));
+  const auto timeout = std::chrono::seconds(state->options.io_timeout_seconds);
+  auto connection = std::make_shared<Connection>(std::move(socket));
+  connection->ExpireAfter(timeout);
+  asio::co_spawn(connection->socket.get_executor(), WatchDeadline(connection, timeout),
+                 asio::detached);
+  tcp::socket& stream = connection->socket;
   beast::flat_buffer buffer;
   // Beast reads at most the buffer's spare capacity per recv (at least 512 bytes): without a
   // reserve, a 10 KiB SendMessageBatch took about eight recv calls.
   buffer.reserve(kReadBufferBytes);
-  const auto timeout = std::chrono::seconds(state->options.io_timeout_seconds);
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(state->options.body_limit);
     parser.header_limit(uint32_t(state->options.header_limit));
-    stream.expires_after(timeout);
+    // One deadline for the whole request, idle time included: a client trickling bytes
+    // cannot hold the connection longer than a silent one.
+    connection->ExpireAfter(timeout);
     co_await http::async_read(stream, buffer, parser,
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
@@ -118,7 +161,7 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
         too_large.status = status;
         too_large.content_type = "text/plain";
         too_large.body = status == 413 ? "request body too large\n" : "request headers too large\n";
-        stream.expires_after(timeout);
+        connection->ExpireAfter(timeout);
         co_await WriteResponse(stream, too_large, 11, false, ec);
       }
       break;  // closed, timed out or malformed: drop the connection
@@ -127,15 +170,18 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
     bool keep_alive = request.keep_alive() && !state->stopping.load();
     const unsigned version = request.version();
     state->in_flight.fetch_add(1);
+    connection->NoDeadline();  // a long poll may wait longer than the I/O timeout
     wire::HttpResponse answer =
         co_await AsyncHandle(state->handler, ToWire(std::move(request), remote),
                              co_await asio::this_coro::executor, asio::use_awaitable);
-    stream.expires_after(timeout);
+    connection->ExpireAfter(timeout);
     co_await WriteResponse(stream, answer, version, keep_alive, ec);
     state->in_flight.fetch_sub(1);
     if (ec || !keep_alive) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.shutdown(tcp::socket::shutdown_send, ec);
+  connection->finished = true;
+  connection->watchdog.cancel();
 }
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {

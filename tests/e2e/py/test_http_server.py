@@ -1,10 +1,13 @@
 """The HTTP/1.1 layer over a raw socket: keep-alive rules of HTTP/1.0 and 1.1, the request size
 limits (413 for a body over the limit, 431 for headers over it, each answered and then closed),
-and pipelined requests answered in order."""
+pipelined requests answered in order, and the I/O timeout (idle and trickling clients are
+closed; a long poll that outlasts it is still answered)."""
 
 import os
 import socket
+import json
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -13,11 +16,12 @@ import harness  # noqa: E402
 LIST_QUEUES = b'{}'
 
 
-def request(version="1.1", extra_headers="", body=LIST_QUEUES, content_length=None):
+def request(version="1.1", extra_headers="", body=LIST_QUEUES, content_length=None,
+            operation="ListQueues"):
     length = len(body) if content_length is None else content_length
-    head = ("POST / HTTP/%s\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.ListQueues\r\n"
+    head = ("POST / HTTP/%s\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.%s\r\n"
             "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n%s\r\n"
-            % (version, length, extra_headers))
+            % (version, operation, length, extra_headers))
     return head.encode() + body
 
 
@@ -111,6 +115,68 @@ class HttpServerTest(unittest.TestCase):
         self.assertEqual(response.status, 431)
         self.assertEqual(response.body, b"request headers too large\n")
         self.assert_closed(f)
+
+
+class IoTimeoutTest(unittest.TestCase):
+    """A server whose I/O timeout is one second."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.PostboxServer(extra_args=["--server-io-timeout-seconds", "1"])
+        cls.server.start()
+        cls.port = int(cls.server.endpoint.rsplit(":", 1)[1])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def connect(self):
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.addCleanup(sock.close)
+        return sock, sock.makefile("rb")
+
+    def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(self):
+        sock, f = self.connect()
+        sock.sendall(request())
+        self.assertEqual(read_response(f).status, 200)
+        started = time.monotonic()
+        self.assertEqual(f.read(1), b"")
+        self.assertGreaterEqual(time.monotonic() - started, 0.5)
+
+    def test_a_client_trickling_its_request_is_closed_after_the_timeout(self):
+        sock, f = self.connect()
+        started = time.monotonic()
+        closed = False
+        for byte in request():  # one byte every 0.2 s would take about 30 s
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.2)
+            if time.monotonic() - started > 4:
+                break
+        if not closed:
+            try:
+                self.assertEqual(f.read(1), b"")
+            except ConnectionResetError:
+                pass
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_a_long_poll_longer_than_the_timeout_is_answered(self):
+        sock, f = self.connect()
+        sock.sendall(request(operation="CreateQueue", body=b'{"QueueName":"slow-poll"}'))
+        created = read_response(f)
+        self.assertEqual(created.status, 200)
+        url = json.loads(created.body)["QueueUrl"]
+        body = json.dumps({"QueueUrl": url, "WaitTimeSeconds": 2}).encode()
+        started = time.monotonic()
+        sock.sendall(request(operation="ReceiveMessage", body=body))
+        answer = read_response(f)
+        self.assertEqual(answer.status, 200)
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)
+        sock.sendall(request())  # the connection is still open for the next request
+        self.assertEqual(read_response(f).status, 200)
 
 
 if __name__ == "__main__":
