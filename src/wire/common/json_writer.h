@@ -42,6 +42,8 @@ class JsonTextWriter {
     String(value);
   }
 
+  // Room for `bytes` more output, so that a large answer is not copied as it grows.
+  void Reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
   std::string Take() { return std::move(out_); }
 
  private:

@@ -353,6 +353,16 @@ bool Receive(const std::shared_ptr<Call>& call, const Request& request, const Te
                       Result<std::vector<core::ReceivedMessage>> messages) {
                     if (!messages.ok()) return reply(messages.status());
                     JsonTextWriter w;
+                    // Bodies, attributes and about 400 bytes of ids, digests and names each.
+                    size_t expected = 16;
+                    for (const auto& m : *messages) {
+                      expected += m.message->body.size() + m.receipt_handle.size() + 400;
+                      for (const auto& [name, value] : m.message->attributes) {
+                        expected += name.size() + value.string_value.size() +
+                                    value.binary_value.size() * 4 / 3 + 64;
+                      }
+                    }
+                    w.Reserve(expected);
                     w.BeginObject();
                     if (!messages->empty()) {
                       w.Key("Messages");
