@@ -26,13 +26,17 @@ auto AsyncHandle(const RequestHandler& handler, wire::HttpRequest request,
                  asio::any_io_executor executor, Token&& token) {
   return asio::async_initiate<Token, void(wire::HttpResponse)>(
       [&handler, executor](auto completion, wire::HttpRequest req) {
-        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-        auto answered = std::make_shared<std::atomic<bool>>(false);
-        auto respond = [shared, executor, answered](wire::HttpResponse response) {
-          if (answered->exchange(true)) return;  // at most one answer per request
+        struct Pending {
+          decltype(completion) resume;
+          asio::any_io_executor executor;
+          std::atomic<bool> answered{false};
+        };
+        auto pending = std::make_shared<Pending>(std::move(completion), executor);
+        auto respond = [pending](wire::HttpResponse response) {
+          if (pending->answered.exchange(true)) return;  // at most one answer per request
           // Resume the session on its own executor, whatever thread answered.
-          asio::post(executor, [shared, response = std::move(response)]() mutable {
-            (*shared)(std::move(response));
+          asio::post(pending->executor, [pending, response = std::move(response)]() mutable {
+            pending->resume(std::move(response));
           });
         };
         // Exceptions mean bugs (STYLE.md): log them and answer 500 rather than drop the
@@ -55,10 +59,11 @@ wire::HttpRequest ToWire(http::request<http::string_body>&& in, const std::strin
   wire::HttpRequest out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
+  out.headers.reserve(size_t(std::distance(in.begin(), in.end())));
   for (const auto& field : in) {
     std::string name(field.name_string());
     for (char& c : name) c = char(std::tolower(uint8_t(c)));
-    out.headers[name] = std::string(field.value());
+    out.AddHeader(std::move(name), std::string(field.value()));
   }
   out.body = std::move(in.body());  // bodies are up to megabytes: moved, not copied
   out.remote_address = remote;

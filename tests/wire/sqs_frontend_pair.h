@@ -32,9 +32,9 @@ struct FrontendUnderTest {
     HttpRequest request;
     request.method = "POST";
     request.target = "/";
-    request.headers["host"] = "localhost:9324";
-    request.headers["x-amz-target"] = "AmazonSQS." + action;
-    request.headers["content-type"] = "application/x-amz-json-1.0";
+    request.AddHeader("host", "localhost:9324");
+    request.AddHeader("x-amz-target", "AmazonSQS." + action);
+    request.AddHeader("content-type", "application/x-amz-json-1.0");
     request.body = body;
     return request;
   }

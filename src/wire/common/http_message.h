@@ -11,15 +11,23 @@
 namespace postbox::wire {
 
 struct HttpRequest {
-  std::string method;                          // "POST"
-  std::string target;                          // "/000000000000/orders?Action=..."
-  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string method;  // "POST"
+  std::string target;  // "/000000000000/orders?Action=..."
+  // Fields in arrival order, names lower-cased. A request has a handful: a linear search
+  // costs less than a map node per field.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_address;
 
-  std::string Header(const std::string& lower_name) const {
-    auto it = headers.find(lower_name);
-    return it == headers.end() ? std::string() : it->second;
+  // The value of the field `lower_name` (the last one when repeated), empty when absent.
+  std::string_view Header(std::string_view lower_name) const {
+    for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+      if (it->first == lower_name) return it->second;
+    }
+    return {};
+  }
+  void AddHeader(std::string lower_name, std::string value) {
+    headers.emplace_back(std::move(lower_name), std::move(value));
   }
   std::string_view Path() const {
     std::string_view t = target;

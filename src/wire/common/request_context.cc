@@ -25,13 +25,13 @@ void ApplyScope(std::string_view credential, RequestContext* context) {
 }  // namespace
 
 void ParseCredentialScope(const HttpRequest& request, RequestContext* context) {
-  std::string authorization = request.Header("authorization");
+  const std::string_view authorization = request.Header("authorization");
   constexpr std::string_view kMarker = "Credential=";
   size_t at = authorization.find(kMarker);
-  if (at != std::string::npos) {
+  if (at != std::string_view::npos) {
     size_t begin = at + kMarker.size();
     size_t end = authorization.find_first_of(", ", begin);
-    ApplyScope(std::string_view(authorization).substr(begin, end - begin), context);
+    ApplyScope(authorization.substr(begin, end - begin), context);
     return;
   }
   auto query = ParseForm(request.Query());

@@ -163,11 +163,11 @@ SnsFrontend::SnsFrontend(core::TopicService& topics, SnsOptions options)
 
 bool SnsFrontend::IsSnsRequest(const HttpRequest& request) {
   if (!request.Header("x-amz-target").empty()) return false;
-  const std::string authorization = request.Header("authorization");
-  if (authorization.find("/sns/aws4_request") != std::string::npos) return true;
+  const std::string_view authorization = request.Header("authorization");
+  if (authorization.find("/sns/aws4_request") != std::string_view::npos) return true;
   // Signed for SQS, or naming SQS's version: SQS, even if an SNS ARN appears (queue policies
   // name topics).
-  if (authorization.find("/sqs/aws4_request") != std::string::npos ||
+  if (authorization.find("/sqs/aws4_request") != std::string_view::npos ||
       request.Query().find("Version=2012-11-05") != std::string_view::npos) {
     return false;
   }
@@ -197,7 +197,7 @@ void SnsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
   auto fields = ParseForm(request.Query());
   if (!fields.ok()) return fail(fields.status());
   if (request.method == "POST" && !request.body.empty()) {
-    std::string content_type = request.Header("content-type");
+    const std::string content_type(request.Header("content-type"));
     if (content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
       return fail(Status(ErrorCode::kInvalidContentType,
                          "The content type " + content_type + " is not supported."));

@@ -80,7 +80,7 @@ std::shared_ptr<Call> SqsFrontend::NewCall(const HttpRequest& request) {
 void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond) {
   std::shared_ptr<Call> call = NewCall(request);
 
-  std::string target = request.Header("x-amz-target");
+  const std::string_view target = request.Header("x-amz-target");
   Protocol protocol = target.empty() ? Protocol::kQuery : Protocol::kJson;
   const std::string request_id = call->context.request_id;
   auto fail = [&](Status s) { respond(ErrorResponse(protocol, s, request_id)); };
@@ -88,13 +88,14 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
   if (protocol == Protocol::kJson) {
     constexpr std::string_view kPrefix = "AmazonSQS.";
     if (target.rfind(kPrefix, 0) != 0) {
-      return fail(Status(ErrorCode::kInvalidAction, "Unknown operation " + target + "."));
+      return fail(
+          Status(ErrorCode::kInvalidAction, "Unknown operation " + std::string(target) + "."));
     }
     call->action = target.substr(kPrefix.size());
-    std::string content_type = request.Header("content-type");
+    const std::string_view content_type = request.Header("content-type");
     if (content_type.rfind("application/x-amz-json-1.0", 0) != 0) {
       return fail(Status(ErrorCode::kInvalidContentType,
-                         "The content type " + content_type +
+                         "The content type " + std::string(content_type) +
                              " is not supported; use application/x-amz-json-1.0."));
     }
     if (options_.json_fast_path &&
@@ -115,7 +116,7 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
     auto fields = ParseForm(request.Query());
     if (!fields.ok()) return fail(fields.status());
     if (request.method == "POST" && !request.body.empty()) {
-      std::string content_type = request.Header("content-type");
+      const std::string content_type(request.Header("content-type"));
       if (content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
         return fail(Status(ErrorCode::kInvalidContentType,
                            "The content type " + content_type + " is not supported."));
