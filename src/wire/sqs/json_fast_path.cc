@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "base/encoding.h"
@@ -121,10 +120,13 @@ bool ReadEntries(dom::element value, std::vector<dom::object>* out) {
   return true;
 }
 
+// A batch has at most ten entries (ReadEntries): comparing each pair costs less than a set.
 bool DistinctValidIds(const std::vector<std::string>& ids) {
-  std::set<std::string_view> seen;
-  for (const auto& id : ids) {
-    if (!IsValidBatchEntryId(id) || !seen.insert(id).second) return false;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!IsValidBatchEntryId(ids[i])) return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (ids[j] == ids[i]) return false;
+    }
   }
   return true;
 }
