@@ -420,8 +420,14 @@ class LogEngine::OpReader {
     }
     const int fd = it->second;
     buffer_.resize(at.size);
-    ssize_t n = ::pread(fd, buffer_.data(), at.size, off_t(at.offset));
-    if (n != ssize_t(at.size)) return IoError("cannot read", path, n < 0 ? errno : EIO);
+    // Retried when a signal interrupts it or it comes back short (neither happens on local
+    // files today, but both are allowed); a short read at the end of the file is damage.
+    for (size_t got = 0; got < at.size;) {
+      ssize_t n = ::pread(fd, buffer_.data() + got, at.size - got, off_t(at.offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return IoError("cannot read", path, n < 0 ? errno : EIO);
+      got += size_t(n);
+    }
     size_t pos = 0;
     if (!ParseLogOp(buffer_, &pos, op) || pos != buffer_.size()) {
       return Status(ErrorCode::kStorageError,
