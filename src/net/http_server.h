@@ -1,8 +1,8 @@
 // HttpServer: HTTP/1.1 with keep-alive on Boost.Beast, one C++20 coroutine per connection.
 //
 // Limits keep a slow or hostile client from holding the server: header and body size caps
-// (answered 431/413), and a timeout on every read and write (a connection that sends nothing
-// for `io_timeout` is closed). Requests go to a callback-style handler so that handlers can
+// (answered 431/413), and a deadline on every read and write: a whole request, idle time
+// included, must arrive within `io_timeout`, and an answer must be taken within it. Requests go to a callback-style handler so that handlers can
 // wait on storage or long polls without blocking an I/O thread.
 // Thread-safety: the io_context may be run by several threads.
 #pragma once
@@ -27,7 +27,7 @@ struct ServerOptions {
   uint16_t port = 9324;
   size_t body_limit = 8 << 20;     // bytes; SQS bodies are at most ~1.4 MiB after base64
   size_t header_limit = 16 << 10;  // bytes
-  int io_timeout_seconds = 60;     // per read/write, including keep-alive idle time
+  int io_timeout_seconds = 60;     // per request read / answer write, keep-alive idle included
   // Threads running the io_context. With one, connections need no strand (they cannot run
   // concurrently), which saves a lock and an allocation per operation.
   int io_threads = 1;
