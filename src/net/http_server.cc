@@ -3,10 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <chrono>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <utility>  // before Asio, see DESIGN.md
 
 #include "net/response_head.h"
@@ -95,7 +95,7 @@ asio::awaitable<void> WatchDeadline(std::shared_ptr<Connection> connection,
   for (;;) {
     const auto deadline = connection->deadline;
     connection->watchdog.expires_at(deadline == Clock::time_point::max() ? Clock::now() + timeout
-                                                                          : deadline);
+                                                                         : deadline);
     beast::error_code ec;
     co_await connection->watchdog.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (connection->finished) co_return;

@@ -2,8 +2,9 @@
 //
 // Limits keep a slow or hostile client from holding the server: header and body size caps
 // (answered 431/413), and a deadline on every read and write: a whole request, idle time
-// included, must arrive within `io_timeout`, and an answer must be taken within it. Requests go to a callback-style handler so that handlers can
-// wait on storage or long polls without blocking an I/O thread.
+// included, must arrive within `io_timeout`, and an answer must be taken within it. Requests
+// go to a callback-style handler so that handlers can wait on storage or long polls without
+// blocking an I/O thread.
 // Thread-safety: the io_context may be run by several threads.
 #pragma once
 

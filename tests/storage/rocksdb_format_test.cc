@@ -162,7 +162,7 @@ TEST_F(RocksDbFormatTest, LazyStatesAreHeldBackUntilFlushOrClose) {
   const MessageState received{20, 1, 15};
   auto engine = Open(std::chrono::minutes(10));  // nothing falls due during the test
   WriteBatch b;
-  b.PutMessage(1, 1, "\x01" "deleted soon", {10, 0, 0});
+  b.PutMessage(1, 1, std::string("\x01") + "deleted soon", {10, 0, 0});
   b.PutMessage(1, 2, "\x01kept", {10, 0, 0});
   Commit(*engine, std::move(b));
   for (uint64_t seq : {1, 2}) UpdateLazily(*engine, 1, seq, received);
