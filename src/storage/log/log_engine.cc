@@ -260,9 +260,8 @@ void LogEngine::CommitLoop() {
 // Measured in alternating runs (docs/research/throughput.md).
 void LogEngine::LingerForDurableBatches(std::unique_lock<std::mutex>& lock) {
   using Clock = std::chrono::steady_clock;
-  // Clients wait for their answers before they send again, so the batches the last group
-  // answered are the ones coming back: wait for as many. A lone client never waits, and
-  // once the last group's clients are all back nobody waits for a client that is not.
+  // Clients wait for their answers before they send again: the last group's batches are the
+  // ones coming back.
   const size_t target = std::min(last_group_sync_, kSyncGroupTarget);
   last_group_sync_ = pending_sync_;
   if (target < 2 || pending_sync_ >= target) return;

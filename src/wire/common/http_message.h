@@ -2,7 +2,6 @@
 // The net layer converts from and to Boost.Beast, so no front-end depends on Beast.
 #pragma once
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <utility>

@@ -47,10 +47,14 @@ def read_response(f):
     return Response(status_line, headers, body)
 
 
-class HttpServerTest(unittest.TestCase):
+class RawSocketCase:
+    """One server per test class, started with `server_args`, and raw connections to it."""
+
+    server_args = ()
+
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.PostboxServer()
+        cls.server = harness.PostboxServer(extra_args=list(cls.server_args))
         cls.server.start()
         cls.port = int(cls.server.endpoint.rsplit(":", 1)[1])
 
@@ -62,6 +66,9 @@ class HttpServerTest(unittest.TestCase):
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         self.addCleanup(sock.close)
         return sock, sock.makefile("rb")
+
+
+class HttpServerTest(RawSocketCase, unittest.TestCase):
 
     def assert_closed(self, f):
         self.assertEqual(f.read(1), b"", "the server should have closed the connection")
@@ -117,23 +124,10 @@ class HttpServerTest(unittest.TestCase):
         self.assert_closed(f)
 
 
-class IoTimeoutTest(unittest.TestCase):
+class IoTimeoutTest(RawSocketCase, unittest.TestCase):
     """A server whose I/O timeout is one second."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.PostboxServer(extra_args=["--server-io-timeout-seconds", "1"])
-        cls.server.start()
-        cls.port = int(cls.server.endpoint.rsplit(":", 1)[1])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
-    def connect(self):
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        self.addCleanup(sock.close)
-        return sock, sock.makefile("rb")
+    server_args = ("--server-io-timeout-seconds", "1")
 
     def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(self):
         sock, f = self.connect()
