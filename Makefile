@@ -5,7 +5,7 @@ ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup setup-test build run test test-unit test-asan bench fuzz format clean
+.PHONY: all setup setup-test setup-bench build run test test-unit test-asan bench fuzz format clean
 BENCH_SECONDS ?= 10
 
 all: build
@@ -19,6 +19,9 @@ setup-test:
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+
+setup-bench:
+	@bash tools/setup.sh --bench
 
 build: setup $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -42,8 +45,9 @@ fuzz: setup-test
 	cmake --build build-fuzz -j $(JOBS) --target form_decoder_fuzz json_request_fuzz receipt_handle_fuzz queue_config_fuzz \
 		filter_policy_fuzz sns_query_fuzz json_fast_path_fuzz log_segment_fuzz
 
-# End-to-end SQS benchmark against moto_server in the same run (not part of `make test`).
-bench: build
+# End-to-end SQS benchmark against Redis streams and moto_server in the same run (not part of
+# `make test`).
+bench: setup-bench build
 	bash bench/run_bench.sh $(BUILD_DIR) $(BENCH_SECONDS)
 
 format:

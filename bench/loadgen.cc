@@ -36,11 +36,15 @@
 #include <utility>  // before Asio
 #include <vector>
 
+#include "load_run.h"
+
 namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using postbox::bench::Clock;
+using postbox::bench::NowMicros;
+using postbox::bench::Totals;
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -57,19 +61,6 @@ struct Options {
   int max_backlog = 5000;
   int fanout = 0;  // > 0: publish to a topic with this many queue subscriptions
 };
-
-struct Totals {
-  int64_t sent = 0;
-  int64_t received = 0;
-  int64_t errors = 0;
-  int64_t receives = 0;  // ReceiveMessage calls that returned at least one message
-  std::vector<int64_t> latencies_us;
-};
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
-      .count();
-}
 
 // A JSON string literal for text that needs no escaping beyond quotes and backslashes.
 std::string Quoted(std::string_view s) {
@@ -195,9 +186,7 @@ asio::awaitable<void> Produce(Connection& c, const Options& o, std::string url_j
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (Clock::now() < deadline) {
     if (o.consumers > 0 && totals.sent - totals.received > o.max_backlog) {
-      pause.expires_after(std::chrono::milliseconds(1));
-      boost::system::error_code ec;
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await postbox::bench::WaitAMillisecond(pause);
       continue;
     }
     std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
@@ -312,9 +301,7 @@ asio::awaitable<void> Publish(Connection& c, const Options& o, std::string topic
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (Clock::now() < deadline) {
     if (totals.sent * o.fanout - totals.received > int64_t(o.max_backlog)) {
-      pause.expires_after(std::chrono::milliseconds(1));
-      boost::system::error_code ec;
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await postbox::bench::WaitAMillisecond(pause);
       continue;
     }
     char head[32];
@@ -350,9 +337,7 @@ asio::awaitable<void> Drain(Connection& c, std::vector<std::string> url_jsons,
     if (doc["Messages"].get(messages) || messages.size() == 0) {
       if (++empty_in_a_row >= int(url_jsons.size())) {  // every queue empty: wait a little
         empty_in_a_row = 0;
-        pause.expires_after(std::chrono::milliseconds(1));
-        boost::system::error_code ec;
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await postbox::bench::WaitAMillisecond(pause);
       }
       continue;
     }
@@ -428,9 +413,7 @@ asio::awaitable<void> Run(asio::io_context& io, const Options& o, tcp::endpoint 
       io.stop();
       co_return;
     }
-    asio::steady_timer forever(io, std::chrono::hours(1));
-    boost::system::error_code ec;
-    co_await forever.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await postbox::bench::WaitUntilStopped(io);
     co_return;
   }
   // Setup: create the queue (idempotent) and learn its URL.
@@ -473,10 +456,7 @@ asio::awaitable<void> Run(asio::io_context& io, const Options& o, tcp::endpoint 
     asio::co_spawn(io, Consume(*connections.back(), url_json, deadline, totals),
                    [finished](std::exception_ptr) { finished(); });
   }
-  // Keeps the connections alive until the loops end (io.stop() ends this wait too).
-  asio::steady_timer forever(io, std::chrono::hours(1));
-  boost::system::error_code ec;
-  co_await forever.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_await postbox::bench::WaitUntilStopped(io);
 }
 
 }  // namespace
@@ -512,38 +492,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  asio::io_context io(1);
-  tcp::resolver resolver(io);
-  boost::system::error_code ec;
-  auto endpoints = resolver.resolve(o.host, o.port, ec);
-  if (ec || endpoints.empty()) {
-    std::fprintf(stderr, "cannot resolve %s:%s\n", o.host.c_str(), o.port.c_str());
-    return 1;
-  }
-  Totals totals;
-  bool setup_failed = false;
-  asio::co_spawn(io, Run(io, o, *endpoints.begin(), totals, setup_failed), asio::detached);
-  // Bounded whatever the server does: a hung request cannot keep the run going.
-  asio::steady_timer watchdog(io, std::chrono::seconds(o.seconds + 30));
-  watchdog.async_wait([&io](const boost::system::error_code& e) {
-    if (!e) io.stop();
-  });
-  io.run();
-  if (setup_failed) return 1;
-
-  auto& latencies = totals.latencies_us;
-  std::sort(latencies.begin(), latencies.end());
-  auto percentile = [&](double q) {
-    if (latencies.empty()) return 0.0;
-    return double(latencies[size_t(q * double(latencies.size() - 1))]) / 1000.0;
-  };
-  std::printf(
-      "{\"fifo\":%s,\"fanout\":%d,\"seconds\":%d,\"size\":%d,\"producers\":%d,\"consumers\":%d,"
-      "\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
-      "\"messages_per_receive\":%.2f,\"errors\":%lld}\n",
-      o.fifo ? "true" : "false", o.fanout, o.seconds, o.size, o.producers, o.consumers,
-      double(totals.sent) / o.seconds, double(totals.received) / o.seconds, percentile(0.50),
-      percentile(0.99), totals.receives ? double(totals.received) / double(totals.receives) : 0.0,
-      static_cast<long long>(totals.errors));
-  return 0;
+  const postbox::bench::Shape shape = {.fifo = o.fifo,
+                                       .fanout = o.fanout,
+                                       .seconds = o.seconds,
+                                       .size = o.size,
+                                       .producers = o.producers,
+                                       .consumers = o.consumers};
+  return postbox::bench::RunLoad(
+      o.host, o.port, shape,
+      [&o](asio::io_context& io, tcp::endpoint endpoint, Totals& totals, bool& setup_failed) {
+        return Run(io, o, endpoint, totals, setup_failed);
+      });
 }

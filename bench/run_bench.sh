@@ -6,7 +6,9 @@
 # postbox also runs a FIFO workload (high-throughput mode, BENCH_GROUPS message groups,
 # default 100; reported as messages/s and as a share of the standard-queue figure) and SNS
 # fan-out workloads (Publish to a topic with 1, 10 and 100 queue subscriptions, each run
-# BENCH_FANOUT_SECONDS long, default SECONDS).
+# BENCH_FANOUT_SECONDS long, default SECONDS). The issue's strongest fsync-before-ack peer,
+# Redis streams with `appendfsync always`, runs the same workload pinned the same way
+# (bench/redis_loadgen.cc says how the calls map), and moto_server as the SQS emulator peer.
 #
 # Usage: bench/run_bench.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
@@ -66,6 +68,16 @@ for n in 1 10 100; do
   fanouts+=("$result")
 done
 
+redis_port=$(free_port)
+mkdir "$work/redis"
+taskset -c 0 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work/redis" --save "" \
+  --appendonly yes --appendfsync always --daemonize no > "$work/redis.log" 2>&1 &
+pids+=($!)
+wait_port "$redis_port"
+redis=$(taskset -c 1 "$build/postbox-loadgen-redis" --port "$redis_port" --seconds "$seconds" \
+  --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
+echo "redis streams (appendfsync always): $redis"
+
 moto_port=$(free_port)
 taskset -c 0 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
 pids+=($!)
@@ -74,15 +86,18 @@ moto=$(taskset -c 1 "$loadgen" --port "$moto_port" --seconds "$seconds" \
   --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "moto:    $moto"
 
-python3 - "$postbox" "$moto" "$fifo" "${fanouts[@]}" <<'PY'
+python3 - "$postbox" "$moto" "$fifo" "$redis" "${fanouts[@]}" <<'PY'
 import json, sys
-p, m, f = (json.loads(a) for a in sys.argv[1:4])
-for r in (json.loads(a) for a in sys.argv[4:]):
+p, m, f, rd = (json.loads(a) for a in sys.argv[1:5])
+for r in (json.loads(a) for a in sys.argv[5:]):
     print("fan-out to %d queues: %.0f published/s, %.0f delivered/s, p99 publish-to-receive %.1f ms"
           % (r["fanout"], r["sent_per_s"], r["received_per_s"], r["p99_ms"]))
-ratio = p["received_per_s"] / m["received_per_s"] if m["received_per_s"] else float("inf")
+def ratio(a, b):
+    return a["received_per_s"] / b["received_per_s"] if b["received_per_s"] else float("inf")
 print("end to end: postbox %.0f msg/s (p50 %.1f ms, p99 %.1f ms), moto %.0f msg/s: %.1fx"
-      % (p["received_per_s"], p["p50_ms"], p["p99_ms"], m["received_per_s"], ratio))
+      % (p["received_per_s"], p["p50_ms"], p["p99_ms"], m["received_per_s"], ratio(p, m)))
+print("peer: redis streams (appendfsync always) %.0f msg/s (p50 %.1f ms, p99 %.1f ms): "
+      "postbox is %.2fx" % (rd["received_per_s"], rd["p50_ms"], rd["p99_ms"], ratio(p, rd)))
 share = f["received_per_s"] / p["received_per_s"] if p["received_per_s"] else 0
 print("FIFO: postbox %.0f msg/s (p50 %.1f ms, p99 %.1f ms): %.2f of the standard-queue figure"
       % (f["received_per_s"], f["p50_ms"], f["p99_ms"], share))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what postbox needs to build and test on Debian 12, idempotently.
-# Called by `make run` and `make test`; safe to run again (it only installs what is missing).
+# Called by `make run`, `make test` (--test) and `make bench` (--bench); safe to run again
+# (it only installs what is missing).
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -14,8 +15,13 @@ TEST_PACKAGES=(
   awscli python3-boto3 python3-celery python3-kombu python3-pycurl
   clang libclang-rt-14-dev curl
 )
+# `make bench` measures the issue's peer, Redis streams with appendfsync always, in the same run.
+BENCH_PACKAGES=(redis-server)
 
 want=("${BUILD_PACKAGES[@]}")
+if [[ "${1:-}" == "--bench" ]]; then
+  want+=("${BENCH_PACKAGES[@]}")
+fi
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${TEST_PACKAGES[@]}")
   # Node.js may come from another packaging (it then bundles npm); only ask Debian when absent.
