@@ -106,6 +106,14 @@ class WriteBatch {
 
   bool empty() const { return ops_.empty(); }
   const std::vector<Op>& ops() const { return ops_; }
+  // About the bytes the batch takes once written: its blobs and keys, plus a bound on the
+  // fixed fields of each op.
+  size_t ApproximateBytes() const {
+    size_t bytes = 0;
+    for (const Op& op : ops_) bytes += op.blob.size() + op.record_key.size() + kOpOverheadBytes;
+    return bytes;
+  }
+  static constexpr size_t kOpOverheadBytes = 64;
 
  private:
   Op& Add(Kind kind, uint64_t queue_id, uint64_t seq = 0) {

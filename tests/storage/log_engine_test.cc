@@ -138,6 +138,43 @@ TEST_F(LogEngineTest, DeadSegmentsAreDeleted) {
   ASSERT_EQ(Messages(1).size(), 1u);
 }
 
+TEST_F(LogEngineTest, APileOfBatchesIsWrittenInGroupsOfAboutASegment) {
+  constexpr uint64_t kSegmentBytes = 16 * 1024;
+  constexpr int kBatches = 100;
+  ASSERT_TRUE(Open(kSegmentBytes).ok());
+  // Without a runner, answers run on the commit thread: the first one holds it until all the
+  // other batches have queued up, 100 KB that one group would put into one segment.
+  std::promise<void> queued;
+  std::shared_future<void> all_queued = queued.get_future().share();
+  std::promise<Status> first;
+  WriteBatch head;
+  head.PutMessage(1, 1000, "first", {});
+  engine_->Commit(std::move(head), Durability::kSync, [&](Status s) {
+    all_queued.wait();
+    first.set_value(s);
+  });
+  std::vector<std::promise<Status>> answers(kBatches);
+  for (int i = 0; i < kBatches; ++i) {
+    WriteBatch put;
+    put.PutMessage(1, uint64_t(i), std::string(1000, char('a' + i % 26)), {});
+    engine_->Commit(std::move(put), Durability::kSync,
+                    [&answers, i](Status s) { answers[size_t(i)].set_value(s); });
+  }
+  queued.set_value();
+  ASSERT_TRUE(first.get_future().get().ok());
+  for (auto& answer : answers) ASSERT_TRUE(answer.get_future().get().ok());
+  // A segment ends at the first group after it reaches kSegmentBytes, and groups hold at most
+  // about kSegmentBytes: no segment grows to twice its size.
+  EXPECT_GE(engine_->segment_ids().size(), 4u);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_LT(std::filesystem::file_size(entry.path()), 2 * kSegmentBytes) << entry.path();
+  }
+  ASSERT_TRUE(Open(kSegmentBytes).ok());
+  auto messages = Messages(1);
+  ASSERT_EQ(messages.size(), size_t(kBatches + 1));
+  EXPECT_EQ(messages[7].first, std::string(1000, 'h'));
+}
+
 TEST_F(LogEngineTest, EndedLastSegmentIsFollowedByANewOne) {
   ASSERT_TRUE(Open(/*segment_bytes=*/256).ok());
   for (uint64_t seq = 1; seq <= 3; ++seq) {

@@ -104,6 +104,11 @@ std::string LogEngine::SegmentPath(uint32_t id, std::string_view suffix) const {
 Result<std::unique_ptr<LogEngine>> LogEngine::Open(const std::string& dir,
                                                    CallbackRunner run_callbacks,
                                                    uint64_t segment_bytes) {
+  // Locations in a segment are 32-bit, and a segment may reach twice segment_bytes.
+  if (segment_bytes == 0 || segment_bytes > kMaxSegmentBytes) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "log segment size must be between 1 byte and 1 GiB");
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status(ErrorCode::kStorageError, "cannot create " + dir + ": " + ec.message());
@@ -212,7 +217,8 @@ void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
                ? linger_target_ == 0 || pending_sync_ + 1 >= linger_target_
                : pending_.empty() || pending_.size() + 1 >= kLazyBatchLimit;
     if (durability == Durability::kSync) ++pending_sync_;
-    pending_.push_back({std::move(batch), durability, std::move(done)});
+    const size_t bytes = batch.ApproximateBytes();
+    pending_.push_back({std::move(batch), durability, std::move(done), false, bytes});
   }
   if (wake) wake_.notify_one();
 }
@@ -229,9 +235,7 @@ void LogEngine::CommitLoop() {
       });
     }
     if (pending_sync_ > 0) LingerForDurableBatches(lock);
-    std::deque<Pending> group;
-    group.swap(pending_);
-    pending_sync_ = 0;
+    std::deque<Pending> group = TakeGroupLocked();
     Status result = poisoned_;
     lock.unlock();
 
@@ -249,6 +253,19 @@ void LogEngine::CommitLoop() {
     AnswerGroup(group, result, run_callbacks_);
     lock.lock();
   }
+}
+
+std::deque<LogEngine::Pending> LogEngine::TakeGroupLocked() {
+  std::deque<Pending> group;
+  uint64_t bytes = 0;
+  while (!pending_.empty() &&
+         (group.empty() || bytes + pending_.front().bytes <= GroupByteLimit())) {
+    bytes += pending_.front().bytes;
+    if (pending_.front().durability == Durability::kSync) --pending_sync_;
+    group.push_back(std::move(pending_.front()));
+    pending_.pop_front();
+  }
+  return group;
 }
 
 // Under load, durable batches arrive every few microseconds, and each fsync costs the one

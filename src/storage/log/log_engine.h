@@ -6,8 +6,9 @@
 // sorts, flushes and compacts it. Reads happen only at start-up: the hot state lives in the
 // queues, so the log is replayed once to rebuild the index, and the blobs are read from it.
 //
-// Group commit: Commit() only enqueues. One commit thread takes everything queued, appends it
-// as one frame (one write()) and calls fdatasync when any of it is kSync. Under load, many
+// Group commit: Commit() only enqueues. One commit thread takes everything queued (up to a
+// segment's size), appends it as one frame (one write()) and calls fdatasync when any of it
+// is kSync. Under load, many
 // requests share one fsync (under load the committer lingers, up to 2 ms, for as many durable
 // batches as the last group had); a lone request pays one fsync.
 // A failed write fails every batch in that group and all later ones (after a failed fsync the
@@ -49,6 +50,7 @@ namespace postbox::storage {
 class LogEngine final : public Engine {
  public:
   static constexpr uint64_t kDefaultSegmentBytes = 32 << 20;
+  static constexpr uint64_t kMaxSegmentBytes = 1 << 30;
 
   // Opens (creating if needed) the log under `dir` and replays it. Without a runner,
   // callbacks run on the commit thread.
@@ -76,6 +78,7 @@ class LogEngine final : public Engine {
     Durability durability;
     Done done;
     bool done_inline = false;  // run `done` on the commit thread even with a runner (Flush)
+    size_t bytes = 0;          // WriteBatch::ApproximateBytes
   };
 
   LogEngine(std::string dir, CallbackRunner run_callbacks, uint64_t segment_bytes);
@@ -83,6 +86,7 @@ class LogEngine final : public Engine {
   Status OpenActive(bool create);
   void CommitLoop();
   void LingerForDurableBatches(std::unique_lock<std::mutex>& lock);
+  std::deque<Pending> TakeGroupLocked();
   // Commit thread, with index_mu_ held: everything below.
   Status WriteGroup(const std::deque<Pending>& group);
   Status RollOverIfFull();
@@ -105,6 +109,10 @@ class LogEngine final : public Engine {
   static constexpr size_t kLazyBatchLimit = 256;
   std::deque<Pending> pending_;
   size_t pending_sync_ = 0;  // durable batches in pending_
+  // A group holds at most about this many bytes (but always one batch), whatever piles up
+  // while the committer writes: locations in a segment are 32-bit, and a segment ends at the
+  // first group after it reaches segment_bytes, so segments stay below 2 x segment_bytes.
+  uint64_t GroupByteLimit() const { return segment_bytes_; }
   // Durable batches wait for company (see LingerForDurableBatches).
   static constexpr std::chrono::microseconds kSyncLinger{500};
   static constexpr std::chrono::microseconds kSyncLingerMax{2000};
