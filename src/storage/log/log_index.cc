@@ -26,23 +26,19 @@ void LogIndex::RemoveMessagesOf(uint64_t queue) {
   messages_.erase(it);
 }
 
+void LogIndex::RemoveRecordsOf(uint64_t queue) {
+  auto it = records_.find(queue);
+  if (it == records_.end()) return;
+  for (const auto& [key, at] : it->second) Remove(at);
+  records_.erase(it);
+}
+
 std::string_view LogIndex::RecordKeyOf(const LogOp& op) const {
   record_key_.clear();
   record_key_.push_back(char(op.record_kind));
-  for (int shift = 56; shift >= 0; shift -= 8) record_key_.push_back(char(op.queue_id >> shift));
   record_key_.append(op.record_key);
   return record_key_;
 }
-
-namespace {
-
-uint64_t QueueOfRecordKey(std::string_view key) {
-  uint64_t queue = 0;
-  for (size_t i = 1; i <= 8; ++i) queue = (queue << 8) | uint8_t(key[i]);
-  return queue;
-}
-
-}  // namespace
 
 void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
   switch (op.kind) {
@@ -61,14 +57,7 @@ void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
         queues_.erase(it);
       }
       RemoveMessagesOf(op.queue_id);
-      for (auto it = records_.begin(); it != records_.end();) {
-        if (QueueOfRecordKey(it->first) == op.queue_id) {
-          Remove(it->second);
-          it = records_.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      RemoveRecordsOf(op.queue_id);
       break;
     case WriteBatch::Kind::kPurge:
       RemoveMessagesOf(op.queue_id);
@@ -100,9 +89,10 @@ void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
       break;
     }
     case WriteBatch::Kind::kPutRecord: {
-      auto it = records_.find(RecordKeyOf(op));
-      const bool added = it == records_.end();
-      if (added) it = records_.emplace(std::string(RecordKeyOf(op)), at).first;
+      RecordMap& records = records_[op.queue_id];
+      auto it = records.find(RecordKeyOf(op));
+      const bool added = it == records.end();
+      if (added) it = records.emplace(std::string(RecordKeyOf(op)), at).first;
       if (!added) {
         Remove(it->second);
         it->second = at;
@@ -111,10 +101,13 @@ void LogIndex::Apply(const LogOp& op, const LogLocation& at) {
       break;
     }
     case WriteBatch::Kind::kDeleteRecord: {
-      auto it = records_.find(RecordKeyOf(op));
-      if (it != records_.end()) {
+      // An emptied map stays until its queue goes: FIFO queues add and delete records all
+      // the time.
+      auto queue = records_.find(op.queue_id);
+      if (queue == records_.end()) break;
+      if (auto it = queue->second.find(RecordKeyOf(op)); it != queue->second.end()) {
         Remove(it->second);
-        records_.erase(it);
+        queue->second.erase(it);
       }
       break;
     }
@@ -136,8 +129,10 @@ bool LogIndex::IsLive(const LogOp& op, const LogLocation& at, MessageState* curr
       return true;
     }
     case WriteBatch::Kind::kPutRecord: {
-      auto it = records_.find(RecordKeyOf(op));
-      return it != records_.end() && it->second == at;
+      auto queue = records_.find(op.queue_id);
+      if (queue == records_.end()) return false;
+      auto it = queue->second.find(RecordKeyOf(op));
+      return it != queue->second.end() && it->second == at;
     }
     default:
       return false;  // only puts hold anything; the rest is history once applied
@@ -175,14 +170,19 @@ void LogIndex::ForEachRecord(
     RecordKind kind,
     const std::function<void(uint64_t, std::string_view, const LogLocation&)>& visit) const {
   // Unordered in memory (looked up on every write); sorted only here, at start-up.
+  std::vector<uint64_t> queues;
+  for (const auto& [queue, records] : records_) queues.push_back(queue);
+  std::sort(queues.begin(), queues.end());
   std::vector<RecordMap::const_iterator> of_kind;
-  for (auto it = records_.begin(); it != records_.end(); ++it) {
-    if (RecordKind(it->first[0]) == kind) of_kind.push_back(it);
-  }
-  std::sort(of_kind.begin(), of_kind.end(),
-            [](const auto& x, const auto& y) { return x->first < y->first; });
-  for (const auto& it : of_kind) {
-    visit(QueueOfRecordKey(it->first), std::string_view(it->first).substr(9), it->second);
+  for (uint64_t queue : queues) {
+    const RecordMap& records = records_.at(queue);
+    of_kind.clear();
+    for (auto it = records.begin(); it != records.end(); ++it) {
+      if (RecordKind(it->first[0]) == kind) of_kind.push_back(it);
+    }
+    std::sort(of_kind.begin(), of_kind.end(),
+              [](const auto& x, const auto& y) { return x->first < y->first; });
+    for (const auto& it : of_kind) visit(queue, std::string_view(it->first).substr(1), it->second);
   }
 }
 

@@ -61,7 +61,7 @@ class LogIndex {
     LogLocation at;
     MessageState state;
   };
-  // Records by kind, then queue id (big-endian, so that the bytes sort by it), then key.
+  // A queue's records by kind (one byte) and key.
   struct RecordKeyHash {
     using is_transparent = void;
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
@@ -71,15 +71,17 @@ class LogIndex {
   void Add(const LogLocation& at);
   void Remove(const LogLocation& at);
   void RemoveMessagesOf(uint64_t queue);
-  // The record key of `op`, in a buffer reused from call to call (copying a segment forward
-  // looks up every record in it).
+  void RemoveRecordsOf(uint64_t queue);
+  // The key of `op` in its queue's RecordMap, in a buffer reused from call to call (copying a
+  // segment forward looks up every record in it).
   std::string_view RecordKeyOf(const LogOp& op) const;
 
   std::map<uint64_t, LogLocation> queues_;
   // Per queue, so that a purge drops one map. Unordered: sends and deletes are the hot path;
   // only start-up needs them in order.
   std::unordered_map<uint64_t, std::unordered_map<uint64_t, MessageEntry>> messages_;
-  RecordMap records_;
+  // Per queue, so that deleting a queue visits only its own records.
+  std::unordered_map<uint64_t, RecordMap> records_;
   mutable std::string record_key_;
   std::map<uint32_t, Usage> usage_;
   uint64_t live_bytes_ = 0;
