@@ -24,8 +24,11 @@ def seed_and_ctx():
 
 
 class SenderThread(threading.Thread):
-    """Sends until stop is set or `budget` messages were attempted, alternating
-    send_batch() and send_one() (starting with a batch when first_batch).
+    """Sends until stop is set or it attempted `budget` messages itself,
+    alternating send_batch() and send_one() (starting with a batch when
+    first_batch).  The budget is per sender, that is per kill cycle: a fast
+    machine that used one shared budget up in the first cycle had nothing left
+    to send in the next.
 
     Subclasses keep self.attempted (anything with len()) and set first_ack
     after the first acknowledged send.  A send that raises (the server is
@@ -34,6 +37,11 @@ class SenderThread(threading.Thread):
     """
 
     first_batch = True
+    start_count = 0  # len(attempted) when this sender started
+
+    def used(self):
+        """Messages this sender has attempted."""
+        return len(self.attempted) - self.start_count
 
     def __init__(self, name, endpoint, budget):
         super().__init__(name=name, daemon=True)
@@ -52,7 +60,8 @@ class SenderThread(threading.Thread):
 
     def run(self):
         use_batch = self.first_batch
-        while not self.stop.is_set() and len(self.attempted) < self.budget:
+        self.start_count = len(self.attempted)
+        while not self.stop.is_set() and self.used() < self.budget:
             try:
                 if use_batch:
                     self.send_batch()
@@ -67,13 +76,19 @@ class SenderThread(threading.Thread):
 
 
 class Kill9Case(unittest.TestCase):
-    def kill_while_sending(self, server, sender, delay):
-        """Starts sender, SIGKILLs the server `delay` seconds after the first
-        acknowledged send (or after 10 s without one), then stops the sender
-        and closes its client."""
+    def kill_while_sending(self, server, sender, rng, max_delay):
+        """Starts sender and SIGKILLs the server at a random moment while it
+        sends: up to `max_delay` seconds after the first acknowledged send (or
+        after 10 s without one), and before the sender has used a random 10 to
+        90 % of its budget, so that a fast machine does not finish sending
+        first.  Then stops the sender and closes its client."""
+        delay = rng.uniform(0.05, max_delay)
+        kill_at = int(sender.budget * rng.uniform(0.1, 0.9))
         sender.start()
         sender.first_ack.wait(10)
-        time.sleep(delay)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and sender.used() < kill_at and sender.is_alive():
+            time.sleep(0.002)
         server.kill9()
         sender.stop.set()
         sender.join(15)

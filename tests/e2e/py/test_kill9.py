@@ -108,10 +108,10 @@ class Kill9Durability(kill9_common.Kill9Case):
                     server.start()
                 url = self.queue_url_after_start(server, queue_name, cycle, ctx)
                 sender = Sender(server.endpoint, url, run, random.Random(rng.random()), seq,
-                                attempted, acked, MAX_ATTEMPTED)
+                                attempted, acked, MAX_ATTEMPTED // CYCLES)
                 before = len(acked)
                 # the kill comes 0.3-1.5 s into the sending, counted from the first acknowledgement
-                self.kill_while_sending(server, sender, rng.uniform(0.3, 1.5))
+                self.kill_while_sending(server, sender, rng, 1.5)
                 seq = sender.seq
                 self.assertGreater(len(acked), before,
                                    "cycle %d: no send was acknowledged before the kill (%s; first error: %s)\n%s"

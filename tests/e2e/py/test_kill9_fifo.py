@@ -119,9 +119,9 @@ class Kill9Fifo(kill9_common.Kill9Case):
                 client = harness.make_client(server.endpoint)
                 url = client.get_queue_url(QueueName=name)["QueueUrl"]
                 client.close()
-                sender = FifoSender(server.endpoint, url, run, seq, attempted, acked, MAX_ATTEMPTED)
+                sender = FifoSender(server.endpoint, url, run, seq, attempted, acked, MAX_ATTEMPTED // CYCLES)
                 before = len(acked)
-                self.kill_while_sending(server, sender, rng.uniform(0.2, 1.2))
+                self.kill_while_sending(server, sender, rng, 1.2)
                 self.assertEqual(sender.bad_answers, [], "per-entry failures in a FIFO batch; " + ctx)
                 seq = sender.seq
                 note("cycle %d: %d attempted, %d acknowledged, %d send errors" % (
