@@ -1,12 +1,14 @@
 """The HTTP/1.1 layer over a raw socket: keep-alive rules of HTTP/1.0 and 1.1, the request size
 limits (413 for a body over the limit, 431 for headers over it, each answered and then closed),
-pipelined requests answered in order, and the I/O timeout (idle and trickling clients are
-closed; a long poll that outlasts it is still answered)."""
+pipelined requests answered in order, the I/O timeout (idle and trickling clients are
+closed; a long poll that outlasts it is still answered), /healthz and /readyz, and SIGTERM
+(new connections refused, the request in flight answered, exit 0)."""
 
 import os
 import socket
 import json
 import sys
+import threading
 import time
 import unittest
 
@@ -171,6 +173,48 @@ class IoTimeoutTest(RawSocketCase, unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - started, 1.5)
         sock.sendall(request())  # the connection is still open for the next request
         self.assertEqual(read_response(f).status, 200)
+
+
+class LifecycleTest(RawSocketCase, unittest.TestCase):
+    """Health endpoints and the graceful stop; each test may stop the server, so each
+    starts its own."""
+
+    def setUp(self):
+        if self.server.proc is None:
+            self.server.start()
+            self.port = self.server.port
+
+    def get(self, path):
+        sock, f = self.connect()
+        sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
+        return read_response(f)
+
+    def test_healthz_and_readyz_answer_ok_once_listening(self):
+        for path in ("/healthz", "/readyz"):
+            answer = self.get(path)
+            self.assertEqual(answer.status, 200, path)
+            self.assertEqual(answer.body, b"ok\n", path)
+
+    def test_sigterm_answers_the_request_in_flight_then_exits_0(self):
+        self.server.require_local("the SIGTERM test")
+        sock, f = self.connect()
+        sock.sendall(request(operation="CreateQueue", body=b'{"QueueName":"drain-poll"}'))
+        url = json.loads(read_response(f).body)["QueueUrl"]
+        body = json.dumps({"QueueUrl": url, "WaitTimeSeconds": 2}).encode()
+        sock.sendall(request(operation="ReceiveMessage", body=body))
+        time.sleep(0.3)  # the long poll is waiting in the server
+        exit_code = {}
+        stopper = threading.Thread(target=lambda: exit_code.update(code=self.server.stop()))
+        stopper.start()
+        time.sleep(0.3)
+        with self.assertRaises(OSError, msg="a stopping server must refuse new connections"):
+            socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
+        answer = read_response(f)
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(json.loads(answer.body or b"{}").get("Messages", []), [])
+        self.assertIn(answer.headers.get("connection"), ("close", None))
+        stopper.join(20)
+        self.assertEqual(exit_code.get("code"), 0, self.server.output()[-2000:])
 
 
 if __name__ == "__main__":
