@@ -312,6 +312,21 @@ class SnsTestCase(harness.SqsTestCase):
                             AttributeName="SignatureVersion", AttributeValue="3")
         self.sns.set_topic_attributes(TopicArn=arn, AttributeName="SignatureVersion", AttributeValue="2")
         self.assertEqual(self.topic_attrs(arn)["SignatureVersion"], "2")
+        # Policy and DeliveryPolicy are stored and returned as given
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Sid": "publish", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "SNS:Publish",
+            "Resource": arn}]}
+        self.sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(policy))
+        self.assertEqual(json.loads(self.topic_attrs(arn)["Policy"]), policy)
+        delivery = {"http": {"defaultHealthyRetryPolicy": {
+            "numRetries": 5, "minDelayTarget": 1, "maxDelayTarget": 10, "numMinDelayRetries": 0,
+            "numMaxDelayRetries": 0, "numNoDelayRetries": 0, "backoffFunction": "exponential"}}}
+        self.sns.set_topic_attributes(TopicArn=arn, AttributeName="DeliveryPolicy",
+                                      AttributeValue=json.dumps(delivery))
+        got = self.topic_attrs(arn)
+        self.assertEqual(json.loads(got["DeliveryPolicy"]), delivery)
+        self.assertEqual(json.loads(got["EffectiveDeliveryPolicy"])["http"]["defaultHealthyRetryPolicy"]
+                         ["backoffFunction"], "exponential")
 
     def test_default_policy_text_has_aws_key_order(self):
         arn = self.new_topic("pol")
@@ -451,6 +466,17 @@ class SnsTestCase(harness.SqsTestCase):
                             message="Could not complete request: tag quota of per resource exceeded")
 
     # =============================================================== fan-out
+    def test_publish_by_target_arn(self):
+        # TargetArn names the topic as TopicArn does (it is also how a phone or an endpoint
+        # would be named, which postbox does not deliver to yet).
+        topic = self.new_topic("target")
+        q = self.new_queue("target")
+        self.subscribe_queue(topic, q, raw=True)
+        mid = self.sns.publish(TargetArn=topic, Message="by target")["MessageId"]
+        got = self.drain(q)
+        self.assertEqual([m["Body"] for m in got], ["by target"])
+        self.assertTrue(mid)
+
     def test_fan_out_to_three_queues(self):
         topic = self.new_topic("fan")
         env1, env2, raw = self.new_queue("env1"), self.new_queue("env2"), self.new_queue("raw")
@@ -681,6 +707,68 @@ class SnsTestCase(harness.SqsTestCase):
         self.assertNotIn("FilterPolicy", self.sub_attrs(subs["exact"]))
         self.sns.publish(TopicArn=topic, Message='{"id":"any"}')
         self.assertEqual([m["Body"] for m in self.drain(queues["exact"])], ['{"id":"any"}'])
+
+    def test_filter_policy_operators(self):
+        # The operators test_filter_policies does not use; the policy engine's own table
+        # (tests/core/filter/filter_cases.json) checks each against AWS's documented answers.
+        topic = self.new_topic("ops")
+        policies = {
+            "suffix": {"file": [{"suffix": ".png"}]},
+            "but_prefix": {"region": [{"anything-but": {"prefix": "us-"}}]},
+            "number": {"price": [15]},
+            "ignore_case": {"color": [{"equals-ignore-case": "red"}]},
+            "cidr": {"source_ip": [{"cidr": "10.0.0.0/24"}]},
+            "or": {"$or": [{"color": ["green"]}, {"price": [{"numeric": [">", 100]}]}]},
+        }
+        queues = {}
+        for key, policy in policies.items():
+            queues[key] = self.new_queue(key.replace("_", "-"))
+            self.subscribe_queue(topic, queues[key], raw=True,
+                                 attributes={"FilterPolicy": json.dumps(policy)})
+
+        def s(v):
+            return {"DataType": "String", "StringValue": v}
+
+        def n(v):
+            return {"DataType": "Number", "StringValue": v}
+
+        messages = {
+            "m1": {"file": s("cat.png"), "region": s("eu-west-1"), "price": n("15"), "color": s("RED"),
+                   "source_ip": s("10.0.0.255")},
+            "m2": {"file": s("cat.png.txt"), "region": s("us-east-1"), "price": n("16"), "color": s("green"),
+                   "source_ip": s("10.0.1.1")},
+            "m3": {"price": n("101"), "color": s("Red"), "source_ip": s("10.0.0.7")},
+            "m4": {"file": s("x.PNG"), "region": s("ap-south-1")},
+        }
+        for mid, attrs in messages.items():
+            self.sns.publish(TopicArn=topic, Message=mid, MessageAttributes=attrs)
+        expected = {
+            "suffix": ["m1"],  # suffixes are case-sensitive
+            "but_prefix": ["m1", "m4"],  # a message without the key does not match
+            "number": ["m1"],
+            "ignore_case": ["m1", "m3"],
+            "cidr": ["m1", "m3"],
+            "or": ["m2", "m3"],
+        }
+        for key, want in expected.items():
+            got = sorted(m["Body"] for m in self.drain(queues[key]))
+            self.assertEqual(got, want, "subscription %s with policy %s" % (key, policies[key]))
+
+    def test_filter_policy_limits(self):
+        topic = self.new_topic("limits")
+        q = self.new_queue()
+        six_keys = {"k%d" % i: ["v"] for i in range(6)}
+        # 5 keys x 31 values = 155 combinations: over AWS's complexity limit of 150
+        too_complex = {"k%d" % i: ["v%d" % j for j in range(31 if i == 0 else 1)] for i in range(5)}
+        too_complex["k1"] = ["a", "b", "c", "d", "e"]
+        for policy in (six_keys, too_complex):
+            resp = self.assertAwsError("InvalidParameter", 400, self.sns.subscribe, TopicArn=topic,
+                                       Protocol="sqs", Endpoint=self.arn_of(q),
+                                       Attributes={"FilterPolicy": json.dumps(policy)})
+            self.assertTrue(resp["Error"]["Message"].startswith(
+                "Invalid parameter: Attributes Reason: FilterPolicy: "), resp["Error"])
+        five_keys = {"k%d" % i: ["v"] for i in range(5)}
+        self.subscribe_queue(topic, q, attributes={"FilterPolicy": json.dumps(five_keys)})
 
     def test_invalid_filter_policies(self):
         topic = self.new_topic("badfilt")

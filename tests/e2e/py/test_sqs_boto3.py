@@ -465,6 +465,22 @@ class SqsE2E(harness.SqsTestCase):
             m = self.receive_one(url, MessageSystemAttributeNames=["SenderId"], VisibilityTimeout=0)
             self.assertEqual(set(m["Attributes"]), {"SenderId"})
 
+    def test_aws_trace_header_round_trip(self):
+        # The one message system attribute a sender may set; it comes back on receive and
+        # has its own MD5 (MD5OfMessageSystemAttributes, same encoding as message attributes).
+        url = self.create()
+        trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+        sent = self.sqs.send_message(QueueUrl=url, MessageBody="traced", MessageSystemAttributes={
+            "AWSTraceHeader": {"DataType": "String", "StringValue": trace}})
+        self.assertEqual(sent.get("MD5OfMessageSystemAttributes"), harness.md5_of_message_attributes(
+            {"AWSTraceHeader": {"DataType": "String", "StringValue": trace}}))
+        m = self.receive_one(url, AttributeNames=["All"], VisibilityTimeout=0)
+        self.assertEqual(m["Attributes"].get("AWSTraceHeader"), trace)
+        self.assertNotIn("MessageAttributes", m)  # a system attribute, not a message attribute
+        self.assertAwsError("InvalidParameterValue", 400, self.raw.send_message, QueueUrl=url,
+                            MessageBody="x", MessageSystemAttributes={
+                                "AWSTraceHeader": {"DataType": "Number", "StringValue": "1"}})
+
     def test_delay_seconds(self):
         url = self.create()
         resp = self.sqs.send_message(QueueUrl=url, MessageBody="delayed", DelaySeconds=1)
@@ -694,6 +710,15 @@ class SqsE2E(harness.SqsTestCase):
         self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m2["ReceiptHandle"])
         self.assertAwsError("InvalidParameterValue", 400, self.raw.change_message_visibility, QueueUrl=url,
                             ReceiptHandle=m2["ReceiptHandle"], VisibilityTimeout=10)
+
+    def test_change_visibility_after_the_timeout_ran_out_is_message_not_inflight(self):
+        url = self.create()
+        self.sqs.send_message(QueueUrl=url, MessageBody="expires")
+        m = self.receive_one(url, VisibilityTimeout=1)
+        time.sleep(1.5)  # visible again: the handle no longer names an in-flight message
+        self.assertAwsError("AWS.SimpleQueueService.MessageNotInflight", 400,
+                            self.raw.change_message_visibility, QueueUrl=url,
+                            ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=30)
 
     def test_change_message_visibility_batch(self):
         url = self.create()
