@@ -1,5 +1,5 @@
-// postbox-loadgen-redis: the SQS benchmark's workload against Redis streams, the peer the
-// issue names ("Redis streams with appendfsync always"), measured the same way in the same run.
+// postbox-loadgen-redis: the SQS benchmark's workload against Redis streams, the peer issue 3
+// names ("Redis streams with appendfsync always"), measured the same way in the same run.
 //
 // The shapes mirror postbox-loadgen's, one round trip for one round trip:
 //   SendMessageBatch(10): 10 pipelined `XADD <stream> * b <body>`;

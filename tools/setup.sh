@@ -15,7 +15,7 @@ TEST_PACKAGES=(
   awscli python3-boto3 python3-celery python3-kombu python3-pycurl
   clang libclang-rt-14-dev curl
 )
-# `make bench` measures the issue's peer, Redis streams with appendfsync always, in the same run.
+# `make bench` also measures the peer issue 3 names: Redis streams with appendfsync always.
 BENCH_PACKAGES=(redis-server)
 
 want=("${BUILD_PACKAGES[@]}")

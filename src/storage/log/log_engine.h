@@ -8,9 +8,8 @@
 //
 // Group commit: Commit() only enqueues. One commit thread takes everything queued (up to a
 // segment's size), appends it as one frame (one write()) and calls fdatasync when any of it
-// is kSync. Under load, many
-// requests share one fsync (under load the committer lingers, up to 2 ms, for as many durable
-// batches as the last group had); a lone request pays one fsync.
+// is kSync. Under load, many requests share one fsync (the committer lingers, up to 2 ms, for
+// as many durable batches as the last group had); a lone request pays one fsync.
 // A failed write fails every batch in that group and all later ones (after a failed fsync the
 // state of the file is unknown), so nothing is acknowledged that is not on disk.
 //
@@ -111,7 +110,7 @@ class LogEngine final : public Engine {
   size_t pending_sync_ = 0;  // durable batches in pending_
   // A group holds at most about this many bytes (but always one batch), whatever piles up
   // while the committer writes: locations in a segment are 32-bit, and a segment ends at the
-  // first group after it reaches segment_bytes, so segments stay below 2 x segment_bytes.
+  // first group after it reaches segment_bytes, so segments stay below about twice that.
   uint64_t GroupByteLimit() const { return segment_bytes_; }
   // Durable batches wait for company (see LingerForDurableBatches).
   static constexpr std::chrono::microseconds kSyncLinger{500};
