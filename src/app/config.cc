@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -75,6 +76,11 @@ std::vector<Setting> Settings() {
        [](Config& c, const std::string& v) {
          return SetInt(c.sns_outbox_max_mib_per_endpoint, v) &&
                 c.sns_outbox_max_mib_per_endpoint > 0;
+       }},
+      {"sns.tls_ca_file",
+       [](Config& c, const std::string& v) {
+         c.sns_tls_ca_file = v;
+         return v.empty() || ::access(v.c_str(), R_OK) == 0;  // a typo fails at start
        }},
       {"log.format",
        [](Config& c, const std::string& v) {

@@ -22,6 +22,9 @@ struct Config {
   std::string secret_access_key = "postbox-dev-secret";  // auth.secret_access_key
   std::string log_format = "text";                       // log.format: text | json
   int sns_outbox_max_mib_per_endpoint = 64;              // sns.outbox_max_mib_per_endpoint
+  // sns.tls_ca_file: a PEM file of CA certificates that https subscribers' certificates are
+  // verified against instead of the system's (a private CA); empty: the system's.
+  std::string sns_tls_ca_file;
 };
 
 // Parses `serve` flags (argv without the subcommand), the file named by --config, and the

@@ -131,7 +131,9 @@ int Serve(const Config& config) {
     std::cerr << "postbox: " << signer.status().message() << "\n";
     return 1;
   }
-  channels::CurlHttpSender http_sender;
+  channels::CurlOptions curl_options;
+  curl_options.ca_file = config.sns_tls_ca_file;
+  channels::CurlHttpSender http_sender(curl_options);
   core::DeliveryOutbox outbox(engine, SystemClock::Get(), http_sender, service,
                               size_t(config.sns_outbox_max_mib_per_endpoint) << 20);
   if (Status s = outbox.Load(); !s.ok()) {

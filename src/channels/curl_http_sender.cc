@@ -116,6 +116,7 @@ void CurlHttpSender::Run() {
       curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+      if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
       curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
       curl_multi_add_handle(multi, e);
       running.push_back(std::move(t));

@@ -2,9 +2,10 @@
 //
 // Connections are reused between requests to the same endpoint (libcurl's connection cache),
 // every request has a connect and a total timeout, TLS certificates are verified against the
-// system's CAs, redirects are not followed and only http/https URLs are allowed (a subscriber
-// cannot make postbox read files or talk other protocols). How many requests go to one
-// endpoint at once is bounded by the caller (DeliveryOutbox).
+// system's CAs (or the ones in CurlOptions::ca_file), redirects are not followed and only
+// http/https URLs are allowed (a subscriber cannot make postbox read files or talk other
+// protocols). How many requests go to one endpoint at once is bounded by the caller
+// (DeliveryOutbox).
 // Thread-safety: Post may be called from any thread; callbacks run on the sender's thread.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "channels/http_sender.h"
@@ -22,6 +24,7 @@ struct CurlOptions {
   long connect_timeout_ms = 5000;
   long total_timeout_ms = 15000;  // AWS waits 15 s for an HTTP/S subscriber's answer
   bool verify_tls = true;
+  std::string ca_file;  // PEM CA certificates to verify against instead of the system's
 };
 
 class CurlHttpSender final : public HttpSender {

@@ -6,7 +6,8 @@ certificate served at SigningCertURL (openssl), gets notifications (envelope and
 retries of a failing endpoint end in the subscription's dead-letter queue (and a backlog over
 the outbox limit go there at once), gets the
 UnsubscribeConfirmation, and still gets a notification published just before a kill -9. An
-https endpoint whose certificate is not trusted is refused.
+https endpoint whose certificate is not trusted is refused; one whose CA is configured
+(sns.tls_ca_file) gets its confirmation and notifications.
 
 Runs under python3 (boto3 1.43) and /usr/bin/python3 (boto3 1.26)."""
 
@@ -261,6 +262,50 @@ class SnsHttpDelivery(unittest.TestCase):
 
 
 class SnsHttpsVerifiesCertificates(unittest.TestCase):
+    def tls_subscriber(self, work):
+        """A subscriber serving https with a new self-signed certificate for 127.0.0.1;
+        returns (subscriber, https url, certificate file)."""
+        subscriber = Subscriber()
+        self.addCleanup(subscriber.close)
+        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        subscriber.server.socket = context.wrap_socket(subscriber.server.socket, server_side=True)
+        return subscriber, subscriber.url.replace("http://", "https://"), cert
+
+    def test_a_certificate_of_the_configured_ca_is_trusted(self):
+        # sns.tls_ca_file names the CA (here the certificate itself) that https subscribers
+        # are verified against: confirmation and notifications then go through.
+        work = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, work, True)
+        subscriber, url, cert = self.tls_subscriber(work)
+        server = harness.PostboxServer(extra_args=["--sns-tls-ca-file", cert])
+        self.addCleanup(server.close)
+        server.start()
+        sns = make_sns_client(server.endpoint)
+        topic = sns.create_topic(Name="tls-ok-" + harness.uid())["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=url)
+        path, headers, body = subscriber.next()
+        self.assertEqual(headers["x-amz-sns-message-type"], "SubscriptionConfirmation")
+        doc = json.loads(body)
+        sns.confirm_subscription(TopicArn=topic, Token=doc["Token"])
+        published = sns.publish(TopicArn=topic, Message="over tls")
+        path, headers, body = subscriber.next()
+        self.assertEqual(headers["x-amz-sns-message-type"], "Notification")
+        self.assertEqual(headers["x-amz-sns-message-id"], published["MessageId"])
+        self.assertEqual(json.loads(body)["Message"], "over tls")
+
+    def test_a_ca_file_that_cannot_be_read_stops_the_start(self):
+        server = harness.PostboxServer(extra_args=["--sns-tls-ca-file", "/nonexistent/ca.pem"])
+        self.addCleanup(server.close)
+        with self.assertRaises(harness.ServerError) as ctx:
+            server.start()
+        self.assertIn("sns.tls_ca_file", str(ctx.exception))
+
     def test_an_untrusted_certificate_is_refused(self):
         # An https endpoint with a self-signed certificate: postbox verifies TLS like AWS, so the
         # confirmation request never reaches the endpoint's handler.
@@ -268,18 +313,9 @@ class SnsHttpsVerifiesCertificates(unittest.TestCase):
         self.addCleanup(server.close)
         server.start()
         sns = make_sns_client(server.endpoint)
-        subscriber = Subscriber()
-        self.addCleanup(subscriber.close)
         work = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, work, True)
-        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                        "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        subscriber.server.socket = context.wrap_socket(subscriber.server.socket, server_side=True)
-        url = subscriber.url.replace("http://", "https://")
+        subscriber, url, _ = self.tls_subscriber(work)
         topic = sns.create_topic(Name="tls-" + harness.uid())["TopicArn"]
         sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=url)
         with self.assertRaises(queue.Empty):
