@@ -6,7 +6,7 @@
 # postbox also runs a FIFO workload (high-throughput mode, BENCH_GROUPS message groups,
 # default 100; reported as messages/s and as a share of the standard-queue figure) and SNS
 # fan-out workloads (Publish to a topic with 1, 10 and 100 queue subscriptions, each run
-# BENCH_FANOUT_SECONDS long, default SECONDS). The strongest fsync-before-ack peer issue 3 names,
+# BENCH_FANOUT_SECONDS long, default SECONDS). Issue 3's strongest fsync-before-ack peer,
 # Redis streams with `appendfsync always`, runs the same workload pinned the same way
 # (bench/redis_loadgen.cc says how the calls map), and moto_server as the SQS emulator peer.
 #

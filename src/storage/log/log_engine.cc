@@ -207,6 +207,7 @@ Status LogEngine::OpenActive(bool create) {
 }
 
 void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
+  const size_t bytes = batch.ApproximateBytes();  // outside the lock the committer takes
   bool wake = false;
   {
     std::lock_guard lock(mu_);
@@ -217,7 +218,6 @@ void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
                ? linger_target_ == 0 || pending_sync_ + 1 >= linger_target_
                : pending_.empty() || pending_.size() + 1 >= kLazyBatchLimit;
     if (durability == Durability::kSync) ++pending_sync_;
-    const size_t bytes = batch.ApproximateBytes();
     pending_.push_back({std::move(batch), durability, std::move(done), false, bytes});
   }
   if (wake) wake_.notify_one();

@@ -37,7 +37,11 @@ class SenderThread(threading.Thread):
     """
 
     first_batch = True
-    start_count = 0  # len(attempted) when this sender started
+
+    def start(self):
+        # Taken before the thread runs, so that used() is right whenever the caller asks.
+        self.start_count = len(self.attempted)
+        super().start()
 
     def used(self):
         """Messages this sender has attempted."""
@@ -60,7 +64,6 @@ class SenderThread(threading.Thread):
 
     def run(self):
         use_batch = self.first_batch
-        self.start_count = len(self.attempted)
         while not self.stop.is_set() and self.used() < self.budget:
             try:
                 if use_batch:
