@@ -52,6 +52,24 @@ std::vector<Setting> Settings() {
          c.storage_engine = v;
          return v == "auto" || v == "log" || v == "rocksdb";
        }},
+      {"storage.reserve_mib",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.storage_reserve_mib, v) && c.storage_reserve_mib >= 0;
+       }},
+      {"storage.segment_mib",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.storage_segment_mib, v) && c.storage_segment_mib >= 1 &&
+                c.storage_segment_mib <= 1024;
+       }},
+      {"storage.retry_interval_ms",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.storage_retry_interval_ms, v) && c.storage_retry_interval_ms >= 10;
+       }},
+      {"storage.repair",
+       [](Config& c, const std::string& v) {
+         c.storage_repair = v == "true" || v == "1";
+         return c.storage_repair || v == "false" || v == "0";
+       }},
       {"aws.region",
        [](Config& c, const std::string& v) {
          c.region = v;
@@ -123,6 +141,9 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
   // Short forms for the settings everyone uses.
   cli.add_option("--listen", flags["server.listen"], "address:port to listen on");
   cli.add_option("--data-dir", flags["server.data_dir"], "data directory");
+  bool repair = false;
+  cli.add_flag("--repair", repair,
+               "start on a damaged log: keep what is readable, report what was lost");
   std::vector<std::string> argv_reversed(args.rbegin(), args.rend());
   try {
     cli.parse(argv_reversed);
@@ -148,6 +169,8 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
         value = *str;
       } else if (auto num = node.value<int64_t>()) {
         value = std::to_string(*num);
+      } else if (auto flag = node.value<bool>()) {
+        value = *flag ? "true" : "false";
       } else {
         return Invalid(config_file, s.key, "?");
       }
@@ -170,6 +193,7 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
     const std::string& value = flags[s.key];
     if (!value.empty() && !s.set(config, value)) return Invalid("flag", s.key, value);
   }
+  if (repair) config.storage_repair = true;
   return config;
 }
 

@@ -11,11 +11,18 @@
 namespace postbox::app {
 
 struct Config {
-  std::string listen = "127.0.0.1:9324";    // server.listen
-  std::string data_dir = "./data";          // server.data_dir
-  int io_threads = 2;                       // server.io_threads
-  int io_timeout_seconds = 60;              // server.io_timeout_seconds
-  std::string storage_engine = "auto";      // storage.engine: auto | log | rocksdb
+  std::string listen = "127.0.0.1:9324";  // server.listen
+  std::string data_dir = "./data";        // server.data_dir
+  int io_threads = 2;                     // server.io_threads
+  int io_timeout_seconds = 60;            // server.io_timeout_seconds
+  std::string storage_engine = "auto";    // storage.engine: auto | log | rocksdb
+  // storage.reserve_mib: space the log engine sets aside, given back when the disk fills up
+  // so that deletes and garbage collection can still free space (0: none).
+  int storage_reserve_mib = 64;
+  int storage_segment_mib = 32;          // storage.segment_mib: log segment size
+  int storage_retry_interval_ms = 1000;  // storage.retry_interval_ms: re-checks a failed disk
+  // storage.repair (--repair): start on a damaged log, keeping what is readable.
+  bool storage_repair = false;
   std::string region = "us-east-1";         // aws.region
   std::string account_id = "000000000000";  // aws.account_id
   std::string access_key_id = "postbox";    // auth.access_key_id (development credentials)

@@ -14,14 +14,19 @@
 #include <utility>  // before Asio, see DESIGN.md
 
 #include "app/config.h"
+#include "app/health.h"
 #include "app/open_storage.h"
 #include "base/clock.h"
 #include "channels/curl_http_sender.h"
+#include "core/config/config_store.h"
 #include "core/queue/queue_service.h"
 #include "core/topic/delivery_outbox.h"
 #include "core/topic/message_signer.h"
 #include "core/topic/topic_service.h"
 #include "net/http_server.h"
+#include "storage/data_dir_lock.h"
+#include "storage/fault_injection.h"
+#include "storage/file_system.h"
 #include "wire/sns/sns_frontend.h"
 #include "wire/sqs/sqs_frontend.h"
 
@@ -75,6 +80,19 @@ void DrainThenStop(asio::io_context& io, net::HttpServer& server, int64_t deadli
   RunAfter(io, 20, [&io, &server, deadline_ms] { DrainThenStop(io, server, deadline_ms); });
 }
 
+// The real file system, or, when a test names a fault rules file (POSTBOX_TEST_FAULTS_FILE,
+// storage/fault_injection.h), one that fails the calls those rules pick.
+storage::FileSystem& FileSystemForServe() {
+  const char* rules = std::getenv("POSTBOX_TEST_FAULTS_FILE");
+  if (rules == nullptr || *rules == '\0') return storage::PosixFileSystem();
+  static storage::FaultInjectingFileSystem faulty(storage::PosixFileSystem());
+  faulty.WatchRulesFile(rules);
+  spdlog::warn(
+      "event=fault_injection file={} note=\"test mode: file operations may be made to fail\"",
+      rules);
+  return faulty;
+}
+
 bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
@@ -101,20 +119,42 @@ int Serve(const Config& config) {
     return 2;
   }
   std::error_code fs_error;
-  std::filesystem::create_directories(config.data_dir, fs_error);
   std::string data_dir =
       std::filesystem::absolute(config.data_dir, fs_error).lexically_normal().string();
+  if (Status s = storage::CreateDirectories(storage::PosixFileSystem(), data_dir); !s.ok()) {
+    std::cerr << "postbox: " << s.message() << "\n";
+    return 1;
+  }
+  // Before anything else reads or writes the directory: a second server must touch nothing.
+  auto lock = storage::DataDirLock::Acquire(data_dir);
+  if (!lock.ok()) {
+    std::cerr << "postbox: " << lock.status().message() << "\n";
+    return 1;
+  }
   asio::io_context io(config.io_threads);
+  storage::FileSystem& fs = FileSystemForServe();
+  StorageSettings settings;
+  settings.engine = config.storage_engine;
   // Storage callbacks (the answers to durable writes) run on the I/O loop, a group at a time.
-  auto storage = OpenStorage(config.storage_engine, data_dir,
-                             [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
+  settings.log.run_callbacks = [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); };
+  settings.log.segment_bytes = uint64_t(config.storage_segment_mib) << 20;
+  settings.log.reserve_bytes = uint64_t(config.storage_reserve_mib) << 20;
+  settings.log.retry_interval = std::chrono::milliseconds(config.storage_retry_interval_ms);
+  settings.log.repair = config.storage_repair;
+  settings.log.fs = &fs;
+  auto storage = OpenStorage(std::move(settings), data_dir);
   if (!storage.ok()) {
     std::cerr << "postbox: cannot open storage in " << data_dir << ": "
               << storage.status().message() << "\n";
     return 1;
   }
+  for (const std::string& note : storage->recovery.notes) {
+    spdlog::warn("event=storage_recovery note=\"{}\"", note);
+  }
   storage::Engine& engine = *storage->engine;
-  core::QueueService service(engine, SystemClock::Get());
+  // Every configuration change of every service is stored through it, in one order.
+  core::ConfigStore config_store(engine);
+  core::QueueService service(engine, SystemClock::Get(), &config_store);
   if (Status s = service.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load state from " << data_dir << ": " << s.ToString() << "\n";
     return 1;
@@ -126,7 +166,7 @@ int Serve(const Config& config) {
     return 1;
   }
 
-  auto signer = core::MessageSigner::Open(data_dir + "/sns-signing");
+  auto signer = core::MessageSigner::Open(data_dir + "/sns-signing", fs);
   if (!signer.ok()) {
     std::cerr << "postbox: " << signer.status().message() << "\n";
     return 1;
@@ -140,7 +180,7 @@ int Serve(const Config& config) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
     return 1;
   }
-  core::TopicService topics(engine, SystemClock::Get(), service, **signer, &outbox);
+  core::TopicService topics(engine, SystemClock::Get(), service, **signer, &outbox, &config_store);
   if (Status s = topics.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load topics: " << s.ToString() << "\n";
     return 1;
@@ -160,16 +200,12 @@ int Serve(const Config& config) {
   options.io_threads = config.io_threads;
   net::HttpServer server(
       io, options,
-      [&sqs, &sns, &ready, &signer, &certificate_path](
+      [&sqs, &sns, &ready, &signer, &certificate_path, &engine](
           wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
         std::string_view path = request.Path();
         if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
-          wire::HttpResponse r;
-          r.content_type = "text/plain";
-          bool ok = path == "/healthz" || ready.load();
-          r.status = ok ? 200 : 503;
-          r.body = ok ? "ok\n" : "starting\n";
-          return respond(std::move(r));
+          return respond(HealthResponse(path == "/healthz" ? Probe::kLiveness : Probe::kReadiness,
+                                        ready.load(), engine.Health()));
         }
         if (request.method == "GET" && path == certificate_path) {
           // SigningCertURL: the certificate subscribers verify SNS message signatures with.

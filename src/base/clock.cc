@@ -18,6 +18,12 @@ int64_t SystemClock::MonotonicMillis() const {
       .count();
 }
 
+int64_t StopwatchMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string Iso8601Millis(int64_t epoch_millis) {
   int64_t seconds = epoch_millis / 1000;
   int64_t millis = epoch_millis % 1000;

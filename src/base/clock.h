@@ -21,6 +21,10 @@ class Clock {
   virtual int64_t MonotonicMillis() const = 0;
 };
 
+// Monotonic microseconds, only for measuring how long work took (latency metrics): nothing
+// may decide anything by it, so tests need no manual version.
+int64_t StopwatchMicros();
+
 // "2026-11-30T12:34:56.789Z": UTC with milliseconds, as AWS writes timestamps in JSON documents.
 std::string Iso8601Millis(int64_t epoch_millis);
 

@@ -60,6 +60,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "BatchRequestTooLong";
     case ErrorCode::kStorageError:
       return "StorageError";
+    case ErrorCode::kStorageFull:
+      return "StorageFull";
     case ErrorCode::kServiceUnavailable:
       return "ServiceUnavailable";
     case ErrorCode::kInternal:

@@ -48,12 +48,20 @@ enum class ErrorCode {
   kBatchRequestTooLong,
   // Server side.
   kStorageError,        // the storage engine failed; nothing was acknowledged
+  kStorageFull,         // the disk (or quota) is full: ENOSPC/EDQUOT; retry once space is freed
   kServiceUnavailable,  // overloaded or shutting down; retry later
   kInternal,            // a bug: logged and counted
 };
 
 // Name of a code for logs and tests ("QueueDoesNotExist").
 const char* ErrorCodeName(ErrorCode code);
+
+// The server's own trouble, not the caller's: storage that cannot write, overload, a bug.
+// Such failures are answered 5xx, and a message that met one was not refused by its target.
+inline bool IsServerFault(ErrorCode code) {
+  return code == ErrorCode::kStorageError || code == ErrorCode::kStorageFull ||
+         code == ErrorCode::kServiceUnavailable || code == ErrorCode::kInternal;
+}
 
 class [[nodiscard]] Status {
  public:

@@ -12,11 +12,13 @@
 // storage (fsync'd); many concurrent commits share one fsync (group commit). kLazy batches are
 // ordered with all others, may be delayed a few milliseconds to share a write, and may be lost
 // in a crash: used for receives, visibility changes and deletes, which at-least-once delivery
-// tolerates repeating. A lazy UpdateState may be held back longer (the RocksDB engine: up to a
-// second, so that a delete soon after makes it moot), so even a process kill loses the last
-// second of receives and visibility changes: those messages come back visible at once, with
-// their earlier receive count. A durable state of the same message, or a deletion committed
-// after it, supersedes it.
+// tolerates repeating. A lazy batch's `done` runs once it is written (the log engine: in the
+// page cache, so a kill -9 keeps it), and with the failure if it could not be: a request is
+// never answered 200 for a change storage refused. A lazy UpdateState may be held back longer (the
+// RocksDB engine: up to a second, so that a delete soon after makes it moot), so even a process
+// kill loses the last second of receives and visibility changes: those messages come back visible
+// at once, with their earlier receive count. A durable state of the same message, or a deletion
+// committed after it, supersedes it.
 //
 // Thread-safety: all methods may be called from any thread. `done` runs on an engine thread
 // and must not block.
@@ -41,6 +43,26 @@ struct MessageState {
 };
 
 enum class Durability { kSync, kLazy };
+
+// What a batch does to the space storage takes: adds data (new messages, configuration) or
+// only ends or changes what is there (deletes, a message's new state: a few bytes each). A
+// full disk still takes the second kind, so that consumers can delete their way out and
+// storage can free space (docs/adr/0003-storage-faults.md).
+enum class SpaceUse { kGrows, kShrinks };
+
+// Whether storage can write, and if not, why and what happens next.
+enum class StorageState {
+  kHealthy,
+  kFull,     // the disk filled up: only kShrinks batches are taken until space is free again
+  kStalled,  // a write failed: nothing is taken; retried every interval, resumes by itself
+  kFailed,   // a sync failed: nothing is taken again; a restart recovers from the log
+};
+const char* StorageStateName(StorageState state);
+
+struct StorageHealth {
+  StorageState state = StorageState::kHealthy;
+  std::string cause;  // the failure that led out of kHealthy
+};
 
 // Small keyed records that are not messages. FIFO deduplication entries (which must outlive
 // the messages they name) and message move tasks belong to a queue: deleting the queue deletes
@@ -104,6 +126,22 @@ class WriteBatch {
     op.record_key = std::move(key);
   }
 
+  // The caller changed memory before committing (a receive, a delete, a purge). If storage
+  // fails to write it, the engine keeps the batch and writes it once it can again, ahead of
+  // everything after it, so that the log catches up with memory; the callback still gets the
+  // failure. (Batches whose memory changes only after they are stored are simply failed.)
+  void MarkAppliedInMemory() { applied_in_memory_ = true; }
+  bool applied_in_memory() const { return applied_in_memory_; }
+  SpaceUse space_use() const {
+    for (const Op& op : ops_) {
+      if (op.kind == Kind::kPutQueue || op.kind == Kind::kPutMessage ||
+          op.kind == Kind::kPutRecord) {
+        return SpaceUse::kGrows;
+      }
+    }
+    return SpaceUse::kShrinks;
+  }
+
   bool empty() const { return ops_.empty(); }
   const std::vector<Op>& ops() const { return ops_; }
   // About the bytes the batch takes once written: its blobs and keys, plus a bound on the
@@ -125,6 +163,7 @@ class WriteBatch {
   }
 
   std::vector<Op> ops_;
+  bool applied_in_memory_ = false;
 };
 
 class Engine {
@@ -150,6 +189,12 @@ class Engine {
 
   // Waits until every batch submitted so far is durable. Used at shutdown.
   virtual Status Flush() = 0;
+
+  // Ok when a batch of this kind would be taken now; otherwise the error to answer with
+  // (kStorageFull or kServiceUnavailable). Operations that change memory before they store
+  // (receives, deletes, visibility changes, purges) ask first and change nothing if refused.
+  virtual Status Accepts(SpaceUse use) const = 0;
+  virtual StorageHealth Health() const = 0;
 };
 
 }  // namespace postbox::storage

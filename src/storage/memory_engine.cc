@@ -83,4 +83,15 @@ size_t MemoryEngine::message_count() const {
   return messages_.size();
 }
 
+Status MemoryEngine::Accepts(SpaceUse) const {
+  std::lock_guard lock(mu_);
+  return fail_;
+}
+
+StorageHealth MemoryEngine::Health() const {
+  std::lock_guard lock(mu_);
+  if (fail_.ok()) return {};
+  return {StorageState::kStalled, fail_.message()};
+}
+
 }  // namespace postbox::storage

@@ -20,6 +20,9 @@ class MemoryEngine final : public Engine {
   Status LoadMessages(const MessageVisitor& visit) override;
   Status LoadRecords(RecordKind kind, const RecordVisitor& visit) override;
   Status Flush() override { return Status::Ok(); }
+  // Refuses while FailCommits is set: like a stalled engine.
+  Status Accepts(SpaceUse use) const override;
+  StorageHealth Health() const override;
 
   // Test hook: make every later commit fail with this status (ok() = stop failing).
   void FailCommits(Status status);

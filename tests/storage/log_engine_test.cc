@@ -102,7 +102,8 @@ TEST_F(LogEngineTest, CorruptionBeforeTheLastSegmentFailsOpen) {
   }
   Status s = Open(64);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("00000001.log is corrupt"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("00000001.log is damaged at byte"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("--repair"), std::string::npos) << s.message();
 }
 
 TEST_F(LogEngineTest, DeadSegmentsAreDeleted) {
@@ -115,8 +116,8 @@ TEST_F(LogEngineTest, DeadSegmentsAreDeleted) {
     del.DeleteMessage(1, seq);
     ASSERT_TRUE(Commit(std::move(del), Durability::kLazy).ok());
   }
-  // 100 KB went through; what is left is the active segment and at most one behind it, and
-  // the files of two deleted ones, kept for reuse.
+  // 100 KB went through; what is left is the active segment and at most one behind it, at
+  // most two files of deleted ones, kept for reuse, and the reserve.
   EXPECT_LE(engine_->segment_ids().size(), 2u);
   EXPECT_GT(engine_->segment_ids().front(), 10u);
   size_t files = 0;
@@ -125,9 +126,8 @@ TEST_F(LogEngineTest, DeadSegmentsAreDeleted) {
     ++files;
     if (entry.path().extension() == ".spare") ++spares;
   }
-  EXPECT_GE(spares, 1u);  // a new segment takes one, the next deleted one gives one back
   EXPECT_LE(spares, 2u);
-  EXPECT_LE(files, 4u);
+  EXPECT_LE(files, 5u);
   // Reused files still hold frames of their earlier segments: none of them may come back.
   ASSERT_TRUE(Open(4096).ok());
   EXPECT_TRUE(Messages(1).empty());
@@ -167,6 +167,7 @@ TEST_F(LogEngineTest, APileOfBatchesIsWrittenInGroupsOfAboutASegment) {
   // about kSegmentBytes: no segment grows to twice its size.
   EXPECT_GE(engine_->segment_ids().size(), 4u);
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    if (entry.path().extension() != ".log") continue;
     EXPECT_LT(std::filesystem::file_size(entry.path()), 2 * kSegmentBytes) << entry.path();
   }
   ASSERT_TRUE(Open(kSegmentBytes).ok());

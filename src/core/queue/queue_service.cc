@@ -9,66 +9,10 @@
 #include "base/md5_many.h"
 #include "core/queue/message_codec.h"
 #include "core/queue/message_rules.h"
+#include "core/queue/queue_service_internal.h"
 
 namespace postbox::core {
 namespace {
-
-// AWS refuses to re-create a queue name for 60 s after deleting it.
-constexpr int64_t kRecreateDelayMs = 60'000;
-
-// Seqs restart above (start-up time in ms << 10) so that a receipt handle issued before a
-// restart can never name a different message after it (unless >1M messages/s were sent).
-uint64_t SeqBase(const Clock& clock) { return uint64_t(clock.NowMillis()) << 10; }
-
-Status NonExistentQueue() {
-  return Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
-}
-
-const std::vector<std::string>& ComputedAttributeNames() {
-  static const std::vector<std::string> names = {"ApproximateNumberOfMessages",
-                                                 "ApproximateNumberOfMessagesNotVisible",
-                                                 "ApproximateNumberOfMessagesDelayed",
-                                                 "CreatedTimestamp",
-                                                 "LastModifiedTimestamp",
-                                                 "QueueArn"};
-  return names;
-}
-
-bool IsKnownAttribute(const std::string& name) {
-  static const std::vector<std::string> settable = {"DelaySeconds",
-                                                    "MaximumMessageSize",
-                                                    "MessageRetentionPeriod",
-                                                    "ReceiveMessageWaitTimeSeconds",
-                                                    "VisibilityTimeout",
-                                                    "RedrivePolicy",
-                                                    "RedriveAllowPolicy",
-                                                    "Policy",
-                                                    "FifoQueue",
-                                                    "ContentBasedDeduplication",
-                                                    "DeduplicationScope",
-                                                    "FifoThroughputLimit",
-                                                    "KmsMasterKeyId",
-                                                    "KmsDataKeyReusePeriodSeconds",
-                                                    "SqsManagedSseEnabled"};
-  const auto& computed = ComputedAttributeNames();
-  return std::find(settable.begin(), settable.end(), name) != settable.end() ||
-         std::find(computed.begin(), computed.end(), name) != computed.end();
-}
-
-// FIFO-only attributes are refused on a standard queue, with AWS's words for each.
-Status CheckFifoAttributes(const AttributeMap& attributes, bool fifo) {
-  if (fifo) return Status::Ok();
-  if (attributes.count("ContentBasedDeduplication")) {
-    return Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute ContentBasedDeduplication.");
-  }
-  for (const char* name : {"DeduplicationScope", "FifoThroughputLimit"}) {
-    if (attributes.count(name)) {
-      return Status(ErrorCode::kInvalidAttributeName, std::string("You can specify the ") + name +
-                                                          " only when FifoQueue is set to true.");
-    }
-  }
-  return Status::Ok();
-}
 
 // The key a FIFO send is deduplicated by: per queue, or per message group in high-throughput
 // mode. Both ids are printable ASCII, so a newline cannot be part of either.
@@ -76,13 +20,6 @@ std::string DeduplicationKey(const QueueConfig& config, const std::string& group
                              const std::string& deduplication_id) {
   if (!config.per_group_deduplication()) return deduplication_id;
   return group + "\n" + deduplication_id;
-}
-
-Status InvalidRedrivePolicy(const QueueConfig& config, const std::string& reason) {
-  return Status(ErrorCode::kInvalidParameterValue, "Value " + config.redrive_policy_json +
-                                                       " for parameter RedrivePolicy is invalid. "
-                                                       "Reason: " +
-                                                       reason);
 }
 
 }  // namespace
@@ -113,187 +50,11 @@ Status CheckFifoBatch(const QueueConfig& config, const std::vector<NewMessage>& 
   return Status::Ok();
 }
 
-Status ValidateQueueName(const std::string& name) {
-  std::string base = name;
-  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".fifo") == 0) {
-    base.resize(base.size() - 5);
-  }
-  bool ok = !name.empty() && name.size() <= 80;
-  for (char c : base) {
-    ok = ok && (std::isalnum(uint8_t(c)) || c == '-' || c == '_');
-  }
-  if (!ok) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
-                  "length");
-  }
-  return Status::Ok();
-}
-
-QueueService::QueueService(storage::Engine& engine, const Clock& clock)
-    : engine_(engine), clock_(clock) {}
-
-std::string QueueService::EncodeQueue(const Queue& queue, const QueueConfig& config,
-                                      const AttributeMap& tags) const {
-  nlohmann::json j = {
-      {"region", queue.id().region},
-      {"account", queue.id().account},
-      {"name", queue.id().name},
-      {"created", queue.created_seconds()},
-      {"attributes", config.ToAttributes()},
-      {"tags", tags},
-  };
-  return j.dump();
-}
-
-Status QueueService::Load() {
-  std::unordered_map<uint64_t, QueuePtr> by_storage_id;
-  Status status;
-  POSTBOX_RETURN_IF_ERROR(engine_.LoadQueues([&](uint64_t storage_id, std::string_view blob) {
-    nlohmann::json j = nlohmann::json::parse(blob, nullptr, false);
-    if (!j.is_object()) {
-      status = Status(ErrorCode::kStorageError, "corrupt queue record");
-      return;
-    }
-    QueueId id{j.value("region", ""), j.value("account", ""), j.value("name", "")};
-    QueueConfig config;
-    Status s = config.Apply(j.value("attributes", AttributeMap{}), /*creating=*/true);
-    if (!s.ok()) {
-      status = s;
-      return;
-    }
-    auto queue = std::make_shared<Queue>(id, storage_id, config, j.value("tags", AttributeMap{}),
-                                         j.value("created", int64_t{0}), clock_);
-    queue->EnsureSeqAbove(SeqBase(clock_));
-    by_storage_id[storage_id] = queue;
-    queues_[id.Key()] = queue;
-  }));
-  POSTBOX_RETURN_IF_ERROR(status);
-
-  std::unordered_map<uint64_t, std::vector<Message>> loaded;
-  storage::WriteBatch orphans;
-  POSTBOX_RETURN_IF_ERROR(engine_.LoadMessages(
-      [&](uint64_t queue_id, uint64_t seq, std::string_view blob, const storage::MessageState& st) {
-        if (!by_storage_id.count(queue_id)) {
-          // Written after its queue was deleted (a send racing DeleteQueue): drop it.
-          orphans.DeleteMessage(queue_id, seq);
-          return;
-        }
-        Message m;
-        Status s = DecodeMessage(blob, &m);
-        if (!s.ok()) {
-          status = s;
-          return;
-        }
-        m.seq = seq;
-        m.state = st;
-        if (by_storage_id[queue_id]->fifo()) m.sequence_number = SequenceNumber(seq);
-        loaded[queue_id].push_back(std::move(m));
-      }));
-  POSTBOX_RETURN_IF_ERROR(status);
-  for (auto& [queue_id, messages] : loaded) {
-    by_storage_id[queue_id]->Insert(std::move(messages));
-  }
-  const int64_t now = clock_.NowMillis();
-  POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
-      storage::RecordKind::kDeduplication,
-      [&](uint64_t queue_id, std::string_view key, std::string_view blob) {
-        auto entry = DeduplicationEntry::Decode(blob);
-        auto queue = by_storage_id.find(queue_id);
-        if (!entry || queue == by_storage_id.end() || entry->expires_ms <= now) {
-          orphans.DeleteRecord(storage::RecordKind::kDeduplication, queue_id, std::string(key));
-          return;
-        }
-        queue->second->deduplication().Restore(std::string(key), std::move(*entry), now);
-      }));
-  if (!orphans.empty()) PersistLazily(std::move(orphans));
-  return Status::Ok();
-}
-
-void QueueService::CreateQueue(QueueId id, AttributeMap attributes, AttributeMap tags,
-                               std::function<void(Result<QueuePtr>)> done) {
-  if (Status s = ValidateQueueName(id.name); !s.ok()) return done(s);
-  bool fifo_name = id.name.size() > 5 && id.name.compare(id.name.size() - 5, 5, ".fifo") == 0;
-  auto fifo_attr = attributes.find("FifoQueue");
-  bool fifo_requested = false;
-  if (fifo_attr != attributes.end()) {
-    std::string value = fifo_attr->second;
-    for (char& c : value) c = char(std::tolower(uint8_t(c)));
-    fifo_requested = value == "true";
-    if (!fifo_requested && !fifo_name && value == "false") {
-      // A standard queue has no FifoQueue attribute at all (AWS-recorded answer).
-      return done(Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute FifoQueue."));
-    }
-  }
-  if (fifo_name && !fifo_requested) {
-    // Without FifoQueue=true this is a standard queue, and ".fifo" is not a standard name.
-    return done(Status(ErrorCode::kInvalidParameterValue,
-                       "Can only include alphanumeric characters, hyphens, or underscores. 1 to "
-                       "80 in length"));
-  }
-  if (fifo_requested && !fifo_name) {
-    return done(Status(ErrorCode::kInvalidParameterValue,
-                       "The name of a FIFO queue can only include alphanumeric characters, "
-                       "hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in "
-                       "length."));
-  }
-  if (Status s = CheckFifoAttributes(attributes, fifo_name); !s.ok()) return done(s);
-  QueueConfig config;
-  if (Status s = config.Apply(attributes, /*creating=*/true); !s.ok()) return done(s);
-  if (Status s = CheckRedriveTarget(id, config); !s.ok()) return done(s);
-  if (tags.size() > 50) {
-    return done(Status(ErrorCode::kInvalidParameterValue,
-                       "Too many tags added for queue " + id.name + "."));
-  }
-
-  QueuePtr queue;
-  {
-    std::unique_lock lock(mu_);
-    auto existing = queues_.find(id.Key());
-    if (existing != queues_.end()) {
-      // Same name and same attribute values: CreateQueue is idempotent.
-      QueueConfig current = existing->second->config();
-      QueueConfig wanted = current;
-      Status s = wanted.Apply(attributes, /*creating=*/true);
-      auto have = current.ToAttributes();
-      auto want = wanted.ToAttributes();
-      for (const auto& [name, value] : want) {
-        if (!s.ok() || have[name] != value) {
-          return done(Status(ErrorCode::kQueueAlreadyExists,
-                             "A queue already exists with the same name and a different value "
-                             "for attribute " +
-                                 name));
-        }
-      }
-      return done(existing->second);
-    }
-    auto deleted = deleted_at_ms_.find(id.Key());
-    if (deleted != deleted_at_ms_.end()) {
-      if (clock_.MonotonicMillis() - deleted->second < kRecreateDelayMs) {
-        return done(Status(ErrorCode::kQueueDeletedRecently,
-                           "You must wait 60 seconds after deleting a queue before you can "
-                           "create another queue with the same name."));
-      }
-      deleted_at_ms_.erase(deleted);
-    }
-    queue = std::make_shared<Queue>(id, RandomUint64(), config, tags, clock_.NowMillis() / 1000,
-                                    clock_);
-    queue->EnsureSeqAbove(SeqBase(clock_));
-    // Reserve the name now so a concurrent create sees it; undone if storage fails.
-    queues_[id.Key()] = queue;
-  }
-  storage::WriteBatch batch;
-  batch.PutQueue(queue->storage_id(), EncodeQueue(*queue, config, tags));
-  engine_.Commit(std::move(batch), storage::Durability::kSync,
-                 [this, queue, done = std::move(done)](Status s) {
-                   if (!s.ok()) {
-                     std::unique_lock lock(mu_);
-                     queues_.erase(queue->id().Key());
-                     return done(s);
-                   }
-                   done(queue);
-                 });
-}
+QueueService::QueueService(storage::Engine& engine, const Clock& clock, ConfigStore* config)
+    : engine_(engine),
+      clock_(clock),
+      own_config_(config == nullptr ? std::make_unique<ConfigStore>(engine) : nullptr),
+      config_(config == nullptr ? *own_config_ : *config) {}
 
 Result<QueuePtr> QueueService::GetQueue(const QueueId& id) const {
   std::shared_lock lock(mu_);
@@ -317,70 +78,9 @@ std::vector<std::string> QueueService::ListQueueNames(const std::string& region,
   return names;
 }
 
-void QueueService::DeleteQueue(const QueuePtr& queue, StatusCallback done) {
-  {
-    std::unique_lock lock(mu_);
-    auto it = queues_.find(queue->id().Key());
-    if (it == queues_.end() || it->second != queue) return done(NonExistentQueue());
-    queues_.erase(it);
-    deleted_at_ms_[queue->id().Key()] = clock_.MonotonicMillis();
-  }
-  queue->MarkDeleted();
-  storage::WriteBatch batch;
-  batch.DeleteQueue(queue->storage_id());
-  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
-}
-
-Result<AttributeMap> QueueService::GetAttributes(const Queue& queue,
-                                                 const std::vector<std::string>& names) const {
-  bool all = false;
-  for (const auto& name : names) {
-    if (name == "All") {
-      all = true;
-    } else if (!IsKnownAttribute(name)) {
-      return Status(ErrorCode::kInvalidAttributeName, "Unknown Attribute " + name + ".");
-    }
-  }
-  AttributeMap attributes = queue.config().ToAttributes();
-  QueueCounters counters = queue.Counters();
-  attributes["ApproximateNumberOfMessages"] = std::to_string(counters.visible);
-  attributes["ApproximateNumberOfMessagesNotVisible"] = std::to_string(counters.not_visible);
-  attributes["ApproximateNumberOfMessagesDelayed"] = std::to_string(counters.delayed);
-  attributes["CreatedTimestamp"] = std::to_string(queue.created_seconds());
-  attributes["LastModifiedTimestamp"] = std::to_string(queue.last_modified_seconds());
-  attributes["QueueArn"] = queue.id().Arn();
-  if (all) return attributes;
-  AttributeMap selected;
-  for (const auto& name : names) {
-    auto it = attributes.find(name);
-    if (it != attributes.end()) selected.insert(*it);
-  }
-  return selected;
-}
-
-void QueueService::PersistQueue(const QueuePtr& queue, const QueueConfig& config,
-                                const AttributeMap& tags, StatusCallback done) {
-  storage::WriteBatch batch;
-  batch.PutQueue(queue->storage_id(), EncodeQueue(*queue, config, tags));
-  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
-}
-
-void QueueService::SetAttributes(const QueuePtr& queue, const AttributeMap& attributes,
-                                 StatusCallback done) {
-  QueueConfig config = queue->config();
-  if (Status s = CheckFifoAttributes(attributes, config.fifo_queue); !s.ok()) return done(s);
-  if (Status s = config.Apply(attributes, /*creating=*/false); !s.ok()) return done(s);
-  if (attributes.count("RedrivePolicy")) {
-    if (Status s = CheckRedriveTarget(queue->id(), config); !s.ok()) return done(s);
-  }
-  AttributeMap tags = queue->tags();
-  PersistQueue(queue, config, tags, [this, queue, config, done = std::move(done)](Status s) {
-    if (s.ok()) queue->SetConfig(config, clock_.NowMillis() / 1000);
-    done(s);
-  });
-}
-
 void QueueService::Purge(const QueuePtr& queue, StatusCallback done) {
+  // A purge empties memory before it is stored: ask storage first.
+  if (Status s = engine_.Accepts(storage::SpaceUse::kShrinks); !s.ok()) return done(s);
   if (!queue->Purge()) {
     return done(Status(
         ErrorCode::kPurgeQueueInProgress,
@@ -388,67 +88,8 @@ void QueueService::Purge(const QueuePtr& queue, StatusCallback done) {
   }
   storage::WriteBatch batch;
   batch.Purge(queue->storage_id());
+  batch.MarkAppliedInMemory();
   engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
-}
-
-void QueueService::TagQueue(const QueuePtr& queue, const AttributeMap& tags, StatusCallback done) {
-  AttributeMap merged = queue->tags();
-  for (const auto& [key, value] : tags) merged[key] = value;
-  if (merged.size() > 50) {
-    return done(Status(ErrorCode::kInvalidParameterValue,
-                       "Too many tags added for queue " + queue->id().name + "."));
-  }
-  PersistQueue(queue, queue->config(), merged, [queue, merged, done = std::move(done)](Status s) {
-    if (s.ok()) queue->SetTags(merged);
-    done(s);
-  });
-}
-
-void QueueService::UntagQueue(const QueuePtr& queue, const std::vector<std::string>& keys,
-                              StatusCallback done) {
-  AttributeMap remaining = queue->tags();
-  for (const auto& key : keys) remaining.erase(key);
-  PersistQueue(queue, queue->config(), remaining,
-               [queue, remaining, done = std::move(done)](Status s) {
-                 if (s.ok()) queue->SetTags(remaining);
-                 done(s);
-               });
-}
-
-Status QueueService::CheckRedriveTarget(const QueueId& source, const QueueConfig& config) const {
-  if (!config.redrive_policy) return Status::Ok();
-  auto target_id = QueueId::FromArn(config.redrive_policy->dead_letter_target_arn);
-  Result<QueuePtr> target = target_id ? GetQueue(*target_id) : Result<QueuePtr>(NonExistentQueue());
-  if (!target.ok()) return InvalidRedrivePolicy(config, "Dead letter target does not exist.");
-  const QueueConfig target_config = (*target)->config();
-  if (target_config.fifo_queue != config.fifo_queue) {
-    return InvalidRedrivePolicy(config,
-                                // Two periods: AWS's text, verbatim.
-                                "Dead-letter queue must be same type of queue as the source..");
-  }
-  if (!target_config.redrive_allow_policy.Allows(source.Arn())) {
-    // AWS's wording for this case is not documented; the code and prefix are its usual ones.
-    return InvalidRedrivePolicy(config, "Queue " + source.Arn() + " is not allowed to use " +
-                                            (*target)->id().Arn() +
-                                            " as its dead-letter queue by the target's "
-                                            "RedriveAllowPolicy.");
-  }
-  return Status::Ok();
-}
-
-std::vector<QueueId> QueueService::ListDeadLetterSourceQueues(const Queue& queue) const {
-  std::vector<QueueId> sources;
-  const std::string arn = queue.id().Arn();
-  std::shared_lock lock(mu_);
-  for (const auto& [key, candidate] : queues_) {
-    QueueConfig config = candidate->config();
-    if (config.redrive_policy && config.redrive_policy->dead_letter_target_arn == arn) {
-      sources.push_back(candidate->id());
-    }
-  }
-  std::sort(sources.begin(), sources.end(),
-            [](const QueueId& a, const QueueId& b) { return a.name < b.name; });
-  return sources;
 }
 
 Status QueueService::ValidateFifoFields(const QueueConfig& config, const NewMessage& m) {
@@ -606,25 +247,34 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
                  });
 }
 
-void QueueService::PersistLazily(storage::WriteBatch batch) {
-  engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
+void QueueService::PersistLazily(storage::WriteBatch batch, StatusCallback stored) {
+  engine_.Commit(std::move(batch), storage::Durability::kLazy, std::move(stored));
 }
 
 Result<std::vector<ReceivedMessage>> QueueService::Receive(const QueuePtr& queue,
-                                                           const ReceiveOptions& options) {
+                                                           const ReceiveOptions& options,
+                                                           StatusCallback stored) {
+  auto fail = [&stored](Status s) {
+    if (stored) stored(s);
+    return s;
+  };
   if (queue->fifo() && !options.receive_request_attempt_id.empty()) {
-    POSTBOX_RETURN_IF_ERROR(
-        ValidateFifoToken("ReceiveRequestAttemptId", options.receive_request_attempt_id));
+    Status s = ValidateFifoToken("ReceiveRequestAttemptId", options.receive_request_attempt_id);
+    if (!s.ok()) return fail(s);
   }
+  // A receive puts messages in flight before their new states are stored.
+  if (Status s = engine_.Accepts(storage::SpaceUse::kShrinks); !s.ok()) return fail(s);
   Queue::ReceiveOutcome outcome = queue->Receive(options);
-  POSTBOX_RETURN_IF_ERROR(outcome.status);
+  if (!outcome.status.ok()) return fail(outcome.status);
   if (!outcome.received.empty() || !outcome.expired.empty()) {
     storage::WriteBatch batch;
     for (const auto& r : outcome.received) {
       batch.UpdateState(queue->storage_id(), r.message->seq, r.message->state);
     }
     for (const auto& m : outcome.expired) batch.DeleteMessage(queue->storage_id(), m.seq);
-    PersistLazily(std::move(batch));
+    PersistLazily(std::move(batch), std::move(stored));
+  } else if (stored) {
+    stored(Status::Ok());
   }
   if (!outcome.to_dead_letter.empty()) MoveToDeadLetter(queue, std::move(outcome.to_dead_letter));
   return std::move(outcome.received);
@@ -667,12 +317,30 @@ void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message>
   dead->Insert(std::move(messages));
 }
 
-Status QueueService::DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle) {
-  return DeleteMessages(queue, {receipt_handle}).front();
+void QueueService::DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle,
+                                 StatusCallback done) {
+  DeleteMessages(queue, {receipt_handle}, [done = std::move(done)](Result<std::vector<Status>> r) {
+    done(r.ok() ? r->front() : r.status());
+  });
 }
 
-std::vector<Status> QueueService::DeleteMessages(const QueuePtr& queue,
-                                                 const std::vector<std::string>& receipt_handles) {
+// Answers `done` with `results` once `batch` is written (at once if it is empty).
+void QueueService::AnswerOnceStored(storage::WriteBatch batch, std::vector<Status> results,
+                                    StatusesCallback done) {
+  if (batch.empty()) return done(std::move(results));
+  PersistLazily(std::move(batch),
+                [results = std::move(results), done = std::move(done)](Status s) mutable {
+                  if (!s.ok()) return done(s);
+                  done(std::move(results));
+                });
+}
+
+void QueueService::DeleteMessages(const QueuePtr& queue,
+                                  const std::vector<std::string>& receipt_handles,
+                                  StatusesCallback done) {
+  // Asked even when a handle names a message already gone (answered 200 either way): while
+  // storage cannot write, a delete must not be acknowledged that it may not hold.
+  if (Status s = engine_.Accepts(storage::SpaceUse::kShrinks); !s.ok()) return done(s);
   std::vector<Status> results;
   results.reserve(receipt_handles.size());
   storage::WriteBatch batch;
@@ -681,18 +349,21 @@ std::vector<Status> QueueService::DeleteMessages(const QueuePtr& queue,
     if (removed.ok() && removed->found) batch.DeleteMessage(queue->storage_id(), removed->seq);
     results.push_back(removed.ok() ? Status::Ok() : removed.status());
   }
-  if (!batch.empty()) PersistLazily(std::move(batch));
-  return results;
+  AnswerOnceStored(std::move(batch), std::move(results), std::move(done));
 }
 
-Status QueueService::ChangeMessageVisibility(const QueuePtr& queue,
-                                             const std::string& receipt_handle,
-                                             int visibility_timeout) {
-  return ChangeMessageVisibilities(queue, {{receipt_handle, visibility_timeout}}).front();
+void QueueService::ChangeMessageVisibility(const QueuePtr& queue, const std::string& receipt_handle,
+                                           int visibility_timeout, StatusCallback done) {
+  ChangeMessageVisibilities(queue, {{receipt_handle, visibility_timeout}},
+                            [done = std::move(done)](Result<std::vector<Status>> r) {
+                              done(r.ok() ? r->front() : r.status());
+                            });
 }
 
-std::vector<Status> QueueService::ChangeMessageVisibilities(
-    const QueuePtr& queue, const std::vector<VisibilityChange>& changes) {
+void QueueService::ChangeMessageVisibilities(const QueuePtr& queue,
+                                             const std::vector<VisibilityChange>& changes,
+                                             StatusesCallback done) {
+  if (Status s = engine_.Accepts(storage::SpaceUse::kShrinks); !s.ok()) return done(s);
   std::vector<Status> results;
   results.reserve(changes.size());
   storage::WriteBatch batch;
@@ -713,11 +384,12 @@ std::vector<Status> QueueService::ChangeMessageVisibilities(
     batch.UpdateState(queue->storage_id(), changed->first, changed->second);
     results.push_back(Status::Ok());
   }
-  if (!batch.empty()) PersistLazily(std::move(batch));
-  return results;
+  AnswerOnceStored(std::move(batch), std::move(results), std::move(done));
 }
 
 void QueueService::SweepExpired() {
+  // Sweeps change memory before they store: while storage cannot write, they wait.
+  if (!engine_.Accepts(storage::SpaceUse::kShrinks).ok()) return;
   std::vector<QueuePtr> queues;
   {
     std::shared_lock lock(mu_);

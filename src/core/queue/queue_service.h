@@ -1,10 +1,11 @@
 // QueueService: the SQS operations on queues and messages, protocol-free.
 //
 // It keeps the registry of queues, validates requests with AWS's rules, and persists through
-// the storage engine: configuration changes and sends are durable before their callback
-// runs (the caller acknowledges only then); receives, deletes and visibility changes are
-// applied in memory at once and persisted lazily (at-least-once delivery tolerates a crash
-// repeating them).
+// the storage engine: configuration changes go through the ConfigStore (stored in order, then
+// applied to memory: queue_configuration.cc) and sends are durable before their callback runs
+// (the caller acknowledges only then); receives, deletes and visibility changes are applied in
+// memory at once and persisted lazily (at-least-once delivery tolerates a crash repeating
+// them), and answered once written. Start-up loading is in queue_loading.cc.
 //
 // Asynchronous operations take a callback that runs exactly once, possibly on a storage
 // thread: it must not block. Thread-safety: all methods are safe from any thread.
@@ -19,6 +20,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "core/config/config_store.h"
 #include "core/queue/queue.h"
 #include "storage/engine.h"
 
@@ -29,7 +31,9 @@ using StatusCallback = std::function<void(Status)>;
 
 class QueueService {
  public:
-  QueueService(storage::Engine& engine, const Clock& clock);
+  // Configuration changes go through `config` (shared with the other services, so that all
+  // of them are stored in one order); without one, the service makes its own.
+  QueueService(storage::Engine& engine, const Clock& clock, ConfigStore* config = nullptr);
 
   // Rebuilds every queue and message from storage. Call once, before serving.
   Status Load();
@@ -58,21 +62,32 @@ class QueueService {
   void SendMessages(const QueuePtr& queue, std::vector<NewMessage> messages,
                     const std::string& sender_id,
                     std::function<void(std::vector<Result<SentMessage>>)> done);
-  // Fails only for a FIFO ReceiveRequestAttemptId that is malformed or can no longer be retried.
-  Result<std::vector<ReceivedMessage>> Receive(const QueuePtr& queue,
-                                               const ReceiveOptions& options);
-  Status DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle);
-  // Per-handle results, in order; the storage deletes go out as one batch.
-  std::vector<Status> DeleteMessages(const QueuePtr& queue,
-                                     const std::vector<std::string>& receipt_handles);
-  Status ChangeMessageVisibility(const QueuePtr& queue, const std::string& receipt_handle,
-                                 int visibility_timeout);
+  // Receives, deletes and visibility changes change memory first and store lazily (a crash
+  // may repeat them: at-least-once). They ask storage first and change nothing if it cannot
+  // write (a full disk still takes them); what they change is answered only once written.
+
+  // Takes messages (marking them in flight) and returns them at once. `stored`, if given, runs
+  // exactly once: with Ok when their new states are written (at once if nothing needed
+  // writing), or with storage's failure, which the caller answers instead of the messages.
+  // Fails only for storage refusing, or a FIFO ReceiveRequestAttemptId that is malformed or
+  // can no longer be retried (then `stored` gets that error too).
+  Result<std::vector<ReceivedMessage>> Receive(const QueuePtr& queue, const ReceiveOptions& options,
+                                               StatusCallback stored = nullptr);
+  // Per-handle results, in order, once the deletes are written (one batch); a storage
+  // failure fails the whole call instead.
+  using StatusesCallback = std::function<void(Result<std::vector<Status>>)>;
+  void DeleteMessages(const QueuePtr& queue, const std::vector<std::string>& receipt_handles,
+                      StatusesCallback done);
+  void DeleteMessage(const QueuePtr& queue, const std::string& receipt_handle, StatusCallback done);
   struct VisibilityChange {
     std::string receipt_handle;
     int visibility_timeout = 0;
   };
-  std::vector<Status> ChangeMessageVisibilities(const QueuePtr& queue,
-                                                const std::vector<VisibilityChange>& changes);
+  void ChangeMessageVisibilities(const QueuePtr& queue,
+                                 const std::vector<VisibilityChange>& changes,
+                                 StatusesCallback done);
+  void ChangeMessageVisibility(const QueuePtr& queue, const std::string& receipt_handle,
+                               int visibility_timeout, StatusCallback done);
 
   // Removes messages past their retention period from every queue.
   void SweepExpired();
@@ -82,18 +97,27 @@ class QueueService {
  private:
   std::string EncodeQueue(const Queue& queue, const QueueConfig& config,
                           const AttributeMap& tags) const;
-  void PersistQueue(const QueuePtr& queue, const QueueConfig& config, const AttributeMap& tags,
-                    StatusCallback done);
+  // Whether `queue` is the registered queue of its name (not deleted, not replaced).
+  bool IsRegistered(const QueuePtr& queue) const;
+  // A change to a queue's settings and tags, made through the ConfigStore: `edit` changes
+  // copies of the current ones (or refuses), the result is stored, then applied and answered.
+  using QueueEdit = std::function<Status(QueueConfig& config, AttributeMap& tags)>;
+  void ChangeQueue(const QueuePtr& queue, QueueEdit edit, StatusCallback done);
   static Status ValidateMessage(const QueueConfig& config, const NewMessage& message);
   static Status ValidateFifoFields(const QueueConfig& config, const NewMessage& message);
   // A RedrivePolicy must name an existing queue of the same type whose RedriveAllowPolicy
   // admits the source.
   Status CheckRedriveTarget(const QueueId& source, const QueueConfig& config) const;
   void MoveToDeadLetter(const QueuePtr& source, std::vector<Message> messages);
-  void PersistLazily(storage::WriteBatch batch);
+  // Stores a batch whose changes memory already shows; `stored` (optional) gets the outcome.
+  void PersistLazily(storage::WriteBatch batch, StatusCallback stored = nullptr);
+  void AnswerOnceStored(storage::WriteBatch batch, std::vector<Status> results,
+                        StatusesCallback done);
 
   storage::Engine& engine_;
   const Clock& clock_;
+  std::unique_ptr<ConfigStore> own_config_;
+  ConfigStore& config_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, QueuePtr> queues_;        // by QueueId::Key()
   std::unordered_map<std::string, int64_t> deleted_at_ms_;  // recently deleted names

@@ -7,8 +7,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "base/check.h"
 #include "base/encoding.h"
@@ -43,34 +41,6 @@ std::string BioContents(BIO* bio) {
   char* data = nullptr;
   long size = BIO_get_mem_data(bio, &data);
   return std::string(data, size_t(size));
-}
-
-Result<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kStorageError, "cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Writes through a temporary file and a rename, so a crash never leaves half a key behind.
-Status WriteFileAtomically(const std::filesystem::path& path, const std::string& text,
-                           mode_t mode) {
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status(ErrorCode::kStorageError, "cannot write " + temporary.string());
-  }
-  if (::chmod(temporary.c_str(), mode) != 0) {
-    return Status(ErrorCode::kStorageError, "cannot chmod " + temporary.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) return Status(ErrorCode::kStorageError, "cannot rename to " + path.string());
-  return Status::Ok();
 }
 
 Result<std::pair<std::string, std::string>> GenerateKeyAndCertificate() {
@@ -108,22 +78,22 @@ struct MessageSigner::Key {
   PkeyPtr pkey;
 };
 
-Result<std::unique_ptr<MessageSigner>> MessageSigner::Open(const std::string& dir) {
-  namespace fs = std::filesystem;
+Result<std::unique_ptr<MessageSigner>> MessageSigner::Open(const std::string& dir,
+                                                           storage::FileSystem& fs) {
+  POSTBOX_RETURN_IF_ERROR(storage::CreateDirectories(fs, dir));
+  const std::string key_path = dir + "/key.pem";
+  const std::string cert_path = dir + "/certificate.pem";
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  const fs::path key_path = fs::path(dir) / "key.pem";
-  const fs::path cert_path = fs::path(dir) / "certificate.pem";
-  if (!fs::exists(key_path) || !fs::exists(cert_path)) {
+  if (!std::filesystem::exists(key_path, ec) || !std::filesystem::exists(cert_path, ec)) {
     auto generated = GenerateKeyAndCertificate();
     if (!generated.ok()) return generated.status();
     // The certificate first: a key without its certificate is regenerated on the next start.
-    POSTBOX_RETURN_IF_ERROR(WriteFileAtomically(cert_path, generated->second, 0644));
-    POSTBOX_RETURN_IF_ERROR(WriteFileAtomically(key_path, generated->first, 0600));
+    POSTBOX_RETURN_IF_ERROR(storage::WriteFileDurably(fs, cert_path, generated->second, 0644));
+    POSTBOX_RETURN_IF_ERROR(storage::WriteFileDurably(fs, key_path, generated->first, 0600));
   }
-  auto key_pem = ReadFile(key_path);
+  auto key_pem = storage::ReadWholeFile(fs, key_path);
   if (!key_pem.ok()) return key_pem.status();
-  auto cert_pem = ReadFile(cert_path);
+  auto cert_pem = storage::ReadWholeFile(fs, cert_path);
   if (!cert_pem.ok()) return cert_pem.status();
   BioPtr bio(BIO_new_mem_buf(key_pem->data(), int(key_pem->size())));
   auto key = std::make_unique<Key>();

@@ -13,13 +13,17 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "storage/file_system.h"
 
 namespace postbox::core {
 
 class MessageSigner {
  public:
-  // Loads key.pem and certificate.pem from `dir`, creating both (and `dir`) when absent.
-  static Result<std::unique_ptr<MessageSigner>> Open(const std::string& dir);
+  // Loads key.pem and certificate.pem from `dir`, creating both (and `dir`) when absent. New
+  // files are written durably (storage::WriteFileDurably): a power cut right after the first
+  // start leaves either no key or a whole one, never an empty file that stops the next start.
+  static Result<std::unique_ptr<MessageSigner>> Open(
+      const std::string& dir, storage::FileSystem& fs = storage::PosixFileSystem());
   ~MessageSigner();
 
   // Base64 RSA signature of `text`; version 1 = SHA1, 2 = SHA256.

@@ -300,7 +300,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
         delivery.queue, std::move(batch), snapshot.account,
         [tracker, arn = s.arn](std::vector<Result<SentMessage>> results) {
           const Status& s = results.front().status();
-          if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
+          if (IsServerFault(s.code())) {
             tracker->Fail(s);
           } else if (!s.ok()) {
             // The queue refuses this message (e.g. larger than its MaximumMessageSize):

@@ -43,8 +43,14 @@ Status ValidateTopicName(const std::string& name, bool fifo) {
 }
 
 TopicService::TopicService(storage::Engine& engine, const Clock& clock, QueueService& queues,
-                           const MessageSigner& signer, DeliveryOutbox* outbox)
-    : engine_(engine), clock_(clock), queues_(queues), signer_(signer), outbox_(outbox) {}
+                           const MessageSigner& signer, DeliveryOutbox* outbox, ConfigStore* config)
+    : engine_(engine),
+      clock_(clock),
+      queues_(queues),
+      signer_(signer),
+      outbox_(outbox),
+      own_config_(config == nullptr ? std::make_unique<ConfigStore>(engine) : nullptr),
+      config_(config == nullptr ? *own_config_ : *config) {}
 
 Delivery TopicService::NewDelivery(const Topic& topic, const Subscription& s) const {
   Delivery d;
@@ -140,25 +146,49 @@ Result<TopicService::TopicPtr> TopicService::FindTopic(const std::string& arn) c
   return it->second;
 }
 
-void TopicService::PersistTopic(const Topic& topic, StatusCallback done) {
+storage::WriteBatch TopicService::TopicWrite(const Topic& topic) {
   storage::WriteBatch batch;
   batch.PutRecord(storage::RecordKind::kTopic, 0, topic.arn, EncodeTopic(topic));
-  engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
+  return batch;
 }
 
-void TopicService::PersistSubscription(const Subscription& subscription, StatusCallback done,
-                                       std::optional<Delivery> delivery) {
+storage::WriteBatch TopicService::SubscriptionWrite(const Subscription& subscription,
+                                                    const std::optional<Delivery>& delivery) {
   storage::WriteBatch batch;
   batch.PutRecord(storage::RecordKind::kSubscription, 0, subscription.arn,
                   EncodeSubscription(subscription));
   if (delivery && outbox_ != nullptr) DeliveryOutbox::Stage(*delivery, &batch);
-  engine_.Commit(std::move(batch), storage::Durability::kSync,
-                 [this, delivery = std::move(delivery), done = std::move(done)](Status s) mutable {
-                   if (s.ok() && delivery && outbox_ != nullptr) {
-                     outbox_->Activate(std::move(*delivery));
-                   }
-                   done(s);
-                 });
+  return batch;
+}
+
+void TopicService::ChangeTopic(const std::string& arn, ErrorCode missing, TopicEdit edit,
+                               StatusCallback done) {
+  config_.Submit([this, arn, missing, edit = std::move(edit),
+                  done = std::move(done)]() -> ConfigStore::Change {
+    Topic updated;
+    {
+      std::shared_lock lock(mu_);
+      auto it = topics_.find(arn);
+      if (it == topics_.end()) {
+        Status gone = missing == ErrorCode::kNotFound
+                          ? TopicNotFound()
+                          : Status(ErrorCode::kResourceNotFound, "Resource does not exist");
+        return ConfigStore::Answer([done, gone](Status) { done(gone); });
+      }
+      updated = it->second->topic;
+    }
+    if (Status s = edit(updated); !s.ok()) {
+      return ConfigStore::Answer([done, s](Status) { done(s); });
+    }
+    return {TopicWrite(updated), [this, updated, done](Status s) {
+              if (s.ok()) {
+                std::unique_lock lock(mu_);
+                auto it = topics_.find(updated.arn);
+                if (it != topics_.end()) it->second->topic = updated;
+              }
+              done(s);
+            }};
+  });
 }
 
 // --- topics ---
@@ -166,7 +196,6 @@ void TopicService::PersistSubscription(const Subscription& subscription, StatusC
 void TopicService::CreateTopic(const std::string& region, const std::string& account,
                                const std::string& name, AttributeMap attributes, AttributeMap tags,
                                std::function<void(Result<std::string>)> done) {
-  std::lock_guard order(commit_order_mu_);
   bool fifo = false;
   if (auto it = attributes.find("FifoTopic"); it != attributes.end()) {
     std::string value = it->second;
@@ -190,65 +219,79 @@ void TopicService::CreateTopic(const std::string& region, const std::string& acc
   topic.fifo = fifo;
   topic.attributes = std::move(attributes);
   topic.tags = std::move(tags);
-  {
-    std::unique_lock lock(mu_);
-    auto existing = topics_.find(topic.arn);
-    if (existing != topics_.end()) {
-      // Creating an existing topic is idempotent when nothing given differs from it.
-      const Topic& old = existing->second->topic;
-      for (const auto& [key, value] : topic.attributes) {
-        auto it = old.attributes.find(key);
-        if (it == old.attributes.end() || it->second != value) {
-          return done(InvalidParameter(
-              "Attributes Reason: Topic already exists with different attributes"));
+  config_.Submit([this, topic = std::move(topic), done = std::move(done)]() -> ConfigStore::Change {
+    auto answer = [done](Result<std::string> r) {
+      return ConfigStore::Answer([done, r = std::move(r)](Status) { done(r); });
+    };
+    {
+      std::shared_lock lock(mu_);
+      auto existing = topics_.find(topic.arn);
+      if (existing != topics_.end()) {
+        // Creating an existing topic is idempotent when nothing given differs from it.
+        const Topic& old = existing->second->topic;
+        for (const auto& [key, value] : topic.attributes) {
+          auto it = old.attributes.find(key);
+          if (it == old.attributes.end() || it->second != value) {
+            return answer(InvalidParameter(
+                "Attributes Reason: Topic already exists with different attributes"));
+          }
         }
+        if (!topic.tags.empty() && topic.tags != old.tags) {
+          return answer(InvalidParameter("Tags Reason: Topic already exists with different tags"));
+        }
+        return answer(old.arn);
       }
-      if (!topic.tags.empty() && topic.tags != old.tags) {
-        return done(InvalidParameter("Tags Reason: Topic already exists with different tags"));
-      }
-      return done(old.arn);
     }
-    auto state = std::make_shared<TopicState>();
-    state->topic = topic;
-    topics_[topic.arn] = state;  // reserved now; undone if storage fails
-  }
-  PersistTopic(topic, [this, arn = topic.arn, done = std::move(done)](Status s) {
-    if (!s.ok()) {
-      std::unique_lock lock(mu_);
-      topics_.erase(arn);
-      return done(s);
-    }
-    done(arn);
+    // Listed and published to only once durable.
+    return {TopicWrite(topic), [this, topic, done](Status s) {
+              if (!s.ok()) return done(s);
+              {
+                std::unique_lock lock(mu_);
+                auto state = std::make_shared<TopicState>();
+                state->topic = topic;
+                topics_[topic.arn] = state;
+              }
+              done(topic.arn);
+            }};
   });
 }
 
 void TopicService::DeleteTopic(const std::string& topic_arn, StatusCallback done) {
-  std::lock_guard order(commit_order_mu_);
-  TopicPtr topic;
-  {
-    std::unique_lock lock(mu_);
-    auto it = topics_.find(topic_arn);
-    // Deleting a topic that does not exist is not an error (AWS DeleteTopic documentation).
-    if (it == topics_.end()) return done(Status::Ok());
-    topic = it->second;
-    topics_.erase(it);
-    for (const auto& [arn, s] : topic->subscriptions) subscription_topic_.erase(arn);
-  }
-  storage::WriteBatch batch;
-  batch.DeleteRecord(storage::RecordKind::kTopic, 0, topic_arn);
-  std::vector<std::string> subscriptions;
-  for (const auto& [arn, s] : topic->subscriptions) {
-    batch.DeleteRecord(storage::RecordKind::kSubscription, 0, arn);
-    subscriptions.push_back(arn);
-  }
-  engine_.Commit(
-      std::move(batch), storage::Durability::kSync,
-      [this, subscriptions = std::move(subscriptions), done = std::move(done)](Status s) {
-        if (s.ok() && outbox_ != nullptr) {
-          for (const auto& arn : subscriptions) outbox_->CancelSubscription(arn);
-        }
-        done(s);
-      });
+  config_.Submit([this, topic_arn, done = std::move(done)]() -> ConfigStore::Change {
+    std::vector<std::string> subscriptions;
+    {
+      std::shared_lock lock(mu_);
+      auto it = topics_.find(topic_arn);
+      // Deleting a topic that does not exist is not an error (AWS DeleteTopic documentation).
+      if (it == topics_.end()) return ConfigStore::Answer(done);
+      for (const auto& [arn, s] : it->second->subscriptions) subscriptions.push_back(arn);
+    }
+    storage::WriteBatch batch;
+    batch.DeleteRecord(storage::RecordKind::kTopic, 0, topic_arn);
+    for (const auto& arn : subscriptions) {
+      batch.DeleteRecord(storage::RecordKind::kSubscription, 0, arn);
+    }
+    return {std::move(batch), [this, topic_arn, done](Status s) {
+              if (s.ok()) {
+                std::vector<std::string> gone;
+                {
+                  std::unique_lock lock(mu_);
+                  auto it = topics_.find(topic_arn);
+                  if (it != topics_.end()) {
+                    for (const auto& [arn, sub] : it->second->subscriptions) {
+                      subscription_topic_.erase(arn);
+                      gone.push_back(arn);
+                    }
+                    topics_.erase(it);
+                  }
+                }
+                if (outbox_ != nullptr) {
+                  for (const auto& arn : gone) outbox_->CancelSubscription(arn);
+                }
+              }
+              done(s);
+            }};
+  });
 }
 
 std::vector<std::string> TopicService::ListTopics(const std::string& region,
@@ -274,18 +317,14 @@ Result<AttributeMap> TopicService::GetTopicAttributes(const std::string& topic_a
 
 void TopicService::SetTopicAttribute(const std::string& topic_arn, const std::string& name,
                                      const std::string& value, StatusCallback done) {
-  std::lock_guard order(commit_order_mu_);
-  Topic updated;
-  {
-    std::unique_lock lock(mu_);
-    auto it = topics_.find(topic_arn);
-    if (it == topics_.end()) return done(TopicNotFound());
-    Topic& topic = it->second->topic;
-    POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateTopicAttribute(name, value, topic.fifo));
-    topic.attributes[name] = value;
-    updated = topic;
-  }
-  PersistTopic(updated, std::move(done));
+  ChangeTopic(
+      topic_arn, ErrorCode::kNotFound,
+      [name, value](Topic& topic) {
+        POSTBOX_RETURN_IF_ERROR(ValidateTopicAttribute(name, value, topic.fifo));
+        topic.attributes[name] = value;
+        return Status::Ok();
+      },
+      std::move(done));
 }
 
 // --- subscriptions ---
@@ -294,7 +333,6 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
                              const std::string& endpoint, AttributeMap attributes,
                              const std::string& base_url,
                              std::function<void(Result<SubscribeResult>)> done) {
-  std::lock_guard order(commit_order_mu_);
   auto topic = FindTopic(topic_arn);
   if (!topic.ok()) return done(topic.status());
   const bool topic_fifo = (*topic)->topic.fifo;
@@ -317,126 +355,149 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
   auto filter = CompileSubscriptionFilter(attributes);
   if (!filter.ok()) return done(ToAttributesReason(filter.status()));
 
-  Subscription subscription;
-  std::optional<Delivery> confirmation;
-  {
-    std::unique_lock lock(mu_);
-    auto it = topics_.find(topic_arn);
-    if (it == topics_.end()) return done(TopicNotFound());
-    for (const auto& [arn, existing] : it->second->subscriptions) {
-      if (existing.protocol == protocol && existing.endpoint == endpoint) {
-        // Subscribing again is idempotent unless it asks for different attributes.
-        for (const auto& [name, value] : attributes) {
-          auto old = existing.attributes.find(name);
-          // A default value asked again is no difference (AWS returns the subscription).
-          bool is_default = (name == "RawMessageDelivery" && value == "false") ||
-                            (name == "FilterPolicyScope" && value == "MessageAttributes");
-          if (old == existing.attributes.end() ? !is_default : old->second != value) {
-            return done(InvalidParameter(
-                "Attributes Reason: Subscription already exists with different attributes"));
+  config_.Submit([this, topic_arn, protocol, endpoint, attributes = std::move(attributes), base_url,
+                  filter = *filter, done = std::move(done)]() -> ConfigStore::Change {
+    auto answer = [done](Result<SubscribeResult> r) {
+      return ConfigStore::Answer([done, r = std::move(r)](Status) { done(r); });
+    };
+    Subscription subscription;
+    std::optional<Delivery> confirmation;
+    {
+      std::shared_lock lock(mu_);
+      auto it = topics_.find(topic_arn);
+      if (it == topics_.end()) return answer(TopicNotFound());
+      for (const auto& [arn, existing] : it->second->subscriptions) {
+        if (existing.protocol == protocol && existing.endpoint == endpoint) {
+          // Subscribing again is idempotent unless it asks for different attributes.
+          for (const auto& [name, value] : attributes) {
+            auto old = existing.attributes.find(name);
+            // A default value asked again is no difference (AWS returns the subscription).
+            bool is_default = (name == "RawMessageDelivery" && value == "false") ||
+                              (name == "FilterPolicyScope" && value == "MessageAttributes");
+            if (old == existing.attributes.end() ? !is_default : old->second != value) {
+              return answer(InvalidParameter(
+                  "Attributes Reason: Subscription already exists with different attributes"));
+            }
           }
+          return answer(SubscribeResult{existing.arn, !existing.confirmed});
         }
-        return done(SubscribeResult{existing.arn, !existing.confirmed});
+      }
+      subscription.arn = topic_arn + ":" + NewUuid();
+      subscription.topic_arn = topic_arn;
+      subscription.protocol = protocol;
+      subscription.endpoint = endpoint;
+      subscription.owner = it->second->topic.account;
+      // Queues of this server belong to the same owner, so their subscriptions need no
+      // confirmation (as for same-account queues on AWS). Others wait for ConfirmSubscription.
+      subscription.confirmed = protocol == "sqs";
+      if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
+      subscription.attributes = attributes;
+      if (IsHttp(protocol)) {
+        confirmation =
+            ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation", base_url);
       }
     }
-    subscription.arn = topic_arn + ":" + NewUuid();
-    subscription.topic_arn = topic_arn;
-    subscription.protocol = protocol;
-    subscription.endpoint = endpoint;
-    subscription.owner = it->second->topic.account;
-    // Queues of this server belong to the same owner, so their subscriptions need no
-    // confirmation (as for same-account queues on AWS). Others wait for ConfirmSubscription.
-    subscription.confirmed = protocol == "sqs";
-    if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
-    subscription.attributes = std::move(attributes);
-    it->second->subscriptions[subscription.arn] = subscription;
-    if (*filter) it->second->filters[subscription.arn] = *filter;
-    subscription_topic_[subscription.arn] = topic_arn;
-    if (IsHttp(protocol)) {
-      confirmation =
-          ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation", base_url);
-    }
-  }
-  PersistSubscription(
-      subscription,
-      [this, subscription, done = std::move(done)](Status s) {
-        if (!s.ok()) {
-          std::unique_lock lock(mu_);
-          auto it = topics_.find(subscription.topic_arn);
-          if (it != topics_.end()) {
-            it->second->subscriptions.erase(subscription.arn);
-            it->second->filters.erase(subscription.arn);
-          }
-          subscription_topic_.erase(subscription.arn);
-          return done(s);
-        }
-        done(SubscribeResult{subscription.arn, !subscription.confirmed});
-      },
-      std::move(confirmation));
+    // The subscription and its confirmation request are stored in one write; both take
+    // effect once it is durable.
+    storage::WriteBatch batch = SubscriptionWrite(subscription, confirmation);
+    return {std::move(batch), [this, subscription, filter, confirmation, done](Status s) mutable {
+              if (!s.ok()) return done(s);
+              {
+                std::unique_lock lock(mu_);
+                auto it = topics_.find(subscription.topic_arn);
+                if (it != topics_.end()) {
+                  it->second->subscriptions[subscription.arn] = subscription;
+                  if (filter) it->second->filters[subscription.arn] = filter;
+                  subscription_topic_[subscription.arn] = subscription.topic_arn;
+                }
+              }
+              if (confirmation && outbox_ != nullptr) outbox_->Activate(std::move(*confirmation));
+              done(SubscribeResult{subscription.arn, !subscription.confirmed});
+            }};
+  });
 }
 
 void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::string& token,
                                        std::function<void(Result<std::string>)> done) {
-  std::lock_guard order(commit_order_mu_);
-  Subscription confirmed;
-  {
-    std::unique_lock lock(mu_);
-    auto it = topics_.find(topic_arn);
-    if (it == topics_.end()) return done(TopicNotFound());
-    Subscription* match = nullptr;
-    for (auto& [arn, s] : it->second->subscriptions) {
-      if (!s.token.empty() && s.token == token) match = &s;
+  config_.Submit([this, topic_arn, token, done = std::move(done)]() -> ConfigStore::Change {
+    auto answer = [done](Result<std::string> r) {
+      return ConfigStore::Answer([done, r = std::move(r)](Status) { done(r); });
+    };
+    Subscription confirmed;
+    {
+      std::shared_lock lock(mu_);
+      auto it = topics_.find(topic_arn);
+      if (it == topics_.end()) return answer(TopicNotFound());
+      const Subscription* match = nullptr;
+      for (const auto& [arn, s] : it->second->subscriptions) {
+        if (!s.token.empty() && s.token == token) match = &s;
+      }
+      if (match == nullptr) {
+        // AWS tells a malformed token from a well-formed one that matches nothing.
+        bool well_formed =
+            token.size() >= 64 && std::all_of(token.begin(), token.end(), ::isxdigit);
+        return answer(well_formed ? InvalidParameter("Token")
+                                  : Status(ErrorCode::kInvalidParameter, "Invalid token"));
+      }
+      if (match->confirmed) return answer(match->arn);
+      confirmed = *match;
     }
-    if (match == nullptr) {
-      // AWS tells a malformed token from a well-formed one that matches nothing.
-      bool well_formed = token.size() >= 64 && std::all_of(token.begin(), token.end(), ::isxdigit);
-      return done(well_formed ? InvalidParameter("Token")
-                              : Status(ErrorCode::kInvalidParameter, "Invalid token"));
-    }
-    if (match->confirmed) return done(match->arn);
-    match->confirmed = true;
-    confirmed = *match;
-  }
-  PersistSubscription(confirmed, [arn = confirmed.arn, done = std::move(done)](Status s) {
-    if (!s.ok()) return done(s);
-    done(arn);
+    confirmed.confirmed = true;
+    return {SubscriptionWrite(confirmed, std::nullopt), [this, confirmed, done](Status s) {
+              if (!s.ok()) return done(s);
+              StoreSubscriptionInMemory(confirmed);
+              done(confirmed.arn);
+            }};
   });
 }
 
 void TopicService::Unsubscribe(const std::string& subscription_arn, const std::string& base_url,
                                StatusCallback done) {
-  std::lock_guard order(commit_order_mu_);
-  std::optional<Delivery> goodbye;
-  {
-    std::unique_lock lock(mu_);
-    auto topic_arn = subscription_topic_.find(subscription_arn);
-    // Unsubscribing twice is not an error (AWS answers 200 again).
-    if (topic_arn == subscription_topic_.end()) return done(Status::Ok());
-    auto topic = topics_.find(topic_arn->second);
-    auto found = topic == topics_.end() ? nullptr : &topic->second->subscriptions;
-    if (found != nullptr && found->count(subscription_arn)) {
-      const Subscription& s = found->at(subscription_arn);
-      // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again.
-      if (IsHttp(s.protocol) && s.confirmed && outbox_ != nullptr) {
-        goodbye = ConfirmationDelivery(*topic->second, s, "UnsubscribeConfirmation", base_url);
-      }
-      topic->second->subscriptions.erase(subscription_arn);
-      topic->second->filters.erase(subscription_arn);
-      topic->second->unusable_filters.erase(subscription_arn);
-      ++topic->second->deleted_subscriptions;
-    }
-    subscription_topic_.erase(topic_arn);
-  }
-  storage::WriteBatch batch;
-  batch.DeleteRecord(storage::RecordKind::kSubscription, 0, subscription_arn);
-  if (goodbye) DeliveryOutbox::Stage(*goodbye, &batch);
-  engine_.Commit(std::move(batch), storage::Durability::kSync,
-                 [this, subscription_arn, goodbye = std::move(goodbye),
-                  done = std::move(done)](Status s) mutable {
-                   if (s.ok() && outbox_ != nullptr) outbox_->CancelSubscription(subscription_arn);
-                   if (s.ok() && goodbye) outbox_->Activate(std::move(*goodbye));
-                   done(s);
-                 });
+  config_.Submit(
+      [this, subscription_arn, base_url, done = std::move(done)]() -> ConfigStore::Change {
+        std::optional<Delivery> goodbye;
+        {
+          std::shared_lock lock(mu_);
+          auto topic_arn = subscription_topic_.find(subscription_arn);
+          // Unsubscribing twice is not an error (AWS answers 200 again).
+          if (topic_arn == subscription_topic_.end()) return ConfigStore::Answer(done);
+          auto topic = topics_.find(topic_arn->second);
+          if (topic != topics_.end()) {
+            auto found = topic->second->subscriptions.find(subscription_arn);
+            // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again.
+            if (found != topic->second->subscriptions.end() && IsHttp(found->second.protocol) &&
+                found->second.confirmed && outbox_ != nullptr) {
+              goodbye = ConfirmationDelivery(*topic->second, found->second,
+                                             "UnsubscribeConfirmation", base_url);
+            }
+          }
+        }
+        storage::WriteBatch batch;
+        batch.DeleteRecord(storage::RecordKind::kSubscription, 0, subscription_arn);
+        if (goodbye) DeliveryOutbox::Stage(*goodbye, &batch);
+        return {std::move(batch), [this, subscription_arn, goodbye, done](Status s) mutable {
+                  if (!s.ok()) return done(s);
+                  {
+                    std::unique_lock lock(mu_);
+                    auto topic_arn = subscription_topic_.find(subscription_arn);
+                    if (topic_arn != subscription_topic_.end()) {
+                      auto topic = topics_.find(topic_arn->second);
+                      if (topic != topics_.end() &&
+                          topic->second->subscriptions.erase(subscription_arn) > 0) {
+                        topic->second->filters.erase(subscription_arn);
+                        topic->second->unusable_filters.erase(subscription_arn);
+                        ++topic->second->deleted_subscriptions;
+                      }
+                      subscription_topic_.erase(topic_arn);
+                    }
+                  }
+                  if (outbox_ != nullptr) {
+                    outbox_->CancelSubscription(subscription_arn);
+                    if (goodbye) outbox_->Activate(std::move(*goodbye));
+                  }
+                  done(s);
+                }};
+      });
 }
 
 std::vector<Subscription> TopicService::ListSubscriptions(const std::string& region,
@@ -475,73 +536,79 @@ Result<AttributeMap> TopicService::GetSubscriptionAttributes(
 void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
                                             const std::string& name, const std::string& value,
                                             StatusCallback done) {
-  std::lock_guard order(commit_order_mu_);
-  Subscription updated;
-  {
-    std::unique_lock lock(mu_);
-    auto topic_arn = subscription_topic_.find(subscription_arn);
-    if (topic_arn == subscription_topic_.end()) return done(SubscriptionNotFound());
-    auto topic_it = topics_.find(topic_arn->second);
-    if (topic_it == topics_.end() || !topic_it->second->subscriptions.count(subscription_arn)) {
-      return done(SubscriptionNotFound());
+  config_.Submit([this, subscription_arn, name, value,
+                  done = std::move(done)]() -> ConfigStore::Change {
+    auto refuse = [done](Status s) { return ConfigStore::Answer([done, s](Status) { done(s); }); };
+    Subscription updated;
+    {
+      std::shared_lock lock(mu_);
+      auto topic_arn = subscription_topic_.find(subscription_arn);
+      if (topic_arn == subscription_topic_.end()) return refuse(SubscriptionNotFound());
+      auto topic_it = topics_.find(topic_arn->second);
+      if (topic_it == topics_.end() || !topic_it->second->subscriptions.count(subscription_arn)) {
+        return refuse(SubscriptionNotFound());
+      }
+      updated = topic_it->second->subscriptions.at(subscription_arn);
     }
-    TopicState& topic = *topic_it->second;
-    Subscription& s = topic.subscriptions.at(subscription_arn);
-    POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateSubscriptionAttribute(name, value, s.protocol));
-    AttributeMap attributes = s.attributes;
-    attributes[name] = NormalizeSubscriptionAttribute(name, value);
+    if (Status s = ValidateSubscriptionAttribute(name, value, updated.protocol); !s.ok()) {
+      return refuse(s);
+    }
+    updated.attributes[name] = NormalizeSubscriptionAttribute(name, value);
     if (value.empty() && (name == "FilterPolicy" || name == "RedrivePolicy")) {
-      attributes.erase(name);  // setting an empty policy removes it
+      updated.attributes.erase(name);  // setting an empty policy removes it
     }
-    auto filter = CompileSubscriptionFilter(attributes);
-    if (!filter.ok()) return done(filter.status());
-    s.attributes = std::move(attributes);
-    topic.unusable_filters.erase(subscription_arn);
-    if (*filter) {
-      topic.filters[subscription_arn] = *filter;
-    } else {
-      topic.filters.erase(subscription_arn);
-    }
-    updated = s;
+    auto filter = CompileSubscriptionFilter(updated.attributes);
+    if (!filter.ok()) return refuse(filter.status());
+    return {SubscriptionWrite(updated, std::nullopt), [this, updated, done](Status s) {
+              if (s.ok()) StoreSubscriptionInMemory(updated);
+              done(s);
+            }};
+  });
+}
+
+void TopicService::StoreSubscriptionInMemory(const Subscription& subscription) {
+  auto filter = CompileSubscriptionFilter(subscription.attributes);
+  std::unique_lock lock(mu_);
+  auto topic = topics_.find(subscription.topic_arn);
+  if (topic == topics_.end()) return;  // deleted since: its deletion was stored after this
+  auto it = topic->second->subscriptions.find(subscription.arn);
+  if (it == topic->second->subscriptions.end()) return;  // unsubscribed since, likewise
+  it->second = subscription;
+  topic->second->filters.erase(subscription.arn);
+  topic->second->unusable_filters.erase(subscription.arn);
+  if (!filter.ok()) {
+    // Fail closed, as at load: a policy that cannot compile filters out every message.
+    topic->second->unusable_filters.insert(subscription.arn);
+  } else if (*filter) {
+    topic->second->filters[subscription.arn] = *filter;
   }
-  PersistSubscription(updated, std::move(done));
 }
 
 // --- tags ---
 
 void TopicService::TagResource(const std::string& arn, const AttributeMap& tags,
                                StatusCallback done) {
-  std::lock_guard order(commit_order_mu_);
-  Topic updated;
-  {
-    std::unique_lock lock(mu_);
-    auto it = topics_.find(arn);
-    if (it == topics_.end()) {
-      return done(Status(ErrorCode::kResourceNotFound, "Resource does not exist"));
-    }
-    AttributeMap merged = it->second->topic.tags;
-    for (const auto& [key, value] : tags) merged[key] = value;
-    POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidateTags(merged));
-    it->second->topic.tags = std::move(merged);
-    updated = it->second->topic;
-  }
-  PersistTopic(updated, std::move(done));
+  ChangeTopic(
+      arn, ErrorCode::kResourceNotFound,
+      [tags](Topic& topic) {
+        AttributeMap merged = topic.tags;
+        for (const auto& [key, value] : tags) merged[key] = value;
+        POSTBOX_RETURN_IF_ERROR(ValidateTags(merged));
+        topic.tags = std::move(merged);
+        return Status::Ok();
+      },
+      std::move(done));
 }
 
 void TopicService::UntagResource(const std::string& arn, const std::vector<std::string>& keys,
                                  StatusCallback done) {
-  std::lock_guard order(commit_order_mu_);
-  Topic updated;
-  {
-    std::unique_lock lock(mu_);
-    auto it = topics_.find(arn);
-    if (it == topics_.end()) {
-      return done(Status(ErrorCode::kResourceNotFound, "Resource does not exist"));
-    }
-    for (const auto& key : keys) it->second->topic.tags.erase(key);
-    updated = it->second->topic;
-  }
-  PersistTopic(updated, std::move(done));
+  ChangeTopic(
+      arn, ErrorCode::kResourceNotFound,
+      [keys](Topic& topic) {
+        for (const auto& key : keys) topic.tags.erase(key);
+        return Status::Ok();
+      },
+      std::move(done));
 }
 
 Result<AttributeMap> TopicService::ListTagsForResource(const std::string& arn) const {

@@ -1,13 +1,14 @@
 // TopicService: the SNS operations on topics and subscriptions, protocol-free.
 //
-// Topics and subscriptions are stored as records and are durable before a callback reports
-// success. Publish fans a message out to the topic's confirmed subscriptions: to SQS queues
-// in this server it sends the SNS envelope (or, with RawMessageDelivery, the message itself)
-// through QueueService; to HTTP/S endpoints it stores deliveries in the DeliveryOutbox. It
-// answers only when every queue and the outbox have stored the message, so an acknowledged
-// publish is never lost. HTTP/S subscriptions get a SubscriptionConfirmation request whose
-// SubscribeURL points back here. Other protocols (email, email-json, sms, application) are
-// accepted and stored; their delivery is not implemented yet (README).
+// Topics and subscriptions are stored as records through the ConfigStore: each change is
+// durable, in order, before memory shows it and a callback reports success. Publish fans a message
+// out to the topic's confirmed subscriptions: to SQS queues in this server it sends the SNS
+// envelope (or, with RawMessageDelivery, the message itself) through QueueService; to HTTP/S
+// endpoints it stores deliveries in the DeliveryOutbox. It answers only when every queue and the
+// outbox have stored the message, so an acknowledged publish is never lost. HTTP/S subscriptions
+// get a SubscriptionConfirmation request whose SubscribeURL points back here. Other protocols
+// (email, email-json, sms, application) are accepted and stored; their delivery is not implemented
+// yet (README).
 //
 // Callbacks run exactly once, possibly on a storage thread. Thread-safety: all methods are
 // safe from any thread.
@@ -24,6 +25,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "core/config/config_store.h"
 #include "core/queue/message.h"
 #include "core/queue/queue_service.h"
 #include "core/topic/delivery_outbox.h"
@@ -55,8 +57,10 @@ struct SubscribeResult {
 class TopicService {
  public:
   // `outbox` may be null (then HTTP/S subscriptions are stored but never contacted).
+  // `config`: the ConfigStore shared with the other services (null: one of its own).
   TopicService(storage::Engine& engine, const Clock& clock, QueueService& queues,
-               const MessageSigner& signer, DeliveryOutbox* outbox = nullptr);
+               const MessageSigner& signer, DeliveryOutbox* outbox = nullptr,
+               ConfigStore* config = nullptr);
 
   // Rebuilds topics and subscriptions from storage. Call once, before serving.
   Status Load();
@@ -112,10 +116,17 @@ class TopicService {
 
   Result<TopicPtr> FindTopic(const std::string& arn) const;
   Status ValidatePublish(const Topic& topic, const PublishRequest& request) const;
-  void PersistTopic(const Topic& topic, StatusCallback done);
-  // Stores the subscription, and `delivery` (a confirmation request) in the same write.
-  void PersistSubscription(const Subscription& subscription, StatusCallback done,
-                           std::optional<Delivery> delivery = std::nullopt);
+  static storage::WriteBatch TopicWrite(const Topic& topic);
+  // The subscription's record, and `delivery` (a confirmation request) in the same write.
+  storage::WriteBatch SubscriptionWrite(const Subscription& subscription,
+                                        const std::optional<Delivery>& delivery);
+  // A change to a topic through the ConfigStore: `edit` changes a copy of it (or refuses), the
+  // copy is stored, then it replaces the topic in memory and the change is answered. A missing
+  // topic is answered with `missing` (kNotFound, or kResourceNotFound for the tag actions).
+  using TopicEdit = std::function<Status(Topic& topic)>;
+  void ChangeTopic(const std::string& arn, ErrorCode missing, TopicEdit edit, StatusCallback done);
+  // Replaces a stored subscription in memory, with its filter (if it still exists).
+  void StoreSubscriptionInMemory(const Subscription& subscription);
   // A signed confirmation request (SubscriptionConfirmation / UnsubscribeConfirmation).
   Delivery ConfirmationDelivery(const TopicState& topic, const Subscription& subscription,
                                 const std::string& type, const std::string& base_url) const;
@@ -132,10 +143,9 @@ class TopicService {
   QueueService& queues_;
   const MessageSigner& signer_;
   DeliveryOutbox* outbox_;
-  // Configuration changes take this around "update memory, then Commit", so that their writes
-  // reach storage in the order their updates were made (else a restart could bring back an
-  // older version). Never taken by storage callbacks.
-  std::mutex commit_order_mu_;
+  // Every configuration change goes through it: stored in order, then applied to memory.
+  std::unique_ptr<ConfigStore> own_config_;
+  ConfigStore& config_;
   mutable std::shared_mutex mu_;
   std::map<std::string, TopicPtr> topics_;                 // by ARN (sorted for listing)
   std::map<std::string, std::string> subscription_topic_;  // subscription ARN -> topic ARN

@@ -1,99 +1,17 @@
+// The log engine's commit thread: group commit, segments, garbage collection, and the
+// start-up loads. Replay is in log_replay.cc, failure states in log_health.cc.
 #include "storage/log/log_engine.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cstring>
-#include <filesystem>
 #include <future>
 #include <map>
-#include <optional>
+
+#include "base/clock.h"
+#include "storage/log/log_engine_internal.h"
 
 namespace postbox::storage {
-namespace {
-
-constexpr std::string_view kSegmentSuffix = ".log";
-constexpr std::string_view kSpareSuffix = ".spare";
-
-Status IoError(const std::string& what, const std::string& path, int err = errno) {
-  return Status(ErrorCode::kStorageError, what + " " + path + ": " + std::strerror(err));
-}
-
-// Segment file names are their ids, zero-padded so that they sort: 00000001.log. A spare (a
-// deleted segment's file, kept to be reused) keeps its old id: 00000001.spare.
-std::optional<uint32_t> IdOf(const std::filesystem::path& file, std::string_view suffix) {
-  const std::string name = file.filename().string();
-  if (name.size() <= suffix.size() || !name.ends_with(suffix)) return std::nullopt;
-  uint32_t id = 0;
-  const char* end = name.data() + name.size() - suffix.size();
-  auto [ptr, ec] = std::from_chars(name.data(), end, id);
-  if (ec != std::errc() || ptr != end || id == 0) return std::nullopt;
-  return id;
-}
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError("cannot open", path);
-  std::string bytes;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0) bytes.reserve(size_t(st.st_size));
-  char chunk[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = IoError("cannot read", path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) break;
-    bytes.append(chunk, size_t(n));
-  }
-  ::close(fd);
-  return bytes;
-}
-
-Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError("cannot open directory", dir);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : IoError("cannot sync directory", dir, err);
-}
-
-// Calls `visit(op, at)` for every operation in the valid frames of `bytes`, a segment's
-// contents. Returns where the valid frames end, or an error if a frame that passed its
-// checksum does not decode (a bug or a format mismatch, never a torn write).
-Result<FrameScan> ForEachOp(std::string_view bytes, uint32_t segment,
-                            const std::function<void(const LogOp&, const LogLocation&)>& visit) {
-  bool malformed = false;
-  const FrameScan scan =
-      ParseFrames(bytes, segment, [&](size_t payload_offset, std::string_view payload) {
-        size_t pos = 0;
-        while (pos < payload.size()) {
-          const size_t start = pos;
-          LogOp op;
-          if (!ParseLogOp(payload, &pos, &op)) {
-            malformed = true;
-            return false;
-          }
-          visit(op, LogLocation{segment, uint32_t(payload_offset + start), uint32_t(pos - start)});
-        }
-        return true;
-      });
-  if (malformed) {
-    return Status(ErrorCode::kStorageError,
-                  "log segment " + std::to_string(segment) + " holds an undecodable operation");
-  }
-  return scan;
-}
-
-}  // namespace
 
 std::string LogEngine::SegmentPath(uint32_t id, std::string_view suffix) const {
   char name[32];
@@ -104,27 +22,32 @@ std::string LogEngine::SegmentPath(uint32_t id, std::string_view suffix) const {
 Result<std::unique_ptr<LogEngine>> LogEngine::Open(const std::string& dir,
                                                    CallbackRunner run_callbacks,
                                                    uint64_t segment_bytes) {
+  LogEngineOptions options;
+  options.run_callbacks = std::move(run_callbacks);
+  options.segment_bytes = segment_bytes;
+  return Open(dir, std::move(options));
+}
+
+Result<std::unique_ptr<LogEngine>> LogEngine::Open(const std::string& dir, LogEngineOptions options,
+                                                   RecoveryReport* report) {
   // Locations in a segment are 32-bit, and a segment may reach twice segment_bytes.
-  if (segment_bytes == 0 || segment_bytes > kMaxSegmentBytes) {
+  if (options.segment_bytes == 0 || options.segment_bytes > kMaxSegmentBytes) {
     return Status(ErrorCode::kInvalidParameterValue,
                   "log segment size must be between 1 byte and 1 GiB");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status(ErrorCode::kStorageError, "cannot create " + dir + ": " + ec.message());
-  // The log directory's own name must be durable before the first synced write counts.
-  const std::string parent = std::filesystem::path(dir).parent_path().string();
-  if (!parent.empty()) POSTBOX_RETURN_IF_ERROR(SyncDirectory(parent));
-  std::unique_ptr<LogEngine> engine(new LogEngine(dir, std::move(run_callbacks), segment_bytes));
-  if (Status s = engine->Replay(); !s.ok()) return s;
+  if (options.fs == nullptr) options.fs = &PosixFileSystem();
+  // The log directory (and any parent it needed) must be durable before the first synced
+  // write counts.
+  POSTBOX_RETURN_IF_ERROR(CreateDirectories(*options.fs, dir));
+  std::unique_ptr<LogEngine> engine(new LogEngine(dir, std::move(options)));
+  RecoveryReport ignored;
+  POSTBOX_RETURN_IF_ERROR(engine->Replay(report != nullptr ? report : &ignored));
   engine->committer_ = std::thread([e = engine.get()] { e->CommitLoop(); });
   return engine;
 }
 
-LogEngine::LogEngine(std::string dir, CallbackRunner run_callbacks, uint64_t segment_bytes)
-    : dir_(std::move(dir)),
-      run_callbacks_(std::move(run_callbacks)),
-      segment_bytes_(segment_bytes) {}
+LogEngine::LogEngine(std::string dir, LogEngineOptions options)
+    : dir_(std::move(dir)), options_(std::move(options)) {}
 
 LogEngine::~LogEngine() {
   {
@@ -134,76 +57,13 @@ LogEngine::~LogEngine() {
   wake_.notify_all();
   if (committer_.joinable()) committer_.join();
   if (active_fd_ >= 0) {
-    if (active_dirty_ && poisoned_.ok()) (void)::fdatasync(active_fd_);
-    ::close(active_fd_);
-  }
-}
-
-Status LogEngine::Replay() {
-  std::vector<uint32_t> ids;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    if (auto id = IdOf(entry.path(), kSegmentSuffix)) ids.push_back(*id);
-    if (auto id = IdOf(entry.path(), kSpareSuffix)) {
-      spares_.push_back(entry.path().string());
-      // A new segment must never take a spare's old id: its frames would pass the check.
-      highest_spare_id_ = std::max(highest_spare_id_, *id);
+    // Lazy writes reach the disk at a clean stop too; never after a failed sync (that would
+    // be the retry the kernel may answer falsely).
+    if (active_dirty_ && state_.load() != StorageState::kFailed) {
+      (void)fs().DataSync(active_fd_, SegmentPath(segments_.back().id));
     }
+    fs().Close(active_fd_);
   }
-  if (ec) return Status(ErrorCode::kStorageError, "cannot list " + dir_ + ": " + ec.message());
-  std::sort(ids.begin(), ids.end());
-
-  std::lock_guard lock(index_mu_);
-  bool last_ended = false;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string path = SegmentPath(ids[i]);
-    auto bytes = ReadWholeFile(path);
-    if (!bytes.ok()) return bytes.status();
-    auto scan = ForEachOp(*bytes, ids[i],
-                          [this](const LogOp& op, const LogLocation& at) { index_.Apply(op, at); });
-    if (!scan.ok()) return scan.status();
-    const bool last = i + 1 == ids.size();
-    if (!last && !scan->ended) {
-      // Only the active segment can be torn: each one was ended and synced before the next.
-      return Status(ErrorCode::kStorageError,
-                    "log segment " + path + " is corrupt at byte " + std::to_string(scan->end));
-    }
-    if (last && !scan->ended && scan->end < bytes->size()) {
-      // The torn tail of the last write before a crash (never acknowledged), or what a reused
-      // file held before: cut off, so that no old frame can ever follow new ones.
-      if (::truncate(path.c_str(), off_t(scan->end)) != 0) return IoError("cannot truncate", path);
-    }
-    segments_.push_back({ids[i], scan->end});
-    last_ended = scan->ended;
-  }
-  // A last segment that was ended (a crash before its successor existed) takes no more.
-  return OpenActive(/*create=*/segments_.empty() || last_ended);
-}
-
-// Opens the back segment for writing at its end, or begins the next one in a spare file or
-// a new one.
-Status LogEngine::OpenActive(bool create) {
-  if (create) {
-    const uint32_t id =
-        std::max(segments_.empty() ? 0 : segments_.back().id, highest_spare_id_) + 1;
-    segments_.push_back({id, 0});
-  }
-  const std::string path = SegmentPath(segments_.back().id);
-  int flags = O_WRONLY | O_CLOEXEC;
-  if (create && !spares_.empty()) {
-    // Overwriting a file's blocks in place, fdatasync has no size or allocation to journal:
-    // about half the CPU and latency of syncing an append (docs/research/throughput.md).
-    if (::rename(spares_.back().c_str(), path.c_str()) != 0) return IoError("cannot reuse", path);
-    spares_.pop_back();
-  } else if (create) {
-    flags |= O_CREAT | O_EXCL;
-  }
-  active_fd_ = ::open(path.c_str(), flags, 0644);
-  if (active_fd_ < 0) return IoError("cannot open", path);
-  active_dirty_ = false;
-  // A new file's name must be durable before anything synced into it counts.
-  if (create) return SyncDirectory(dir_);
-  return ::fdatasync(active_fd_) == 0 ? Status::Ok() : IoError("cannot sync", path);
 }
 
 void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
@@ -214,43 +74,136 @@ void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
     // Wake the committer for a durable batch, to start the lazy delay, or when enough lazy
     // work piled up; otherwise let lazy batches gather (each wake-up costs a context switch).
     // While it lingers for durable batches, only enough of them wake it early.
+    // A lazy batch someone waits for (a receive or delete to answer) wakes it at once and
+    // cuts any lingering short: its wait is a client's latency.
+    const bool awaited = durability == Durability::kLazy && done != nullptr;
     wake = durability == Durability::kSync
                ? linger_target_ == 0 || pending_sync_ + 1 >= linger_target_
-               : pending_.empty() || pending_.size() + 1 >= kLazyBatchLimit;
+               : awaited || pending_.empty() || pending_.size() + 1 >= kLazyBatchLimit;
     if (durability == Durability::kSync) ++pending_sync_;
-    pending_.push_back({std::move(batch), durability, std::move(done), false, bytes});
+    if (awaited) ++pending_awaited_;
+    pending_.push_back({std::move(batch), durability, std::move(done), false, bytes, {}});
   }
   if (wake) wake_.notify_one();
 }
 
+Status LogEngine::Accepts(SpaceUse use) const {
+  const StorageState state = state_.load(std::memory_order_relaxed);
+  if (state == StorageState::kHealthy) return Status::Ok();
+  if (state == StorageState::kFull && use == SpaceUse::kShrinks) return Status::Ok();
+  std::lock_guard lock(mu_);
+  return RefusalFor(use);
+}
+
+StorageHealth LogEngine::Health() const {
+  std::lock_guard lock(mu_);
+  return {state_.load(), cause_};
+}
+
 void LogEngine::CommitLoop() {
+  using SteadyClock = std::chrono::steady_clock;
   std::unique_lock lock(mu_);
+  auto next_probe = SteadyClock::now() + options_.retry_interval;
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-    if (pending_.empty()) return;  // stopping, and everything written
-    if (pending_sync_ == 0 && !stopping_) {
-      // Only lazy work: give it a moment to grow into one write with the work that follows.
-      wake_.wait_for(lock, kLazyDelay, [this] {
-        return stopping_ || pending_sync_ > 0 || pending_.size() >= kLazyBatchLimit;
-      });
+    StorageState state = state_.load();
+    const bool probing = state == StorageState::kFull || state == StorageState::kStalled;
+    const bool writable = state == StorageState::kHealthy || state == StorageState::kFull;
+    auto work = [&] { return stopping_ || !pending_.empty() || (writable && !retained_.empty()); };
+    if (probing) {
+      wake_.wait_until(lock, next_probe, work);
+    } else {
+      wake_.wait(lock, work);
     }
-    if (pending_sync_ > 0) LingerForDurableBatches(lock);
+    if (stopping_ && pending_.empty()) return;  // everything written (or refused)
+    if (probing && SteadyClock::now() >= next_probe) {
+      lock.unlock();
+      StorageState probed;
+      {
+        std::lock_guard index_lock(index_mu_);
+        probed = Probe(state);
+      }
+      lock.lock();
+      if (probed == StorageState::kFailed) {
+        retained_.clear();
+        retained_bytes_ = 0;
+      }
+      if (probed != state) SetStateLocked(probed, probed == StorageState::kHealthy ? "" : cause_);
+      next_probe = SteadyClock::now() + options_.retry_interval;
+      continue;
+    }
+    if (pending_.empty() && !(writable && !retained_.empty())) continue;
+    if (state == StorageState::kHealthy) {
+      if (pending_sync_ == 0 && pending_awaited_ == 0 && !stopping_) {
+        // Only lazy work nobody waits for: give it a moment to grow into one write with the
+        // work that follows.
+        wake_.wait_for(lock, kLazyDelay, [this] {
+          return stopping_ || pending_sync_ > 0 || pending_awaited_ > 0 ||
+                 pending_.size() >= kLazyBatchLimit;
+        });
+      }
+      if (pending_sync_ > 0) LingerForDurableBatches(lock);
+    }
+    state = state_.load();
     std::deque<Pending> group = TakeGroupLocked();
-    Status result = poisoned_;
+    if (state == StorageState::kHealthy || state == StorageState::kFull) {
+      // What memory already shows goes first, so that the log catches up in order.
+      for (auto it = retained_.rbegin(); it != retained_.rend(); ++it) {
+        group.push_front({std::move(*it), Durability::kLazy, nullptr, false, 0, {}});
+      }
+      retained_.clear();
+      retained_bytes_ = 0;
+    }
+    std::deque<Pending> writing = Admit(group, state);
     lock.unlock();
 
-    Status later;  // a failure after this group was written fails only the ones after it
-    if (result.ok()) {
+    Status written;
+    Status synced;
+    Status collected;
+    bool sync_needed = false;
+    bool sync_failed = false;
+    if (!writing.empty()) {
       std::lock_guard index_lock(index_mu_);
-      result = WriteGroup(group);
-      if (result.ok()) later = CollectGarbage();
+      written = WriteGroup(writing, &sync_needed);
+      sync_failed = !written.ok() && last_failure_was_sync_;
+    }
+    if (written.ok() && !writing.empty()) {
+      // Lazy batches are stored once written (a kill -9 keeps the page cache): answer them
+      // before the fsync the durable ones wait for.
+      AnswerGroupWhere(writing, run_callbacks(),
+                       [](const Pending& p) { return p.durability == Durability::kLazy; });
+      if (sync_needed) {
+        std::lock_guard index_lock(index_mu_);
+        synced = SyncActive();
+        sync_failed = !synced.ok();
+      }
+      if (synced.ok()) {
+        std::lock_guard index_lock(index_mu_);
+        collected = CollectGarbage();
+      }
+    }
+    Status failure = !written.ok() ? written : synced;
+    if (failure.code() == ErrorCode::kStorageFull && state == StorageState::kHealthy) {
+      std::lock_guard index_lock(index_mu_);
+      ReleaseSpace();
     }
 
     lock.lock();
-    if (!result.ok()) poisoned_ = result;
-    if (!later.ok()) poisoned_ = later;
+    if (!failure.ok()) {
+      stats_.write_failures.Add();
+      for (Pending& p : writing) p.result = failure;
+      EnterFailureLocked(failure, sync_failed, &writing);
+    } else if (!collected.ok()) {
+      // The group is stored; only the clean-up after it failed.
+      stats_.write_failures.Add();
+      std::deque<Pending> none;
+      EnterFailureLocked(collected, last_failure_was_sync_, &none);
+    }
     lock.unlock();
-    AnswerGroup(group, result, run_callbacks_);
+    if (!writing.empty()) stats_.group_batches.Observe(double(writing.size()));
+    AnswerGroupWhere(writing, run_callbacks(), [&](const Pending& p) {
+      return p.durability == Durability::kSync || !written.ok();
+    });
+    AnswerGroupWhere(group, run_callbacks(), [](const Pending&) { return true; });
     lock.lock();
   }
 }
@@ -262,10 +215,37 @@ std::deque<LogEngine::Pending> LogEngine::TakeGroupLocked() {
          (group.empty() || bytes + pending_.front().bytes <= GroupByteLimit())) {
     bytes += pending_.front().bytes;
     if (pending_.front().durability == Durability::kSync) --pending_sync_;
+    if (pending_.front().durability == Durability::kLazy && pending_.front().done) {
+      --pending_awaited_;
+    }
     group.push_back(std::move(pending_.front()));
     pending_.pop_front();
   }
   return group;
+}
+
+// Moves the batches the state lets through from `group` to the result, in order; the ones
+// left in `group` carry their refusal. In kFull, lazy batches (applied in memory already) and
+// those that only shrink what is stored go through: that is what the reserve is for.
+std::deque<LogEngine::Pending> LogEngine::Admit(std::deque<Pending>& group, StorageState state) {
+  std::deque<Pending> admitted;
+  std::deque<Pending> refused;
+  for (Pending& p : group) {
+    const bool applied = p.durability == Durability::kLazy || p.batch.applied_in_memory();
+    const SpaceUse use = p.batch.space_use();
+    const bool pass = state == StorageState::kHealthy ||
+                      (state == StorageState::kFull && (applied || use == SpaceUse::kShrinks));
+    if (pass) {
+      admitted.push_back(std::move(p));
+      continue;
+    }
+    p.result = RefusalFor(use);
+    stats_.refused_batches.Add();
+    if (applied && state == StorageState::kStalled) Retain(p.batch);
+    refused.push_back(std::move(p));
+  }
+  group = std::move(refused);
+  return admitted;
 }
 
 // Under load, durable batches arrive every few microseconds, and each fsync costs the one
@@ -276,86 +256,156 @@ std::deque<LogEngine::Pending> LogEngine::TakeGroupLocked() {
 // for the previous answer) never waits, and neither do a few clients once all are back.
 // Measured in alternating runs (docs/research/throughput.md).
 void LogEngine::LingerForDurableBatches(std::unique_lock<std::mutex>& lock) {
-  using Clock = std::chrono::steady_clock;
+  using SteadyClock = std::chrono::steady_clock;
   // Clients wait for their answers before they send again: the last group's batches are the
   // ones coming back.
   const size_t target = std::min(last_group_sync_, kSyncGroupTarget);
   last_group_sync_ = pending_sync_;
-  if (target < 2 || pending_sync_ >= target) return;
-  const auto deadline = Clock::now() + kSyncLingerMax;
+  if (target < 2 || pending_sync_ >= target || pending_awaited_ > 0) return;
+  const auto deadline = SteadyClock::now() + kSyncLingerMax;
   linger_target_ = target;
-  while (!stopping_ && pending_sync_ < target) {
+  while (!stopping_ && pending_sync_ < target && pending_awaited_ == 0) {
     const size_t seen = pending_sync_;
-    const auto until = std::min(Clock::now() + kSyncLinger, deadline);
-    wake_.wait_until(lock, until, [&] { return stopping_ || pending_sync_ >= target; });
-    if (pending_sync_ == seen || Clock::now() >= deadline) break;
+    const auto until = std::min(SteadyClock::now() + kSyncLinger, deadline);
+    wake_.wait_until(lock, until,
+                     [&] { return stopping_ || pending_sync_ >= target || pending_awaited_ > 0; });
+    if (pending_sync_ == seen || SteadyClock::now() >= deadline) break;
   }
   linger_target_ = 0;
   last_group_sync_ = pending_sync_;
 }
 
-Status LogEngine::WriteGroup(const std::deque<Pending>& group) {
+Status LogEngine::WriteGroup(std::deque<Pending>& group, bool* sync_needed) {
+  last_failure_was_sync_ = false;
+  // After a roll-over whose next segment could not be opened, or a failed write that could
+  // not be cut off, nothing is written until that is mended (Probe does it first).
+  if (cut_pending_) return Status(ErrorCode::kStorageError, cause_for_cut_);
+  if (active_fd_ < 0) POSTBOX_RETURN_IF_ERROR(OpenActive(/*create=*/true));
   POSTBOX_RETURN_IF_ERROR(RollOverIfFull());
-  bool sync = false;
   frame_.clear();
+  staged_.clear();
   const size_t frame_start = BeginFrame(frame_);
   const uint64_t base = segments_.back().size;
   const uint32_t segment = segments_.back().id;
   for (const auto& p : group) {
-    sync = sync || p.durability == Durability::kSync;
+    *sync_needed = *sync_needed || p.durability == Durability::kSync;
     for (const auto& op : p.batch.ops()) {
       const LogOp view = ViewOf(op);
       const uint64_t offset = base + frame_.size();
       const size_t size = AppendLogOp(view, frame_);
-      index_.Apply(view, LogLocation{segment, uint32_t(offset), uint32_t(size)});
+      staged_.push_back({view, LogLocation{segment, uint32_t(offset), uint32_t(size)}});
     }
   }
   if (frame_.size() > kFrameHeaderBytes) {
     FinishFrame(frame_, frame_start, segment);
     POSTBOX_RETURN_IF_ERROR(Append(frame_));
   }
-  if (sync && active_dirty_) {
-    POSTBOX_RETURN_IF_ERROR(SyncActive());
-  }
+  // Only what is written enters the index: a failed write leaves it as it was.
+  for (const auto& [op, at] : staged_) index_.Apply(op, at);
+  *sync_needed = *sync_needed && active_dirty_;
   return Status::Ok();
 }
 
+// Appends at the active segment's end. A failed (or short, then failed) write is cut off the
+// file again, so that nothing of it can ever be read back; if even the cut fails, writing
+// stops until a probe makes it.
 Status LogEngine::Append(const std::string& frame) {
-  const char* p = frame.data();
-  size_t left = frame.size();
-  while (left > 0) {
-    ssize_t n = ::pwrite(active_fd_, p, left, off_t(segments_.back().size + (p - frame.data())));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError("cannot write", SegmentPath(segments_.back().id));
-    p += n;
-    left -= size_t(n);
+  const std::string path = SegmentPath(segments_.back().id);
+  const uint64_t end = segments_.back().size;
+  Status s = WriteFully(fs(), active_fd_, path, frame, end);
+  if (!s.ok()) {
+    if (!fs().Truncate(active_fd_, path, end).ok()) {
+      cut_pending_ = true;
+      cause_for_cut_ = "a failed write could not be cut off " + path + ": " + s.message();
+    }
+    return s;
   }
   segments_.back().size += frame.size();
+  stats_.bytes_written.Add(frame.size());
+  stats_.log_bytes.Add(int64_t(frame.size()));
   active_dirty_ = true;
   return Status::Ok();
 }
 
 Status LogEngine::SyncActive() {
-  if (::fdatasync(active_fd_) != 0) return IoError("cannot sync", SegmentPath(segments_.back().id));
+  const int64_t start = StopwatchMicros();
+  Status s = fs().DataSync(active_fd_, SegmentPath(segments_.back().id));
+  stats_.sync_seconds.ObserveMicros(StopwatchMicros() - start);
+  if (!s.ok()) {
+    last_failure_was_sync_ = true;
+    return s;
+  }
   active_dirty_ = false;
   return Status::Ok();
+}
+
+Status LogEngine::SyncDirectory() {
+  Status s = fs().SyncDirectory(dir_);
+  if (!s.ok()) last_failure_was_sync_ = true;
+  return s;
 }
 
 // A full active segment gets its end frame and is synced (so that only the last segment can
 // ever have a torn tail) and closed; the next one begins.
 Status LogEngine::RollOverIfFull() {
-  if (segments_.back().size < segment_bytes_) return Status::Ok();
+  if (segments_.back().size < options_.segment_bytes) return Status::Ok();
+  POSTBOX_RETURN_IF_ERROR(EndActive());
+  // If this fails, the ended segment stays the last one (replay then begins a new one too),
+  // and the next write tries again.
+  return OpenActive(/*create=*/true);
+}
+
+Status LogEngine::EndActive() {
   frame_.clear();
   AppendEndFrame(frame_, segments_.back().id);
   POSTBOX_RETURN_IF_ERROR(Append(frame_));
   POSTBOX_RETURN_IF_ERROR(SyncActive());
-  ::close(active_fd_);
+  fs().Close(active_fd_);
   active_fd_ = -1;
-  return OpenActive(/*create=*/true);
+  return Status::Ok();
+}
+
+// Opens the back segment for writing at its end, or begins the next one in a spare file or
+// a new one.
+Status LogEngine::OpenActive(bool create) {
+  if (!create) {
+    const std::string path = SegmentPath(segments_.back().id);
+    auto fd = fs().Open(path, O_WRONLY, 0644);
+    if (!fd.ok()) return fd.status();
+    active_fd_ = *fd;
+    active_dirty_ = false;
+    // What an earlier process wrote lazily is in the page cache only: make it durable before
+    // anything synced after it counts.
+    return SyncActive();
+  }
+  const uint32_t id = std::max(segments_.empty() ? 0 : segments_.back().id, highest_spare_id_) + 1;
+  const std::string path = SegmentPath(id);
+  int flags = O_WRONLY;
+  if (!spares_.empty()) {
+    // Overwriting a file's blocks in place, fdatasync has no size or allocation to journal:
+    // about half the CPU and latency of syncing an append (docs/research/throughput.md).
+    POSTBOX_RETURN_IF_ERROR(fs().Rename(spares_.back(), path));
+    spares_.pop_back();
+  } else {
+    // Not O_EXCL: a retry after a failed attempt may find the file it created.
+    flags |= O_CREAT;
+  }
+  auto fd = fs().Open(path, flags, 0644);
+  if (!fd.ok()) return fd.status();
+  // A new file's name must be durable before anything synced into it counts.
+  if (Status s = SyncDirectory(); !s.ok()) {
+    fs().Close(*fd);
+    return s;
+  }
+  segments_.push_back({id, 0});
+  active_fd_ = *fd;
+  active_dirty_ = false;
+  return Status::Ok();
 }
 
 Status LogEngine::CollectGarbage() {
   bool copied = false;
+  const bool full = state_.load() != StorageState::kHealthy;
   while (segments_.size() > 1) {
     const uint32_t oldest = segments_.front().id;
     if (index_.UsageOf(oldest).entries > 0) {
@@ -365,11 +415,13 @@ Status LogEngine::CollectGarbage() {
       // segments: long-lived entries (a backlog, FIFO deduplication records that live five
       // minutes) are copied each time the log turns over that much, so a small slack copies
       // them over and over (with two segments, copying took a tenth of the core after the
-      // FIFO benchmark). One copy per group write, so that writes go on between copies.
-      const uint64_t limit = 2 * index_.live_bytes() + kCopySlack * segment_bytes_;
-      if (copied || total <= limit) break;
+      // FIFO benchmark). One copy per group write, so that writes go on between copies. Not
+      // on a full disk: copying needs the space it would free later.
+      const uint64_t limit = 2 * index_.live_bytes() + kCopySlack * options_.segment_bytes;
+      if (copied || full || total <= limit) break;
       POSTBOX_RETURN_IF_ERROR(CopyForward(oldest));
       copied = true;
+      stats_.segments_copied.Add();
       if (index_.UsageOf(oldest).entries > 0) {
         return Status(ErrorCode::kStorageError, "log segment " + SegmentPath(oldest) +
                                                     " still has live entries after "
@@ -378,43 +430,56 @@ Status LogEngine::CollectGarbage() {
     }
     // The deletes and later puts that emptied it must be durable before its puts go.
     if (active_dirty_) POSTBOX_RETURN_IF_ERROR(SyncActive());
-    const std::string path = SegmentPath(oldest);
-    if (spares_.size() < kMaxSpares) {
-      const std::string spare = SegmentPath(oldest, kSpareSuffix);
-      if (::rename(path.c_str(), spare.c_str()) != 0) return IoError("cannot set aside", path);
-      spares_.push_back(spare);
-    } else if (::unlink(path.c_str()) != 0) {
-      return IoError("cannot delete", path);
-    }
-    POSTBOX_RETURN_IF_ERROR(SyncDirectory(dir_));
-    index_.ForgetSegment(oldest);
-    segments_.pop_front();
+    POSTBOX_RETURN_IF_ERROR(RemoveSegment(oldest));
   }
+  stats_.live_bytes.Set(int64_t(index_.live_bytes()));
+  return Status::Ok();
+}
+
+// Deletes the oldest segment, keeping its file as a spare while there is room for one (and
+// the disk is not full: then space matters more than cheap syncs).
+Status LogEngine::RemoveSegment(uint32_t id) {
+  const std::string path = SegmentPath(id);
+  if (spares_.size() < kMaxSpares && state_.load() == StorageState::kHealthy) {
+    const std::string spare = SegmentPath(id, kSpareSuffix);
+    POSTBOX_RETURN_IF_ERROR(fs().Rename(path, spare));
+    spares_.push_back(spare);
+  } else {
+    POSTBOX_RETURN_IF_ERROR(fs().Remove(path));
+  }
+  POSTBOX_RETURN_IF_ERROR(SyncDirectory());
+  stats_.log_bytes.Add(-int64_t(segments_.front().size));
+  index_.ForgetSegment(id);
+  segments_.pop_front();
   return Status::Ok();
 }
 
 // Appends the live puts of `segment` again, as one frame, with each message's current state.
 Status LogEngine::CopyForward(uint32_t segment) {
-  auto bytes = ReadWholeFile(SegmentPath(segment));
+  auto bytes = ReadWholeFile(fs(), SegmentPath(segment));
   if (!bytes.ok()) return bytes.status();
   POSTBOX_RETURN_IF_ERROR(RollOverIfFull());
   frame_.clear();
+  staged_.clear();
   const size_t frame_start = BeginFrame(frame_);
   const uint64_t base = segments_.back().size;
   const uint32_t active = segments_.back().id;
-  auto copied = ForEachOp(*bytes, segment, [&](const LogOp& op, const LogLocation& at) {
+  std::vector<LogOp> copies;
+  auto scanned = ForEachOp(*bytes, segment, [&](const LogOp& op, const LogLocation& at) {
     MessageState current;
     if (!index_.IsLive(op, at, &current)) return;
     LogOp copy = op;
     if (copy.kind == WriteBatch::Kind::kPutMessage) copy.state = current;
     const uint64_t offset = base + frame_.size();
     const size_t size = AppendLogOp(copy, frame_);
-    index_.Apply(copy, LogLocation{active, uint32_t(offset), uint32_t(size)});
+    staged_.push_back({copy, LogLocation{active, uint32_t(offset), uint32_t(size)}});
   });
-  if (!copied.ok()) return copied.status();
+  if (!scanned.ok()) return scanned.status();
   if (frame_.size() == kFrameHeaderBytes) return Status::Ok();
   FinishFrame(frame_, frame_start, active);
   POSTBOX_RETURN_IF_ERROR(Append(frame_));
+  // The copies' views point into `bytes`, alive until here.
+  for (const auto& [op, at] : staged_) index_.Apply(op, at);
   return SyncActive();
 }
 
@@ -423,27 +488,19 @@ class LogEngine::OpReader {
  public:
   explicit OpReader(const LogEngine& engine) : engine_(engine) {}
   ~OpReader() {
-    for (const auto& [id, fd] : fds_) ::close(fd);
+    for (const auto& [id, fd] : fds_) engine_.fs().Close(fd);
   }
   Status Read(const LogLocation& at, LogOp* op) {
     const std::string path = engine_.SegmentPath(at.segment);
-    auto [it, added] = fds_.try_emplace(at.segment, -1);
-    if (added) it->second = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (it->second < 0) {
-      Status s = IoError("cannot open", path);
-      fds_.erase(it);
-      return s;
+    auto it = fds_.find(at.segment);
+    if (it == fds_.end()) {
+      auto fd = engine_.fs().Open(path, O_RDONLY, 0);
+      if (!fd.ok()) return fd.status();
+      it = fds_.emplace(at.segment, *fd).first;
     }
-    const int fd = it->second;
     buffer_.resize(at.size);
-    // Retried when a signal interrupts it or it comes back short (neither happens on local
-    // files today, but both are allowed); a short read at the end of the file is damage.
-    for (size_t got = 0; got < at.size;) {
-      ssize_t n = ::pread(fd, buffer_.data() + got, at.size - got, off_t(at.offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return IoError("cannot read", path, n < 0 ? errno : EIO);
-      got += size_t(n);
-    }
+    POSTBOX_RETURN_IF_ERROR(
+        ReadFully(engine_.fs(), it->second, path, buffer_.data(), at.size, at.offset));
     size_t pos = 0;
     if (!ParseLogOp(buffer_, &pos, op) || pos != buffer_.size()) {
       return Status(ErrorCode::kStorageError,
@@ -506,8 +563,12 @@ Status LogEngine::Flush() {
   {
     std::lock_guard lock(mu_);
     ++pending_sync_;
-    pending_.push_back(
-        {WriteBatch(), Durability::kSync, [&promise](Status s) { promise.set_value(s); }, true});
+    pending_.push_back({WriteBatch(),
+                        Durability::kSync,
+                        [&promise](Status s) { promise.set_value(s); },
+                        true,
+                        0,
+                        {}});
   }
   wake_.notify_one();
   return future.get();

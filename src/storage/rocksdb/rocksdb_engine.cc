@@ -4,6 +4,7 @@
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <functional>
@@ -314,13 +315,30 @@ void RocksDbEngine::CommitLoop() {
           break;
         }
       }
-    } else {
+    } else if (poisoned_.ok()) {
       poisoned_ = result;
+      spdlog::critical(
+          "event=storage_failed engine=rocksdb cause=\"{}\" action=\"nothing more is written; "
+          "restart postbox to recover\"",
+          result.message());
     }
     lock.unlock();
     AnswerGroup(group, result, run_callbacks_);
     lock.lock();
   }
+}
+
+Status RocksDbEngine::Accepts(SpaceUse) const {
+  std::lock_guard lock(mu_);
+  if (poisoned_.ok()) return Status::Ok();
+  return Status(ErrorCode::kServiceUnavailable,
+                "Storage failed (" + poisoned_.message() + "); restart postbox to recover.");
+}
+
+StorageHealth RocksDbEngine::Health() const {
+  std::lock_guard lock(mu_);
+  if (poisoned_.ok()) return {};
+  return {StorageState::kFailed, poisoned_.message()};
 }
 
 Status RocksDbEngine::LoadQueues(const QueueVisitor& visit) {

@@ -54,6 +54,10 @@ class RocksDbEngine final : public Engine {
   Status LoadMessages(const MessageVisitor& visit) override;
   Status LoadRecords(RecordKind kind, const RecordVisitor& visit) override;
   Status Flush() override;
+  // After a failed write the engine takes nothing more (kFailed) until a restart: RocksDB's
+  // own recovery is not resumed in place.
+  Status Accepts(SpaceUse use) const override;
+  StorageHealth Health() const override;
 
   // Number of physical writes and of fsyncs so far (for tests and metrics).
   uint64_t write_count() const;
@@ -75,6 +79,7 @@ class RocksDbEngine final : public Engine {
     Done done;
     bool done_inline = false;  // run `done` on the commit thread even with a runner (Flush)
     bool write_held = false;   // write every held state with this group (Flush)
+    Status result;             // how it is answered
   };
   // Fills `out` with a group's write; returns whether it must be synced.
   bool BuildWrite(const std::deque<Pending>& group, bool write_all_held, rocksdb::WriteBatch* out);

@@ -156,8 +156,7 @@ void PublishBatch(SnsCall& call, Reply reply) {
       [reply, ids = std::move(ids)](std::vector<Result<core::PublishResult>> results) {
         // Validation failures arrive as the same error for every entry: the request's error.
         for (const auto& r : results) {
-          if (!r.ok() && r.status().code() != ErrorCode::kStorageError &&
-              r.status().code() != ErrorCode::kInternal) {
+          if (!r.ok() && !IsServerFault(r.status().code())) {
             return reply(r.status());
           }
         }

@@ -112,6 +112,9 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InvalidBatchEntryId", 400};
     case ErrorCode::kBatchRequestTooLong:
       return {"BatchRequestTooLong", 400};
+    // Storage that cannot write: 503, which AWS's SDKs retry with backoff.
+    case ErrorCode::kStorageError:
+    case ErrorCode::kStorageFull:
     case ErrorCode::kServiceUnavailable:
       return {"ServiceUnavailable", 503};
     default:
@@ -224,7 +227,8 @@ void SnsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
   handler->second(*call, [call, respond = std::move(respond)](Result<ResultWriter> result) {
     if (!result.ok()) {
       const Status& s = result.status();
-      if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
+      // Bugs only: storage trouble is logged once by the engine, not per request.
+      if (s.code() == ErrorCode::kInternal) {
         spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
                       call->context.request_id, call->action, ErrorCodeName(s.code()), s.message());
       }

@@ -305,6 +305,8 @@ bool SendMessages(const std::shared_ptr<Call>& call, const Request& request, boo
           WriteSent(w, *results[0], nullptr);
           return reply(w.Take());
         }
+        // Storage could not take the batch: the request fails (503), not its entries.
+        if (const Status* fault = ServerFaultIn(results)) return reply(*fault);
         reply(BatchText(ids, results, &SentStatus,
                         [&](JsonTextWriter& w, size_t i, const Result<core::SentMessage>& r) {
                           WriteSent(w, *r, &ids[i]);
@@ -405,16 +407,21 @@ bool Delete(const std::shared_ptr<Call>& call, const Request& request, bool batc
   auto queue = call->QueueAt(request.queue_url);
   if (!queue.ok()) return false;
   if (!batch) {
-    Status s = call->service->DeleteMessage(*queue, *handle);
-    reply(s.ok() ? Result<std::string>(std::string("{}")) : Result<std::string>(s));
+    call->service->DeleteMessage(*queue, *handle, [reply](Status s) {
+      reply(s.ok() ? Result<std::string>(std::string("{}")) : Result<std::string>(s));
+    });
     return true;
   }
-  auto results = call->service->DeleteMessages(*queue, handles);
-  reply(BatchText(ids, results, &PlainStatus, [&](JsonTextWriter& w, size_t i, const Status&) {
-    w.BeginObject();
-    w.Member("Id", ids[i]);
-    w.EndObject();
-  }));
+  call->service->DeleteMessages(
+      *queue, handles, [reply, ids = std::move(ids)](Result<std::vector<Status>> results) {
+        if (!results.ok()) return reply(results.status());
+        reply(
+            BatchText(ids, *results, &PlainStatus, [&](JsonTextWriter& w, size_t i, const Status&) {
+              w.BeginObject();
+              w.Member("Id", ids[i]);
+              w.EndObject();
+            }));
+      });
   return true;
 }
 

@@ -2,9 +2,47 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace postbox::wire::sqs {
 namespace {
+
+// A receive's messages wait here until storage has written their new states (the receive
+// reports that through a callback that may run before or after it returns); a failed write
+// is answered instead of the messages.
+class StoredAnswer : public std::enable_shared_from_this<StoredAnswer> {
+ public:
+  using Messages = Result<std::vector<core::ReceivedMessage>>;
+
+  core::StatusCallback StoredCallback() {
+    return [self = shared_from_this()](Status s) { self->Stored(std::move(s)); };
+  }
+  // Once: the receive's result and where to answer.
+  void Answer(Messages messages, ReceiveDone done) {
+    std::unique_lock lock(mu_);
+    messages_.emplace(std::move(messages));
+    done_ = std::move(done);
+    if (stored_) Fire(lock);
+  }
+
+ private:
+  void Stored(Status s) {
+    std::unique_lock lock(mu_);
+    stored_.emplace(std::move(s));
+    if (messages_) Fire(lock);
+  }
+  void Fire(std::unique_lock<std::mutex>& lock) {
+    Messages answer = stored_->ok() ? std::move(*messages_) : Messages(*stored_);
+    ReceiveDone done = std::move(done_);
+    lock.unlock();
+    done(std::move(answer));
+  }
+
+  std::mutex mu_;
+  std::optional<Status> stored_;
+  std::optional<Messages> messages_;
+  ReceiveDone done_;
+};
 
 class LongPoll : public std::enable_shared_from_this<LongPoll> {
  public:
@@ -24,12 +62,14 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
       queue_->RemoveWaiter(waiter_);
       waiter_ = 0;
     }
-    auto messages = service_->Receive(queue_, options_);
+    auto answer = std::make_shared<StoredAnswer>();
+    auto messages = service_->Receive(queue_, options_, answer->StoredCallback());
     const int64_t now = service_->clock().MonotonicMillis();
     if (messages.ok() && messages->empty() && now < deadline_ && !queue_->deleted()) {
       waiter_ = queue_->AddWaiter(WakeCallback());
       // A send that landed between the receive and AddWaiter would not wake us: look again.
-      messages = service_->Receive(queue_, options_);
+      answer = std::make_shared<StoredAnswer>();
+      messages = service_->Receive(queue_, options_, answer->StoredCallback());
       if (messages.ok() && messages->empty()) {
         ArmTimer(now);
         return;
@@ -39,7 +79,7 @@ class LongPoll : public std::enable_shared_from_this<LongPoll> {
     }
     answered_ = true;
     lock.unlock();
-    done_(std::move(messages));
+    answer->Answer(std::move(messages), std::move(done_));
   }
 
  private:

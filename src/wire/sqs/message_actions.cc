@@ -133,6 +133,8 @@ void SendMessageBatch(Call& call, Reply reply) {
       queue, std::move(messages), call.SenderId(),
       [reply = std::move(reply), ids = std::move(ids),
        failed = std::move(failed)](std::vector<Result<core::SentMessage>> results) mutable {
+        // Storage could not take the batch: the request fails (503), not its entries.
+        if (const Status* fault = ServerFaultIn(results)) return reply(*fault);
         json successful = json::array();
         for (size_t i = 0; i < results.size(); ++i) {
           if (results[i].ok()) {
@@ -151,9 +153,10 @@ void DeleteMessage(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
   auto handle = call.RequiredString("ReceiptHandle");
   if (!handle.ok()) return reply(handle.status());
-  Status s = call.service->DeleteMessage(queue, *handle);
-  if (!s.ok()) return reply(s);
-  reply(json::object());
+  call.service->DeleteMessage(queue, *handle, [reply = std::move(reply)](Status s) {
+    if (!s.ok()) return reply(s);
+    reply(json::object());
+  });
 }
 
 // Successful / Failed lists for a batch whose entries were applied in order.
@@ -181,7 +184,12 @@ void DeleteMessageBatch(Call& call, Reply reply) {
     if (!handle.ok()) return reply(handle.status());
     handles.push_back(std::move(*handle));
   }
-  reply(BatchOutcome(*entries, call.service->DeleteMessages(queue, handles)));
+  call.service->DeleteMessages(
+      queue, handles,
+      [reply = std::move(reply), entries = *entries](Result<std::vector<Status>> results) {
+        if (!results.ok()) return reply(results.status());
+        reply(BatchOutcome(entries, *results));
+      });
 }
 
 void ChangeMessageVisibility(Call& call, Reply reply) {
@@ -194,9 +202,11 @@ void ChangeMessageVisibility(Call& call, Reply reply) {
     return reply(Status(ErrorCode::kMissingParameter,
                         "The request must contain the parameter VisibilityTimeout."));
   }
-  Status s = call.service->ChangeMessageVisibility(queue, *handle, **timeout);
-  if (!s.ok()) return reply(s);
-  reply(json::object());
+  call.service->ChangeMessageVisibility(queue, *handle, **timeout,
+                                        [reply = std::move(reply)](Status s) {
+                                          if (!s.ok()) return reply(s);
+                                          reply(json::object());
+                                        });
 }
 
 void ChangeMessageVisibilityBatch(Call& call, Reply reply) {
@@ -221,9 +231,14 @@ void ChangeMessageVisibilityBatch(Call& call, Reply reply) {
       positions.push_back(i);
     }
   }
-  auto applied = call.service->ChangeMessageVisibilities(queue, changes);
-  for (size_t k = 0; k < applied.size(); ++k) results[positions[k]] = applied[k];
-  reply(BatchOutcome(*entries, results));
+  call.service->ChangeMessageVisibilities(
+      queue, changes,
+      [reply = std::move(reply), entries = *entries, results = std::move(results),
+       positions = std::move(positions)](Result<std::vector<Status>> applied) mutable {
+        if (!applied.ok()) return reply(applied.status());
+        for (size_t k = 0; k < applied->size(); ++k) results[positions[k]] = (*applied)[k];
+        reply(BatchOutcome(entries, results));
+      });
 }
 
 }  // namespace postbox::wire::sqs

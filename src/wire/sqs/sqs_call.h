@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "base/status.h"
@@ -94,6 +95,23 @@ void CancelMessageMoveTask(Call& call, Reply reply);
 // SerializationException (kMalformedRequest) when it has another type, as AWS answers a JSON
 // value of the wrong type.
 Result<std::string> StringMember(const nlohmann::json& object, const char* name);
+
+// The first entry result that is the server's own failure (storage could not write), if any:
+// a batch that meets one is answered with it as the request's error, never as a 200.
+template <typename Results>
+const Status* ServerFaultIn(const Results& results) {
+  for (const auto& r : results) {
+    const Status& s = [&]() -> const Status& {
+      if constexpr (std::is_same_v<std::decay_t<decltype(r)>, Status>) {
+        return r;
+      } else {
+        return r.status();
+      }
+    }();
+    if (IsServerFault(s.code())) return &s;
+  }
+  return nullptr;
+}
 
 // Checks the batch rules shared by all *Batch actions; returns the entries.
 Result<nlohmann::json> BatchEntries(const Call& call, const char* entry_name);

@@ -44,9 +44,10 @@ const std::unordered_map<std::string, Handler>& Handlers() {
   return handlers;
 }
 
-// The error answer; the server's own failures are logged for the operator.
+// The error answer. Bugs are logged for the operator; storage trouble is not logged per
+// request (the engine logs its cause once, and /metrics counts the answers).
 HttpResponse Failure(const Call& call, Protocol protocol, const Status& s) {
-  if (s.code() == ErrorCode::kStorageError || s.code() == ErrorCode::kInternal) {
+  if (s.code() == ErrorCode::kInternal) {
     spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
                   call.context.request_id, call.action, ErrorCodeName(s.code()), s.message());
   }

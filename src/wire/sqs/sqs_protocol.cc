@@ -195,8 +195,10 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId", 400, true};
     case ErrorCode::kBatchRequestTooLong:
       return {"BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong", 400, true};
+    // Storage that cannot write (a failed disk, a full one) is the server's passing trouble:
+    // 503 ServiceUnavailable, which AWS's SDKs retry with backoff.
     case ErrorCode::kStorageError:
-      return {"InternalError", "InternalError", 500, false};
+    case ErrorCode::kStorageFull:
     case ErrorCode::kServiceUnavailable:
       return {"ServiceUnavailable", "ServiceUnavailable", 503, false};
   }

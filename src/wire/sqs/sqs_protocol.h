@@ -36,9 +36,6 @@ HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::s
 // The code a batch entry failure carries ("InvalidParameterValue").
 std::string EntryErrorCode(ErrorCode code);
 // A batch entry's SenderFault: false only for the server's own failures.
-inline bool IsSenderFault(ErrorCode code) {
-  return code != ErrorCode::kStorageError && code != ErrorCode::kInternal &&
-         code != ErrorCode::kServiceUnavailable;
-}
+inline bool IsSenderFault(ErrorCode code) { return !IsServerFault(code); }
 
 }  // namespace postbox::wire::sqs

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/queue/queue_service.h"
+#include "core/queue/sync_calls.h"
 #include "storage/memory_engine.h"
 
 namespace postbox::core {
@@ -122,7 +123,7 @@ class FifoQueueTest : public ::testing::Test {
     }
   }
   void Delete(const QueuePtr& q, const ReceivedMessage& r) {
-    EXPECT_TRUE(service_.DeleteMessage(q, r.receipt_handle).ok());
+    EXPECT_TRUE(DeleteNow(service_, q, r.receipt_handle).ok());
   }
   Status SetAttributes(const QueuePtr& q, AttributeMap attributes) {
     Status out(ErrorCode::kInternal, "not called");
@@ -255,7 +256,7 @@ TEST_F(FifoQueueTest, ChangeVisibilityToZeroReleasesGroup) {
   auto got = Receive(q, 1);
   ASSERT_EQ(Bodies(got), std::vector<std::string>{"a1"});
   EXPECT_TRUE(Receive(q).empty());
-  ASSERT_TRUE(service_.ChangeMessageVisibility(q, got[0].receipt_handle, 0).ok());
+  ASSERT_TRUE(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 0).ok());
   // The released message is the group's first again: it is delivered before a2.
   auto again = Receive(q, 1);
   ASSERT_EQ(Bodies(again), std::vector<std::string>{"a1"});
@@ -272,7 +273,7 @@ TEST_F(FifoQueueTest, ChangeVisibilityOfLaterMessageDoesNotUnblockGroup) {
   auto got = Receive(q, 2);
   ASSERT_EQ(Bodies(got), (std::vector<std::string>{"a1", "a2"}));
   // a2 visible again while a1 is still in flight: a2 (and a3 behind it) must wait for a1.
-  ASSERT_TRUE(service_.ChangeMessageVisibility(q, got[1].receipt_handle, 0).ok());
+  ASSERT_TRUE(ChangeVisibilityNow(service_, q, got[1].receipt_handle, 0).ok());
   EXPECT_TRUE(Receive(q).empty());
   Delete(q, got[0]);
   EXPECT_EQ(Bodies(Receive(q)), (std::vector<std::string>{"a2", "a3"}));
@@ -548,7 +549,7 @@ TEST_F(FifoQueueTest, AttemptRetryAfterVisibilityChangeFails) {
   SendOne(q, "a1", "A");
   auto first = Receive(q, 10, {}, "attempt-4");
   ASSERT_EQ(first.size(), 1u);
-  ASSERT_TRUE(service_.ChangeMessageVisibility(q, first[0].receipt_handle, 60).ok());
+  ASSERT_TRUE(ChangeVisibilityNow(service_, q, first[0].receipt_handle, 60).ok());
   auto retry = service_.Receive(q, ReceiveOptions{10, {}, "attempt-4"});
   EXPECT_EQ(retry.status().code(), ErrorCode::kInvalidParameterValue);
 }

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "core/queue/sync_calls.h"
 #include "storage/memory_engine.h"
 
 namespace postbox::core {
@@ -407,8 +408,7 @@ TEST_F(MoveTaskTest, ListNewestFirstWithHandleOnlyWhileRunning) {
   Step();
   Step();
   // Take the two moved messages out of the way (deleted, so the next Redrive leaves them).
-  for (const auto& r : Receive(src))
-    ASSERT_TRUE(service_.DeleteMessage(src, r.receipt_handle).ok());
+  for (const auto& r : Receive(src)) ASSERT_TRUE(DeleteNow(service_, src, r.receipt_handle).ok());
   Redrive(src, {"m3", "m4", "m5"});
   std::string running = StartOk(Arn("dlq"), Arn("other"), 1);
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/queue/sync_calls.h"
 #include "storage/memory_engine.h"
 
 namespace postbox::core {
@@ -71,10 +72,10 @@ TEST_F(QueueServiceTest, SendReceiveDelete) {
   EXPECT_EQ(got[0].message->message_id, sent.message_id);
   EXPECT_EQ(got[0].message->state.receive_count, 1u);
   EXPECT_TRUE(Receive(q).empty());  // in flight
-  EXPECT_TRUE(service_.DeleteMessage(q, got[0].receipt_handle).ok());
+  EXPECT_TRUE(DeleteNow(service_, q, got[0].receipt_handle).ok());
   EXPECT_EQ(engine_.message_count(), 0u);
   // Deleting again with the same (now stale) handle succeeds, as on AWS.
-  EXPECT_TRUE(service_.DeleteMessage(q, got[0].receipt_handle).ok());
+  EXPECT_TRUE(DeleteNow(service_, q, got[0].receipt_handle).ok());
 }
 
 // A receive shares the message with the queue instead of copying it: what an earlier
@@ -96,7 +97,7 @@ TEST_F(QueueServiceTest, ReceivedMessageIsASnapshot) {
   auto third = Receive(q, 1, /*visibility=*/0);
   ASSERT_EQ(third.size(), 1u);
   EXPECT_EQ(third[0].message->state.receive_count, 3u);
-  EXPECT_TRUE(service_.DeleteMessage(q, third[0].receipt_handle).ok());
+  EXPECT_TRUE(DeleteNow(service_, q, third[0].receipt_handle).ok());
   EXPECT_EQ(third[0].message->body, "hello");  // still readable after the queue let go
 }
 
@@ -125,15 +126,15 @@ TEST_F(QueueServiceTest, ChangeVisibilityZeroMakesVisible) {
   QueuePtr q = Create("cv");
   SendOne(q, "m");
   auto got = Receive(q);
-  ASSERT_TRUE(service_.ChangeMessageVisibility(q, got[0].receipt_handle, 0).ok());
+  ASSERT_TRUE(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 0).ok());
   auto again = Receive(q);
   ASSERT_EQ(again.size(), 1u);
   // The first handle is stale now.
-  EXPECT_EQ(service_.ChangeMessageVisibility(q, got[0].receipt_handle, 10).code(),
+  EXPECT_EQ(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 10).code(),
             ErrorCode::kInvalidParameterValue);
-  EXPECT_EQ(service_.ChangeMessageVisibility(q, "garbage", 10).code(),
+  EXPECT_EQ(ChangeVisibilityNow(service_, q, "garbage", 10).code(),
             ErrorCode::kReceiptHandleIsInvalid);
-  EXPECT_EQ(service_.ChangeMessageVisibility(q, again[0].receipt_handle, 43201).code(),
+  EXPECT_EQ(ChangeVisibilityNow(service_, q, again[0].receipt_handle, 43201).code(),
             ErrorCode::kInvalidParameterValue);
 }
 
@@ -142,7 +143,7 @@ TEST_F(QueueServiceTest, ChangeVisibilityOfVisibleMessageIsNotInflight) {
   SendOne(q, "m");
   auto got = Receive(q);
   clock_.AdvanceSeconds(2);
-  EXPECT_EQ(service_.ChangeMessageVisibility(q, got[0].receipt_handle, 10).code(),
+  EXPECT_EQ(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 10).code(),
             ErrorCode::kMessageNotInflight);
 }
 
@@ -261,7 +262,11 @@ TEST_F(QueueServiceTest, StorageFailureAcknowledgesNothing) {
   m.body = "x";
   auto r = Send(q, {m});
   EXPECT_EQ(r[0].status().code(), ErrorCode::kStorageError);
-  EXPECT_TRUE(Receive(q).empty());
+  // Receiving changes memory before storing: refused while storage cannot write.
+  EXPECT_EQ(service_.Receive(q, ReceiveOptions{10, {}, ""}).status().code(),
+            ErrorCode::kStorageError);
+  engine_.FailCommits(Status::Ok());
+  EXPECT_TRUE(Receive(q).empty());  // the failed send was never stored
 }
 
 TEST_F(QueueServiceTest, LoadRebuildsQueuesAndMessages) {

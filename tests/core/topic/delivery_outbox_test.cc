@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/queue/queue_service.h"
+#include "core/queue/sync_calls.h"
 #include "storage/memory_engine.h"
 
 namespace postbox::core {
@@ -238,7 +239,7 @@ TEST_F(DeliveryOutboxTest, AnEndpointsBacklogIsBounded) {
     EXPECT_TRUE(dead.ok());
     for (const auto& r : *dead) {
       out.push_back(r.message->body);
-      EXPECT_TRUE(queues_.DeleteMessage(dlq, r.receipt_handle).ok());
+      EXPECT_TRUE(DeleteNow(queues_, dlq, r.receipt_handle).ok());
     }
     return out;
   };

@@ -1,0 +1,26 @@
+#include "app/health.h"
+
+namespace postbox::app {
+
+wire::HttpResponse HealthResponse(Probe probe, bool serving, const storage::StorageHealth& health) {
+  wire::HttpResponse r;
+  r.content_type = "text/plain";
+  r.status = 503;
+  const std::string state = storage::StorageStateName(health.state);
+  if (health.state == storage::StorageState::kFailed) {
+    r.body = "storage failed: " + health.cause + "; restart postbox\n";
+  } else if (probe == Probe::kLiveness) {
+    r.status = 200;
+    r.body = "ok\n";
+  } else if (!serving) {
+    r.body = "not serving (starting or stopping)\n";
+  } else if (health.state != storage::StorageState::kHealthy) {
+    r.body = "storage " + state + ": " + health.cause + "\n";
+  } else {
+    r.status = 200;
+    r.body = "ok\n";
+  }
+  return r;
+}
+
+}  // namespace postbox::app

@@ -1,0 +1,75 @@
+// QueueService::Load: rebuilding queues, messages and FIFO deduplication windows from storage
+// at start-up.
+#include <nlohmann/json.hpp>
+
+#include "core/queue/message_codec.h"
+#include "core/queue/queue_service.h"
+#include "core/queue/queue_service_internal.h"
+
+namespace postbox::core {
+
+Status QueueService::Load() {
+  std::unordered_map<uint64_t, QueuePtr> by_storage_id;
+  Status status;
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadQueues([&](uint64_t storage_id, std::string_view blob) {
+    nlohmann::json j = nlohmann::json::parse(blob, nullptr, false);
+    if (!j.is_object()) {
+      status = Status(ErrorCode::kStorageError, "corrupt queue record");
+      return;
+    }
+    QueueId id{j.value("region", ""), j.value("account", ""), j.value("name", "")};
+    QueueConfig config;
+    Status s = config.Apply(j.value("attributes", AttributeMap{}), /*creating=*/true);
+    if (!s.ok()) {
+      status = s;
+      return;
+    }
+    auto queue = std::make_shared<Queue>(id, storage_id, config, j.value("tags", AttributeMap{}),
+                                         j.value("created", int64_t{0}), clock_);
+    queue->EnsureSeqAbove(SeqBase(clock_));
+    by_storage_id[storage_id] = queue;
+    queues_[id.Key()] = queue;
+  }));
+  POSTBOX_RETURN_IF_ERROR(status);
+
+  std::unordered_map<uint64_t, std::vector<Message>> loaded;
+  storage::WriteBatch orphans;
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadMessages(
+      [&](uint64_t queue_id, uint64_t seq, std::string_view blob, const storage::MessageState& st) {
+        if (!by_storage_id.count(queue_id)) {
+          // Written after its queue was deleted (a send racing DeleteQueue): drop it.
+          orphans.DeleteMessage(queue_id, seq);
+          return;
+        }
+        Message m;
+        Status s = DecodeMessage(blob, &m);
+        if (!s.ok()) {
+          status = s;
+          return;
+        }
+        m.seq = seq;
+        m.state = st;
+        if (by_storage_id[queue_id]->fifo()) m.sequence_number = SequenceNumber(seq);
+        loaded[queue_id].push_back(std::move(m));
+      }));
+  POSTBOX_RETURN_IF_ERROR(status);
+  for (auto& [queue_id, messages] : loaded) {
+    by_storage_id[queue_id]->Insert(std::move(messages));
+  }
+  const int64_t now = clock_.NowMillis();
+  POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
+      storage::RecordKind::kDeduplication,
+      [&](uint64_t queue_id, std::string_view key, std::string_view blob) {
+        auto entry = DeduplicationEntry::Decode(blob);
+        auto queue = by_storage_id.find(queue_id);
+        if (!entry || queue == by_storage_id.end() || entry->expires_ms <= now) {
+          orphans.DeleteRecord(storage::RecordKind::kDeduplication, queue_id, std::string(key));
+          return;
+        }
+        queue->second->deduplication().Restore(std::string(key), std::move(*entry), now);
+      }));
+  if (!orphans.empty()) PersistLazily(std::move(orphans));
+  return Status::Ok();
+}
+
+}  // namespace postbox::core
