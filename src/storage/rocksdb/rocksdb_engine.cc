@@ -226,7 +226,7 @@ void RocksDbEngine::Commit(WriteBatch batch, Durability durability, Done done) {
     wake = durability == Durability::kSync || pending_.empty() ||
            pending_.size() + 1 >= kLazyBatchLimit;
     if (durability == Durability::kSync) ++pending_sync_;
-    pending_.push_back({std::move(batch), durability, std::move(done)});
+    pending_.push_back({std::move(batch), durability, std::move(done), false, false, {}});
   }
   if (wake) wake_.notify_one();
 }
@@ -405,7 +405,7 @@ Status RocksDbEngine::Flush() {
     std::lock_guard lock(mu_);
     ++pending_sync_;
     pending_.push_back({WriteBatch(), Durability::kSync,
-                        [&promise](Status s) { promise.set_value(s); }, true, true});
+                        [&promise](Status s) { promise.set_value(s); }, true, true, {}});
   }
   wake_.notify_one();
   Status s = future.get();
