@@ -408,17 +408,20 @@ Status LogEngine::CollectGarbage() {
   const bool full = state_.load() != StorageState::kHealthy;
   while (segments_.size() > 1) {
     const uint32_t oldest = segments_.front().id;
-    if (index_.UsageOf(oldest).entries > 0) {
+    const LogIndex::Usage usage = index_.UsageOf(oldest);
+    if (usage.entries > 0) {
       uint64_t total = 0;
       for (const Segment& s : segments_) total += s.size;
       // Copy forward only when the log is more than twice what is live, plus kCopySlack
       // segments: long-lived entries (a backlog, FIFO deduplication records that live five
       // minutes) are copied each time the log turns over that much, so a small slack copies
       // them over and over (with two segments, copying took a tenth of the core after the
-      // FIFO benchmark). One copy per group write, so that writes go on between copies. Not
-      // on a full disk: copying needs the space it would free later.
+      // FIFO benchmark). One copy per group write, so that writes go on between copies.
+      // On a full disk, space matters more: a segment that is at most half live is copied
+      // (from the reserve given back) so that the dead segments behind it can go.
       const uint64_t limit = 2 * index_.live_bytes() + kCopySlack * options_.segment_bytes;
-      if (copied || full || total <= limit) break;
+      const bool worth = full ? usage.bytes * 2 <= segments_.front().size : total > limit;
+      if (copied || !worth) break;
       POSTBOX_RETURN_IF_ERROR(CopyForward(oldest));
       copied = true;
       stats_.segments_copied.Add();

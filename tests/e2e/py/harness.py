@@ -68,8 +68,9 @@ class PostboxServer:
     """
 
     def __init__(self, binary=None, data_dir=None, extra_args=(), start_timeout=20.0,
-                 keep_data_dir=False):
+                 keep_data_dir=False, env=None):
         self.external = external_endpoint()
+        self.env = dict(env or {})  # added to the server's environment
         self.binary = binary or os.environ.get("POSTBOX_BIN") or DEFAULT_BIN
         self._own_data_dir = data_dir is None
         self.data_dir = data_dir
@@ -125,6 +126,7 @@ class PostboxServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=dict(os.environ, **self.env),
         )
         self.starts += 1
         found = threading.Event()
