@@ -47,6 +47,10 @@ std::vector<Setting> Settings() {
        [](Config& c, const std::string& v) {
          return SetInt(c.io_timeout_seconds, v) && c.io_timeout_seconds > 0;
        }},
+      {"server.max_connections",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_connections, v) && c.max_connections >= 0;
+       }},
       {"storage.engine",
        [](Config& c, const std::string& v) {
          c.storage_engine = v;

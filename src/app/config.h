@@ -15,7 +15,10 @@ struct Config {
   std::string data_dir = "./data";        // server.data_dir
   int io_threads = 2;                     // server.io_threads
   int io_timeout_seconds = 60;            // server.io_timeout_seconds
-  std::string storage_engine = "auto";    // storage.engine: auto | log | rocksdb
+  // server.max_connections: open connections at most; 0 derives it from the open-file limit
+  // (net::DefaultMaxConnections).
+  int max_connections = 0;
+  std::string storage_engine = "auto";  // storage.engine: auto | log | rocksdb
   // storage.reserve_mib: space the log engine sets aside, given back when the disk fills up
   // so that deletes and garbage collection can still free space (0: none).
   int storage_reserve_mib = 64;

@@ -4,6 +4,7 @@
 // requests, flush storage, exit 0).
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -107,6 +108,19 @@ bool SplitListen(const std::string& listen, std::string* host, uint16_t* port) {
   return !host->empty();
 }
 
+// Raises the soft open-file limit to the hard one (connections are descriptors too) and
+// returns it.
+uint64_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? uint64_t(1) << 20 : uint64_t(limit.rlim_cur);
+}
+
 int Serve(const Config& config) {
   if (config.log_format == "json") {
     spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
@@ -131,6 +145,7 @@ int Serve(const Config& config) {
     std::cerr << "postbox: " << lock.status().message() << "\n";
     return 1;
   }
+  const uint64_t open_file_limit = RaiseOpenFileLimit();
   asio::io_context io(config.io_threads);
   storage::FileSystem& fs = FileSystemForServe();
   StorageSettings settings;
@@ -198,6 +213,7 @@ int Serve(const Config& config) {
   options.port = port;
   options.io_timeout_seconds = config.io_timeout_seconds;
   options.io_threads = config.io_threads;
+  options.max_connections = config.max_connections;
   net::HttpServer server(
       io, options,
       [&sqs, &sns, &ready, &signer, &certificate_path, &engine](
@@ -245,10 +261,12 @@ int Serve(const Config& config) {
       "  development credentials (any key is accepted in this version):\n"
       "    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n"
       "  try: aws --endpoint-url %s sqs create-queue --queue-name orders\n"
+      "  connections: at most %d (open-file limit %llu)\n"
       "postbox: listening on %s\n",
       kVersion, data_dir.c_str(), storage->description.c_str(), config.region.c_str(),
       config.account_id.c_str(), config.access_key_id.c_str(), config.secret_access_key.c_str(),
-      config.region.c_str(), endpoint.c_str(), endpoint.c_str());
+      config.region.c_str(), endpoint.c_str(), server.max_connections(),
+      static_cast<unsigned long long>(open_file_limit), endpoint.c_str());
   std::fflush(stdout);
   ready.store(true);
 

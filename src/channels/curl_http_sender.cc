@@ -33,6 +33,11 @@ struct CurlHttpSender::Transfer {
 CurlHttpSender::CurlHttpSender(CurlOptions options) : options_(options) {
   GlobalInitOnce();
   multi_ = curl_multi_init();
+  // Outbound sockets come out of the same open-file limit as incoming connections: bounded,
+  // so that the server's connection cap can leave them a known share (net/http_server.h).
+  // Transfers beyond it wait inside libcurl for a connection.
+  curl_multi_setopt(static_cast<CURLM*>(multi_), CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    long(kMaxOutboundConnections));
   thread_ = std::thread([this] { Run(); });
 }
 

@@ -29,6 +29,9 @@ struct CurlOptions {
 
 class CurlHttpSender final : public HttpSender {
  public:
+  // Outbound connections open at once, at most (libcurl queues transfers beyond it).
+  static constexpr int kMaxOutboundConnections = 64;
+
   explicit CurlHttpSender(CurlOptions options = {});
   ~CurlHttpSender() override;
 

@@ -1,12 +1,16 @@
 #include "net/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
 #include <utility>  // before Asio, see DESIGN.md
 
 #include "net/response_head.h"
@@ -81,11 +85,21 @@ struct Connection {
 
   void ExpireAfter(std::chrono::seconds timeout) { deadline = Clock::now() + timeout; }
   void NoDeadline() { deadline = Clock::time_point::max(); }  // while a handler works
+  // Between a whole request read and its answer written; otherwise idle (waiting for a
+  // request, or reading one slowly), and so the first to go when the server is full.
+  void SetBusy(bool now_busy) {
+    busy.store(now_busy);
+    if (!now_busy) idle_since.store(Clock::now().time_since_epoch().count());
+  }
 
   tcp::socket socket;
   asio::steady_timer watchdog;
   Clock::time_point deadline = Clock::time_point::max();
   bool finished = false;  // the session is over; the watchdog stops
+  // Read by the accept loop (another strand) when it looks for an idle connection to close.
+  std::atomic<bool> busy{false};
+  std::atomic<Clock::rep> idle_since{Clock::now().time_since_epoch().count()};
+  std::atomic<bool> evicted{false};
 };
 
 // Runs on the connection's executor, like its session, so they never race. A timer armed
@@ -124,9 +138,55 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> in_flight{0};
+  ConnectionStats stats;
+
+  // Every open connection, so that a full server can close the one idle the longest.
+  std::mutex connections_mu;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections;
 
   State(asio::io_context& io_context, ServerOptions opts, RequestHandler h)
       : io(io_context), options(std::move(opts)), handler(std::move(h)), acceptor(io_context) {}
+
+  void Register(const std::shared_ptr<Connection>& c) {
+    std::lock_guard lock(connections_mu);
+    connections.emplace(c.get(), c);
+    stats.open.Set(int64_t(connections.size()));
+  }
+  void Unregister(const Connection* c) {
+    std::lock_guard lock(connections_mu);
+    connections.erase(c);
+    stats.open.Set(int64_t(connections.size()));
+  }
+  size_t open() {
+    std::lock_guard lock(connections_mu);
+    return connections.size();
+  }
+  // Closes the connection idle the longest (on its own executor); false if all are busy.
+  bool EvictIdle() {
+    std::shared_ptr<Connection> oldest;
+    {
+      std::lock_guard lock(connections_mu);
+      for (const auto& [key, weak] : connections) {
+        auto c = weak.lock();
+        if (!c || c->busy.load() || c->evicted.load()) continue;
+        if (!oldest || c->idle_since.load() < oldest->idle_since.load()) oldest = std::move(c);
+      }
+    }
+    if (!oldest) return false;
+    oldest->evicted.store(true);
+    stats.evicted.Add();
+    asio::post(oldest->socket.get_executor(), [oldest] {
+      // On the connection's own executor, like its session: if a request came in meanwhile,
+      // it is served, not cut off halfway.
+      if (oldest->busy.load()) {
+        oldest->evicted.store(false);
+        return;
+      }
+      beast::error_code ec;
+      oldest->socket.close(ec);  // its pending read fails and its session ends
+    });
+    return true;
+  }
 };
 
 namespace {
@@ -140,6 +200,7 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
   }
   const auto timeout = std::chrono::seconds(state->options.io_timeout_seconds);
   auto connection = std::make_shared<Connection>(std::move(socket));
+  state->Register(connection);
   connection->ExpireAfter(timeout);
   asio::co_spawn(connection->socket.get_executor(), WatchDeadline(connection, timeout),
                  asio::detached);
@@ -174,6 +235,7 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
     auto request = parser.release();
     bool keep_alive = request.keep_alive() && !state->stopping.load();
     const unsigned version = request.version();
+    connection->SetBusy(true);
     state->in_flight.fetch_add(1);
     connection->NoDeadline();  // a long poll may wait longer than the I/O timeout
     wire::HttpResponse answer =
@@ -182,14 +244,50 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
     connection->ExpireAfter(timeout);
     co_await WriteResponse(stream, answer, version, keep_alive, ec);
     state->in_flight.fetch_sub(1);
+    connection->SetBusy(false);
     if (ec || !keep_alive) break;
   }
   stream.shutdown(tcp::socket::shutdown_send, ec);
   connection->finished = true;
   connection->watchdog.cancel();
+  state->Unregister(connection.get());
+}
+
+// Lets an event through at most once a minute; Due() says how often it happened since the
+// last one let through (0: not now).
+class OncePerInterval {
+ public:
+  uint64_t Due() {
+    ++count_;
+    const auto now = Clock::now();
+    if (logged_ && now - last_ < std::chrono::minutes(1)) return 0;
+    logged_ = true;
+    last_ = now;
+    return std::exchange(count_, 0);
+  }
+
+ private:
+  bool logged_ = false;
+  Clock::time_point last_;
+  uint64_t count_ = 0;
+};
+
+bool IsOutOfDescriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
 }
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
+  using std::chrono::milliseconds;
+  constexpr milliseconds kFirstBackoff{10};
+  constexpr milliseconds kMaxBackoff{1000};
+  milliseconds backoff = kFirstBackoff;
+  // Logged at most once a minute each, with how often it happened since: a flood must not
+  // become a flood of log lines.
+  OncePerInterval descriptors_log;
+  OncePerInterval full_log;
+  asio::steady_timer pause(state->io);
+  const size_t max_connections = size_t(state->options.max_connections);
   for (;;) {
     beast::error_code ec;
     // Several I/O threads: each connection's handlers (its stream's timer included) must
@@ -200,7 +298,39 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
         executor, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (state->stopping.load() || ec == asio::error::operation_aborted) co_return;
-      spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
+      state->stats.accept_errors.Add();
+      if (!IsOutOfDescriptors(ec)) {
+        spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
+        continue;
+      }
+      // The connection stays in the listen queue, so accepting again at once would spin.
+      // Free a descriptor by closing an idle connection if there is one; else wait.
+      if (uint64_t times = descriptors_log.Due()) {
+        spdlog::error(
+            "event=accept_failed error=\"{}\" times={} open={} action=\"closing idle "
+            "connections, backing off; raise the open-file limit or lower "
+            "server.max_connections\"",
+            ec.message(), times, state->open());
+      }
+      if (!state->EvictIdle()) {
+        pause.expires_after(backoff);
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        backoff = std::min(backoff * 2, kMaxBackoff);
+      }
+      continue;
+    }
+    backoff = kFirstBackoff;
+    state->stats.accepted.Add();
+    if (state->open() >= max_connections && !state->EvictIdle()) {
+      // Every connection is working: this one is closed at once rather than queued.
+      state->stats.refused.Add();
+      if (uint64_t times = full_log.Due()) {
+        spdlog::warn(
+            "event=connections_full times={} open={} max={} action=\"closing new connections "
+            "while every one is busy\"",
+            times, state->open(), max_connections);
+      }
+      socket.close(ec);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
@@ -211,7 +341,16 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, ServerOptions options, RequestHandler handler)
-    : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {}
+    : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {
+  if (state_->options.max_connections <= 0) {
+    rlimit limit{};
+    const uint64_t files =
+        ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+            ? uint64_t(limit.rlim_cur)
+            : 1024;
+    state_->options.max_connections = DefaultMaxConnections(files);
+  }
+}
 
 HttpServer::~HttpServer() = default;
 
@@ -246,5 +385,19 @@ void HttpServer::StopAccepting() {
 }
 
 int64_t HttpServer::in_flight() const { return state_->in_flight.load(); }
+
+const ConnectionStats& HttpServer::connection_stats() const { return state_->stats; }
+
+int HttpServer::max_connections() const { return state_->options.max_connections; }
+
+int DefaultMaxConnections(uint64_t open_file_limit) {
+  // Storage keeps a few files open, libcurl at most kMaxOutboundConnections sockets, and
+  // Asio, the log and the libraries a few more: 160 leaves room for all of them.
+  constexpr uint64_t kReserve = 160;
+  constexpr uint64_t kLeast = 16;
+  constexpr uint64_t kMost = 1 << 20;
+  if (open_file_limit <= kReserve + kLeast) return int(kLeast);
+  return int(std::min(open_file_limit - kReserve, kMost));
+}
 
 }  // namespace postbox::net

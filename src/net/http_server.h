@@ -1,8 +1,11 @@
 // HttpServer: HTTP/1.1 with keep-alive on Boost.Beast, one C++20 coroutine per connection.
 //
 // Limits keep a slow or hostile client from holding the server: header and body size caps
-// (answered 431/413), and a deadline on every read and write: a whole request, idle time
-// included, must arrive within `io_timeout`, and an answer must be taken within it. Requests
+// (answered 431/413), a deadline on every read and write (a whole request, idle time
+// included, must arrive within `io_timeout`, and an answer must be taken within it), and a cap
+// on open connections below the open-file limit, so that a flood of connections cannot take
+// the descriptors storage needs or lock out new clients; accept() failures (EMFILE) are backed
+// off, never spun on. Requests
 // go to a callback-style handler so that handlers can wait on storage or long polls without
 // blocking an I/O thread.
 // Thread-safety: the io_context may be run by several threads.
@@ -14,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "base/metrics.h"
 #include "base/status.h"
 #include "wire/common/http_message.h"
 
@@ -32,6 +36,23 @@ struct ServerOptions {
   // Threads running the io_context. With one, connections need no strand (they cannot run
   // concurrently), which saves a lock and an allocation per operation.
   int io_threads = 1;
+  // Connections open at once. A new one beyond it takes the place of the connection idle the
+  // longest (no request being read to the end or answered), or is closed at once if every
+  // connection is busy. 0: DefaultMaxConnections().
+  int max_connections = 0;
+};
+
+// The open-file limit less a reserve for storage files, outbound deliveries and the rest
+// (CurlHttpSender::kMaxOutboundConnections), and at least 16.
+int DefaultMaxConnections(uint64_t open_file_limit);
+
+// What the server did with connections, for /metrics.
+struct ConnectionStats {
+  Counter accepted;
+  Counter refused;        // closed at once: at the cap with every connection busy
+  Counter evicted;        // idle connections closed to make room
+  Counter accept_errors;  // accept() failed (EMFILE, ENFILE...): backed off
+  Gauge open;
 };
 
 using RequestHandler =
@@ -49,6 +70,8 @@ class HttpServer {
   // Stops accepting new connections; connections close after their current request.
   void StopAccepting();
   int64_t in_flight() const;
+  const ConnectionStats& connection_stats() const;
+  int max_connections() const;
 
  public:
   struct State;  // shared with the connection coroutines, which may outlive a request

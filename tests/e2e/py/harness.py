@@ -68,9 +68,11 @@ class PostboxServer:
     """
 
     def __init__(self, binary=None, data_dir=None, extra_args=(), start_timeout=20.0,
-                 keep_data_dir=False, env=None):
+                 keep_data_dir=False, env=None, command_prefix=()):
         self.external = external_endpoint()
         self.env = dict(env or {})  # added to the server's environment
+        # Run the server through this (e.g. ["prlimit", "--nofile=1024:1024"]).
+        self.command_prefix = list(command_prefix)
         self.binary = binary or os.environ.get("POSTBOX_BIN") or DEFAULT_BIN
         self._own_data_dir = data_dir is None
         self.data_dir = data_dir
@@ -116,7 +118,8 @@ class PostboxServer:
                               "(build it, or set POSTBOX_BIN / POSTBOX_ENDPOINT)" % self.binary)
         if self.data_dir is None:
             self.data_dir = tempfile.mkdtemp(prefix="postbox-e2e-")
-        cmd = [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir]
+        cmd = self.command_prefix + [self.binary, "serve", "--listen", "127.0.0.1:0",
+                                     "--data-dir", self.data_dir]
         cmd += self.extra_args
         with self._lines_lock:
             self._lines.append("---- start #%d: %s\n" % (self.starts + 1, " ".join(cmd)))
