@@ -132,7 +132,12 @@ class WriteBatch {
   // failure. (Batches whose memory changes only after they are stored are simply failed.)
   void MarkAppliedInMemory() { applied_in_memory_ = true; }
   bool applied_in_memory() const { return applied_in_memory_; }
+  // Counts as adding data whatever it holds: an empty batch that only orders an answer after
+  // one that adds data (a duplicate FIFO send answered after its original) must be refused
+  // with it on a full disk.
+  void MarkGrowing() { growing_ = true; }
   SpaceUse space_use() const {
+    if (growing_) return SpaceUse::kGrows;
     for (const Op& op : ops_) {
       if (op.kind == Kind::kPutQueue || op.kind == Kind::kPutMessage ||
           op.kind == Kind::kPutRecord) {
@@ -164,6 +169,7 @@ class WriteBatch {
 
   std::vector<Op> ops_;
   bool applied_in_memory_ = false;
+  bool growing_ = false;
 };
 
 class Engine {

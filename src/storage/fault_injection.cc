@@ -250,6 +250,20 @@ Status FaultInjectingFileSystem::SyncDirectory(const std::string& path) {
   return base_.SyncDirectory(path);
 }
 
+Result<int> FaultInjectingFileSystem::OpenDirectory(const std::string& path) {
+  int error = 0;
+  if (Decide("open", path, &error) != Verdict::kPass) return IoError("open directory", path, error);
+  return base_.OpenDirectory(path);
+}
+
+Status FaultInjectingFileSystem::SyncOpenDirectory(int fd, const std::string& path) {
+  int error = 0;
+  if (Decide("syncdir", path, &error) != Verdict::kPass) {
+    return IoError("sync directory", path, error);
+  }
+  return base_.SyncOpenDirectory(fd, path);
+}
+
 Result<std::vector<std::string>> FaultInjectingFileSystem::ListDirectory(const std::string& path) {
   int error = 0;
   if (Decide("list", path, &error) != Verdict::kPass) return IoError("list", path, error);

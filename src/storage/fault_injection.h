@@ -76,6 +76,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   Status Remove(const std::string& path) override;
   Status MakeDirectory(const std::string& path) override;
   Status SyncDirectory(const std::string& path) override;
+  Result<int> OpenDirectory(const std::string& path) override;
+  Status SyncOpenDirectory(int fd, const std::string& path) override;
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override;
   Result<uint64_t> AvailableBytes(const std::string& path) override;
 

@@ -84,6 +84,16 @@ class Posix final : public FileSystem {
     return rc == 0 ? Status::Ok() : IoError("sync directory", path, err);
   }
 
+  Result<int> OpenDirectory(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return IoError("open directory", path, errno);
+    return fd;
+  }
+
+  Status SyncOpenDirectory(int fd, const std::string& path) override {
+    return ::fsync(fd) == 0 ? Status::Ok() : IoError("sync directory", path, errno);
+  }
+
   Result<std::vector<std::string>> ListDirectory(const std::string& path) override {
     DIR* dir = ::opendir(path.c_str());
     if (dir == nullptr) return IoError("list", path, errno);

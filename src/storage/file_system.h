@@ -45,6 +45,10 @@ class FileSystem {
   virtual Status MakeDirectory(const std::string& path) = 0;
   // fsync(2) of a directory: makes the names created, renamed or removed in it durable.
   virtual Status SyncDirectory(const std::string& path) = 0;
+  // The same through a descriptor opened once (OpenDirectory): a sync that cannot fail for
+  // want of a descriptor, so that any failure it reports is the sync's own.
+  virtual Result<int> OpenDirectory(const std::string& path) = 0;
+  virtual Status SyncOpenDirectory(int fd, const std::string& path) = 0;
   // The names in a directory (not "." and "..").
   virtual Result<std::vector<std::string>> ListDirectory(const std::string& path) = 0;
   // Bytes an unprivileged writer can still use on the file system holding `path`.

@@ -50,8 +50,7 @@ struct Acknowledged {
 
 class FaultSweep {
  public:
-  FaultSweep(const std::filesystem::path& dir, storage::FileSystem& fs,
-             const MessageSigner& signer)
+  FaultSweep(const std::filesystem::path& dir, storage::FileSystem& fs, const MessageSigner& signer)
       : dir_(dir), fs_(fs), signer_(signer) {}
 
   Status Open() {
@@ -66,8 +65,8 @@ class FaultSweep {
     config_ = std::make_unique<ConfigStore>(*engine_);
     queues_ = std::make_unique<QueueService>(*engine_, clock_, config_.get());
     POSTBOX_RETURN_IF_ERROR(queues_->Load());
-    topics_ = std::make_unique<TopicService>(*engine_, clock_, *queues_, signer_, nullptr,
-                                             config_.get());
+    topics_ =
+        std::make_unique<TopicService>(*engine_, clock_, *queues_, signer_, nullptr, config_.get());
     return topics_->Load();
   }
   // The engine goes first: its commit thread may still be finishing a callback into the
@@ -91,10 +90,12 @@ class FaultSweep {
   }
   Status Send(const QueuePtr& q, const std::vector<std::string>& bodies) {
     std::vector<NewMessage> messages;
-    for (const auto& body : bodies) messages.push_back(NewMessage{body});
-    auto results = Await<std::vector<Result<SentMessage>>>([&](auto done) {
-      queues_->SendMessages(q, std::move(messages), "AKID", std::move(done));
-    });
+    for (const auto& body : bodies) {
+      NewMessage& m = messages.emplace_back();
+      m.body = body;
+    }
+    auto results = Await<std::vector<Result<SentMessage>>>(
+        [&](auto done) { queues_->SendMessages(q, std::move(messages), "AKID", std::move(done)); });
     return results.front().status();  // a batch is stored whole or not at all
   }
 
@@ -114,8 +115,9 @@ class FaultSweep {
       if (set.ok()) ack->visibility.clear();
       ack->visibility.insert(visibility);
       const std::string key = "k" + std::to_string(round);
-      Status tagged = Await<Status>(
-          [&](auto done) { queues_->TagQueue(*work, {{key, "v"}}, std::move(done)); });
+      Status tagged = Await<Status>([&](auto done) {
+        queues_->TagQueue(*work, {{key, "v"}}, std::move(done));
+      });
       if (tagged.ok()) ack->tags[key] = "v";
       // Bodies of about a kilobyte: a few sends fill a 4 KiB segment.
       std::vector<std::string> bodies;
@@ -133,9 +135,8 @@ class FaultSweep {
       if (!got.ok() || !receive_stored.ok()) continue;
       for (size_t i = 0; i + 1 < got->size(); ++i) {
         const ReceivedMessage& r = (*got)[i];
-        Status deleted = Await<Status>([&](auto done) {
-          queues_->DeleteMessage(*work, r.receipt_handle, std::move(done));
-        });
+        Status deleted = Await<Status>(
+            [&](auto done) { queues_->DeleteMessage(*work, r.receipt_handle, std::move(done)); });
         ack->bodies.erase(r.message->body);
         if (deleted.ok()) ack->deleted_bodies.insert(r.message->body);
       }
@@ -157,9 +158,8 @@ class FaultSweep {
     if (!subscribed.ok()) return;
     PublishRequest request;
     request.message = "published";
-    auto published = Await<Result<PublishResult>>([&](auto done) {
-      topics_->Publish(*topic, request, "http://127.0.0.1", std::move(done));
-    });
+    auto published = Await<Result<PublishResult>>(
+        [&](auto done) { topics_->Publish(*topic, request, "http://127.0.0.1", std::move(done)); });
     if (published.ok()) ack->bodies.insert("published");
   }
 
@@ -189,8 +189,8 @@ class FaultSweep {
       for (const auto& r : *got) found.insert(r.message->body);
     }
     for (const auto& body : ack.bodies) {
-      EXPECT_TRUE(found.count(body)) << context << ": acknowledged message " << body.substr(0, 4)
-                                     << " lost";
+      EXPECT_TRUE(found.count(body))
+          << context << ": acknowledged message " << body.substr(0, 4) << " lost";
     }
     for (const auto& body : ack.deleted_bodies) {
       EXPECT_FALSE(found.count(body))

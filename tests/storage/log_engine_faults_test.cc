@@ -203,6 +203,79 @@ TEST_F(LogEngineFaultTest, AFullDiskTakesDeletesFromTheReserveAndResumesWhenSpac
   EXPECT_EQ(SeqsAfterRestart(), (std::set<uint64_t>{2, 3, 6}));
 }
 
+TEST_F(LogEngineFaultTest, AFullDiskRefusesAnEmptyBatchThatStandsForAGrowingOne) {
+  ASSERT_TRUE(Open().ok());
+  fs_.SetAvailableBytes(0);
+  fs_.SetRules({Rule("write", ENOSPC, 0, 1)});
+  EXPECT_EQ(Commit(Put(1)).code(), ErrorCode::kStorageFull);
+  WriteBatch duplicate;  // a duplicate FIFO send, answered after its original
+  duplicate.MarkGrowing();
+  EXPECT_EQ(Commit(std::move(duplicate)).code(), ErrorCode::kStorageFull);
+  EXPECT_TRUE(Commit(WriteBatch(), Durability::kLazy).ok());  // an ordering point for a delete
+}
+
+TEST_F(LogEngineFaultTest, StillFullAfterAnotherFullWriteDeletesGoOnOnceRoomIsMade) {
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(Commit(Put(1)).ok());
+  ASSERT_TRUE(Commit(Put(2)).ok());
+  fs_.SetAvailableBytes(0);
+  fs_.SetRules({Rule("write", ENOSPC, 0, 2)});  // the send, then the first delete
+  EXPECT_EQ(Commit(Put(3)).code(), ErrorCode::kStorageFull);
+  EXPECT_EQ(Commit(Delete(1), Durability::kLazy).code(), ErrorCode::kStorageFull);
+  // Not stalled: deletes are still taken, and the one that did not fit is written first.
+  EXPECT_EQ(engine_->Health().state, StorageState::kFull);
+  EXPECT_TRUE(Commit(Delete(2), Durability::kLazy).ok());
+  fs_.SetAvailableBytes(std::nullopt);
+  ASSERT_TRUE(WaitForState(StorageState::kHealthy));
+  EXPECT_TRUE(SeqsAfterRestart().empty());
+}
+
+TEST_F(LogEngineFaultTest, AStalledProbeOnAFullDiskGivesBackTheReserve) {
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(Commit(Put(1)).ok());
+  fs_.SetAvailableBytes(0);
+  // EIO first (stalled, the reserve kept), then every write of the probe file is full until
+  // the reserve is gone.
+  FaultRule eio = Rule("write", EIO, 0, 1);
+  FaultRule probe_full;
+  probe_full.op = "write";
+  probe_full.path = "/probe";
+  probe_full.error = ENOSPC;
+  probe_full.count = 1;
+  fs_.SetRules({eio, probe_full});
+  EXPECT_EQ(Commit(Put(2)).code(), ErrorCode::kStorageError);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / LogEngine::kReserveFileName));
+  ASSERT_TRUE(WaitForState(StorageState::kFull));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / LogEngine::kReserveFileName));
+  EXPECT_TRUE(Commit(Delete(1), Durability::kLazy).ok());
+}
+
+TEST_F(LogEngineFaultTest, AFailedCutStallsUntilAProbeMakesIt) {
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(Commit(Put(1)).ok());
+  FaultRule write = Rule("write", EIO, 0, 1);
+  write.short_write = true;  // half the frame reaches the file
+  fs_.SetRules({write, Rule("truncate", EIO, 0, 1)});
+  EXPECT_FALSE(Commit(Put(2, std::string(500, 'x'))).ok());
+  EXPECT_EQ(engine_->Health().state, StorageState::kStalled);
+  ASSERT_TRUE(WaitForState(StorageState::kHealthy));  // the probe cut it, then wrote
+  ASSERT_TRUE(Commit(Put(3)).ok());
+  EXPECT_EQ(SeqsAfterRestart(), (std::set<uint64_t>{1, 3}));
+  EXPECT_TRUE(report_.notes.empty());
+}
+
+TEST_F(LogEngineFaultTest, AReserveThatCannotBeMadeAgainKeepsTheDiskFull) {
+  ASSERT_TRUE(Open().ok());
+  FaultRule allocate = Rule("allocate", ENOSPC, 0, 4);
+  allocate.path = LogEngine::kReserveFileName;
+  fs_.SetRules({Rule("write", ENOSPC, 0, 1), allocate});
+  EXPECT_EQ(Commit(Put(1)).code(), ErrorCode::kStorageFull);
+  std::this_thread::sleep_for(milliseconds(30));
+  EXPECT_EQ(engine_->Health().state, StorageState::kFull);  // the reserve would not fit
+  ASSERT_TRUE(WaitForState(StorageState::kHealthy));        // the fifth try does
+  EXPECT_TRUE(std::filesystem::exists(dir_ / LogEngine::kReserveFileName));
+}
+
 TEST_F(LogEngineFaultTest, AFailedRollOverIsRetriedWithoutLosingTheEndedSegment) {
   ASSERT_TRUE(Open().ok());
   // Fill the first segment, then fail the creation of the second.

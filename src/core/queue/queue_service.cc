@@ -229,6 +229,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
   // A duplicate of a send still being stored must not be acknowledged before it: even an
   // empty batch commits only after every batch submitted before it.
   if (accepted.empty() && !duplicates) return done(std::move(*results));
+  batch.MarkGrowing();  // refused with the original sends a duplicate waits for
   auto pending = std::make_shared<std::vector<Message>>(std::move(accepted));
   engine_.Commit(std::move(batch), storage::Durability::kSync,
                  [queue, pending, results, claimed, done = std::move(done)](Status s) {
@@ -324,10 +325,11 @@ void QueueService::DeleteMessage(const QueuePtr& queue, const std::string& recei
   });
 }
 
-// Answers `done` with `results` once `batch` is written (at once if it is empty).
+// Answers `done` with `results` once `batch` is written. An empty batch is committed too: a
+// repeated delete of a message whose first delete is still being written (or is kept for
+// writing after a failure) is answered only once that one is stored.
 void QueueService::AnswerOnceStored(storage::WriteBatch batch, std::vector<Status> results,
                                     StatusesCallback done) {
-  if (batch.empty()) return done(std::move(results));
   PersistLazily(std::move(batch),
                 [results = std::move(results), done = std::move(done)](Status s) mutable {
                   if (!s.ok()) return done(s);

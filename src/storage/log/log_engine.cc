@@ -40,6 +40,9 @@ Result<std::unique_ptr<LogEngine>> LogEngine::Open(const std::string& dir, LogEn
   // write counts.
   POSTBOX_RETURN_IF_ERROR(CreateDirectories(*options.fs, dir));
   std::unique_ptr<LogEngine> engine(new LogEngine(dir, std::move(options)));
+  auto dir_fd = engine->fs().OpenDirectory(dir);
+  if (!dir_fd.ok()) return dir_fd.status();
+  engine->dir_fd_ = *dir_fd;
   RecoveryReport ignored;
   POSTBOX_RETURN_IF_ERROR(engine->Replay(report != nullptr ? report : &ignored));
   engine->committer_ = std::thread([e = engine.get()] { e->CommitLoop(); });
@@ -64,6 +67,7 @@ LogEngine::~LogEngine() {
     }
     fs().Close(active_fd_);
   }
+  if (dir_fd_ >= 0) fs().Close(dir_fd_);
 }
 
 void LogEngine::Commit(WriteBatch batch, Durability durability, Done done) {
@@ -114,7 +118,8 @@ void LogEngine::CommitLoop() {
     } else {
       wake_.wait(lock, work);
     }
-    if (stopping_ && pending_.empty()) return;  // everything written (or refused)
+    // Stopping once everything is written (or refused), what memory already shows included.
+    if (stopping_ && pending_.empty() && (retained_.empty() || !writable)) return;
     if (probing && SteadyClock::now() >= next_probe) {
       lock.unlock();
       StorageState probed;
@@ -164,7 +169,7 @@ void LogEngine::CommitLoop() {
     if (!writing.empty()) {
       std::lock_guard index_lock(index_mu_);
       written = WriteGroup(writing, &sync_needed);
-      sync_failed = !written.ok() && last_failure_was_sync_;
+      sync_failed = !written.ok() && fatal_failure_;
     }
     if (written.ok() && !writing.empty()) {
       // Lazy batches are stored once written (a kill -9 keeps the page cache): answer them
@@ -182,7 +187,9 @@ void LogEngine::CommitLoop() {
       }
     }
     Status failure = !written.ok() ? written : synced;
-    if (failure.code() == ErrorCode::kStorageFull && state == StorageState::kHealthy) {
+    // A full disk, wherever it showed (the group's write, or copying forward after it): the
+    // reserve and the spares go back to the file system so that deletes can be written.
+    if (failure.code() == ErrorCode::kStorageFull || collected.code() == ErrorCode::kStorageFull) {
       std::lock_guard index_lock(index_mu_);
       ReleaseSpace();
     }
@@ -196,7 +203,7 @@ void LogEngine::CommitLoop() {
       // The group is stored; only the clean-up after it failed.
       stats_.write_failures.Add();
       std::deque<Pending> none;
-      EnterFailureLocked(collected, last_failure_was_sync_, &none);
+      EnterFailureLocked(collected, fatal_failure_, &none);
     }
     lock.unlock();
     if (!writing.empty()) stats_.group_batches.Observe(double(writing.size()));
@@ -276,7 +283,7 @@ void LogEngine::LingerForDurableBatches(std::unique_lock<std::mutex>& lock) {
 }
 
 Status LogEngine::WriteGroup(std::deque<Pending>& group, bool* sync_needed) {
-  last_failure_was_sync_ = false;
+  fatal_failure_ = false;
   // After a roll-over whose next segment could not be opened, or a failed write that could
   // not be cut off, nothing is written until that is mended (Probe does it first).
   if (cut_pending_) return Status(ErrorCode::kStorageError, cause_for_cut_);
@@ -332,7 +339,7 @@ Status LogEngine::SyncActive() {
   Status s = fs().DataSync(active_fd_, SegmentPath(segments_.back().id));
   stats_.sync_seconds.ObserveMicros(StopwatchMicros() - start);
   if (!s.ok()) {
-    last_failure_was_sync_ = true;
+    fatal_failure_ = true;
     return s;
   }
   active_dirty_ = false;
@@ -340,8 +347,8 @@ Status LogEngine::SyncActive() {
 }
 
 Status LogEngine::SyncDirectory() {
-  Status s = fs().SyncDirectory(dir_);
-  if (!s.ok()) last_failure_was_sync_ = true;
+  Status s = fs().SyncOpenDirectory(dir_fd_, dir_);
+  if (!s.ok()) fatal_failure_ = true;
   return s;
 }
 
@@ -426,6 +433,9 @@ Status LogEngine::CollectGarbage() {
       copied = true;
       stats_.segments_copied.Add();
       if (index_.UsageOf(oldest).entries > 0) {
+        // A broken invariant, not a disk fault: stop writing rather than copy it again and
+        // again (a restart rebuilds the index from the log).
+        fatal_failure_ = true;
         return Status(ErrorCode::kStorageError, "log segment " + SegmentPath(oldest) +
                                                     " still has live entries after "
                                                     "copying them forward");

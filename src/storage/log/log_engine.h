@@ -159,7 +159,7 @@ class LogEngine final : public Engine {
   Status EndActive();
   Status OpenActive(bool create);
   Status Append(const std::string& frame);
-  // Both note a failure in last_failure_was_sync_: after one, the engine never writes again.
+  // Both note a failure in fatal_failure_: after one, the engine never writes again.
   Status SyncActive();
   Status SyncDirectory();
   Status CollectGarbage();
@@ -176,6 +176,8 @@ class LogEngine final : public Engine {
   void ReleaseSpace();
   // index_mu_: whether writing works again; moves to kHealthy (or kFull) if so.
   StorageState Probe(StorageState state);
+  // Writes, syncs and removes a small file of no value: whether writing works at all.
+  Status ProbeWrite();
   Status CreateReserve();
   Status RefusalFor(SpaceUse use) const;  // requires mu_
   void SetStateLocked(StorageState state, std::string cause);
@@ -219,11 +221,13 @@ class LogEngine final : public Engine {
   mutable std::mutex index_mu_;
   LogIndex index_;
   std::deque<Segment> segments_;  // oldest first; the back one is active (when active_fd_ >= 0)
+  int dir_fd_ = -1;               // the log directory, open for syncing its entries
   int active_fd_ = -1;            // -1 after a roll-over whose next segment could not be opened
   bool active_dirty_ = false;     // written since its last fdatasync
   bool cut_pending_ = false;      // a failed write may have left bytes past the active's end
   std::string cause_for_cut_;
-  bool last_failure_was_sync_ = false;
+  // The last failure was a failed sync (or a broken invariant): the engine stops for good.
+  bool fatal_failure_ = false;
   std::string frame_;  // the frame being built, kept for its capacity
   // The operations of frame_ and where they go, applied to the index once written.
   std::vector<std::pair<LogOp, LogLocation>> staged_;

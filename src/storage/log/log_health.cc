@@ -71,6 +71,7 @@ void LogEngine::SetStateLocked(StorageState state, std::string cause) {
 }
 
 void LogEngine::Retain(WriteBatch& batch) {
+  if (state_.load() == StorageState::kFailed) return;  // a restart rebuilds memory from the log
   retained_bytes_ += batch.ApproximateBytes();
   retained_.push_back(std::move(batch));
   if (retained_bytes_ > kMaxRetainedBytes) {
@@ -89,8 +90,8 @@ void LogEngine::EnterFailureLocked(const Status& cause, bool sync_failed,
   StorageState next = StorageState::kStalled;
   if (sync_failed || before == StorageState::kFailed) {
     next = StorageState::kFailed;
-  } else if (cause.code() == ErrorCode::kStorageFull && before == StorageState::kHealthy &&
-             !cut_pending_) {
+  } else if (cause.code() == ErrorCode::kStorageFull && !cut_pending_) {
+    // The reserve was given back (CommitLoop): deletes go on, even if this one did not fit.
     next = StorageState::kFull;
   }
   if (next == StorageState::kFailed) {
@@ -106,6 +107,7 @@ void LogEngine::EnterFailureLocked(const Status& cause, bool sync_failed,
 }
 
 void LogEngine::ReleaseSpace() {
+  if (!reserve_held_ && spares_.empty()) return;
   uint64_t freed = 0;
   if (reserve_held_ && fs().Remove(dir_ + "/" + kReserveFileName).ok()) {
     freed += options_.reserve_bytes;
@@ -135,7 +137,7 @@ Status LogEngine::CreateReserve() {
 }
 
 StorageState LogEngine::Probe(StorageState state) {
-  last_failure_was_sync_ = false;
+  fatal_failure_ = false;
   if (cut_pending_) {
     const std::string path = SegmentPath(segments_.back().id);
     if (!fs().Truncate(active_fd_, path, segments_.back().size).ok()) return state;
@@ -143,31 +145,42 @@ StorageState LogEngine::Probe(StorageState state) {
   }
   if (state == StorageState::kStalled) {
     // Whatever failed may work again: try a small write and sync of a file of no value (a
-    // failed sync here says nothing about the log's own data).
-    const std::string path = dir_ + "/" + kProbeFileName;
-    auto fd = fs().Open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (!fd.ok()) return state;
-    const std::string zeros(kProbeBytes, '\0');
-    Status s = WriteFully(fs(), *fd, path, zeros, 0);
-    if (s.ok()) s = fs().DataSync(*fd, path);
-    fs().Close(*fd);
-    (void)fs().Remove(path);
-    if (!s.ok()) return state;
+    // failed sync here says nothing about the log's own data). A full disk gets the reserve
+    // back first.
+    Status probed = ProbeWrite();
+    if (probed.code() == ErrorCode::kStorageFull) {
+      ReleaseSpace();
+      probed = ProbeWrite();
+    }
+    if (!probed.ok()) return state;
   }
   if (active_fd_ < 0) {
     Status opened = OpenActive(/*create=*/true);
-    if (!opened.ok()) return last_failure_was_sync_ ? StorageState::kFailed : state;
+    if (opened.code() == ErrorCode::kStorageFull) ReleaseSpace();
+    if (!opened.ok()) return fatal_failure_ ? StorageState::kFailed : StorageState::kStalled;
   }
   auto available = fs().AvailableBytes(dir_);
   if (!available.ok()) return state;
   if (*available < options_.reserve_bytes + options_.segment_bytes) {
-    if (state == StorageState::kStalled) ReleaseSpace();
+    ReleaseSpace();
     return StorageState::kFull;
   }
   if (!reserve_held_ && options_.reserve_bytes > 0 && !CreateReserve().ok()) {
     return StorageState::kFull;
   }
   return StorageState::kHealthy;
+}
+
+Status LogEngine::ProbeWrite() {
+  const std::string path = dir_ + "/" + kProbeFileName;
+  auto fd = fs().Open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (!fd.ok()) return fd.status();
+  const std::string zeros(kProbeBytes, '\0');
+  Status s = WriteFully(fs(), *fd, path, zeros, 0);
+  if (s.ok()) s = fs().DataSync(*fd, path);
+  fs().Close(*fd);
+  (void)fs().Remove(path);
+  return s;
 }
 
 }  // namespace postbox::storage
