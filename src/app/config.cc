@@ -104,6 +104,10 @@ std::vector<Setting> Settings() {
          c.sns_tls_ca_file = v;
          return v.empty() || ::access(v.c_str(), R_OK) == 0;  // a typo fails at start
        }},
+      {"metrics.max_queue_series",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.metrics_max_queue_series, v) && c.metrics_max_queue_series >= 0;
+       }},
       {"log.format",
        [](Config& c, const std::string& v) {
          c.log_format = v;

@@ -31,7 +31,8 @@ struct Config {
   std::string access_key_id = "postbox";    // auth.access_key_id (development credentials)
   std::string secret_access_key = "postbox-dev-secret";  // auth.secret_access_key
   std::string log_format = "text";                       // log.format: text | json
-  int sns_outbox_max_mib_per_endpoint = 64;              // sns.outbox_max_mib_per_endpoint
+  int metrics_max_queue_series = 1000;  // metrics.max_queue_series: queues with their own series
+  int sns_outbox_max_mib_per_endpoint = 64;  // sns.outbox_max_mib_per_endpoint
   // sns.tls_ca_file: a PEM file of CA certificates that https subscribers' certificates are
   // verified against instead of the system's (a private CA); empty: the system's.
   std::string sns_tls_ca_file;

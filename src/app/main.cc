@@ -16,6 +16,7 @@
 
 #include "app/config.h"
 #include "app/health.h"
+#include "app/metrics_page.h"
 #include "app/open_storage.h"
 #include "base/clock.h"
 #include "channels/curl_http_sender.h"
@@ -200,12 +201,26 @@ int Serve(const Config& config) {
     std::cerr << "postbox: cannot load topics: " << s.ToString() << "\n";
     return 1;
   }
-  wire::sns::SnsFrontend sns(topics, {config.region, config.account_id});
+  wire::RequestMetrics request_metrics;
+  wire::sns::SnsFrontend sns(topics, {config.region, config.account_id, &request_metrics});
   const std::string certificate_path = "/" + (*signer)->certificate_file_name();
   wire::sqs::Runtime runtime{
       [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
       [&io](int64_t millis, std::function<void()> fn) { RunAfter(io, millis, std::move(fn)); }};
-  wire::sqs::SqsFrontend sqs(service, move_tasks, runtime, {config.region, config.account_id});
+  wire::sqs::FrontendOptions sqs_options;
+  sqs_options.default_region = config.region;
+  sqs_options.default_account = config.account_id;
+  sqs_options.metrics = &request_metrics;
+  wire::sqs::SqsFrontend sqs(service, move_tasks, runtime, sqs_options);
+  MetricsSources metrics;
+  metrics.requests = &request_metrics;
+  metrics.queues = &service;
+  metrics.outbox = &outbox;
+  metrics.engine = &engine;
+  metrics.log = storage->log;
+  metrics.clock = &SystemClock::Get();
+  metrics.data_dir = data_dir;
+  metrics.max_queue_series = size_t(config.metrics_max_queue_series);
   std::atomic<bool> ready{false};
 
   net::ServerOptions options;
@@ -216,9 +231,15 @@ int Serve(const Config& config) {
   options.max_connections = config.max_connections;
   net::HttpServer server(
       io, options,
-      [&sqs, &sns, &ready, &signer, &certificate_path, &engine](
+      [&sqs, &sns, &ready, &signer, &certificate_path, &engine, &metrics](
           wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
         std::string_view path = request.Path();
+        if (request.method == "GET" && path == "/metrics") {
+          wire::HttpResponse r;
+          r.content_type = wire::PrometheusText::kContentType;
+          r.body = RenderMetrics(metrics);
+          return respond(std::move(r));
+        }
         if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
           return respond(HealthResponse(path == "/healthz" ? Probe::kLiveness : Probe::kReadiness,
                                         ready.load(), engine.Health()));
@@ -234,6 +255,7 @@ int Serve(const Config& config) {
           return sns.Handle(request, std::move(respond));
         sqs.Handle(request, std::move(respond));
       });
+  metrics.server = &server;  // read by /metrics, which cannot be asked before Listen
   auto bound = server.Listen();
   if (!bound.ok()) {
     std::cerr << "postbox: " << bound.status().message() << "\n";

@@ -476,6 +476,12 @@ QueueCounters Queue::Counters() const {
   return c;
 }
 
+int64_t Queue::OldestSentMillis() const {
+  std::lock_guard lock(mu_);
+  // Seqs grow with time within a queue's life, so the first one is the oldest still here.
+  return messages_.empty() ? 0 : messages_.begin()->second->sent_ms;
+}
+
 int64_t Queue::NextVisibleAtMillis() const {
   std::lock_guard lock(mu_);
   auto it = by_visible_.upper_bound({clock_.NowMillis(), UINT64_MAX});

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "core/queue/deduplication_window.h"
 #include "core/queue/message.h"
 #include "core/queue/queue_config.h"
@@ -50,6 +51,15 @@ struct QueueCounters {
   int64_t visible = 0;
   int64_t not_visible = 0;  // received and in flight
   int64_t delayed = 0;
+};
+
+// What happened to a queue's messages since start, for /metrics.
+struct QueueStats {
+  Counter sent;
+  Counter received;  // deliveries (a message received twice counts twice)
+  Counter deleted;
+  Counter expired;        // past MessageRetentionPeriod
+  Counter dead_lettered;  // moved to the dead-letter queue by maxReceiveCount
 };
 
 struct ReceiveOptions {
@@ -136,6 +146,9 @@ class Queue {
   uint64_t LastSeq() const;
 
   QueueCounters Counters() const;
+  // SentTimestamp of the oldest message still in the queue, or 0 if it is empty.
+  int64_t OldestSentMillis() const;
+  QueueStats& stats() { return stats_; }
   // Wall-clock ms at which the next not-yet-visible message becomes visible, or 0 if none.
   int64_t NextVisibleAtMillis() const;
 
@@ -205,6 +218,7 @@ class Queue {
   std::mutex send_order_mu_;
   uint64_t next_waiter_ = 1;
   std::map<uint64_t, std::function<void()>> waiters_;
+  QueueStats stats_;
 };
 
 }  // namespace postbox::core

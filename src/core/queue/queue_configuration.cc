@@ -200,6 +200,18 @@ void QueueService::CreateQueue(QueueId id, AttributeMap attributes, AttributeMap
   });
 }
 
+std::vector<QueuePtr> QueueService::AllQueues() const {
+  std::vector<QueuePtr> out;
+  {
+    std::shared_lock lock(mu_);
+    out.reserve(queues_.size());
+    for (const auto& [key, queue] : queues_) out.push_back(queue);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const QueuePtr& a, const QueuePtr& b) { return a->id().Key() < b->id().Key(); });
+  return out;
+}
+
 void QueueService::DeleteQueue(const QueuePtr& queue, StatusCallback done) {
   config_.Submit([this, queue, done = std::move(done)]() -> ConfigStore::Change {
     if (!IsRegistered(queue)) {

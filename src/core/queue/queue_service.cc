@@ -243,6 +243,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
                      }
                      return done(std::move(*results));
                    }
+                   queue->stats().sent.Add(pending->size());
                    queue->Insert(std::move(*pending));
                    done(std::move(*results));
                  });
@@ -267,6 +268,8 @@ Result<std::vector<ReceivedMessage>> QueueService::Receive(const QueuePtr& queue
   if (Status s = engine_.Accepts(storage::SpaceUse::kShrinks); !s.ok()) return fail(s);
   Queue::ReceiveOutcome outcome = queue->Receive(options);
   if (!outcome.status.ok()) return fail(outcome.status);
+  queue->stats().received.Add(outcome.received.size());
+  queue->stats().expired.Add(outcome.expired.size());
   if (!outcome.received.empty() || !outcome.expired.empty()) {
     storage::WriteBatch batch;
     for (const auto& r : outcome.received) {
@@ -300,6 +303,7 @@ void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message>
     source->Insert(std::move(messages));
     return;
   }
+  source->stats().dead_lettered.Add(messages.size());
   // Source delete and target put go in one atomic batch: a crash keeps the message in one of
   // the two queues, never in neither.
   storage::WriteBatch batch;
@@ -348,7 +352,10 @@ void QueueService::DeleteMessages(const QueuePtr& queue,
   storage::WriteBatch batch;
   for (const auto& handle : receipt_handles) {
     auto removed = queue->Delete(handle);
-    if (removed.ok() && removed->found) batch.DeleteMessage(queue->storage_id(), removed->seq);
+    if (removed.ok() && removed->found) {
+      batch.DeleteMessage(queue->storage_id(), removed->seq);
+      queue->stats().deleted.Add();
+    }
     results.push_back(removed.ok() ? Status::Ok() : removed.status());
   }
   AnswerOnceStored(std::move(batch), std::move(results), std::move(done));
@@ -400,7 +407,10 @@ void QueueService::SweepExpired() {
   const int64_t now = clock_.NowMillis();
   for (const auto& queue : queues) {
     storage::WriteBatch batch;
-    for (uint64_t seq : queue->SweepExpired()) batch.DeleteMessage(queue->storage_id(), seq);
+    for (uint64_t seq : queue->SweepExpired()) {
+      batch.DeleteMessage(queue->storage_id(), seq);
+      queue->stats().expired.Add();
+    }
     for (auto& key : queue->deduplication().SweepExpired(now)) {
       batch.DeleteRecord(storage::RecordKind::kDeduplication, queue->storage_id(), std::move(key));
     }

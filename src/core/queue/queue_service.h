@@ -42,6 +42,8 @@ class QueueService {
   void CreateQueue(QueueId id, AttributeMap attributes, AttributeMap tags,
                    std::function<void(Result<QueuePtr>)> done);
   Result<QueuePtr> GetQueue(const QueueId& id) const;
+  // Every queue, sorted by region, account and name (for /metrics).
+  std::vector<QueuePtr> AllQueues() const;
   // Names of the account's queues in the region, sorted, starting with `prefix`.
   std::vector<std::string> ListQueueNames(const std::string& region, const std::string& account,
                                           const std::string& prefix) const;

@@ -244,6 +244,7 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
   }
   storage::WriteBatch batch;
   if (status >= 200 && status < 300) {
+    stats_.delivered.Add();
     // Delivered. Deleting the record lazily is safe: a crash before it only repeats the
     // delivery, which at-least-once delivery allows.
     batch.DeleteRecord(storage::RecordKind::kDelivery, 0, id);
@@ -252,6 +253,7 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
     engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
     return;
   }
+  stats_.failed_attempts.Add();
   std::optional<int> delay = d.policy.DelayBeforeRetry(d.attempts);
   spdlog::warn(
       "event=sns_delivery_attempt_failed subscription={} endpoint={} attempt={} status={} "
@@ -286,23 +288,43 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
         d.dead_letter_queue_arn.empty()
             ? "no RedrivePolicy"
             : "dead-letter queue " + d.dead_letter_queue_arn + " missing");
+    stats_.dropped.Add();
     return forget();
   }
   NewMessage message;
   message.body = d.body;
-  if ((*queue)->fifo()) return forget();  // HTTP/S subscriptions exist only on standard topics
+  if ((*queue)->fifo()) {  // HTTP/S subscriptions exist only on standard topics
+    stats_.dropped.Add();
+    return forget();
+  }
   std::vector<NewMessage> batch;
   batch.push_back(std::move(message));
   queues_.SendMessages(*queue, std::move(batch), "sns",
-                       [d, forget, reason](std::vector<Result<SentMessage>> results) {
+                       [this, d, forget, reason](std::vector<Result<SentMessage>> results) {
                          const Status& s = results.front().status();
+                         if (IsServerFault(s.code())) {
+                           // Storage could not take it: the record stays, and the delivery
+                           // is tried again later (a lost notification is never the answer).
+                           Delivery again = d;
+                           again.next_attempt_ms = clock_.NowMillis() + kGiveUpRetryMs;
+                           spdlog::warn(
+                               "event=sns_dead_letter_deferred subscription={} message_id={} "
+                               "message=\"{}\"",
+                               d.subscription_arn, d.message_id, s.message());
+                           std::lock_guard lock(mu_);
+                           // Not Activate: a backlog that is full would give it up again, on
+                           // and on while storage is down. It was held before; it is again.
+                           return AddLocked(std::move(again));
+                         }
                          if (!s.ok()) {
+                           stats_.dropped.Add();
                            spdlog::error(
                                "event=sns_dead_letter_failed subscription={} message_id={} "
                                "code={} message=\"{}\"",
                                d.subscription_arn, d.message_id, ErrorCodeName(s.code()),
                                s.message());
                          } else {
+                           stats_.dead_lettered.Add();
                            spdlog::warn(
                                "event=sns_delivery_dead_lettered subscription={} message_id={} "
                                "queue={} reason=\"{}\"",

@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "base/clock.h"
+#include "base/metrics.h"
 #include "base/status.h"
 #include "channels/http_sender.h"
 #include "core/queue/queue_service.h"
@@ -57,6 +58,9 @@ class DeliveryOutbox {
   static constexpr int kMaxScanPerEndpoint = 1000;
 
   static constexpr size_t kDefaultMaxBacklogBytesPerEndpoint = size_t(64) << 20;
+  // A delivery whose dead-letter queue could not store it (storage trouble) waits this long
+  // and is tried again.
+  static constexpr int64_t kGiveUpRetryMs = 60'000;
 
   DeliveryOutbox(storage::Engine& engine, const Clock& clock, channels::HttpSender& sender,
                  QueueService& queues,
@@ -74,6 +78,15 @@ class DeliveryOutbox {
   void CancelSubscription(const std::string& subscription_arn);
 
   size_t pending() const;
+
+  // Outcomes since start, for /metrics.
+  struct Stats {
+    Counter delivered;        // a 2xx answer
+    Counter failed_attempts;  // any other outcome (each retry counts)
+    Counter dead_lettered;    // given up, sent to the subscription's dead-letter queue
+    Counter dropped;          // given up with no dead-letter queue to take it (logged)
+  };
+  const Stats& stats() const { return stats_; }
 
   // What a notification counts toward its endpoint's limit: its strings and a fixed 512 bytes
   // of bookkeeping (map and set nodes, the policy), so that many tiny raw messages are bounded
@@ -103,6 +116,7 @@ class DeliveryOutbox {
   std::unordered_map<std::string, int> per_endpoint_;      // in-flight count by endpoint
   std::unordered_map<std::string, size_t> backlog_bytes_;  // notification bodies by endpoint
   std::unordered_map<std::string, std::pair<int64_t, int>> sent_this_second_;  // throttle
+  Stats stats_;
 };
 
 std::string EncodeDelivery(const Delivery& delivery);

@@ -4,6 +4,7 @@
 
 #include <unordered_map>
 
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "wire/common/form.h"
 #include "wire/sns/sns_call.h"
@@ -184,8 +185,19 @@ bool SnsFrontend::IsSnsRequest(const HttpRequest& request) {
          std::string_view(request.body).substr(0, 4096).find(kApiVersion) != std::string_view::npos;
 }
 
-void SnsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond) {
+void SnsFrontend::Handle(const HttpRequest& request,
+                         std::function<void(HttpResponse)> respond_unmeasured) {
   auto call = std::make_shared<SnsCall>();
+  // Every answer is counted by action and outcome, with the time it took.
+  auto respond = [metrics = options_.metrics, call, started = StopwatchMicros(),
+                  respond = std::move(respond_unmeasured)](HttpResponse r, ErrorCode code) {
+    if (metrics != nullptr) {
+      const bool known = Handlers().count(call->action) > 0 || IsKnownUnsupported(call->action);
+      metrics->Observe("sns", known ? std::string_view(call->action) : "unknown", code,
+                       StopwatchMicros() - started);
+    }
+    respond(std::move(r));
+  };
   call->topics = &topics_;
   call->context.request_id = NewUuid();
   call->context.region = options_.default_region;
@@ -195,7 +207,7 @@ void SnsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
   call->base_url = "http://" + call->context.host;
   ParseCredentialScope(request, &call->context);
   const std::string request_id = call->context.request_id;
-  auto fail = [&](Status s) { respond(ErrorResponse(s, request_id)); };
+  auto fail = [&](Status s) { respond(ErrorResponse(s, request_id), s.code()); };
 
   auto fields = ParseForm(request.Query());
   if (!fields.ok()) return fail(fields.status());
@@ -232,9 +244,9 @@ void SnsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
         spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
                       call->context.request_id, call->action, ErrorCodeName(s.code()), s.message());
       }
-      return respond(ErrorResponse(s, call->context.request_id));
+      return respond(ErrorResponse(s, call->context.request_id), s.code());
     }
-    respond(SuccessResponse(call->action, *result, call->context.request_id));
+    respond(SuccessResponse(call->action, *result, call->context.request_id), ErrorCode::kOk);
   });
 }
 

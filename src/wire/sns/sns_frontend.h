@@ -9,12 +9,14 @@
 
 #include "core/topic/topic_service.h"
 #include "wire/common/http_message.h"
+#include "wire/metrics/request_metrics.h"
 
 namespace postbox::wire::sns {
 
 struct SnsOptions {
   std::string default_region = "us-east-1";
   std::string default_account = "000000000000";
+  RequestMetrics* metrics = nullptr;  // counts every answer, if given
 };
 
 class SnsFrontend {

@@ -4,6 +4,7 @@
 
 #include <unordered_map>
 
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "wire/common/form.h"
 #include "wire/common/json_reader.h"
@@ -78,13 +79,24 @@ std::shared_ptr<Call> SqsFrontend::NewCall(const HttpRequest& request) {
   return call;
 }
 
-void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResponse)> respond) {
+void SqsFrontend::Handle(const HttpRequest& request,
+                         std::function<void(HttpResponse)> respond_unmeasured) {
   std::shared_ptr<Call> call = NewCall(request);
+  // Every answer is counted by action and outcome, with the time it took.
+  auto respond = [metrics = options_.metrics, call, started = StopwatchMicros(),
+                  respond = std::move(respond_unmeasured)](HttpResponse r, ErrorCode code) {
+    if (metrics != nullptr) {
+      const bool known = Handlers().count(call->action) > 0;
+      metrics->Observe("sqs", known ? std::string_view(call->action) : "unknown", code,
+                       StopwatchMicros() - started);
+    }
+    respond(std::move(r));
+  };
 
   const std::string_view target = request.Header("x-amz-target");
   Protocol protocol = target.empty() ? Protocol::kQuery : Protocol::kJson;
   const std::string request_id = call->context.request_id;
-  auto fail = [&](Status s) { respond(ErrorResponse(protocol, s, request_id)); };
+  auto fail = [&](Status s) { respond(ErrorResponse(protocol, s, request_id), s.code()); };
 
   if (protocol == Protocol::kJson) {
     constexpr std::string_view kPrefix = "AmazonSQS.";
@@ -102,7 +114,8 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
     if (options_.json_fast_path &&
         TryJsonFastPath(call, request.body, [call, respond](Result<std::string> result) {
           respond(result.ok() ? JsonSuccessResponse(std::move(*result), call->context.request_id)
-                              : Failure(*call, Protocol::kJson, result.status()));
+                              : Failure(*call, Protocol::kJson, result.status()),
+                  result.status().code());
         })) {
       return;
     }
@@ -142,8 +155,11 @@ void SqsFrontend::Handle(const HttpRequest& request, std::function<void(HttpResp
                        "The action " + call->action + " is not valid for this endpoint."));
   }
   handler->second(*call, [call, protocol, respond = std::move(respond)](Result<json> result) {
-    if (!result.ok()) return respond(Failure(*call, protocol, result.status()));
-    respond(SuccessResponse(protocol, call->action, *result, call->context.request_id));
+    if (!result.ok()) {
+      return respond(Failure(*call, protocol, result.status()), result.status().code());
+    }
+    respond(SuccessResponse(protocol, call->action, *result, call->context.request_id),
+            ErrorCode::kOk);
   });
 }
 

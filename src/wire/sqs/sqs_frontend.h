@@ -11,6 +11,7 @@
 #include "core/queue/move_tasks.h"
 #include "core/queue/queue_service.h"
 #include "wire/common/http_message.h"
+#include "wire/metrics/request_metrics.h"
 #include "wire/sqs/sqs_call.h"
 
 namespace postbox::wire::sqs {
@@ -21,6 +22,7 @@ struct FrontendOptions {
   // SendMessage(Batch), ReceiveMessage and DeleteMessage(Batch) in the JSON protocol without
   // a JSON tree (json_fast_path.h). Off only in tests that compare it with the general path.
   bool json_fast_path = true;
+  RequestMetrics* metrics = nullptr;  // counts every answer, if given
 };
 
 class SqsFrontend {
