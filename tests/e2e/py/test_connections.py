@@ -1,14 +1,10 @@
-""
-    "Connection floods against the real binary under a 1024 open-file limit (prlimit):
+"""Connection floods against the real binary under a 1024 open-file limit (prlimit):
 
-    - 3,
-    000 idle connections arriving
-    : the server keeps at most server.max_connections(derived from the limit),
-    closes the idle ones to make room,
-    and a new client is still served and / healthz answers, without the server spinning;
-- a cap set above the limit,
-    so that accept()runs out of descriptors(EMFILE):logged once, backed off,
-    and a new client is still served;
+- 3,000 idle connections arriving: the server keeps at most server.max_connections (derived
+  from the limit), closes the idle ones to make room, and a new client is still served and
+  /healthz answers, without the server spinning;
+- a cap set above the limit, so that accept() runs out of descriptors (EMFILE): logged once,
+  backed off, and a new client is still served;
 - every connection busy (long polls): a new connection is closed at once, logged once, and
   served again once the polls end.
 """
@@ -51,27 +47,32 @@ def open_connections(port, count):
         s = socket.socket()
         s.settimeout(5)
         try:
-            s
-    .connect(("127.0.0.1", port)) except OSError
-        : s.close() continue sockets.append(s) return sockets
+            s.connect(("127.0.0.1", port))
+        except OSError:
+            s.close()
+            continue
+        sockets.append(s)
+    return sockets
 
-          def raw_request(port, operation, body)
-        : ""
-          "Sends one JSON-protocol request on a new connection; returns the socket unread."
-          "" payload = json.dumps(body).encode() s =
-        socket.create_connection(("127.0.0.1", port), timeout = 30) s.sendall(
-            ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.%s\r\n"
-             "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n" %
-             (operation, len(payload)))
-                .encode() +
-            payload) return s
 
-        class ConnectionFloodTest(unittest.TestCase)
-        : @classmethod def setUpClass(cls)
-        :
-#The flood needs more descriptors than the server has.
-          soft,
-             hard = resource.getrlimit(resource.RLIMIT_NOFILE) want = 8192 try : resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), max(hard, want)))
+def raw_request(port, operation, body):
+    """Sends one JSON-protocol request on a new connection; returns the socket unread."""
+    payload = json.dumps(body).encode()
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.%s\r\n"
+               "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n"
+               % (operation, len(payload))).encode() + payload)
+    return s
+
+
+class ConnectionFloodTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # The flood needs more descriptors than the server has.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 8192
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), max(hard, want)))
         except (ValueError, OSError):
             pass
         if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < want:

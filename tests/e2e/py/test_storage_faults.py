@@ -1,29 +1,19 @@
-""
-    "Storage faults against the real binary, through boto3 (run under both boto3 1.43, JSON
-    protocol,
-    and Debian's 1.26, query protocol):
+"""Storage faults against the real binary, through boto3 (run under both boto3 1.43, JSON
+protocol, and Debian's 1.26, query protocol):
 
-        - the data directory lock : a second server on the same directory exits at once,
-    naming the directory and the first one's PID, and changes nothing; -
-        a failed write(injected through POSTBOX_TEST_FAULTS_FILE)
-    : sends,
-receives, deletes, visibility changes and SNS calls are answered 503 ServiceUnavailable,
-/ readyz 503, the cause logged once;
-once writing works again postbox resumes by itself;
-- a failed fsync:nothing more is taken(/ healthz 503 too)until a restart, which recovers every
-                 acknowledged message;
-- a full
-disk(a small tmpfs):sends are refused,
-    deletes and queue deletion still work and free space, and postbox resumes by itself;
-nothing acknowledged is lost across a kill - 9;
-- a read -
-    only remount(ext4 on a loop device, made to remount itself read - only by an error):503s until a
-    restart on the repaired file system,
-    which finds every acknowledged message.
+- the data directory lock: a second server on the same directory exits at once, naming the
+  directory and the first one's PID, and changes nothing;
+- a failed write (injected through POSTBOX_TEST_FAULTS_FILE): sends, receives, deletes,
+  visibility changes and SNS calls are answered 503 ServiceUnavailable, /readyz 503, the
+  cause logged once; once writing works again postbox resumes by itself;
+- a failed fsync: nothing more is taken (/healthz 503 too) until a restart, which recovers
+  every acknowledged message;
+- a full disk (a small tmpfs): sends are refused, deletes and queue deletion still work and
+  free space, and postbox resumes by itself; nothing acknowledged is lost across a kill -9;
+- a read-only remount (ext4 on a loop device, made to remount itself read-only by an error):
+  503s until a restart on the repaired file system, which finds every acknowledged message.
 
-        The tmpfs and loop
-        - device tests need root and mount(8);
-where those are missing they are
+The tmpfs and loop-device tests need root and mount(8); where those are missing they are
 skipped with the reason.
 """
 
@@ -134,7 +124,7 @@ class DataDirLockTest(StorageCase):
         self.assertIn(first.data_dir, second.stderr)
         self.assertIn("pid %d" % first.proc.pid, second.stderr)
         self.assertEqual(files_digest(first.data_dir), before)
-#The first server goes on as if nothing happened.
+        # The first server goes on as if nothing happened.
         sqs.send_message(QueueUrl=url, MessageBody="after")
         self.assertEqual(self.bodies_after_restart(first, url), ["after", "before"])
 
@@ -165,7 +155,7 @@ class InjectedFaultTest(StorageCase):
         self.arm("op=write path=/log/ errno=EIO")
         message = self.assertUnavailable(sqs.send_message, QueueUrl=url, MessageBody="refused")
         self.assertIn("Input/output error", message)
-#Once storage cannot write, nothing that would change it is answered 200.
+        # Once storage cannot write, nothing that would change it is answered 200.
         self.assertUnavailable(sqs.receive_message, QueueUrl=url)
         self.assertUnavailable(sqs.delete_message, QueueUrl=url, ReceiptHandle=held["ReceiptHandle"])
         self.assertUnavailable(sqs.change_message_visibility, QueueUrl=url,
@@ -186,7 +176,7 @@ class InjectedFaultTest(StorageCase):
         self.assertIn('postbox_storage_state{state="stalled"} 1', metrics)
         self.assertIn('outcome="ServiceUnavailable"', metrics)
         self.assertNotIn("postbox_storage_write_failures_total 0\n", metrics)
-#Reads need no storage.
+        # Reads need no storage.
         self.assertEqual(sqs.get_queue_url(QueueName="faulty")["QueueUrl"], url)
         self.assertEqual(self.server.output().count("event=storage_stalled"), 1)
 
@@ -207,7 +197,7 @@ class InjectedFaultTest(StorageCase):
         self.assertUnavailable(sqs.send_message, QueueUrl=url, MessageBody="refused")
         self.disarm()
         time.sleep(5 * RETRY_MS / 1000.0)
-#Never retried : a second fsync could report success for data the kernel dropped.
+        # Never retried: a second fsync could report success for data the kernel dropped.
         message = self.assertUnavailable(sqs.send_message, QueueUrl=url, MessageBody="again")
         self.assertIn("restart", message)
         status, body = http_get(self.server.endpoint, "/healthz")
@@ -273,8 +263,8 @@ class FullDiskTest(MountedCase):
         self.assertIn("event=storage_full", server.output())
         self.assertIn('postbox_storage_state{state="full"} 1',
                       http_get(server.endpoint, "/metrics")[1])
-#Deletes and receives still go through(the reserve), and deleting the queue frees
-#the space its messages took.
+        # Deletes and receives still go through (the reserve), and deleting the queue frees
+        # the space its messages took.
         got = sqs.receive_message(QueueUrl=fill, MaxNumberOfMessages=5)["Messages"]
         for m in got:
             sqs.delete_message(QueueUrl=fill, ReceiptHandle=m["ReceiptHandle"])
@@ -335,7 +325,7 @@ class ReadOnlyRemountTest(MountedCase):
         message = self.assertUnavailable(sqs.send_message, QueueUrl=url, MessageBody="refused")
         self.assertIn("Read-only file system", message)
         self.assertEqual(http_get(server.endpoint, "/readyz")[0], 503)
-#The operator repairs the file system and restarts postbox on it.
+        # The operator repairs the file system and restarts postbox on it.
         server.kill9()
         self.assertEqual(run_root("umount", point).returncode, 0)
         run_root("e2fsck", "-f", "-y", device)
