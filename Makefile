@@ -29,8 +29,10 @@ build: setup $(BUILD_DIR)/build.ninja
 run: build
 	./$(BUILD_DIR)/postbox serve
 
+# Two tests at a time: each end-to-end test starts its own server on its own port and data
+# directory, and most of their time is spent waiting on clients.
 test: setup-test build
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j 2
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
@@ -38,7 +40,7 @@ test-unit: build
 test-asan: setup-test
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOSTBOX_SANITIZE=ON
 	cmake --build $(ASAN_DIR) -j $(JOBS)
-	cd $(ASAN_DIR) && ctest --output-on-failure --timeout 900
+	cd $(ASAN_DIR) && ctest --output-on-failure --timeout 900 -j 2
 
 fuzz: setup-test
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPOSTBOX_FUZZ=ON
