@@ -149,7 +149,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
   void Register(const std::shared_ptr<Connection>& c) {
     std::lock_guard lock(connections_mu);
-    connections.emplace(c.get(), c);
+    connections.insert_or_assign(c.get(), c);
     stats.open.Set(int64_t(connections.size()));
   }
   void Unregister(const Connection* c) {
@@ -166,22 +166,28 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     std::shared_ptr<Connection> oldest;
     {
       std::lock_guard lock(connections_mu);
-      for (const auto& [key, weak] : connections) {
-        auto c = weak.lock();
-        if (!c || c->busy.load() || c->evicted.load()) continue;
+      for (auto it = connections.begin(); it != connections.end();) {
+        auto c = it->second.lock();
+        if (!c) {  // its session ended without unregistering: forget it
+          it = connections.erase(it);
+          continue;
+        }
+        ++it;
+        if (c->busy.load() || c->evicted.load()) continue;
         if (!oldest || c->idle_since.load() < oldest->idle_since.load()) oldest = std::move(c);
       }
+      stats.open.Set(int64_t(connections.size()));
     }
     if (!oldest) return false;
     oldest->evicted.store(true);
-    stats.evicted.Add();
-    asio::post(oldest->socket.get_executor(), [oldest] {
+    asio::post(oldest->socket.get_executor(), [oldest, state = shared_from_this()] {
       // On the connection's own executor, like its session: if a request came in meanwhile,
       // it is served, not cut off halfway.
       if (oldest->busy.load()) {
         oldest->evicted.store(false);
         return;
       }
+      state->stats.evicted.Add();
       beast::error_code ec;
       oldest->socket.close(ec);  // its pending read fails and its session ends
     });
@@ -191,16 +197,32 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
 namespace {
 
-asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::socket socket) {
+// Ends a session however it ends (its coroutine frame may also be destroyed without
+// returning): the connection leaves the registry, its watchdog stops, and a request it was
+// serving is no longer counted in flight.
+struct SessionGuard {
+  std::shared_ptr<HttpServer::State> state;
+  std::shared_ptr<Connection> connection;
+  bool in_flight = false;
+
+  ~SessionGuard() {
+    if (in_flight) state->in_flight.fetch_sub(1);
+    connection->finished = true;
+    connection->watchdog.cancel();
+    state->Unregister(connection.get());
+  }
+};
+
+asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state,
+                                 std::shared_ptr<Connection> connection) {
   beast::error_code ec;
   std::string remote;
   {
-    auto endpoint = socket.remote_endpoint(ec);
+    auto endpoint = connection->socket.remote_endpoint(ec);
     if (!ec) remote = endpoint.address().to_string();
   }
+  SessionGuard guard{state, connection};
   const auto timeout = std::chrono::seconds(state->options.io_timeout_seconds);
-  auto connection = std::make_shared<Connection>(std::move(socket));
-  state->Register(connection);
   connection->ExpireAfter(timeout);
   asio::co_spawn(connection->socket.get_executor(), WatchDeadline(connection, timeout),
                  asio::detached);
@@ -232,11 +254,15 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
       }
       break;  // closed, timed out or malformed: drop the connection
     }
+    // Closed to make room after the request arrived but before this ran (the close and this
+    // share the connection's executor): not served, so that no request runs unanswered.
+    if (!stream.is_open()) break;
     auto request = parser.release();
     bool keep_alive = request.keep_alive() && !state->stopping.load();
     const unsigned version = request.version();
     connection->SetBusy(true);
     state->in_flight.fetch_add(1);
+    guard.in_flight = true;
     connection->NoDeadline();  // a long poll may wait longer than the I/O timeout
     wire::HttpResponse answer =
         co_await AsyncHandle(state->handler, ToWire(std::move(request), remote),
@@ -244,13 +270,11 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state, tcp::
     connection->ExpireAfter(timeout);
     co_await WriteResponse(stream, answer, version, keep_alive, ec);
     state->in_flight.fetch_sub(1);
+    guard.in_flight = false;
     connection->SetBusy(false);
     if (ec || !keep_alive) break;
   }
   stream.shutdown(tcp::socket::shutdown_send, ec);
-  connection->finished = true;
-  connection->watchdog.cancel();
-  state->Unregister(connection.get());
 }
 
 // Lets an event through at most once a minute; Due() says how often it happened since the
@@ -284,7 +308,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
   milliseconds backoff = kFirstBackoff;
   // Logged at most once a minute each, with how often it happened since: a flood must not
   // become a flood of log lines.
-  OncePerInterval descriptors_log;
+  OncePerInterval accept_log;
   OncePerInterval full_log;
   asio::steady_timer pause(state->io);
   const size_t max_connections = size_t(state->options.max_connections);
@@ -298,25 +322,23 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
         executor, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (state->stopping.load() || ec == asio::error::operation_aborted) co_return;
+      if (ec == asio::error::connection_aborted) continue;  // the client gave up: next one
       state->stats.accept_errors.Add();
-      if (!IsOutOfDescriptors(ec)) {
-        spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
-        continue;
+      if (uint64_t times = accept_log.Due()) {
+        spdlog::error(
+            "event=accept_failed error=\"{}\" times={} open={} action=\"backing off{}\"",
+            ec.message(), times, state->open(),
+            IsOutOfDescriptors(ec) ? ", closing idle connections; raise the open-file limit "
+                                     "or lower server.max_connections"
+                                   : "");
       }
       // The connection stays in the listen queue, so accepting again at once would spin.
-      // Free a descriptor by closing an idle connection if there is one; else wait.
-      if (uint64_t times = descriptors_log.Due()) {
-        spdlog::error(
-            "event=accept_failed error=\"{}\" times={} open={} action=\"closing idle "
-            "connections, backing off; raise the open-file limit or lower "
-            "server.max_connections\"",
-            ec.message(), times, state->open());
-      }
-      if (!state->EvictIdle()) {
-        pause.expires_after(backoff);
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        backoff = std::min(backoff * 2, kMaxBackoff);
-      }
+      // Out of descriptors, closing an idle connection frees one: a short pause lets the
+      // close happen before the next try, so that one close makes room for one accept.
+      const bool evicted = IsOutOfDescriptors(ec) && state->EvictIdle();
+      pause.expires_after(evicted ? kFirstBackoff : backoff);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!evicted) backoff = std::min(backoff * 2, kMaxBackoff);
       continue;
     }
     backoff = kFirstBackoff;
@@ -334,7 +356,11 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(socket.get_executor(), RunSession(state, std::move(socket)), asio::detached);
+    // Registered here, not in the session, so that the next accept already counts it.
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    state->Register(connection);
+    asio::co_spawn(connection->socket.get_executor(), RunSession(state, connection),
+                   asio::detached);
   }
 }
 
@@ -344,10 +370,10 @@ HttpServer::HttpServer(asio::io_context& io, ServerOptions options, RequestHandl
     : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {
   if (state_->options.max_connections <= 0) {
     rlimit limit{};
-    const uint64_t files =
-        ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
-            ? uint64_t(limit.rlim_cur)
-            : 1024;
+    uint64_t files = 1024;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      files = limit.rlim_cur == RLIM_INFINITY ? uint64_t(1) << 20 : uint64_t(limit.rlim_cur);
+    }
     state_->options.max_connections = DefaultMaxConnections(files);
   }
 }
@@ -392,10 +418,12 @@ int HttpServer::max_connections() const { return state_->options.max_connections
 
 int DefaultMaxConnections(uint64_t open_file_limit) {
   // Storage keeps a few files open, libcurl at most kMaxOutboundConnections sockets, and
-  // Asio, the log and the libraries a few more: 160 leaves room for all of them.
+  // Asio, the log and the libraries a few more: 160 leaves room for all of them. And no more
+  // than 4,096 by default, whatever the limit: each connection holds a 64 KiB read buffer,
+  // so a flood of idle connections is bounded at 256 MiB (set server.max_connections for more).
   constexpr uint64_t kReserve = 160;
   constexpr uint64_t kLeast = 16;
-  constexpr uint64_t kMost = 1 << 20;
+  constexpr uint64_t kMost = 4096;
   if (open_file_limit <= kReserve + kLeast) return int(kLeast);
   return int(std::min(open_file_limit - kReserve, kMost));
 }

@@ -20,6 +20,12 @@ TEST(PrometheusText, WritesFamiliesAndEscapesLabelValues) {
             "postbox_x{queue=\"a\\\"b\\\\c\\nd\",state=\"visible\"} -2\n");
 }
 
+TEST(PrometheusText, ReplacesBytesThatAreNotUtf8) {
+  PrometheusText out;
+  out.Sample("x", {{"region", "caf\xc3\xa9\xff-\xe2\x82"}}, uint64_t(1));
+  EXPECT_EQ(out.Take(), "x{region=\"caf\xc3\xa9\xef\xbf\xbd-\xef\xbf\xbd\xef\xbf\xbd\"} 1\n");
+}
+
 TEST(PrometheusText, WritesCumulativeBucketsSumAndCount) {
   Histogram h({0.1, 1});
   h.Observe(0.05);

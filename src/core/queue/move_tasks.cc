@@ -154,6 +154,8 @@ void MessageMoveTasks::Start(const StartRequest& request,
         "Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter a "
         "number that's between 1 and 500."));
   }
+  // The task is in memory before its record is stored: ask storage first.
+  if (Status s = engine_.Accepts(storage::SpaceUse::kGrows); !s.ok()) return done(s);
   const QueuePtr& queue = *source;
   std::lock_guard lock(mu_);
   SourceTasks& tasks = by_source_[queue->storage_id()];
@@ -180,6 +182,9 @@ void MessageMoveTasks::Start(const StartRequest& request,
     tasks.tasks.erase(tasks.tasks.begin());
   }
   batch.PutRecord(storage::RecordKind::kMoveTask, queue->storage_id(), task.id, EncodeTask(task));
+  // Memory shows the task already: if the write fails, storage keeps the batch and writes it
+  // once it can (the caller's 503 means the task may or may not have started, as on AWS).
+  batch.MarkAppliedInMemory();
   std::string handle = EncodeTaskHandle(task.id, task.info.source_arn);
   tasks.tasks.push_back(std::move(task));
   engine_.Commit(std::move(batch), storage::Durability::kSync,
@@ -249,6 +254,9 @@ void MessageMoveTasks::Cancel(const std::string& task_handle,
 }
 
 void MessageMoveTasks::Advance() {
+  // Moving takes messages out of memory before their new copies are stored: not while storage
+  // cannot take new messages (a full disk, a failed one); the tasks wait and go on after.
+  if (!engine_.Accepts(storage::SpaceUse::kGrows).ok()) return;
   std::lock_guard lock(mu_);
   const int64_t now = clock_.NowMillis();
   for (auto it = by_source_.begin(); it != by_source_.end();) {

@@ -167,6 +167,7 @@ size_t DeliveryOutbox::pending() const {
 
 void DeliveryOutbox::Advance() {
   std::vector<std::pair<std::string, channels::OutboundRequest>> to_send;
+  std::vector<Delivery> to_dead_letter;
   {
     std::lock_guard lock(mu_);
     const int64_t now = clock_.NowMillis();
@@ -178,6 +179,12 @@ void DeliveryOutbox::Advance() {
                                     load < kMaxInFlightPerEndpoint && scanned < kMaxScanPerEndpoint;
            ++scanned) {
         Delivery& d = deliveries_.at(it->second);
+        if (d.dead_letter_pending) {
+          auto taken = deliveries_.find(it->second);
+          it = queue.erase(it);
+          to_dead_letter.push_back(TakeLocked(taken));
+          continue;
+        }
         if (d.policy.max_receives_per_second > 0) {
           auto& [second, count] = sent_this_second_[d.subscription_arn];
           if (second != now / 1000) second = now / 1000, count = 0;
@@ -201,6 +208,7 @@ void DeliveryOutbox::Advance() {
       Finish(id, status, error);
     });
   }
+  for (const Delivery& d : to_dead_letter) GiveUp(d, "retries exhausted (dead-letter retry)");
 }
 
 void DeliveryOutbox::CancelSubscription(const std::string& subscription_arn) {
@@ -307,13 +315,15 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
                            // is tried again later (a lost notification is never the answer).
                            Delivery again = d;
                            again.next_attempt_ms = clock_.NowMillis() + kGiveUpRetryMs;
+                           again.dead_letter_pending = true;
                            spdlog::warn(
                                "event=sns_dead_letter_deferred subscription={} message_id={} "
                                "message=\"{}\"",
                                d.subscription_arn, d.message_id, s.message());
                            std::lock_guard lock(mu_);
                            // Not Activate: a backlog that is full would give it up again, on
-                           // and on while storage is down. It was held before; it is again.
+                           // and on while storage is down. Held beyond the backlog's limit:
+                           // bounded by the deliveries that were given up while it was down.
                            return AddLocked(std::move(again));
                          }
                          if (!s.ok()) {

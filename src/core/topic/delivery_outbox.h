@@ -49,6 +49,10 @@ struct Delivery {
   std::string dead_letter_queue_arn;  // from the subscription's RedrivePolicy; may be empty
   int attempts = 0;                   // made so far
   int64_t next_attempt_ms = 0;
+  // Given up, but its dead-letter queue could not store it yet: when due, it goes to the
+  // dead-letter queue again, not to the endpoint. Memory only (after a restart, the record
+  // gets its retries again).
+  bool dead_letter_pending = false;
 };
 
 class DeliveryOutbox {

@@ -185,6 +185,9 @@ Result<std::unique_ptr<RocksDbEngine>> RocksDbEngine::Open(
     std::chrono::milliseconds state_holdback) {
   rocksdb::Options options;
   options.create_if_missing = true;
+  // RocksDB keeps every table file open by default: bounded, so that its descriptors stay
+  // within the share the server's connection cap leaves to storage.
+  options.max_open_files = 64;
   options.IncreaseParallelism(2);
   // Messages are short-lived: most are deleted while still in the memtable.
   options.write_buffer_size = 64 << 20;

@@ -5,8 +5,31 @@
 namespace postbox::wire {
 namespace {
 
+// Length of the valid UTF-8 sequence at the start of `s`, or 0.
+size_t Utf8SequenceLength(std::string_view s) {
+  const auto byte = [&](size_t i) { return uint8_t(s[i]); };
+  const uint8_t lead = byte(0);
+  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
+                                : (lead >> 3) == 0x1E ? 4 : 0;
+  if (length == 0 || length > s.size() || (length == 2 && lead < 0xC2)) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+// Escapes what the format asks (backslash, double quote, newline) and replaces bytes that are
+// not UTF-8 with U+FFFD: a label value comes from clients (a queue's region is the one they
+// signed for), and one invalid byte would make Prometheus reject the whole scrape.
 void AppendEscaped(std::string& out, std::string_view value) {
-  for (char c : value) {
+  while (!value.empty()) {
+    const char c = value.front();
+    const size_t length = Utf8SequenceLength(value);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      value.remove_prefix(1);
+      continue;
+    }
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '"') {
@@ -14,8 +37,9 @@ void AppendEscaped(std::string& out, std::string_view value) {
     } else if (c == '\n') {
       out += "\\n";
     } else {
-      out += c;
+      out.append(value.substr(0, length));
     }
+    value.remove_prefix(length);
   }
 }
 

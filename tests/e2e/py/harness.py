@@ -280,6 +280,17 @@ def make_client(endpoint, validate=True, read_timeout=40, connect_timeout=5, max
     return session.client("sqs", endpoint_url=endpoint, config=cfg)
 
 
+def http_get(endpoint, path, timeout=10):
+    """(status, body) of a plain GET, error statuses included (/healthz, /metrics)."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(endpoint + path, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def client_protocol(client):
     """'json' (boto3 >= 1.34.x) or 'query' (older boto3, e.g. Debian's 1.26)."""
     return client.meta.service_model.protocol

@@ -25,8 +25,6 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -34,13 +32,6 @@ from botocore.exceptions import ClientError  # noqa: E402
 
 RETRY_MS = 100
 
-
-def http_get(endpoint, path):
-    try:
-        with urllib.request.urlopen(endpoint + path, timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def wait_until(predicate, seconds=10.0, what="condition"):
@@ -170,9 +161,9 @@ class InjectedFaultTest(StorageCase):
             sns.create_topic(Name="never")
         self.assertEqual(cm.exception.response["Error"]["Code"], "ServiceUnavailable")
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 503)
-        self.assertEqual(http_get(self.server.endpoint, "/readyz")[0], 503)
-        self.assertEqual(http_get(self.server.endpoint, "/healthz")[0], 200)
-        metrics = http_get(self.server.endpoint, "/metrics")[1]
+        self.assertEqual(harness.http_get(self.server.endpoint, "/readyz")[0], 503)
+        self.assertEqual(harness.http_get(self.server.endpoint, "/healthz")[0], 200)
+        metrics = harness.http_get(self.server.endpoint, "/metrics")[1]
         self.assertIn('postbox_storage_state{state="stalled"} 1', metrics)
         self.assertIn('outcome="ServiceUnavailable"', metrics)
         self.assertNotIn("postbox_storage_write_failures_total 0\n", metrics)
@@ -181,7 +172,7 @@ class InjectedFaultTest(StorageCase):
         self.assertEqual(self.server.output().count("event=storage_stalled"), 1)
 
         self.disarm()
-        wait_until(lambda: http_get(self.server.endpoint, "/readyz")[0] == 200,
+        wait_until(lambda: harness.http_get(self.server.endpoint, "/readyz")[0] == 200,
                    what="/readyz to recover")
         sqs.send_message(QueueUrl=url, MessageBody="after")
         sqs.delete_message(QueueUrl=url, ReceiptHandle=held["ReceiptHandle"])
@@ -200,15 +191,15 @@ class InjectedFaultTest(StorageCase):
         # Never retried: a second fsync could report success for data the kernel dropped.
         message = self.assertUnavailable(sqs.send_message, QueueUrl=url, MessageBody="again")
         self.assertIn("restart", message)
-        status, body = http_get(self.server.endpoint, "/healthz")
+        status, body = harness.http_get(self.server.endpoint, "/healthz")
         self.assertEqual(status, 503)
         self.assertIn("restart", body)
-        self.assertEqual(http_get(self.server.endpoint, "/readyz")[0], 503)
+        self.assertEqual(harness.http_get(self.server.endpoint, "/readyz")[0], 503)
         self.assertIn("event=storage_failed", self.server.output())
         found = self.bodies_after_restart(self.server, url)
         self.assertIn("acked", found)
         self.assertNotIn("again", found)
-        self.assertEqual(http_get(self.server.endpoint, "/healthz")[0], 200)
+        self.assertEqual(harness.http_get(self.server.endpoint, "/healthz")[0], 200)
 
 
 def run_root(*cmd):
@@ -258,11 +249,11 @@ class FullDiskTest(MountedCase):
         self.assertGreater(acked, 30)
         self.assertIn("only deletes", self.assertUnavailable(
             sqs.send_message, QueueUrl=keep, MessageBody="refused"))
-        self.assertEqual(http_get(server.endpoint, "/readyz")[0], 503)
-        self.assertEqual(http_get(server.endpoint, "/healthz")[0], 200)
+        self.assertEqual(harness.http_get(server.endpoint, "/readyz")[0], 503)
+        self.assertEqual(harness.http_get(server.endpoint, "/healthz")[0], 200)
         self.assertIn("event=storage_full", server.output())
         self.assertIn('postbox_storage_state{state="full"} 1',
-                      http_get(server.endpoint, "/metrics")[1])
+                      harness.http_get(server.endpoint, "/metrics")[1])
         # Deletes and receives still go through (the reserve), and deleting the queue frees
         # the space its messages took.
         got = sqs.receive_message(QueueUrl=fill, MaxNumberOfMessages=5)["Messages"]
@@ -270,7 +261,7 @@ class FullDiskTest(MountedCase):
             sqs.delete_message(QueueUrl=fill, ReceiptHandle=m["ReceiptHandle"])
         sqs.delete_queue(QueueUrl=fill)
         try:
-            wait_until(lambda: http_get(server.endpoint, "/readyz")[0] == 200, seconds=15,
+            wait_until(lambda: harness.http_get(server.endpoint, "/readyz")[0] == 200, seconds=15,
                        what="postbox to resume once space was freed")
         except AssertionError:
             print(server.output(), run_root("ls", "-la", os.path.join(point, "data", "log")).stdout,
@@ -324,7 +315,7 @@ class ReadOnlyRemountTest(MountedCase):
         wait_until(read_only, what="the file system to turn read-only")
         message = self.assertUnavailable(sqs.send_message, QueueUrl=url, MessageBody="refused")
         self.assertIn("Read-only file system", message)
-        self.assertEqual(http_get(server.endpoint, "/readyz")[0], 503)
+        self.assertEqual(harness.http_get(server.endpoint, "/readyz")[0], 503)
         # The operator repairs the file system and restarts postbox on it.
         server.kill9()
         self.assertEqual(run_root("umount", point).returncode, 0)
