@@ -126,10 +126,11 @@ class WriteBatch {
     op.record_key = std::move(key);
   }
 
-  // The caller changed memory before committing (a receive, a delete, a purge). If storage
-  // fails to write it, the engine keeps the batch and writes it once it can again, ahead of
-  // everything after it, so that the log catches up with memory; the callback still gets the
-  // failure. (Batches whose memory changes only after they are stored are simply failed.)
+  // The caller changed memory before committing (a purge; every kLazy batch counts as such
+  // without being marked). If storage fails to write it, the engine keeps the batch and
+  // writes it once it can again, ahead of everything after it, so that the log catches up
+  // with memory; the callback still gets the failure. (Batches whose memory changes only
+  // after they are stored are simply failed.)
   void MarkAppliedInMemory() { applied_in_memory_ = true; }
   bool applied_in_memory() const { return applied_in_memory_; }
   // Counts as adding data whatever it holds: an empty batch that only orders an answer after

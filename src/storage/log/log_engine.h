@@ -24,10 +24,10 @@
 // Faults (docs/adr/0003-storage-faults.md): a failed write is cut off the file and fails its
 // group; batches already applied in memory are kept and written first once writing works
 // again. A full disk releases the reserve file (`reserve_bytes` set aside at open) and spare
-// segments, and takes only deletes and state updates (kFull) until the file system has room
-// for the reserve and a segment again. Any other write failure stops writing (kStalled) until
-// a probe write works again. A failed fsync is never retried: the engine takes nothing more
-// (kFailed) and a restart recovers from what the log really holds.
+// segments, and takes only deletes, state updates and lazy batches (kFull) until the file
+// system has room for the reserve and a segment again. Any other write failure stops writing
+// (kStalled) until a probe write works again. A failed fsync is never retried: the engine
+// takes nothing more (kFailed) and a restart recovers from what the log really holds.
 //
 // Crash recovery (log_replay.cc): a frame is all-or-nothing (CRC-32C). The first bad frame of
 // the last segment ends the log and is cut off, and the cut is logged. A bad frame with valid
@@ -149,11 +149,12 @@ class LogEngine final : public Engine {
   void CommitLoop();
   void LingerForDurableBatches(std::unique_lock<std::mutex>& lock);
   std::deque<Pending> TakeGroupLocked();
-  // Answers what the current state refuses; returns the batches to write.
+  // Moves the batches the state lets through out of `group` and returns them; those left
+  // carry their refusal (and are kept for later if memory already shows them).
   std::deque<Pending> Admit(std::deque<Pending>& group, StorageState state);
   // index_mu_: appends the group as one frame. On failure nothing of it is in the index and
-  // the file is cut back to where it was.
-  Status WriteGroup(std::deque<Pending>& group, bool* synced);
+  // the file is cut back to where it was. *sync_needed: a durable batch waits for an fsync.
+  Status WriteGroup(std::deque<Pending>& group, bool* sync_needed);
   Status RollOverIfFull();
   // Writes the active segment's end frame, syncs and closes it.
   Status EndActive();
