@@ -86,6 +86,16 @@ std::vector<std::string> DeduplicationWindow::SweepExpired(int64_t now_ms) {
   return removed;
 }
 
+std::vector<std::string> DeduplicationWindow::Clear() {
+  std::vector<std::string> keys;
+  std::lock_guard lock(mu_);
+  keys.reserve(entries_.size());
+  for (auto& [key, entry] : entries_) keys.push_back(key);
+  entries_.clear();
+  expiry_order_.clear();
+  return keys;
+}
+
 size_t DeduplicationWindow::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();

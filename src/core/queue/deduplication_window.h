@@ -43,6 +43,8 @@ class DeduplicationWindow {
   void Restore(std::string key, DeduplicationEntry entry, int64_t now_ms);
   // Removes expired entries; returns their keys so their records can be deleted.
   std::vector<std::string> SweepExpired(int64_t now_ms);
+  // PurgeQueue: forgets every entry; returns their keys so their records can be deleted.
+  std::vector<std::string> Clear();
   size_t size() const;
 
  private:

@@ -32,6 +32,9 @@ struct NewMessage {
   std::optional<int> delay_seconds;             // nullopt: the queue's DelaySeconds
   std::optional<std::string> message_group_id;  // absent and empty are different errors
   std::string message_deduplication_id;
+  // The request's X-Amzn-Trace-Id header: becomes the AWSTraceHeader system attribute unless
+  // the sender set that attribute itself (which wins, as on AWS).
+  std::string trace_header;
 };
 
 struct Message {

@@ -1,5 +1,8 @@
 #include "core/queue/message_rules.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <cctype>
 #include <cstdio>
 
@@ -45,13 +48,25 @@ bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp) {
   return true;
 }
 
+// Letters and digits of any script count, as on AWS ("attr.1øßä" is a valid name, "a§b" is
+// not). glibc's built-in C.UTF-8 locale classifies them; without it, ASCII only.
+bool IsLetterOrDigit(uint32_t cp) {
+  if (cp < 0x80) return std::isalnum(int(cp)) != 0;
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t(nullptr));
+  return utf8 != locale_t(nullptr) && iswalnum_l(wint_t(cp), utf8) != 0;
+}
+
 bool ValidName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxAttributeNameLength) return false;
+  if (name.empty()) return false;
   if (name.front() == '.' || name.back() == '.') return false;
   if (name.find("..") != std::string_view::npos) return false;
-  for (char c : name) {
-    if (!std::isalnum(uint8_t(c)) && c != '_' && c != '-' && c != '.') return false;
+  size_t characters = 0;
+  for (size_t i = 0; i < name.size(); ++characters) {
+    uint32_t cp = 0;
+    if (!NextCodePoint(name, &i, &cp)) return false;
+    if (!IsLetterOrDigit(cp) && cp != '_' && cp != '-' && cp != '.') return false;
   }
+  if (characters > kMaxAttributeNameLength) return false;
   auto starts = [&](std::string_view p) {
     if (name.size() < p.size()) return false;
     for (size_t i = 0; i < p.size(); ++i) {
@@ -152,8 +167,8 @@ Status ValidateAttributes(const MessageAttributes& attributes) {
       }
     } else {
       if (value.string_value.empty()) {
-        return InvalidParameter("The message attribute '" + name + "' with type '" + base +
-                                "' must use field 'String'.");
+        return InvalidParameter("Message (user) attribute '" + name +
+                                "' must contain a non-empty value of type '" + base + "'.");
       }
       if (base == "Number" && !IsNumber(value.string_value)) {
         return InvalidParameter("Can't cast the value of message (user) attribute '" + name +

@@ -334,18 +334,40 @@ bool Queue::RetryAttemptLocked(const ReceiveOptions& options, int64_t now, Recei
   return true;
 }
 
+namespace {
+
+Status InvalidHandle(const std::string& handle_text) {
+  return Status(ErrorCode::kReceiptHandleIsInvalid,
+                "The input receipt handle \"" + handle_text + "\" is not a valid receipt handle.");
+}
+
+Status ExpiredHandle(const std::string& handle_text) {
+  return Status(ErrorCode::kInvalidParameterValue,
+                "Value " + handle_text +
+                    " for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
+                    "expired.");
+}
+
+}  // namespace
+
+bool Queue::FifoHandleExpiredLocked(const Message& m, uint32_t handle_receive_count,
+                                    int64_t now) const {
+  return fifo_ && (m.state.receive_count != handle_receive_count || m.state.visible_at_ms <= now);
+}
+
 Result<Queue::Removed> Queue::Delete(const std::string& handle_text) {
   auto handle = ReceiptHandle::Decode(handle_text);
-  if (!handle || handle->queue_incarnation != storage_id_) {
-    return Status(ErrorCode::kReceiptHandleIsInvalid, "The input receipt handle \"" + handle_text +
-                                                          "\" is not a valid receipt handle.");
-  }
+  if (!handle || handle->queue_incarnation != storage_id_) return InvalidHandle(handle_text);
   std::unique_lock lock(mu_);
   auto found = messages_.find(handle->seq);
   // AWS accepts a stale handle of a message that is already gone: deletes are idempotent.
   if (found == messages_.end()) return Removed{false, handle->seq};
+  const int64_t now = clock_.NowMillis();
+  if (FifoHandleExpiredLocked(*found->second, handle->receive_count, now)) {
+    return ExpiredHandle(handle_text);
+  }
   bool next_ready = false;
-  UnlinkLocked(found, clock_.NowMillis(), &next_ready);
+  UnlinkLocked(found, now, &next_ready);
   if (next_ready) {
     // FIFO: the group's next message can go out now; tell one long-poller.
     auto waiters = TakeWaitersLocked(1);
@@ -355,30 +377,29 @@ Result<Queue::Removed> Queue::Delete(const std::string& handle_text) {
   return Removed{true, handle->seq};
 }
 
-Result<std::pair<uint64_t, storage::MessageState>> Queue::ChangeVisibility(
-    const std::string& handle_text, int timeout_seconds) {
+Result<Queue::VisibilityChanged> Queue::ChangeVisibility(const std::string& handle_text,
+                                                         int timeout_seconds) {
   auto handle = ReceiptHandle::Decode(handle_text);
-  if (!handle || handle->queue_incarnation != storage_id_) {
-    return Status(ErrorCode::kReceiptHandleIsInvalid, "The input receipt handle \"" + handle_text +
-                                                          "\" is not a valid receipt handle.");
-  }
+  if (!handle || handle->queue_incarnation != storage_id_) return InvalidHandle(handle_text);
   std::unique_lock lock(mu_);
   const int64_t now = clock_.NowMillis();
   auto found = messages_.find(handle->seq);
-  if (found == messages_.end() || found->second->state.receive_count != handle->receive_count) {
+  if (found == messages_.end()) {
     return Status(ErrorCode::kInvalidParameterValue,
                   "Value " + handle_text +
                       " for parameter ReceiptHandle is invalid. Reason: Message does not exist "
                       "or is not available for visibility timeout change.");
   }
-  if (found->second->state.visible_at_ms <= now) {
-    return Status(ErrorCode::kMessageNotInflight, "Message is not in flight.");
+  if (FifoHandleExpiredLocked(*found->second, handle->receive_count, now)) {
+    return ExpiredHandle(handle_text);
   }
+  // Standard queue, visibility already over: AWS answers 200 and leaves the message visible.
+  if (found->second->state.visible_at_ms <= now) return VisibilityChanged{};
   Message& m = MutableLocked(found);
   int64_t old_visible_at = m.state.visible_at_ms;
   m.state.visible_at_ms = now + int64_t(timeout_seconds) * 1000;
   ReindexLocked(m, old_visible_at);
-  std::pair<uint64_t, storage::MessageState> result{m.seq, m.state};
+  VisibilityChanged result{{m.seq, m.state}};
   if (timeout_seconds == 0) {
     // The message is visible again at once: a long-poller may take it.
     auto waiters = TakeWaitersLocked(1);

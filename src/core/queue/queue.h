@@ -121,15 +121,22 @@ class Queue {
   };
   ReceiveOutcome Receive(const ReceiveOptions& options);
 
-  // The message named by the handle, removed; nullopt if already gone.
+  // Receipt handles follow AWS's rules (docs/sqs-behaviour.md): on a standard queue any
+  // handle of a message still stored deletes it, and changes its visibility while it is in
+  // flight (an older handle of a message received again included); a change asked of a
+  // message whose visibility already ran out succeeds and changes nothing. On a FIFO queue
+  // only the handle of the current receive, before its visibility runs out, is accepted.
+
+  // The message named by the handle, removed; found is false if it was already gone.
   struct Removed {
     bool found = false;
     uint64_t seq = 0;
   };
   Result<Removed> Delete(const std::string& handle);
-  // Sets a new visibility deadline for an in-flight message; returns its new state.
-  Result<std::pair<uint64_t, storage::MessageState>> ChangeVisibility(const std::string& handle,
-                                                                      int timeout_seconds);
+  // Sets a new visibility deadline for an in-flight message; returns its new state, or
+  // nullopt when nothing changed.
+  using VisibilityChanged = std::optional<std::pair<uint64_t, storage::MessageState>>;
+  Result<VisibilityChanged> ChangeVisibility(const std::string& handle, int timeout_seconds);
 
   // Removes every message; returns false if a purge happened in the last 60 s.
   bool Purge();
@@ -178,6 +185,8 @@ class Queue {
   ReceiveOutcome ReceiveFifoLocked(const ReceiveOptions& options, int64_t now);
   // FIFO: the result of an earlier receive with the same attempt id, if still valid.
   bool RetryAttemptLocked(const ReceiveOptions& options, int64_t now, ReceiveOutcome* out);
+  // FIFO only: the handle is from an earlier receive, or its visibility ran out.
+  bool FifoHandleExpiredLocked(const Message& m, uint32_t handle_receive_count, int64_t now) const;
   // Decides the fate of a visible message a receive came to: expired, to the dead-letter
   // queue (both moved into `out` and removed), or delivered (state updated, added to `out`).
   // Returns true if it was delivered.

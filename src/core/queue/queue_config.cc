@@ -196,6 +196,17 @@ Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
     }
     if (!s.ok()) return s;
   }
+  // One kind of server-side encryption at a time: a KMS key turns SQS-managed SSE off, and
+  // asking for both at once is refused, as AWS does.
+  auto kms_key = attributes.find("KmsMasterKeyId");
+  if (kms_key != attributes.end() && !kms_key->second.empty()) {
+    if (attributes.contains("SqsManagedSseEnabled") && next.sqs_managed_sse_enabled == "true") {
+      return Status(ErrorCode::kInvalidAttributeName,
+                    "You can use one type of server-side encryption (SSE) at one time. You can "
+                    "either enable KMS SSE or SQS SSE.");
+    }
+    next.sqs_managed_sse_enabled = "false";
+  }
   if (next.fifo_throughput_limit == "perMessageGroupId" && !next.per_group_deduplication()) {
     return Status(ErrorCode::kInvalidAttributeValue,
                   "Invalid value for the parameter FifoThroughputLimit. Reason: To set "
@@ -229,9 +240,12 @@ AttributeMap QueueConfig::ToAttributes() const {
     out["DeduplicationScope"] = deduplication_scope.empty() ? "queue" : deduplication_scope;
     out["FifoThroughputLimit"] = fifo_throughput_limit.empty() ? "perQueue" : fifo_throughput_limit;
   }
-  if (!kms_master_key_id.empty()) out["KmsMasterKeyId"] = kms_master_key_id;
-  if (!kms_data_key_reuse_period_seconds.empty()) {
-    out["KmsDataKeyReusePeriodSeconds"] = kms_data_key_reuse_period_seconds;
+  // The data key reuse period belongs to KMS encryption: shown (300 s by default) only while
+  // a key is set.
+  if (!kms_master_key_id.empty()) {
+    out["KmsMasterKeyId"] = kms_master_key_id;
+    out["KmsDataKeyReusePeriodSeconds"] =
+        kms_data_key_reuse_period_seconds.empty() ? "300" : kms_data_key_reuse_period_seconds;
   }
   return out;
 }

@@ -88,6 +88,11 @@ void QueueService::Purge(const QueuePtr& queue, StatusCallback done) {
   }
   storage::WriteBatch batch;
   batch.Purge(queue->storage_id());
+  // A purge also ends a FIFO queue's deduplication interval: the same deduplication id may
+  // be sent again at once, as on AWS.
+  for (auto& key : queue->deduplication().Clear()) {
+    batch.DeleteRecord(storage::RecordKind::kDeduplication, queue->storage_id(), std::move(key));
+  }
   batch.MarkAppliedInMemory();
   engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
 }
@@ -194,6 +199,13 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
     m.md5_of_body = std::move(body_md5s[i]);
     m.md5_of_attributes = Md5OfAttributes(in.attributes);
     m.md5_of_system_attributes = Md5OfAttributes(in.system_attributes);
+    // After the MD5: it covers the system attributes the request itself carried.
+    if (!in.trace_header.empty() && !in.system_attributes.contains("AWSTraceHeader")) {
+      AttributeValue trace;
+      trace.data_type = "String";
+      trace.string_value = std::move(in.trace_header);
+      in.system_attributes.emplace("AWSTraceHeader", std::move(trace));
+    }
     if (fifo) {
       // ContentBasedDeduplication: the id is the SHA-256 of the body (not the attributes).
       m.message_deduplication_id = in.message_deduplication_id.empty()
@@ -311,7 +323,9 @@ void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message>
   for (auto& m : messages) {
     batch.DeleteMessage(source->storage_id(), m.seq);
     m.seq = seq++;
-    m.state = storage::MessageState{clock_.NowMillis(), 0, 0};
+    // Visible at once; ApproximateReceiveCount and ApproximateFirstReceiveTimestamp go on
+    // from where the source left them, as on AWS.
+    m.state.visible_at_ms = clock_.NowMillis();
     m.dead_letter_source_arn = source->id().Arn();
     if (dead->fifo()) m.sequence_number = SequenceNumber(m.seq);
     batch.PutMessage(dead->storage_id(), m.seq, EncodeMessage(m), m.state);
@@ -390,7 +404,7 @@ void QueueService::ChangeMessageVisibilities(const QueuePtr& queue,
       results.push_back(changed.status());
       continue;
     }
-    batch.UpdateState(queue->storage_id(), changed->first, changed->second);
+    if (*changed) batch.UpdateState(queue->storage_id(), (*changed)->first, (*changed)->second);
     results.push_back(Status::Ok());
   }
   AnswerOnceStored(std::move(batch), std::move(results), std::move(done));

@@ -294,6 +294,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
       message.message_group_id = request.message_group_id;
     }
     if (delivery.queue->fifo()) message.message_deduplication_id = deduplication_id;
+    message.trace_header = request.trace_header;
     std::vector<NewMessage> batch;
     batch.push_back(std::move(message));
     queues_.SendMessages(

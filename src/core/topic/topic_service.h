@@ -42,6 +42,8 @@ struct PublishRequest {
   MessageAttributes attributes;
   std::optional<std::string> message_group_id;
   std::string message_deduplication_id;
+  // The request's X-Amzn-Trace-Id header, passed on to subscribed queues as AWSTraceHeader.
+  std::string trace_header;
 };
 
 struct PublishResult {

@@ -14,6 +14,7 @@ struct RequestContext {
   std::string service;        // signing name from the scope ("sqs"), may be empty
   std::string account;        // the caller's account id
   std::string host;           // Host header, for building queue URLs
+  std::string trace_header;   // X-Amzn-Trace-Id header (X-Ray), empty if absent
 };
 
 // Fills access key, region and service from an "AWS4-HMAC-SHA256 Credential=AKID/date/region/

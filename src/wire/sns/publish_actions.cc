@@ -87,6 +87,7 @@ void Publish(SnsCall& call, Reply reply) {
   if (!arn.ok()) return reply(arn.status());
   auto request = ReadRequest(call.input);
   if (!request.ok()) return reply(request.status());
+  request->trace_header = call.context.trace_header;
   call.topics->Publish(*arn, std::move(*request), call.base_url,
                        [reply](Result<core::PublishResult> result) {
                          if (!result.ok()) return reply(result.status());

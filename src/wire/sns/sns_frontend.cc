@@ -204,6 +204,7 @@ void SnsFrontend::Handle(const HttpRequest& request,
   call->context.account = options_.default_account;
   call->context.host = request.Header("host");
   if (call->context.host.empty()) call->context.host = "localhost";
+  call->context.trace_header = request.Header("x-amzn-trace-id");
   call->base_url = "http://" + call->context.host;
   ParseCredentialScope(request, &call->context);
   const std::string request_id = call->context.request_id;

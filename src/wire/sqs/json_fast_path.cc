@@ -67,6 +67,8 @@ bool ReadAttributes(dom::element value, core::MessageAttributes* out) {
                                                          : nullptr;
       if (target != nullptr && !ReadString(field.value, target)) return false;
     }
+    // A String or Number value given only as BinaryValue: the general path words the error.
+    if (!v.is_binary() && v.string_value.empty() && !binary.empty()) return false;
     if (v.is_binary()) {
       v.string_value.clear();
       auto decoded = Base64Decode(binary);
@@ -291,6 +293,8 @@ bool SendMessages(const std::shared_ptr<Call>& call, const Request& request, boo
     if (total > kMaxBatchBytes) return false;
   } else if (!ReadNewMessage(request.fields, &messages.emplace_back(), nullptr)) {
     return false;
+  } else {
+    messages.back().trace_header = call->context.trace_header;  // SendMessage only
   }
   auto queue = call->QueueAt(request.queue_url);
   if (!queue.ok()) return false;

@@ -24,6 +24,12 @@ Result<core::MessageAttributes> ParseAttributes(const json& input, const char* m
     v.data_type = std::move(*data_type);
     auto text = StringMember(value, v.is_binary() ? "BinaryValue" : "StringValue");
     if (!text.ok()) return text.status();
+    if (!v.is_binary() && text->empty() && value.contains("BinaryValue")) {
+      const std::string base = v.data_type.substr(0, v.data_type.find('.'));
+      return Status(
+          ErrorCode::kInvalidParameterValue,
+          "The message attribute '" + name + "' with type '" + base + "' must use field 'String'.");
+    }
     if (v.is_binary()) {
       auto decoded = Base64Decode(*text);
       if (!decoded) {
@@ -94,6 +100,7 @@ void SendMessage(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
   auto message = ParseNewMessage(call.input);
   if (!message.ok()) return reply(message.status());
+  message->trace_header = call.context.trace_header;  // SendMessage only, not batches
   // A message that fails validation is not stored; its error becomes the request's error.
   std::vector<core::NewMessage> batch;
   batch.push_back(std::move(*message));

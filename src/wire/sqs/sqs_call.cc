@@ -44,6 +44,10 @@ Result<core::QueuePtr> Call::QueueAt(std::string url) const {
   if (url.empty() || url == "/") {
     return Status(ErrorCode::kMissingParameter, "The request must contain the parameter QueueUrl.");
   }
+  // AWS also takes the queue's bare name where a URL is expected: the caller's account.
+  if (url.find('/') == std::string::npos) {
+    return service->GetQueue(core::QueueId{context.region, context.account, url});
+  }
   auto parts = SplitQueuePath(url);
   if (!parts) return NonExistentQueue();
   return service->GetQueue(core::QueueId{context.region, parts->first, parts->second});

@@ -74,6 +74,7 @@ std::shared_ptr<Call> SqsFrontend::NewCall(const HttpRequest& request) {
   call->context.account = options_.default_account;
   call->context.host = request.Header("host");
   if (call->context.host.empty()) call->context.host = "localhost";
+  call->context.trace_header = request.Header("x-amzn-trace-id");
   call->path = std::string(request.Path());
   ParseCredentialScope(request, &call->context);
   return call;
@@ -141,6 +142,21 @@ void SqsFrontend::Handle(const HttpRequest& request,
     }
     for (const auto& [key, value] : *fields) {
       if (key == "Action") call->action = value;
+    }
+    const bool at_queue_url = !call->path.empty() && call->path != "/";
+    if (fields->empty() && request.method == "GET" && at_queue_url) {
+      // A bare GET of a queue URL names no operation: AWS answers 404 UnknownOperationException.
+      HttpResponse unknown;
+      unknown.status = 404;
+      unknown.headers.emplace_back("x-amzn-RequestId", request_id);
+      unknown.content_type = "text/xml";
+      unknown.body = "<UnknownOperationException/>";
+      return respond(std::move(unknown), ErrorCode::kInvalidAction);
+    }
+    // Actions that name no queue are refused at a queue's URL, as AWS refuses them.
+    if (at_queue_url && (call->action == "CreateQueue" || call->action == "ListQueues")) {
+      return fail(Status(ErrorCode::kInvalidAction,
+                         "The action " + call->action + " is not valid for this endpoint."));
     }
     if (call->action.empty()) {
       return fail(

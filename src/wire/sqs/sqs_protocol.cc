@@ -129,7 +129,11 @@ void WriteMembers(XmlWriter& xml, const std::string& action, const json& object)
 }
 
 struct ErrorInfo {
-  const char* json_type;   // shape name, "__type" in JSON
+  // "__type" in JSON. For the generic parameter errors AWS names other shapes than the
+  // query codes (InvalidParameterValueException for InvalidParameterValue,
+  // MissingRequiredParameterException for MissingParameter); botocore shows the __type as
+  // QueryErrorCode and the x-amzn-query-error code as the error's Code.
+  const char* json_type;
   const char* query_code;  // legacy query code, also sent in x-amzn-query-error
   int http_status;
   bool sender_fault;
@@ -141,23 +145,21 @@ ErrorInfo Lookup(ErrorCode code) {
     case ErrorCode::kInternal:
       return {"InternalError", "InternalError", 500, false};
     case ErrorCode::kInvalidParameterValue:
-      return {"InvalidParameterValue", "InvalidParameterValue", 400, true};
+    case ErrorCode::kInvalidContentType:
+    case ErrorCode::kInvalidParameter:  // an SNS code; SQS never produces it
+      return {"InvalidParameterValueException", "InvalidParameterValue", 400, true};
     case ErrorCode::kMissingParameter:
-      return {"MissingParameter", "MissingParameter", 400, true};
+      return {"MissingRequiredParameterException", "MissingParameter", 400, true};
     case ErrorCode::kInvalidAction:
       return {"InvalidAction", "InvalidAction", 400, true};
     case ErrorCode::kUnsupportedOperation:
       return {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", 400, true};
     case ErrorCode::kMalformedRequest:
       return {"SerializationException", "MalformedQueryString", 400, true};
-    case ErrorCode::kInvalidContentType:
-      return {"InvalidParameterValue", "InvalidParameterValue", 400, true};
     case ErrorCode::kRequestTooLarge:
       return {"RequestEntityTooLarge", "RequestEntityTooLarge", 413, true};
     case ErrorCode::kAccessDenied:
       return {"AccessDenied", "AccessDenied", 403, true};
-    case ErrorCode::kInvalidParameter:  // SNS codes; SQS never produces them
-      return {"InvalidParameterValue", "InvalidParameterValue", 400, true};
     case ErrorCode::kNotFound:
       return {"ResourceNotFoundException", "ResourceNotFoundException", 404, true};
     case ErrorCode::kResourceNotFound:
@@ -316,7 +318,13 @@ HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::s
     xml.Open("Error");
     xml.Element("Type", fault);
     xml.Element("Code", info.query_code);
-    xml.Element("Message", status.message());
+    // The query protocol keeps AWS's older wording of a missing queue.
+    const bool older_wording = status.code() == ErrorCode::kQueueDoesNotExist &&
+                               status.message() == "The specified queue does not exist.";
+    xml.Element("Message", older_wording
+                               ? std::string("The specified queue does not exist for this wsdl "
+                                             "version.")
+                               : status.message());
     xml.Element("Detail", "");
     xml.Close();
     xml.Element("RequestId", request_id);

@@ -428,6 +428,23 @@ TEST_F(FifoQueueTest, DeduplicationWindowSurvivesRestart) {
   EXPECT_NE(SendOne(restarted, *q2, Fifo("m", "A", "d1")).message_id, first.message_id);
 }
 
+TEST_F(FifoQueueTest, PurgeEndsTheDeduplicationIntervalAlsoAfterRestart) {
+  QueuePtr q = CreateFifo("purged.fifo");
+  SentMessage first = SendOne(q, Fifo("m", "A", "d1"));
+  Status purged(ErrorCode::kInternal, "not called");
+  service_.Purge(q, [&](Status s) { purged = s; });
+  ASSERT_TRUE(purged.ok()) << purged.ToString();
+  SentMessage again = SendOne(q, Fifo("m", "A", "d1"));
+  EXPECT_NE(again.message_id, first.message_id);
+  EXPECT_EQ(Bodies(Receive(q)), std::vector<std::string>{"m"});
+
+  QueueService restarted(engine_, clock_);  // only the second send's entry is stored
+  ASSERT_TRUE(restarted.Load().ok());
+  auto q2 = restarted.GetQueue(q->id());
+  ASSERT_TRUE(q2.ok());
+  EXPECT_EQ(SendOne(restarted, *q2, Fifo("m", "A", "d1")).message_id, again.message_id);
+}
+
 TEST_F(FifoQueueTest, MessageGroupScopeWindowSurvivesRestart) {
   QueuePtr q = CreateFifo("gdurable.fifo", {{"DeduplicationScope", "messageGroup"}});
   SentMessage a = SendOne(q, Fifo("m", "A", "d1"));
@@ -927,7 +944,8 @@ TEST_F(FifoQueueTest, RedriveMovesFifoMessageKeepingGroupAndNextFlows) {
   EXPECT_EQ(dead[0].message->message_group_id, "A");
   EXPECT_EQ(dead[0].message->dead_letter_source_arn, Arn("poison.fifo"));
   EXPECT_TRUE(IsSequenceNumber(dead[0].message->sequence_number));
-  EXPECT_EQ(dead[0].message->state.receive_count, 1u);  // counted afresh in the dead-letter queue
+  // The count goes on from the source's, as on AWS.
+  EXPECT_EQ(dead[0].message->state.receive_count, 2u);
   EXPECT_EQ(Counters(q), (std::vector<std::string>{"0", "1", "0"}));
 }
 

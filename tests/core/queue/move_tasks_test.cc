@@ -252,13 +252,14 @@ TEST_F(MoveTaskTest, MovedMessagesAreNewMessages) {
   m.attributes["bin"] = {"Binary", "", std::string("\x01\x02", 2)};
   SentMessage sent = Send(src, m);
   for (int i = 0; i < 3 && Size(src) > 0; ++i) Receive(src);
-  // Received twice in the dead-letter queue too: the move must reset the count, or the source
-  // (maxReceiveCount 1) would send it straight back.
+  // Received twice in the dead-letter queue too (the redrive kept the source's count, as AWS
+  // does): the move task must reset the count, or the source (maxReceiveCount 1) would send it
+  // straight back.
   ASSERT_EQ(Receive(dlq, 10, 0).size(), 1u);
   auto in_dlq = Receive(dlq, 10, 0);
   ASSERT_EQ(in_dlq.size(), 1u);
   EXPECT_EQ(in_dlq[0].message->message_id, sent.message_id);  // redrive keeps the identity
-  EXPECT_EQ(in_dlq[0].message->state.receive_count, 2u);
+  EXPECT_EQ(in_dlq[0].message->state.receive_count, 3u);
 
   clock_.AdvanceSeconds(5);
   StartOk(Arn("dlq"));

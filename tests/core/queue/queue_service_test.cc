@@ -129,22 +129,53 @@ TEST_F(QueueServiceTest, ChangeVisibilityZeroMakesVisible) {
   ASSERT_TRUE(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 0).ok());
   auto again = Receive(q);
   ASSERT_EQ(again.size(), 1u);
-  // The first handle is stale now.
-  EXPECT_EQ(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 10).code(),
-            ErrorCode::kInvalidParameterValue);
+  // On a standard queue the first handle still changes the visibility of the message, now
+  // in flight under a later receive: 0 makes it visible at once, as AWS does.
+  ASSERT_TRUE(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 0).ok());
+  ASSERT_EQ(Receive(q).size(), 1u);
   EXPECT_EQ(ChangeVisibilityNow(service_, q, "garbage", 10).code(),
             ErrorCode::kReceiptHandleIsInvalid);
   EXPECT_EQ(ChangeVisibilityNow(service_, q, again[0].receipt_handle, 43201).code(),
             ErrorCode::kInvalidParameterValue);
+  ASSERT_TRUE(DeleteNow(service_, q, got[0].receipt_handle).ok());
+  EXPECT_EQ(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 10).code(),
+            ErrorCode::kInvalidParameterValue);
 }
 
-TEST_F(QueueServiceTest, ChangeVisibilityOfVisibleMessageIsNotInflight) {
+TEST_F(QueueServiceTest, ChangeVisibilityOfVisibleMessageSucceedsAndChangesNothing) {
   QueuePtr q = Create("cv2", {{"VisibilityTimeout", "1"}});
   SendOne(q, "m");
   auto got = Receive(q);
   clock_.AdvanceSeconds(2);
-  EXPECT_EQ(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 10).code(),
-            ErrorCode::kMessageNotInflight);
+  EXPECT_TRUE(ChangeVisibilityNow(service_, q, got[0].receipt_handle, 10).ok());
+  EXPECT_EQ(Receive(q).size(), 1u);  // still visible
+}
+
+TEST_F(QueueServiceTest, FifoHandlesExpireWithTheirVisibility) {
+  QueuePtr q = Create(
+      "fh.fifo",
+      {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}, {"VisibilityTimeout", "1"}});
+  NewMessage m;
+  m.body = "m";
+  m.message_group_id = "g";
+  ASSERT_TRUE(Send(q, {m}).at(0).ok());
+  auto first = Receive(q);
+  ASSERT_EQ(first.size(), 1u);
+  clock_.AdvanceSeconds(2);
+  const std::string expired = "Value " + first[0].receipt_handle +
+                              " for parameter ReceiptHandle is invalid. Reason: The receipt "
+                              "handle has expired.";
+  Status deleted = DeleteNow(service_, q, first[0].receipt_handle);
+  EXPECT_EQ(deleted.code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(deleted.message(), expired);
+  EXPECT_EQ(ChangeVisibilityNow(service_, q, first[0].receipt_handle, 10).code(),
+            ErrorCode::kInvalidParameterValue);
+  auto second = Receive(q);
+  ASSERT_EQ(second.size(), 1u);
+  // The earlier receive's handle stays expired; the current one works.
+  EXPECT_EQ(DeleteNow(service_, q, first[0].receipt_handle).code(),
+            ErrorCode::kInvalidParameterValue);
+  EXPECT_TRUE(DeleteNow(service_, q, second[0].receipt_handle).ok());
 }
 
 TEST_F(QueueServiceTest, DelayedMessagesAppearLater) {

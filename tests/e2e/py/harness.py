@@ -406,9 +406,12 @@ class SqsTestCase(unittest.TestCase):
     # ----------------------------------------------------------- errors
     def assertAwsError(self, code, status, fn, *args, **kwargs):
         """The call fails with (code, HTTP status); message=... checks the exact
-        message, message_contains=... a fragment of it.  Returns the response."""
+        message, message_contains=... a fragment of it; json_type=... the error's
+        shape name in the JSON protocol (the __type, which botocore reports as
+        QueryErrorCode).  Returns the response."""
         from botocore.exceptions import ClientError
 
+        json_type = kwargs.pop("json_type", None)
         message = kwargs.pop("message", None)
         fragment = kwargs.pop("message_contains", None)
         with self.assertRaises(ClientError) as cm:
@@ -421,6 +424,8 @@ class SqsTestCase(unittest.TestCase):
         # query: <Type> element; JSON: second field of the x-amzn-query-error header
         self.assertIn(resp["Error"].get("Type"), ("Sender", "Receiver"), resp["Error"])
         self.assertTrue(resp["ResponseMetadata"].get("RequestId"), "error response without a request id")
+        if json_type is not None and self.protocol == "json":
+            self.assertEqual(resp["Error"].get("QueryErrorCode"), json_type, resp["Error"])
         if message is not None:
             self.assertEqual(resp["Error"].get("Message"), message)
         if fragment is not None:

@@ -73,7 +73,9 @@ class WireFixtures(unittest.TestCase):
         if protocol == "json":
             self.assertTrue(headers["content-type"].startswith("application/x-amz-json-1.0"), where)
             doc = json.loads(data)
-            code = doc.get("__type", "").split("#")[-1] if status >= 400 else None
+            # The query-compatible code, as clients read it (x-amzn-query-error); the __type
+            # names AWS's JSON shape, which differs for the generic parameter errors.
+            code = headers.get("x-amzn-query-error", "").split(";")[0] if status >= 400 else None
         else:
             self.assertTrue(headers["content-type"].startswith("text/xml"), where)
             root = ET.fromstring(data)
