@@ -66,8 +66,9 @@ struct StorageHealth {
 
 // Small keyed records that are not messages. FIFO deduplication entries (which must outlive
 // the messages they name) and message move tasks belong to a queue: deleting the queue deletes
-// them, purging it keeps them. SNS topics, subscriptions and deliveries belong to no queue (queue
-// id 0).
+// them; a purge of the queue's messages keeps them (QueueService::Purge deletes the
+// deduplication records itself, in the same batch). SNS topics, subscriptions and deliveries belong
+// to no queue (queue id 0).
 enum class RecordKind : uint8_t {
   kDeduplication = 1,
   kMoveTask = 2,

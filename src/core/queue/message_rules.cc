@@ -1,6 +1,7 @@
 #include "core/queue/message_rules.h"
 
 #include <locale.h>
+#include <spdlog/spdlog.h>
 #include <wctype.h>
 
 #include <cctype>
@@ -48,11 +49,26 @@ bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp) {
   return true;
 }
 
+// A UTF-8 locale for classifying characters (libc-bin ships C.UTF-8 on Debian); nullptr if
+// the system has none, and then names are checked against ASCII only.
+locale_t Utf8Locale() {
+  static const locale_t utf8 = [] {
+    for (const char* name : {"C.UTF-8", "C.utf8", "en_US.UTF-8"}) {
+      if (locale_t l = newlocale(LC_CTYPE_MASK, name, locale_t(nullptr)); l != locale_t(nullptr)) {
+        return l;
+      }
+    }
+    spdlog::warn("event=no_utf8_locale effect=\"message attribute names limited to ASCII\"");
+    return locale_t(nullptr);
+  }();
+  return utf8;
+}
+
 // Letters and digits of any script count, as on AWS ("attr.1øßä" is a valid name, "a§b" is
-// not). glibc's built-in C.UTF-8 locale classifies them; without it, ASCII only.
+// not).
 bool IsLetterOrDigit(uint32_t cp) {
   if (cp < 0x80) return std::isalnum(int(cp)) != 0;
-  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t(nullptr));
+  const locale_t utf8 = Utf8Locale();
   return utf8 != locale_t(nullptr) && iswalnum_l(wint_t(cp), utf8) != 0;
 }
 

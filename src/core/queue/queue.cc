@@ -415,6 +415,7 @@ bool Queue::Purge() {
   if (purged_ && now - last_purge_ms_ < kPurgeWindowMs) return false;
   purged_ = true;
   last_purge_ms_ = now;
+  purge_generation_.fetch_add(1);
   messages_.clear();
   by_visible_.clear();
   groups_.clear();

@@ -15,12 +15,14 @@
 // Thread-safety: every method locks the queue's mutex; callbacks run without it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -91,6 +93,11 @@ class Queue {
   DeduplicationWindow& deduplication() { return deduplication_; }
   // Held by a FIFO send from reserving its seqs until its batch is submitted to storage.
   std::mutex& send_order_mutex() { return send_order_mu_; }
+  // Shared by sends, from their first step until their batch is submitted; held exclusively
+  // by a purge, so that a send's write lands wholly before or wholly after the purge's.
+  std::shared_mutex& purge_mutex() { return purge_mu_; }
+  // Counts purges: a send stored before a purge must not reappear in memory after it.
+  uint64_t purge_generation() const { return purge_generation_.load(); }
   // Unique per queue incarnation: storage key and receipt-handle scope.
   uint64_t storage_id() const { return storage_id_; }
 
@@ -225,6 +232,8 @@ class Queue {
   std::unordered_map<std::string, ReceiveAttempt> attempts_;  // FIFO: by attempt id
   DeduplicationWindow deduplication_;
   std::mutex send_order_mu_;
+  std::shared_mutex purge_mu_;
+  std::atomic<uint64_t> purge_generation_{0};
   uint64_t next_waiter_ = 1;
   std::map<uint64_t, std::function<void()>> waiters_;
   QueueStats stats_;

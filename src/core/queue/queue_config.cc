@@ -196,16 +196,13 @@ Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
     }
     if (!s.ok()) return s;
   }
-  // One kind of server-side encryption at a time: a KMS key turns SQS-managed SSE off, and
-  // asking for both at once is refused, as AWS does.
-  auto kms_key = attributes.find("KmsMasterKeyId");
-  if (kms_key != attributes.end() && !kms_key->second.empty()) {
-    if (attributes.contains("SqsManagedSseEnabled") && next.sqs_managed_sse_enabled == "true") {
-      return Status(ErrorCode::kInvalidAttributeName,
-                    "You can use one type of server-side encryption (SSE) at one time. You can "
-                    "either enable KMS SSE or SQS SSE.");
-    }
+  // One kind of server-side encryption at a time: a KMS key turns SQS-managed SSE off (a
+  // request asking for both is refused earlier, by CheckEncryptionRequest; records stored
+  // before this rule are put right here). The reuse period belongs to the key.
+  if (!next.kms_master_key_id.empty()) {
     next.sqs_managed_sse_enabled = "false";
+  } else {
+    next.kms_data_key_reuse_period_seconds.clear();
   }
   if (next.fifo_throughput_limit == "perMessageGroupId" && !next.per_group_deduplication()) {
     return Status(ErrorCode::kInvalidAttributeValue,
@@ -214,6 +211,20 @@ Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
                   "messageGroup.");
   }
   *this = std::move(next);
+  return Status::Ok();
+}
+
+Status QueueConfig::CheckEncryptionRequest(const AttributeMap& request) const {
+  auto key = request.find("KmsMasterKeyId");
+  const bool key_after = key != request.end() ? !key->second.empty() : !kms_master_key_id.empty();
+  auto sse = request.find("SqsManagedSseEnabled");
+  bool sse_asked = false;
+  if (key_after && sse != request.end() && ParseBool(sse->first, sse->second, &sse_asked).ok() &&
+      sse_asked) {
+    return Status(ErrorCode::kInvalidAttributeName,
+                  "You can use one type of server-side encryption (SSE) at one time. You can "
+                  "either enable KMS SSE or SQS SSE.");
+  }
   return Status::Ok();
 }
 

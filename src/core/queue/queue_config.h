@@ -49,6 +49,9 @@ struct QueueConfig {
   // Applies `attributes` on top of this config, validating every name and value.
   // `creating` allows FifoQueue (it cannot be changed later).
   Status Apply(const AttributeMap& attributes, bool creating);
+  // CreateQueue / SetQueueAttributes: refuses KMS and SQS-managed encryption asked together
+  // (on top of this configuration), as AWS does.
+  Status CheckEncryptionRequest(const AttributeMap& request) const;
 
   // FIFO: high throughput mode needs per-message-group deduplication.
   bool per_group_deduplication() const { return deduplication_scope == "messageGroup"; }

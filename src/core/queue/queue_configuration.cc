@@ -98,6 +98,7 @@ Result<QueueConfig> CheckNewQueue(const QueueId& id, const AttributeMap& attribu
   }
   POSTBOX_RETURN_IF_ERROR(CheckFifoAttributes(attributes, fifo_name));
   QueueConfig config;
+  POSTBOX_RETURN_IF_ERROR(config.CheckEncryptionRequest(attributes));
   POSTBOX_RETURN_IF_ERROR(config.Apply(attributes, /*creating=*/true));
   if (tags.size() > 50) {
     return Status(ErrorCode::kInvalidParameterValue,
@@ -293,6 +294,7 @@ void QueueService::SetAttributes(const QueuePtr& queue, const AttributeMap& attr
       queue,
       [this, queue, attributes](QueueConfig& config, AttributeMap&) {
         POSTBOX_RETURN_IF_ERROR(CheckFifoAttributes(attributes, config.fifo_queue));
+        POSTBOX_RETURN_IF_ERROR(config.CheckEncryptionRequest(attributes));
         POSTBOX_RETURN_IF_ERROR(config.Apply(attributes, /*creating=*/false));
         if (attributes.count("RedrivePolicy")) {
           POSTBOX_RETURN_IF_ERROR(CheckRedriveTarget(queue->id(), config));

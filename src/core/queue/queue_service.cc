@@ -14,6 +14,10 @@
 namespace postbox::core {
 namespace {
 
+// X-Ray trace headers are short ("Root=1-...;Parent=...;Sampled=1"); anything far longer is
+// not one.
+constexpr size_t kMaxTraceHeaderBytes = 1024;
+
 // The key a FIFO send is deduplicated by: per queue, or per message group in high-throughput
 // mode. Both ids are printable ASCII, so a newline cannot be part of either.
 std::string DeduplicationKey(const QueueConfig& config, const std::string& group,
@@ -81,6 +85,9 @@ std::vector<std::string> QueueService::ListQueueNames(const std::string& region,
 void QueueService::Purge(const QueuePtr& queue, StatusCallback done) {
   // A purge empties memory before it is stored: ask storage first.
   if (Status s = engine_.Accepts(storage::SpaceUse::kShrinks); !s.ok()) return done(s);
+  // No send is between its first step and its submission while the purge clears memory and
+  // submits its own write (see SendMessages).
+  std::unique_lock purge_lock(queue->purge_mutex());
   if (!queue->Purge()) {
     return done(Status(
         ErrorCode::kPurgeQueueInProgress,
@@ -172,6 +179,8 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
   const int64_t now = clock_.NowMillis();
   // FIFO: seqs are the order within a group, so reserving them and submitting the batch must
   // not interleave with another send (storage commits in submission order).
+  std::shared_lock purge_lock(queue->purge_mutex());
+  const uint64_t purge_generation = queue->purge_generation();
   std::unique_lock<std::mutex> order_lock;
   if (fifo) order_lock = std::unique_lock(queue->send_order_mutex());
   uint64_t seq = queue->ReserveSeqs(messages.size());
@@ -199,8 +208,10 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
     m.md5_of_body = std::move(body_md5s[i]);
     m.md5_of_attributes = Md5OfAttributes(in.attributes);
     m.md5_of_system_attributes = Md5OfAttributes(in.system_attributes);
-    // After the MD5: it covers the system attributes the request itself carried.
-    if (!in.trace_header.empty() && !in.system_attributes.contains("AWSTraceHeader")) {
+    // After the MD5: it covers the system attributes the request itself carried. A header that
+    // is too long or not valid text is ignored rather than stored.
+    if (!in.trace_header.empty() && in.trace_header.size() <= kMaxTraceHeaderBytes &&
+        ValidateBody(in.trace_header).ok() && !in.system_attributes.contains("AWSTraceHeader")) {
       AttributeValue trace;
       trace.data_type = "String";
       trace.string_value = std::move(in.trace_header);
@@ -243,22 +254,26 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
   if (accepted.empty() && !duplicates) return done(std::move(*results));
   batch.MarkGrowing();  // refused with the original sends a duplicate waits for
   auto pending = std::make_shared<std::vector<Message>>(std::move(accepted));
-  engine_.Commit(std::move(batch), storage::Durability::kSync,
-                 [queue, pending, results, claimed, done = std::move(done)](Status s) {
-                   if (!s.ok()) {
-                     // Nothing of the batch is stored: every accepted entry fails.
-                     for (const auto& [key, message_id] : *claimed) {
-                       queue->deduplication().Forget(key, message_id);
-                     }
-                     for (auto& r : *results) {
-                       if (r.ok()) r = s;
-                     }
-                     return done(std::move(*results));
-                   }
-                   queue->stats().sent.Add(pending->size());
-                   queue->Insert(std::move(*pending));
-                   done(std::move(*results));
-                 });
+  engine_.Commit(
+      std::move(batch), storage::Durability::kSync,
+      [queue, pending, results, claimed, purge_generation, done = std::move(done)](Status s) {
+        if (!s.ok()) {
+          // Nothing of the batch is stored: every accepted entry fails.
+          for (const auto& [key, message_id] : *claimed) {
+            queue->deduplication().Forget(key, message_id);
+          }
+          for (auto& r : *results) {
+            if (r.ok()) r = s;
+          }
+          return done(std::move(*results));
+        }
+        queue->stats().sent.Add(pending->size());
+        // A purge submitted after this batch deleted it from storage again.
+        if (queue->purge_generation() == purge_generation) {
+          queue->Insert(std::move(*pending));
+        }
+        done(std::move(*results));
+      });
 }
 
 void QueueService::PersistLazily(storage::WriteBatch batch, StatusCallback stored) {
@@ -320,12 +335,22 @@ void QueueService::MoveToDeadLetter(const QueuePtr& source, std::vector<Message>
   // the two queues, never in neither.
   storage::WriteBatch batch;
   uint64_t seq = dead->ReserveSeqs(messages.size());
+  // A dead-letter queue that itself redrives (a chain, a cycle, itself) would move a message
+  // that arrives at its own maxReceiveCount straight on at every receive; such a message is
+  // counted afresh there instead.
+  const QueueConfig dead_config = dead->config();
+  const uint32_t dead_max_receives =
+      dead_config.redrive_policy ? uint32_t(dead_config.redrive_policy->max_receive_count) : 0;
   for (auto& m : messages) {
     batch.DeleteMessage(source->storage_id(), m.seq);
     m.seq = seq++;
     // Visible at once; ApproximateReceiveCount and ApproximateFirstReceiveTimestamp go on
     // from where the source left them, as on AWS.
     m.state.visible_at_ms = clock_.NowMillis();
+    if (dead_max_receives > 0 && m.state.receive_count >= dead_max_receives) {
+      m.state.receive_count = 0;
+      m.state.first_receive_ms = 0;
+    }
     m.dead_letter_source_arn = source->id().Arn();
     if (dead->fifo()) m.sequence_number = SequenceNumber(m.seq);
     batch.PutMessage(dead->storage_id(), m.seq, EncodeMessage(m), m.state);

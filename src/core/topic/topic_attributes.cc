@@ -29,6 +29,15 @@ constexpr char kDefaultEffectiveDeliveryPolicy[] =
     R"("backoffFunction":"linear"},"disableSubscriptionOverrides":false,)"
     R"("defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}})";
 
+Status ValidateJsonObject(const std::string& name, const std::string& value) {
+  if (!json::parse(value, nullptr, false).is_object()) {
+    return InvalidParameter(name + ": failed to parse JSON.");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::string DefaultPolicy(const Topic& topic) {
   // In AWS's key order (ordered_json keeps insertion order).
   nlohmann::ordered_json statement;
@@ -51,15 +60,6 @@ std::string DefaultPolicy(const Topic& topic) {
   policy["Statement"] = nlohmann::ordered_json::array({statement});
   return policy.dump();
 }
-
-Status ValidateJsonObject(const std::string& name, const std::string& value) {
-  if (!json::parse(value, nullptr, false).is_object()) {
-    return InvalidParameter(name + ": failed to parse JSON.");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 Status ValidateTopicAttribute(const std::string& name, const std::string& value, bool fifo) {
   static const std::set<std::string> kFreeForm = {"KmsMasterKeyId",
@@ -130,6 +130,8 @@ Status ValidateTags(const AttributeMap& tags) {
 AttributeMap TopicAttributes(const Topic& topic, int64_t confirmed, int64_t pending,
                              int64_t deleted) {
   AttributeMap out = topic.attributes;
+  // Kept with the attributes, but AWS returns it only through GetDataProtectionPolicy.
+  out.erase("DataProtectionPolicy");
   out["TopicArn"] = topic.arn;
   out["Owner"] = topic.account;
   if (!out.count("Policy")) out["Policy"] = DefaultPolicy(topic);
@@ -234,6 +236,8 @@ AttributeMap SubscriptionAttributes(const Subscription& s) {
   out["Endpoint"] = s.endpoint;
   out["ConfirmationWasAuthenticated"] = s.confirmed ? "true" : "false";
   out["PendingConfirmation"] = s.confirmed ? "false" : "true";
+  // The subscriber's identity. postbox has no IAM users: the owning account's root.
+  out["SubscriptionPrincipal"] = "arn:aws:iam::" + s.owner + ":root";
   if (!out.count("RawMessageDelivery")) out["RawMessageDelivery"] = "false";
   if (out.count("FilterPolicy") && !out.count("FilterPolicyScope")) {
     out["FilterPolicyScope"] = "MessageAttributes";

@@ -17,6 +17,8 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
 Status ValidateTags(const AttributeMap& tags);
 AttributeMap TopicAttributes(const Topic& topic, int64_t confirmed, int64_t pending,
                              int64_t deleted);
+// The access policy a topic has until one is set: its owner may do everything.
+std::string DefaultPolicy(const Topic& topic);
 
 // The protocol is known and the endpoint fits it (a queue ARN for sqs, a URL for http/https,
 // an address for email); FIFO topics deliver only to SQS.

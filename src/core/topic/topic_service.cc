@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "core/topic/sns_envelope.h"
 #include "core/topic/topic_attributes.h"
+#include "core/topic/topic_permissions.h"
 #include "core/topic/topic_state.h"
 
 namespace postbox::core {
@@ -236,7 +237,13 @@ void TopicService::CreateTopic(const std::string& region, const std::string& acc
                 "Attributes Reason: Topic already exists with different attributes"));
           }
         }
-        if (!topic.tags.empty() && topic.tags != old.tags) {
+        // Tags the topic already has (all or some of them) are no difference, as on AWS.
+        const bool tags_known =
+            std::all_of(topic.tags.begin(), topic.tags.end(), [&old](const auto& tag) {
+              auto it = old.tags.find(tag.first);
+              return it != old.tags.end() && it->second == tag.second;
+            });
+        if (!tags_known) {
           return answer(InvalidParameter("Tags Reason: Topic already exists with different tags"));
         }
         return answer(old.arn);
@@ -325,6 +332,38 @@ void TopicService::SetTopicAttribute(const std::string& topic_arn, const std::st
         return Status::Ok();
       },
       std::move(done));
+}
+
+void TopicService::AddPermission(const std::string& topic_arn, const std::string& label,
+                                 std::vector<std::string> accounts,
+                                 std::vector<std::string> actions, StatusCallback done) {
+  ChangeTopic(
+      topic_arn, ErrorCode::kNotFound,
+      [label, accounts = std::move(accounts), actions = std::move(actions)](Topic& topic) {
+        return AddPermissionStatement(topic, label, accounts, actions);
+      },
+      std::move(done));
+}
+
+void TopicService::RemovePermission(const std::string& topic_arn, const std::string& label,
+                                    StatusCallback done) {
+  ChangeTopic(
+      topic_arn, ErrorCode::kNotFound,
+      [label](Topic& topic) { return RemovePermissionStatement(topic, label); }, std::move(done));
+}
+
+void TopicService::PutDataProtectionPolicy(const std::string& topic_arn, const std::string& policy,
+                                           StatusCallback done) {
+  SetTopicAttribute(topic_arn, "DataProtectionPolicy", policy, std::move(done));
+}
+
+Result<std::string> TopicService::GetDataProtectionPolicy(const std::string& topic_arn) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(topic_arn);
+  if (it == topics_.end()) return TopicNotFound();
+  const AttributeMap& attributes = it->second->topic.attributes;
+  auto policy = attributes.find("DataProtectionPolicy");
+  return policy != attributes.end() ? policy->second : std::string();
 }
 
 // --- subscriptions ---
@@ -427,7 +466,8 @@ void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::
     {
       std::shared_lock lock(mu_);
       auto it = topics_.find(topic_arn);
-      if (it == topics_.end()) return answer(TopicNotFound());
+      // AWS names the token, not the topic, when the topic does not exist.
+      if (it == topics_.end()) return answer(InvalidParameter("Token"));
       const Subscription* match = nullptr;
       for (const auto& [arn, s] : it->second->subscriptions) {
         if (!s.token.empty() && s.token == token) match = &s;

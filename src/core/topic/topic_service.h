@@ -75,6 +75,16 @@ class TopicService {
   // ARNs of the account's topics in the region, sorted.
   std::vector<std::string> ListTopics(const std::string& region, const std::string& account) const;
   Result<AttributeMap> GetTopicAttributes(const std::string& topic_arn) const;
+  // Statements of the topic's Policy, by label (topic_permissions.h).
+  void AddPermission(const std::string& topic_arn, const std::string& label,
+                     std::vector<std::string> accounts, std::vector<std::string> actions,
+                     StatusCallback done);
+  void RemovePermission(const std::string& topic_arn, const std::string& label,
+                        StatusCallback done);
+  // The topic's data protection policy, stored and returned ("" when none); not applied.
+  void PutDataProtectionPolicy(const std::string& topic_arn, const std::string& policy,
+                               StatusCallback done);
+  Result<std::string> GetDataProtectionPolicy(const std::string& topic_arn) const;
   void SetTopicAttribute(const std::string& topic_arn, const std::string& name,
                          const std::string& value, StatusCallback done);
 

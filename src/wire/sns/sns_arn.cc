@@ -6,6 +6,16 @@
 #include "base/encoding.h"
 
 namespace postbox::wire::sns {
+namespace {
+
+// The position of the n-th ':' (1-based); the ARN has at least five.
+size_t NthColon(const std::string& arn, int n) {
+  size_t at = std::string::npos;
+  for (int i = 0; i < n; ++i) at = arn.find(':', at + 1);
+  return at;
+}
+
+}  // namespace
 
 Result<std::string> RequiredArn(const SnsCall& call, const char* name) {
   auto value = call.Required(name);
@@ -16,6 +26,15 @@ Result<std::string> RequiredArn(const SnsCall& call, const char* name) {
                   std::string("Invalid parameter: ") + name +
                       " Reason: An ARN must have at least 6 elements, not " +
                       std::to_string(parts));
+  }
+  // A topic belongs to its region: a client in another region cannot name it (AWS answers
+  // so for every action that takes a TopicArn).
+  if (std::string_view(name) == "TopicArn") {
+    const size_t region_start = NthColon(*value, 3) + 1;
+    const size_t region_end = value->find(':', region_start);
+    if (value->compare(region_start, region_end - region_start, call.context.region) != 0) {
+      return Status(ErrorCode::kInvalidParameter, "Invalid parameter: TopicArn");
+    }
   }
   return value;
 }

@@ -61,6 +61,37 @@ void SetTopicAttributes(SnsCall& call, Reply reply) {
   call.topics->SetTopicAttribute(*arn, *name, call.String("AttributeValue"), ReplyEmpty(reply));
 }
 
+void AddPermission(SnsCall& call, Reply reply) {
+  auto arn = RequiredArn(call, "TopicArn");
+  if (!arn.ok()) return reply(arn.status());
+  call.topics->AddPermission(*arn, call.String("Label"), call.StringList("AWSAccountId"),
+                             call.StringList("ActionName"), ReplyEmpty(reply));
+}
+
+void RemovePermission(SnsCall& call, Reply reply) {
+  auto arn = RequiredArn(call, "TopicArn");
+  if (!arn.ok()) return reply(arn.status());
+  call.topics->RemovePermission(*arn, call.String("Label"), ReplyEmpty(reply));
+}
+
+void PutDataProtectionPolicy(SnsCall& call, Reply reply) {
+  auto arn = RequiredArn(call, "ResourceArn");
+  if (!arn.ok()) return reply(arn.status());
+  auto policy = call.Required("DataProtectionPolicy");
+  if (!policy.ok()) return reply(policy.status());
+  call.topics->PutDataProtectionPolicy(*arn, *policy, ReplyEmpty(reply));
+}
+
+void GetDataProtectionPolicy(SnsCall& call, Reply reply) {
+  auto arn = RequiredArn(call, "ResourceArn");
+  if (!arn.ok()) return reply(arn.status());
+  auto policy = call.topics->GetDataProtectionPolicy(*arn);
+  if (!policy.ok()) return reply(policy.status());
+  Answer(reply, [policy = *policy](XmlWriter& xml) {
+    if (!policy.empty()) xml.Element("DataProtectionPolicy", policy);
+  });
+}
+
 void TagResource(SnsCall& call, Reply reply) {
   auto arn = RequiredArn(call, "ResourceArn");
   if (!arn.ok()) return reply(arn.status());

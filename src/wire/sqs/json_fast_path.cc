@@ -67,8 +67,9 @@ bool ReadAttributes(dom::element value, core::MessageAttributes* out) {
                                                          : nullptr;
       if (target != nullptr && !ReadString(field.value, target)) return false;
     }
-    // A String or Number value given only as BinaryValue: the general path words the error.
-    if (!v.is_binary() && v.string_value.empty() && !binary.empty()) return false;
+    // A String or Number attribute without a value is an error whose wording depends on
+    // which other fields came: the general path words it.
+    if (!v.is_binary() && v.string_value.empty()) return false;
     if (v.is_binary()) {
       v.string_value.clear();
       auto decoded = Base64Decode(binary);

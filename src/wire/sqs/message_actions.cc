@@ -24,8 +24,8 @@ Result<core::MessageAttributes> ParseAttributes(const json& input, const char* m
     v.data_type = std::move(*data_type);
     auto text = StringMember(value, v.is_binary() ? "BinaryValue" : "StringValue");
     if (!text.ok()) return text.status();
-    if (!v.is_binary() && text->empty() && value.contains("BinaryValue")) {
-      const std::string base = v.data_type.substr(0, v.data_type.find('.'));
+    const std::string base = v.data_type.substr(0, v.data_type.find('.'));
+    if ((base == "String" || base == "Number") && text->empty() && value.contains("BinaryValue")) {
       return Status(
           ErrorCode::kInvalidParameterValue,
           "The message attribute '" + name + "' with type '" + base + "' must use field 'String'.");

@@ -143,7 +143,10 @@ void SqsFrontend::Handle(const HttpRequest& request,
     for (const auto& [key, value] : *fields) {
       if (key == "Action") call->action = value;
     }
-    const bool at_queue_url = !call->path.empty() && call->path != "/";
+    // "/<account>/<name>": a queue's URL (a prefix such as "/sqs/" is not one).
+    const std::string_view path = std::string_view(call->path).substr(0, call->path.find('?'));
+    const bool at_queue_url = path.size() > 1 && path.find('/', 1) != std::string_view::npos &&
+                              path.find('/', 1) + 1 < path.size();
     if (fields->empty() && request.method == "GET" && at_queue_url) {
       // A bare GET of a queue URL names no operation: AWS answers 404 UnknownOperationException.
       HttpResponse unknown;

@@ -319,8 +319,7 @@ HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::s
     xml.Element("Type", fault);
     xml.Element("Code", info.query_code);
     // The query protocol keeps AWS's older wording of a missing queue.
-    const bool older_wording = status.code() == ErrorCode::kQueueDoesNotExist &&
-                               status.message() == "The specified queue does not exist.";
+    const bool older_wording = status.code() == ErrorCode::kQueueDoesNotExist;
     xml.Element("Message", older_wording
                                ? std::string("The specified queue does not exist for this wsdl "
                                              "version.")

@@ -178,6 +178,25 @@ TEST_F(QueueServiceTest, FifoHandlesExpireWithTheirVisibility) {
   EXPECT_TRUE(DeleteNow(service_, q, second[0].receipt_handle).ok());
 }
 
+TEST_F(QueueServiceTest, KmsKeyAndSqsManagedEncryptionExcludeEachOther) {
+  QueuePtr q = Create("sse");
+  EXPECT_EQ(SetAttributes(q, {{"KmsMasterKeyId", "k"}, {"SqsManagedSseEnabled", "true"}}).code(),
+            ErrorCode::kInvalidAttributeName);
+  ASSERT_TRUE(SetAttributes(q, {{"KmsMasterKeyId", "k"}}).ok());
+  EXPECT_EQ(Attribute(q, "SqsManagedSseEnabled"), "false");
+  EXPECT_EQ(Attribute(q, "KmsDataKeyReusePeriodSeconds"), "300");
+  EXPECT_EQ(SetAttributes(q, {{"SqsManagedSseEnabled", "true"}}).code(),
+            ErrorCode::kInvalidAttributeName);
+  ASSERT_TRUE(SetAttributes(q, {{"KmsMasterKeyId", ""}, {"SqsManagedSseEnabled", "true"}}).ok());
+  EXPECT_EQ(Attribute(q, "SqsManagedSseEnabled"), "true");
+  // A record stored before the rule (a key and SQS-managed SSE both on) still loads.
+  QueueConfig old;
+  ASSERT_TRUE(old.Apply({{"KmsMasterKeyId", "k"}, {"SqsManagedSseEnabled", "true"}},
+                        /*creating=*/true)
+                  .ok());
+  EXPECT_EQ(old.ToAttributes()["SqsManagedSseEnabled"], "false");
+}
+
 TEST_F(QueueServiceTest, DelayedMessagesAppearLater) {
   QueuePtr q = Create("delay", {{"DelaySeconds", "10"}});
   SendOne(q, "queue-delay");

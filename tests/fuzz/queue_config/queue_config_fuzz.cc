@@ -34,6 +34,7 @@ constexpr const char* kNames[] = {"RedrivePolicy",
                                   "MaximumMessageSize",
                                   "VisibilityTimeout",
                                   "KmsDataKeyReusePeriodSeconds",
+                                  "KmsMasterKeyId",
                                   "SqsManagedSseEnabled"};
 
 void FuzzConfig(std::string_view data) {

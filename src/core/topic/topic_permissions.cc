@@ -1,0 +1,131 @@
+#include "core/topic/topic_permissions.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/topic/topic_attributes.h"
+
+namespace postbox::core {
+namespace {
+
+using nlohmann::ordered_json;
+
+Status InvalidParameter(const std::string& reason) {
+  return Status(ErrorCode::kInvalidParameter, "Invalid parameter: " + reason);
+}
+
+// The SNS API's actions: what a topic policy statement may allow.
+bool IsSnsAction(const std::string& name) {
+  static const std::set<std::string> kActions = {
+      "AddPermission",
+      "CheckIfPhoneNumberIsOptedOut",
+      "ConfirmSubscription",
+      "CreatePlatformApplication",
+      "CreatePlatformEndpoint",
+      "CreateTopic",
+      "DeleteEndpoint",
+      "DeletePlatformApplication",
+      "DeleteTopic",
+      "GetDataProtectionPolicy",
+      "GetEndpointAttributes",
+      "GetPlatformApplicationAttributes",
+      "GetSMSAttributes",
+      "GetSubscriptionAttributes",
+      "GetTopicAttributes",
+      "ListEndpointsByPlatformApplication",
+      "ListPhoneNumbersOptedOut",
+      "ListPlatformApplications",
+      "ListSubscriptions",
+      "ListSubscriptionsByTopic",
+      "ListTagsForResource",
+      "ListTopics",
+      "OptInPhoneNumber",
+      "Publish",
+      "PutDataProtectionPolicy",
+      "RemovePermission",
+      "SetEndpointAttributes",
+      "SetPlatformApplicationAttributes",
+      "SetSMSAttributes",
+      "SetSubscriptionAttributes",
+      "SetTopicAttributes",
+      "Subscribe",
+      "TagResource",
+      "Unsubscribe",
+      "UntagResource",
+  };
+  return kActions.count(name) > 0;
+}
+
+// The topic's policy document; the default one until a policy is set.
+Result<ordered_json> PolicyOf(const Topic& topic) {
+  auto set = topic.attributes.find("Policy");
+  ordered_json policy = ordered_json::parse(
+      set != topic.attributes.end() ? set->second : DefaultPolicy(topic), nullptr, false);
+  if (!policy.is_object()) return InvalidParameter("Policy: failed to parse JSON.");
+  if (!policy["Statement"].is_array()) policy["Statement"] = ordered_json::array();
+  return policy;
+}
+
+bool HasSid(const ordered_json& statement, const std::string& label) {
+  auto sid = statement.find("Sid");
+  return sid != statement.end() && sid->is_string() && sid->get<std::string>() == label;
+}
+
+// One value as a string, several as a list: as AWS writes Principal and Action.
+ordered_json OneOrList(const std::vector<std::string>& values) {
+  if (values.size() == 1) return values.front();
+  return ordered_json(values);
+}
+
+}  // namespace
+
+Status AddPermissionStatement(Topic& topic, const std::string& label,
+                              const std::vector<std::string>& accounts,
+                              const std::vector<std::string>& actions) {
+  if (label.empty()) return InvalidParameter("Label");
+  if (accounts.empty()) return InvalidParameter("AWSAccountId");
+  if (actions.empty()) return InvalidParameter("ActionName");
+  auto policy = PolicyOf(topic);
+  if (!policy.ok()) return policy.status();
+  ordered_json& statements = (*policy)["Statement"];
+  if (std::any_of(statements.begin(), statements.end(),
+                  [&](const ordered_json& s) { return HasSid(s, label); })) {
+    return InvalidParameter("Statement already exists");
+  }
+  std::vector<std::string> principals;
+  for (const auto& account : accounts) principals.push_back("arn:aws:iam::" + account + ":root");
+  std::vector<std::string> allowed;
+  for (const auto& action : actions) {
+    if (!IsSnsAction(action)) {
+      return InvalidParameter("Policy statement action out of service scope!");
+    }
+    allowed.push_back("SNS:" + action);
+  }
+  ordered_json statement;
+  statement["Sid"] = label;
+  statement["Effect"] = "Allow";
+  statement["Principal"] = {{"AWS", OneOrList(principals)}};
+  statement["Action"] = OneOrList(allowed);
+  statement["Resource"] = topic.arn;
+  statements.push_back(std::move(statement));
+  topic.attributes["Policy"] = policy->dump();
+  return Status::Ok();
+}
+
+Status RemovePermissionStatement(Topic& topic, const std::string& label) {
+  if (label.empty()) return InvalidParameter("Label");
+  auto policy = PolicyOf(topic);
+  if (!policy.ok()) return policy.status();
+  ordered_json& statements = (*policy)["Statement"];
+  ordered_json kept = ordered_json::array();
+  for (auto& s : statements) {
+    if (!HasSid(s, label)) kept.push_back(std::move(s));
+  }
+  if (kept.size() == statements.size()) return Status::Ok();
+  statements = std::move(kept);
+  topic.attributes["Policy"] = policy->dump();
+  return Status::Ok();
+}
+
+}  // namespace postbox::core
