@@ -1,5 +1,8 @@
 #include "core/config/config_store.h"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
 #include <memory>
 
 namespace postbox::core {
@@ -26,7 +29,15 @@ void ConfigStore::Drain() {
       plan = std::move(plans_.front());
       plans_.pop_front();
     }
-    Change change = plan();
+    Change change;
+    try {
+      change = plan();
+    } catch (const std::exception& e) {
+      // A bug in one plan must not stop every later change (nor escape an engine thread):
+      // that change is dropped, the others go on.
+      spdlog::error("event=config_plan_failed error=\"{}\"", e.what());
+      continue;
+    }
     if (change.batch.empty()) {
       if (change.then) change.then(Status::Ok());
       continue;

@@ -182,10 +182,16 @@ std::vector<std::function<void()>> Queue::TakeWaitersLocked(size_t limit) {
 }
 
 void Queue::Insert(std::vector<Message> messages) {
+  InsertUnlessPurgedSince(purge_generation(), std::move(messages));
+}
+
+void Queue::InsertUnlessPurgedSince(uint64_t purge_generation, std::vector<Message> messages) {
   std::vector<std::function<void()>> waiters;
   {
     std::lock_guard lock(mu_);
-    if (deleted_) return;
+    // Checked under mu_, which Purge holds while it counts and clears: no purge slips in
+    // between the check and the insert.
+    if (deleted_ || purge_generation_.load() != purge_generation) return;
     for (auto& m : messages) {
       if (m.seq >= next_seq_) next_seq_ = m.seq + 1;
       uint64_t seq = m.seq;

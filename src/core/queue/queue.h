@@ -98,6 +98,8 @@ class Queue {
   std::shared_mutex& purge_mutex() { return purge_mu_; }
   // Counts purges: a send stored before a purge must not reappear in memory after it.
   uint64_t purge_generation() const { return purge_generation_.load(); }
+  // Insert, unless a purge happened since `purge_generation` was read.
+  void InsertUnlessPurgedSince(uint64_t purge_generation, std::vector<Message> messages);
   // Unique per queue incarnation: storage key and receipt-handle scope.
   uint64_t storage_id() const { return storage_id_; }
 

@@ -269,9 +269,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
         }
         queue->stats().sent.Add(pending->size());
         // A purge submitted after this batch deleted it from storage again.
-        if (queue->purge_generation() == purge_generation) {
-          queue->Insert(std::move(*pending));
-        }
+        queue->InsertUnlessPurgedSince(purge_generation, std::move(*pending));
         done(std::move(*results));
       });
 }

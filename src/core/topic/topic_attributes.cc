@@ -64,7 +64,6 @@ std::string DefaultPolicy(const Topic& topic) {
 Status ValidateTopicAttribute(const std::string& name, const std::string& value, bool fifo) {
   static const std::set<std::string> kFreeForm = {"KmsMasterKeyId",
                                                   "ArchivePolicy",
-                                                  "DataProtectionPolicy",
                                                   "ApplicationSuccessFeedbackRoleArn",
                                                   "ApplicationSuccessFeedbackSampleRate",
                                                   "ApplicationFailureFeedbackRoleArn",
@@ -84,7 +83,12 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
     if (value.size() > 100) return InvalidParameter("DisplayName");
     return Status::Ok();
   }
-  if (name == "Policy") return ValidateJsonObject(name, value);
+  if (name == "Policy" || name == "DataProtectionPolicy") {
+    // AWS's limit on a topic policy is 30 KiB; it also bounds the nesting that writing the
+    // document back out (AddPermission) must recurse through.
+    if (value.size() > 30 * 1024) return InvalidParameter(name);
+    return ValidateJsonObject(name, value);
+  }
   if (name == "DeliveryPolicy") return ValidateDeliveryPolicy(value, /*topic_level=*/true);
   if (name == "SignatureVersion") {
     if (value != "1" && value != "2") return InvalidParameter("SignatureVersion");

@@ -1,6 +1,7 @@
 #include "core/topic/topic_permissions.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -63,7 +64,14 @@ Result<ordered_json> PolicyOf(const Topic& topic) {
   ordered_json policy = ordered_json::parse(
       set != topic.attributes.end() ? set->second : DefaultPolicy(topic), nullptr, false);
   if (!policy.is_object()) return InvalidParameter("Policy: failed to parse JSON.");
-  if (!policy["Statement"].is_array()) policy["Statement"] = ordered_json::array();
+  ordered_json& statements = policy["Statement"];
+  if (statements.is_null()) {
+    statements = ordered_json::array();
+  } else if (statements.is_object()) {
+    statements = ordered_json::array({statements});  // IAM allows a single statement
+  } else if (!statements.is_array()) {
+    return InvalidParameter("Policy");
+  }
   return policy;
 }
 
@@ -78,14 +86,40 @@ ordered_json OneOrList(const std::vector<std::string>& values) {
   return ordered_json(values);
 }
 
+std::string Dump(const ordered_json& policy) {
+  return policy.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+// Statement ids: letters, digits, '-' and '_' (as IAM allows in a Sid).
+bool ValidLabel(const std::string& label) {
+  return !label.empty() && label.size() <= 100 &&
+         std::all_of(label.begin(), label.end(),
+                     [](char c) { return std::isalnum(uint8_t(c)) || c == '-' || c == '_'; });
+}
+
+// A 12-digit account id, or "*" for everyone.
+bool ValidAccount(const std::string& account) {
+  return account == "*" ||
+         (account.size() == 12 && std::all_of(account.begin(), account.end(),
+                                              [](char c) { return std::isdigit(uint8_t(c)); }));
+}
+
 }  // namespace
+
+Status CheckPermissionRequest(const std::string& label, const std::vector<std::string>& accounts,
+                              const std::vector<std::string>& actions) {
+  if (!ValidLabel(label)) return InvalidParameter("Label");
+  if (accounts.empty() || !std::all_of(accounts.begin(), accounts.end(), ValidAccount)) {
+    return InvalidParameter("AWSAccountId");
+  }
+  if (actions.empty()) return InvalidParameter("ActionName");
+  return Status::Ok();
+}
 
 Status AddPermissionStatement(Topic& topic, const std::string& label,
                               const std::vector<std::string>& accounts,
                               const std::vector<std::string>& actions) {
-  if (label.empty()) return InvalidParameter("Label");
-  if (accounts.empty()) return InvalidParameter("AWSAccountId");
-  if (actions.empty()) return InvalidParameter("ActionName");
+  POSTBOX_RETURN_IF_ERROR(CheckPermissionRequest(label, accounts, actions));
   auto policy = PolicyOf(topic);
   if (!policy.ok()) return policy.status();
   ordered_json& statements = (*policy)["Statement"];
@@ -94,7 +128,9 @@ Status AddPermissionStatement(Topic& topic, const std::string& label,
     return InvalidParameter("Statement already exists");
   }
   std::vector<std::string> principals;
-  for (const auto& account : accounts) principals.push_back("arn:aws:iam::" + account + ":root");
+  for (const auto& account : accounts) {
+    principals.push_back(account == "*" ? account : "arn:aws:iam::" + account + ":root");
+  }
   std::vector<std::string> allowed;
   for (const auto& action : actions) {
     if (!IsSnsAction(action)) {
@@ -109,12 +145,12 @@ Status AddPermissionStatement(Topic& topic, const std::string& label,
   statement["Action"] = OneOrList(allowed);
   statement["Resource"] = topic.arn;
   statements.push_back(std::move(statement));
-  topic.attributes["Policy"] = policy->dump();
+  topic.attributes["Policy"] = Dump(*policy);
   return Status::Ok();
 }
 
 Status RemovePermissionStatement(Topic& topic, const std::string& label) {
-  if (label.empty()) return InvalidParameter("Label");
+  if (!ValidLabel(label)) return InvalidParameter("Label");
   auto policy = PolicyOf(topic);
   if (!policy.ok()) return policy.status();
   ordered_json& statements = (*policy)["Statement"];
@@ -124,7 +160,7 @@ Status RemovePermissionStatement(Topic& topic, const std::string& label) {
   }
   if (kept.size() == statements.size()) return Status::Ok();
   statements = std::move(kept);
-  topic.attributes["Policy"] = policy->dump();
+  topic.attributes["Policy"] = Dump(*policy);
   return Status::Ok();
 }
 

@@ -13,6 +13,10 @@
 
 namespace postbox::core {
 
+// The request's own checks, before the topic is looked up: a label of letters, digits, '-'
+// and '_'; 12-digit account ids (or "*"); at least one action.
+Status CheckPermissionRequest(const std::string& label, const std::vector<std::string>& accounts,
+                              const std::vector<std::string>& actions);
 // Appends an Allow statement with Sid `label` for `accounts` and `actions` (SNS action names
 // without the "SNS:" prefix). InvalidParameter when the label is taken, an action is not an
 // SNS action, or a list is empty.

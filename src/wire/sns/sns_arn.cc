@@ -29,11 +29,11 @@ Result<std::string> RequiredArn(const SnsCall& call, const char* name) {
   }
   // A topic belongs to its region: a client in another region cannot name it (AWS answers
   // so for every action that takes a TopicArn).
-  if (std::string_view(name) == "TopicArn") {
+  if (std::string_view(name) == "TopicArn" || std::string_view(name) == "TargetArn") {
     const size_t region_start = NthColon(*value, 3) + 1;
     const size_t region_end = value->find(':', region_start);
     if (value->compare(region_start, region_end - region_start, call.context.region) != 0) {
-      return Status(ErrorCode::kInvalidParameter, "Invalid parameter: TopicArn");
+      return Status(ErrorCode::kInvalidParameter, std::string("Invalid parameter: ") + name);
     }
   }
   return value;

@@ -1,4 +1,5 @@
 // Topic and tag actions of the SNS API.
+#include "core/topic/topic_permissions.h"
 #include "wire/sns/sns_arn.h"
 #include "wire/sns/sns_call.h"
 
@@ -64,8 +65,13 @@ void SetTopicAttributes(SnsCall& call, Reply reply) {
 void AddPermission(SnsCall& call, Reply reply) {
   auto arn = RequiredArn(call, "TopicArn");
   if (!arn.ok()) return reply(arn.status());
-  call.topics->AddPermission(*arn, call.String("Label"), call.StringList("AWSAccountId"),
-                             call.StringList("ActionName"), ReplyEmpty(reply));
+  auto accounts = call.StringList("AWSAccountId");
+  auto actions = call.StringList("ActionName");
+  if (Status s = core::CheckPermissionRequest(call.String("Label"), accounts, actions); !s.ok()) {
+    return reply(s);
+  }
+  call.topics->AddPermission(*arn, call.String("Label"), std::move(accounts), std::move(actions),
+                             ReplyEmpty(reply));
 }
 
 void RemovePermission(SnsCall& call, Reply reply) {

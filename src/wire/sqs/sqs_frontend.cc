@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <unordered_map>
 
 #include "base/clock.h"
@@ -143,10 +145,13 @@ void SqsFrontend::Handle(const HttpRequest& request,
     for (const auto& [key, value] : *fields) {
       if (key == "Action") call->action = value;
     }
-    // "/<account>/<name>": a queue's URL (a prefix such as "/sqs/" is not one).
+    // "/<account id>/<name>": a queue's URL (a proxy's prefix such as "/sqs/v1" is not one).
     const std::string_view path = std::string_view(call->path).substr(0, call->path.find('?'));
-    const bool at_queue_url = path.size() > 1 && path.find('/', 1) != std::string_view::npos &&
-                              path.find('/', 1) + 1 < path.size();
+    const size_t second = path.size() > 1 ? path.find('/', 1) : std::string_view::npos;
+    const bool at_queue_url = second != std::string_view::npos && second > 1 &&
+                              second + 1 < path.size() &&
+                              std::all_of(path.begin() + 1, path.begin() + long(second),
+                                          [](char c) { return std::isdigit(uint8_t(c)) != 0; });
     if (fields->empty() && request.method == "GET" && at_queue_url) {
       // A bare GET of a queue URL names no operation: AWS answers 404 UnknownOperationException.
       HttpResponse unknown;

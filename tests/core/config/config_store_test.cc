@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 #include "core/queue/queue_service.h"
@@ -85,6 +86,15 @@ TEST(ConfigStore, RunsPlansOneAtATimeInOrderAfterEachIsStored) {
   }
   EXPECT_EQ(applied, (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(seen_by_plan, (std::vector<int>{0, 1, 2}));
+}
+
+TEST(ConfigStore, APlanThatThrowsDoesNotStopTheOthers) {
+  storage::MemoryEngine engine;
+  ConfigStore store(engine);
+  store.Submit([]() -> ConfigStore::Change { throw std::runtime_error("a bug"); });
+  bool answered = false;
+  store.Submit([&]() { return ConfigStore::Answer([&](Status s) { answered = s.ok(); }); });
+  EXPECT_TRUE(answered);
 }
 
 TEST(ConfigStore, AQueueIsVisibleAndAnsweredOnlyOnceStored) {

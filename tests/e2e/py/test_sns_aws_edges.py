@@ -90,6 +90,23 @@ class SnsAwsEdges(harness.SqsTestCase):
         self.assertAwsError("NotFound", 404, self.sns.remove_permission, TopicArn=arn + "-not-existing",
                             Label="test", message="Topic does not exist")
 
+    def test_add_permission_checks_its_parameters_first(self):
+        arn = self.new_topic("permcheck")
+        for label in ("bad label!", "\u00e9t\u00e9", ""):
+            self.assertAwsError("InvalidParameter", 400, self.sns_raw.add_permission, TopicArn=arn + "-missing",
+                                Label=label, AWSAccountId=[ACCOUNT], ActionName=["Publish"],
+                                message="Invalid parameter: Label")
+        self.assertAwsError("InvalidParameter", 400, self.sns_raw.add_permission, TopicArn=arn, Label="ok",
+                            AWSAccountId=["12"], ActionName=["Publish"], message="Invalid parameter: AWSAccountId")
+        # A policy whose Statement is a single object keeps it when a permission is added.
+        own = {"Sid": "own", "Effect": "Allow", "Principal": "*", "Action": "SNS:Publish", "Resource": arn}
+        self.sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy",
+                                      AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": own}))
+        self.sns.add_permission(TopicArn=arn, Label="added", AWSAccountId=[ACCOUNT], ActionName=["Publish"])
+        self.assertEqual([st["Sid"] for st in self.policy(arn)["Statement"]], ["own", "added"])
+        self.assertAwsError("InvalidParameter", 400, self.sns.set_topic_attributes, TopicArn=arn,
+                            AttributeName="Policy", AttributeValue=json.dumps({"Statement": [], "x": "y" * 31000}))
+
     def test_permissions_survive_a_restart(self):
         self.server.require_local("a restart")
         arn = self.new_topic("permkeep")
