@@ -325,12 +325,12 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
       if (ec == asio::error::connection_aborted) continue;  // the client gave up: next one
       state->stats.accept_errors.Add();
       if (uint64_t times = accept_log.Due()) {
-        spdlog::error(
-            "event=accept_failed error=\"{}\" times={} open={} action=\"backing off{}\"",
-            ec.message(), times, state->open(),
-            IsOutOfDescriptors(ec) ? ", closing idle connections; raise the open-file limit "
-                                     "or lower server.max_connections"
-                                   : "");
+        spdlog::error("event=accept_failed error=\"{}\" times={} open={} action=\"backing off{}\"",
+                      ec.message(), times, state->open(),
+                      IsOutOfDescriptors(ec)
+                          ? ", closing idle connections; raise the open-file limit "
+                            "or lower server.max_connections"
+                          : "");
       }
       // The connection stays in the listen queue, so accepting again at once would spin.
       // Out of descriptors, closing an idle connection frees one: a short pause lets the

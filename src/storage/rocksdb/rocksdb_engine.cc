@@ -407,8 +407,12 @@ Status RocksDbEngine::Flush() {
   {
     std::lock_guard lock(mu_);
     ++pending_sync_;
-    pending_.push_back({WriteBatch(), Durability::kSync,
-                        [&promise](Status s) { promise.set_value(s); }, true, true, {}});
+    pending_.push_back({WriteBatch(),
+                        Durability::kSync,
+                        [&promise](Status s) { promise.set_value(s); },
+                        true,
+                        true,
+                        {}});
   }
   wake_.notify_one();
   Status s = future.get();

@@ -9,8 +9,11 @@ namespace {
 size_t Utf8SequenceLength(std::string_view s) {
   const auto byte = [&](size_t i) { return uint8_t(s[i]); };
   const uint8_t lead = byte(0);
-  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                : (lead >> 3) == 0x1E ? 4 : 0;
+  size_t length = lead < 0x80           ? 1
+                  : (lead >> 5) == 0x6  ? 2
+                  : (lead >> 4) == 0xE  ? 3
+                  : (lead >> 3) == 0x1E ? 4
+                                        : 0;
   if (length == 0 || length > s.size() || (length == 2 && lead < 0xC2)) return 0;
   for (size_t i = 1; i < length; ++i) {
     if ((byte(i) & 0xC0) != 0x80) return 0;
