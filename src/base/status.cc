@@ -28,6 +28,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "InvalidParameter";
     case ErrorCode::kNotFound:
       return "NotFound";
+    case ErrorCode::kValidationError:
+      return "ValidationError";
     case ErrorCode::kQueueDoesNotExist:
       return "QueueDoesNotExist";
     case ErrorCode::kQueueAlreadyExists:

@@ -28,6 +28,7 @@ enum class ErrorCode {
   kResourceNotFound,       // a named resource (e.g. a move task's queue) does not exist
   kInvalidParameter,       // SNS's generic "InvalidParameter" (its word for a bad value)
   kNotFound,               // SNS: the topic or subscription does not exist
+  kValidationError,        // SNS: a request member breaks the API model ("Member must not be null")
   // Queue errors.
   kQueueDoesNotExist,
   kQueueAlreadyExists,

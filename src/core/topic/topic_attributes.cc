@@ -227,6 +227,23 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
   return InvalidParameter("AttributeName");
 }
 
+bool IsFifoName(const std::string& name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".fifo") == 0;
+}
+
+Status CheckFifoDeadLetterQueue(bool topic_fifo, const std::string& endpoint,
+                                const AttributeMap& attributes) {
+  auto redrive = attributes.find("RedrivePolicy");
+  if (!topic_fifo || !IsFifoName(endpoint) || redrive == attributes.end()) return Status::Ok();
+  json policy = json::parse(redrive->second, nullptr, false);
+  auto target = policy.is_object() ? policy.find("deadLetterTargetArn") : policy.end();
+  if (target == policy.end() || !target->is_string() || IsFifoName(target->get<std::string>())) {
+    return Status::Ok();  // a malformed policy was refused by ValidateSubscriptionAttribute
+  }
+  return InvalidParameter(
+      "RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.");
+}
+
 std::string NormalizeSubscriptionAttribute(const std::string& name, const std::string& value) {
   return name == "RawMessageDelivery" ? Lower(value) : value;
 }
@@ -283,13 +300,34 @@ Status ToAttributesReason(const Status& status) {
                                    "Attributes Reason: " + status.message().substr(kPrefix.size()));
 }
 
+namespace {
+
+// Names under AWS. and Amazon. (any casing) belong to AWS; SNS itself reads a few of them
+// on Publish (SMS sender settings, mobile push options), and those stay allowed.
+bool IsReservedAttributeName(const std::string& name) {
+  auto starts_folded = [&](std::string_view prefix) {
+    if (name.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(uint8_t(name[i])) != std::tolower(uint8_t(prefix[i]))) return false;
+    }
+    return true;
+  };
+  if (!starts_folded("AWS.") && !starts_folded("Amazon.")) return false;
+  static const std::set<std::string, std::less<>> kSnsOwn = {
+      "AWS.SNS.SMS.SenderID",         "AWS.SNS.SMS.MaxPrice", "AWS.SNS.SMS.SMSType",
+      "AWS.MM.SMS.OriginationNumber", "AWS.MM.SMS.EntityId",  "AWS.MM.SMS.TemplateId"};
+  return !kSnsOwn.count(name) && name.rfind("AWS.SNS.MOBILE.", 0) != 0;
+}
+
+}  // namespace
+
 Status ValidatePublishAttributes(const MessageAttributes& attributes) {
   for (const auto& [name, value] : attributes) {
     const std::string& type = value.data_type;
     std::string base = type.substr(0, type.find('.'));
     if (type.empty()) {
-      // AWS answers this one with a ValidationError; InvalidParameter is the nearest code.
-      return Status(ErrorCode::kInvalidParameter,
+      // The wire layers refuse this first, naming the batch entry; this covers other callers.
+      return Status(ErrorCode::kValidationError,
                     "1 validation error detected: Value null at 'messageAttributes." + name +
                         ".member.dataType' failed to satisfy constraint: Member must not be null");
     }
@@ -317,7 +355,14 @@ Status ValidatePublishAttributes(const MessageAttributes& attributes) {
                           "alphanumeric characters, hyphens, underscores, or dots.");
       }
     }
-    if (base != "String" && base != "Number" && base != "Binary") {
+    if (IsReservedAttributeName(name)) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "Message attribute names starting with 'AWS.' or 'Amazon.' are reserved for "
+                    "use by Amazon.");
+    }
+    // A custom type needs a label after its dot: "String.x" is a String, "String." is nothing.
+    bool empty_label = base.size() + 1 == type.size();
+    if ((base != "String" && base != "Number" && base != "Binary") || empty_label) {
       return Status(ErrorCode::kInvalidParameterValue,
                     "The message attribute '" + name +
                         "' has an invalid message attribute type, "

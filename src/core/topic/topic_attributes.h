@@ -25,6 +25,12 @@ std::string DefaultPolicy(const Topic& topic);
 Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint, bool topic_fifo);
 Status ValidateSubscriptionAttribute(const std::string& name, const std::string& value,
                                      const std::string& protocol);
+// A name (or ARN) of a FIFO topic or queue: it ends in ".fifo".
+bool IsFifoName(const std::string& name);
+// A FIFO queue subscribed to a FIFO topic keeps its order only with a FIFO dead-letter queue,
+// so its RedrivePolicy must name one (AWS's rule; other subscriptions may use any queue).
+Status CheckFifoDeadLetterQueue(bool topic_fifo, const std::string& endpoint,
+                                const AttributeMap& attributes);
 AttributeMap SubscriptionAttributes(const Subscription& subscription);
 // The value as stored: RawMessageDelivery is case-insensitive ("True" is kept as "true").
 std::string NormalizeSubscriptionAttribute(const std::string& name, const std::string& value);

@@ -290,7 +290,10 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
     bool raw = false;
     message.body = body_for(s, &raw);
     if (raw) message.attributes = ToQueueAttributes(request.attributes);
-    if (delivery.queue->fifo() || request.message_group_id) {
+    // A FIFO queue takes the group; so does a standard queue from a standard topic (a fair
+    // queue's tenant). A FIFO topic's group only orders its FIFO subscribers: AWS does not
+    // pass it to a standard queue.
+    if (delivery.queue->fifo() || (request.message_group_id && !snapshot.fifo)) {
       message.message_group_id = request.message_group_id;
     }
     if (delivery.queue->fifo()) message.message_deduplication_id = deduplication_id;

@@ -26,10 +26,6 @@ std::string TopicArnOf(const std::string& region, const std::string& account,
   return "arn:aws:sns:" + region + ":" + account + ":" + name;
 }
 
-bool IsFifoName(const std::string& name) {
-  return name.size() > 5 && name.compare(name.size() - 5, 5, ".fifo") == 0;
-}
-
 }  // namespace
 
 Status ValidateTopicName(const std::string& name, bool fifo) {
@@ -391,6 +387,8 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
         done, ToAttributesReason(ValidateSubscriptionAttribute(name, value, protocol)));
     value = NormalizeSubscriptionAttribute(name, value);
   }
+  POSTBOX_RETURN_CALLBACK_IF_ERROR(
+      done, ToAttributesReason(CheckFifoDeadLetterQueue(topic_fifo, endpoint, attributes)));
   auto filter = CompileSubscriptionFilter(attributes);
   if (!filter.ok()) return done(ToAttributesReason(filter.status()));
 
@@ -426,9 +424,10 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       subscription.protocol = protocol;
       subscription.endpoint = endpoint;
       subscription.owner = it->second->topic.account;
-      // Queues of this server belong to the same owner, so their subscriptions need no
-      // confirmation (as for same-account queues on AWS). Others wait for ConfirmSubscription.
-      subscription.confirmed = protocol == "sqs";
+      // Only endpoints that could belong to someone else confirm: HTTP/S and email wait for
+      // ConfirmSubscription. Queues of this server share its owner (as same-account queues
+      // on AWS), and AWS confirms sms, application, lambda and firehose subscriptions at once.
+      subscription.confirmed = !IsHttp(protocol) && protocol != "email" && protocol != "email-json";
       if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
       subscription.attributes = attributes;
       if (IsHttp(protocol)) {
@@ -451,6 +450,12 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
                 }
               }
               if (confirmation && outbox_ != nullptr) outbox_->Activate(std::move(*confirmation));
+              if (subscription.protocol != "sqs" && !IsHttp(subscription.protocol)) {
+                spdlog::warn(
+                    "event=subscription_without_delivery subscription={} protocol={} "
+                    "effect=\"stored, but postbox does not deliver to this protocol yet\"",
+                    subscription.arn, subscription.protocol);
+              }
               done(SubscribeResult{subscription.arn, !subscription.confirmed});
             }};
   });
@@ -580,6 +585,7 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
                   done = std::move(done)]() -> ConfigStore::Change {
     auto refuse = [done](Status s) { return ConfigStore::Answer([done, s](Status) { done(s); }); };
     Subscription updated;
+    bool topic_fifo = false;
     {
       std::shared_lock lock(mu_);
       auto topic_arn = subscription_topic_.find(subscription_arn);
@@ -589,6 +595,7 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
         return refuse(SubscriptionNotFound());
       }
       updated = topic_it->second->subscriptions.at(subscription_arn);
+      topic_fifo = topic_it->second->topic.fifo;
     }
     if (Status s = ValidateSubscriptionAttribute(name, value, updated.protocol); !s.ok()) {
       return refuse(s);
@@ -596,6 +603,10 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
     updated.attributes[name] = NormalizeSubscriptionAttribute(name, value);
     if (value.empty() && (name == "FilterPolicy" || name == "RedrivePolicy")) {
       updated.attributes.erase(name);  // setting an empty policy removes it
+    }
+    if (Status s = CheckFifoDeadLetterQueue(topic_fifo, updated.endpoint, updated.attributes);
+        !s.ok()) {
+      return refuse(s);
     }
     auto filter = CompileSubscriptionFilter(updated.attributes);
     if (!filter.ok()) return refuse(filter.status());

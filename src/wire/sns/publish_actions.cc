@@ -13,7 +13,9 @@ using nlohmann::json;
 constexpr size_t kMaxBatchEntries = 10;
 constexpr size_t kMaxBatchBytes = 262144;
 
-Result<core::MessageAttributes> ReadAttributes(const json& entry) {
+// `path` names the entry in AWS's validation messages: "" for Publish,
+// "publishBatchRequestEntries.<n>.member." for the n-th (from 1) PublishBatch entry.
+Result<core::MessageAttributes> ReadAttributes(const json& entry, const std::string& path) {
   core::MessageAttributes out;
   auto it = entry.find("MessageAttributes");
   if (it == entry.end() || !it->is_object()) return out;
@@ -21,6 +23,14 @@ Result<core::MessageAttributes> ReadAttributes(const json& entry) {
     core::AttributeValue a;
     if (value.is_object()) {
       a.data_type = StringMember(value, "DataType");
+      if (a.data_type.empty()) {
+        // DataType is required by the API model, so AWS refuses it before any SNS rule.
+        return Status(ErrorCode::kValidationError,
+                      "1 validation error detected: Value null at '" + path + "messageAttributes." +
+                          name +
+                          ".member.dataType' failed to satisfy constraint: Member must "
+                          "not be null");
+      }
       a.string_value = StringMember(value, "StringValue");
       std::string binary = StringMember(value, "BinaryValue");
       if (!binary.empty()) {
@@ -37,7 +47,7 @@ Result<core::MessageAttributes> ReadAttributes(const json& entry) {
   return out;
 }
 
-Result<core::PublishRequest> ReadRequest(const json& entry) {
+Result<core::PublishRequest> ReadRequest(const json& entry, const std::string& path = "") {
   core::PublishRequest request;
   auto text = [&](const char* name) {
     auto it = entry.find(name);
@@ -55,7 +65,7 @@ Result<core::PublishRequest> ReadRequest(const json& entry) {
   request.message_structure = text("MessageStructure");
   if (entry.contains("MessageGroupId")) request.message_group_id = text("MessageGroupId");
   request.message_deduplication_id = text("MessageDeduplicationId");
-  auto attributes = ReadAttributes(entry);
+  auto attributes = ReadAttributes(entry, path);
   if (!attributes.ok()) return attributes.status();
   request.attributes = std::move(*attributes);
   return request;
@@ -138,7 +148,8 @@ void PublishBatch(SnsCall& call, Reply reply) {
       return reply(Status(ErrorCode::kBatchEntryIdsNotDistinct,
                           "Two or more batch entries in the request have the same Id."));
     }
-    auto request = ReadRequest(entry);
+    auto request = ReadRequest(
+        entry, "publishBatchRequestEntries." + std::to_string(ids.size() + 1) + ".member.");
     if (!request.ok()) return reply(request.status());
     total += request->message.size();
     for (const auto& [name, value] : request->attributes) {

@@ -88,6 +88,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"ParameterValueInvalid", 400};
     case ErrorCode::kNotFound:
       return {"NotFound", 404};
+    case ErrorCode::kValidationError:
+      return {"ValidationError", 400};
     case ErrorCode::kResourceNotFound:
       return {"ResourceNotFound", 404};
     case ErrorCode::kOverLimit:

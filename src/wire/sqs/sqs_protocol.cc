@@ -146,7 +146,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InternalError", "InternalError", 500, false};
     case ErrorCode::kInvalidParameterValue:
     case ErrorCode::kInvalidContentType:
-    case ErrorCode::kInvalidParameter:  // an SNS code; SQS never produces it
+    case ErrorCode::kInvalidParameter:  // SNS codes; SQS never produces them
+    case ErrorCode::kValidationError:
       return {"InvalidParameterValueException", "InvalidParameterValue", 400, true};
     case ErrorCode::kMissingParameter:
       return {"MissingRequiredParameterException", "MissingParameter", 400, true};

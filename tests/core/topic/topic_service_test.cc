@@ -375,6 +375,65 @@ TEST_F(TopicServiceTest, SubscriptionsToOtherProtocolsWaitForConfirmation) {
             "Invalid parameter: AttributeName");
 }
 
+TEST_F(TopicServiceTest, OnlyEndpointsOfOthersWaitForConfirmation) {
+  auto topic = CreateTopic("confirmations");
+  for (const char* protocol : {"sms", "application", "lambda", "firehose"}) {
+    auto sub = Subscribe(*topic, protocol, std::string("endpoint-of-") + protocol);
+    ASSERT_TRUE(sub.ok()) << protocol;
+    EXPECT_FALSE(sub->pending) << protocol;  // AWS confirms these at once
+  }
+  auto email = Subscribe(*topic, "email", "someone@example.com");
+  ASSERT_TRUE(email.ok());
+  EXPECT_TRUE(email->pending);
+}
+
+TEST_F(TopicServiceTest, PublishRefusesReservedAndUnlabelledAttributes) {
+  auto topic = CreateTopic("attribute-rules");
+  const std::string reserved =
+      "Message attribute names starting with 'AWS.' or 'Amazon.' are reserved for use by Amazon.";
+  for (const char* name : {"AWS.custom", "aws.Custom", "Amazon.x", "AMAZON.y"}) {
+    auto refused = Publish(*topic, "m", {{name, StringValue("String", "v")}});
+    EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidParameterValue) << name;
+    EXPECT_EQ(refused.status().message(), reserved) << name;
+  }
+  // The names SNS itself reads on Publish stay allowed; so do names merely containing AWS.
+  for (const char* name : {"AWS.SNS.SMS.SenderID", "AWS.SNS.SMS.SMSType", "AWS.MM.SMS.EntityId",
+                           "AWS.SNS.MOBILE.APNS.PRIORITY", "MyAWS.x", "AWSx"}) {
+    EXPECT_TRUE(Publish(*topic, "m", {{name, StringValue("String", "v")}}).ok()) << name;
+  }
+  EXPECT_EQ(Publish(*topic, "m", {{"a", StringValue("String.", "v")}}).status().code(),
+            ErrorCode::kInvalidParameterValue);
+  EXPECT_TRUE(Publish(*topic, "m", {{"a", StringValue("String.x", "v")}}).ok());
+  EXPECT_EQ(Publish(*topic, "m", {{"a", StringValue("", "v")}}).status().code(),
+            ErrorCode::kValidationError);
+}
+
+TEST_F(TopicServiceTest, FifoSubscriptionOfAFifoTopicNeedsAFifoDeadLetterQueue) {
+  auto topic = CreateTopic("orders.fifo", {{"FifoTopic", "true"}});
+  CreateQueue("fifo-sub.fifo", {{"FifoQueue", "true"}});
+  CreateQueue("standard-sub");
+  const std::string standard_dlq =
+      R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq"})";
+  const std::string fifo_dlq =
+      R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq.fifo"})";
+  const std::string rule =
+      "RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.";
+  EXPECT_EQ(Subscribe(*topic, "sqs", QueueArn("fifo-sub.fifo"), {{"RedrivePolicy", standard_dlq}})
+                .status()
+                .message(),
+            "Invalid parameter: Attributes Reason: " + rule);
+  auto fifo_sub = Subscribe(*topic, "sqs", QueueArn("fifo-sub.fifo"));
+  ASSERT_TRUE(fifo_sub.ok());
+  EXPECT_EQ(
+      SetSubscriptionAttribute(fifo_sub->subscription_arn, "RedrivePolicy", standard_dlq).message(),
+      "Invalid parameter: " + rule);
+  EXPECT_TRUE(SetSubscriptionAttribute(fifo_sub->subscription_arn, "RedrivePolicy", fifo_dlq).ok());
+  auto standard_sub = Subscribe(*topic, "sqs", QueueArn("standard-sub"));
+  ASSERT_TRUE(standard_sub.ok());
+  EXPECT_TRUE(
+      SetSubscriptionAttribute(standard_sub->subscription_arn, "RedrivePolicy", standard_dlq).ok());
+}
+
 TEST_F(TopicServiceTest, TopicsAndSubscriptionsSurviveARestart) {
   auto topic = CreateTopic("durable", {{"DisplayName", "D"}}, {{"team", "ops"}});
   QueuePtr q = CreateQueue("q");
