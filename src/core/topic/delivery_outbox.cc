@@ -19,8 +19,8 @@ channels::OutboundRequest ToRequest(const Delivery& d) {
   request.url = d.endpoint;
   request.body = d.body;
   request.headers = {
-      {"Content-Type", "text/plain; charset=UTF-8"}, {"User-Agent", kUserAgent},
-      {"x-amz-sns-message-type", d.message_type},    {"x-amz-sns-message-id", d.message_id},
+      {"Content-Type", d.content_type},           {"User-Agent", kUserAgent},
+      {"x-amz-sns-message-type", d.message_type}, {"x-amz-sns-message-id", d.message_id},
       {"x-amz-sns-topic-arn", d.topic_arn},
   };
   // AWS leaves the subscription out of confirmation requests: it does not exist yet for them.
@@ -47,6 +47,7 @@ std::string EncodeDelivery(const Delivery& d) {
                {p.min_delay_seconds, p.max_delay_seconds, p.num_retries, p.num_no_delay_retries,
                 p.num_min_delay_retries, p.num_max_delay_retries, p.backoff_function,
                 p.max_receives_per_second}},
+              {"content_type", d.content_type},
               {"dead_letter_queue_arn", d.dead_letter_queue_arn},
               {"attempts", d.attempts},
               {"next_attempt_ms", d.next_attempt_ms}}
@@ -75,6 +76,8 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
     d.policy.num_max_delay_retries = p.at(5).get<int>();
     d.policy.backoff_function = p.at(6).get<std::string>();
     d.policy.max_receives_per_second = p.at(7).get<int>();
+    // Records written before requestPolicy was honoured have no content type: the default.
+    d.content_type = j.value("content_type", std::string(kDefaultDeliveryContentType));
     d.dead_letter_queue_arn = j.at("dead_letter_queue_arn").get<std::string>();
     d.attempts = j.at("attempts").get<int>();
     d.next_attempt_ms = j.at("next_attempt_ms").get<int64_t>();

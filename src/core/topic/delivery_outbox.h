@@ -46,6 +46,7 @@ struct Delivery {
   std::string body;
   bool raw = false;
   RetryPolicy policy;
+  std::string content_type = kDefaultDeliveryContentType;  // from the requestPolicy
   std::string dead_letter_queue_arn;  // from the subscription's RedrivePolicy; may be empty
   int attempts = 0;                   // made so far
   int64_t next_attempt_ms = 0;

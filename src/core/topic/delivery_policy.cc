@@ -8,6 +8,7 @@ namespace postbox::core {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 Status Invalid(const std::string& why) {
   return Status(ErrorCode::kInvalidParameter, "Invalid parameter: DeliveryPolicy: " + why);
@@ -57,6 +58,22 @@ Status ApplyRetry(const json& retry, const std::string& where, RetryPolicy* out)
   return Status::Ok();
 }
 
+// requestPolicy / defaultRequestPolicy: headerContentType becomes an HTTP header, so it must
+// be printable ASCII (no line breaks to smuggle other headers in).
+Status CheckRequestPolicy(const json& request, const std::string& where) {
+  if (request.is_null()) return Status::Ok();
+  if (!request.is_object()) return Invalid(where + " must be an object");
+  auto it = request.find("headerContentType");
+  if (it == request.end()) return Status::Ok();
+  bool valid = it->is_string() && !it->get_ref<const std::string&>().empty() &&
+               it->get_ref<const std::string&>().size() <= 256;
+  if (valid) {
+    for (char c : it->get_ref<const std::string&>()) valid = valid && c >= 0x20 && c < 0x7f;
+  }
+  if (!valid) return Invalid(where + ".headerContentType must be a content type");
+  return Status::Ok();
+}
+
 Status ApplyThrottle(const json& throttle, const std::string& where, RetryPolicy* out) {
   if (throttle.is_null()) return Status::Ok();
   if (!throttle.is_object()) return Invalid(where + " must be an object");
@@ -87,7 +104,86 @@ Status Parse(const std::string& text, bool topic_level, RetryPolicy* out) {
   if (auto it = doc.find(throttle_name); it != doc.end()) {
     POSTBOX_RETURN_IF_ERROR(ApplyThrottle(*it, prefix + throttle_name, out));
   }
+  const char* flag_name = topic_level ? "disableSubscriptionOverrides" : "guaranteed";
+  if (auto it = doc.find(flag_name); it != doc.end() && !it->is_null() && !it->is_boolean()) {
+    return Invalid(prefix + flag_name + " must be a boolean");
+  }
+  const char* request_name = topic_level ? "defaultRequestPolicy" : "requestPolicy";
+  if (auto it = doc.find(request_name); it != doc.end()) {
+    POSTBOX_RETURN_IF_ERROR(CheckRequestPolicy(*it, prefix + request_name));
+  }
   return Status::Ok();
+}
+
+// The stored document (already validated) as an object; a topic's is its "http" member.
+json Document(const std::string& text, bool topic_level) {
+  if (text.empty()) return json::object();
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return json::object();
+  if (!topic_level) return doc;
+  auto http = doc.find("http");
+  return http != doc.end() && http->is_object() ? *http : json::object();
+}
+
+// The member `name` of `doc` when given and not null.
+const json* Given(const json& doc, const char* name) {
+  auto it = doc.find(name);
+  return it == doc.end() || it->is_null() ? nullptr : &*it;
+}
+
+ordered_json DefaultHealthyRetryPolicy() {
+  const RetryPolicy d;
+  return ordered_json{{"minDelayTarget", d.min_delay_seconds},
+                      {"maxDelayTarget", d.max_delay_seconds},
+                      {"numRetries", d.num_retries},
+                      {"numMaxDelayRetries", d.num_max_delay_retries},
+                      {"numNoDelayRetries", d.num_no_delay_retries},
+                      {"numMinDelayRetries", d.num_min_delay_retries},
+                      {"backoffFunction", d.backoff_function}};
+}
+
+// A retry policy as shown in an effective policy: the given members over `base` (AWS's
+// defaults, or for a subscription its topic's), as deliveries apply them.
+ordered_json EffectiveRetry(const json* given, ordered_json base = DefaultHealthyRetryPolicy()) {
+  ordered_json out = std::move(base);
+  if (given != nullptr) {
+    for (auto& [key, value] : out.items()) {
+      if (auto it = given->find(key); it != given->end()) value = *it;
+    }
+  }
+  return out;
+}
+
+// A member of a stored document in the shown one (null, or `fallback`, when not given).
+ordered_json Ordered(const json* value, ordered_json fallback = nullptr) {
+  return value == nullptr ? std::move(fallback) : ordered_json::parse(value->dump());
+}
+
+std::string Dump(const ordered_json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The topic's effective "http" member: what its subscriptions inherit.
+ordered_json TopicEffectiveHttp(const json& topic) {
+  ordered_json http;
+  http["defaultHealthyRetryPolicy"] = EffectiveRetry(Given(topic, "defaultHealthyRetryPolicy"));
+  if (const json* sickly = Given(topic, "defaultSicklyRetryPolicy")) {
+    http["defaultSicklyRetryPolicy"] = Ordered(sickly);
+  }
+  if (const json* throttle = Given(topic, "defaultThrottlePolicy")) {
+    http["defaultThrottlePolicy"] = Ordered(throttle);
+  }
+  http["disableSubscriptionOverrides"] =
+      Ordered(Given(topic, "disableSubscriptionOverrides"), false);
+  http["defaultRequestPolicy"] =
+      Ordered(Given(topic, "defaultRequestPolicy"),
+              ordered_json{{"headerContentType", kDefaultDeliveryContentType}});
+  return http;
+}
+
+bool OverridesDisabled(const json& topic) {
+  const json* disable = Given(topic, "disableSubscriptionOverrides");
+  return disable != nullptr && disable->is_boolean() && disable->get<bool>();
 }
 
 }  // namespace
@@ -122,8 +218,74 @@ RetryPolicy EffectiveRetryPolicy(const std::string& subscription_policy,
   RetryPolicy policy;
   // Invalid documents cannot be stored (they are validated when set), so errors are ignored.
   if (!topic_policy.empty()) (void)Parse(topic_policy, true, &policy);
-  if (!subscription_policy.empty()) (void)Parse(subscription_policy, false, &policy);
+  if (!subscription_policy.empty() && !OverridesDisabled(Document(topic_policy, true))) {
+    (void)Parse(subscription_policy, false, &policy);
+  }
   return policy;
+}
+
+std::string EffectiveContentType(const std::string& subscription_policy,
+                                 const std::string& topic_policy) {
+  const json topic = Document(topic_policy, true);
+  const json subscription =
+      OverridesDisabled(topic) ? json::object() : Document(subscription_policy, false);
+  for (const json* request :
+       {Given(subscription, "requestPolicy"), Given(topic, "defaultRequestPolicy")}) {
+    if (request == nullptr) continue;
+    auto type = request->find("headerContentType");
+    if (type != request->end() && type->is_string()) return type->get<std::string>();
+  }
+  return kDefaultDeliveryContentType;
+}
+
+std::string TopicDeliveryPolicyView(const std::string& topic_policy) {
+  const json topic = Document(topic_policy, true);
+  ordered_json http;
+  for (const char* name :
+       {"defaultHealthyRetryPolicy", "defaultSicklyRetryPolicy", "defaultThrottlePolicy"}) {
+    if (const json* given = Given(topic, name)) http[name] = Ordered(given);
+  }
+  http["disableSubscriptionOverrides"] =
+      Ordered(Given(topic, "disableSubscriptionOverrides"), false);
+  if (const json* request = Given(topic, "defaultRequestPolicy")) {
+    http["defaultRequestPolicy"] = Ordered(request);
+  }
+  return Dump(ordered_json{{"http", http}});
+}
+
+std::string TopicEffectiveDeliveryPolicy(const std::string& topic_policy) {
+  return Dump(ordered_json{{"http", TopicEffectiveHttp(Document(topic_policy, true))}});
+}
+
+std::string SubscriptionDeliveryPolicyView(const std::string& subscription_policy) {
+  const json own = Document(subscription_policy, false);
+  ordered_json out;
+  for (const char* name :
+       {"healthyRetryPolicy", "sicklyRetryPolicy", "throttlePolicy", "requestPolicy"}) {
+    out[name] = Ordered(Given(own, name));
+  }
+  out["guaranteed"] = Ordered(Given(own, "guaranteed"), false);
+  return Dump(out);
+}
+
+std::string SubscriptionEffectiveDeliveryPolicy(const std::string& subscription_policy,
+                                                const std::string& topic_policy) {
+  const json topic = Document(topic_policy, true);
+  const ordered_json inherited = TopicEffectiveHttp(topic);
+  const json own = OverridesDisabled(topic) ? json::object() : Document(subscription_policy, false);
+  auto pick = [&](const char* own_name, const char* topic_name) {
+    if (const json* mine = Given(own, own_name)) return Ordered(mine);
+    auto it = inherited.find(topic_name);
+    return it != inherited.end() ? *it : ordered_json(nullptr);
+  };
+  ordered_json out;
+  const json* healthy = Given(own, "healthyRetryPolicy");
+  out["healthyRetryPolicy"] = EffectiveRetry(healthy, inherited.at("defaultHealthyRetryPolicy"));
+  out["sicklyRetryPolicy"] = pick("sicklyRetryPolicy", "defaultSicklyRetryPolicy");
+  out["throttlePolicy"] = pick("throttlePolicy", "defaultThrottlePolicy");
+  out["requestPolicy"] = pick("requestPolicy", "defaultRequestPolicy");
+  out["guaranteed"] = Ordered(Given(own, "guaranteed"), false);
+  return Dump(out);
 }
 
 }  // namespace postbox::core

@@ -11,6 +11,9 @@
 
 namespace postbox::core {
 
+// The Content-Type of HTTP/S deliveries when no requestPolicy names one.
+inline constexpr char kDefaultDeliveryContentType[] = "text/plain; charset=UTF-8";
+
 struct RetryPolicy {
   int min_delay_seconds = 20;
   int max_delay_seconds = 20;
@@ -35,5 +38,20 @@ Status ValidateDeliveryPolicy(const std::string& json_text, bool topic_level);
 // defaults. Both arguments may be empty.
 RetryPolicy EffectiveRetryPolicy(const std::string& subscription_policy,
                                  const std::string& topic_policy);
+
+// The Content-Type an HTTP/S delivery is sent with: requestPolicy.headerContentType of the
+// subscription, else the topic's http.defaultRequestPolicy, else kDefaultDeliveryContentType.
+std::string EffectiveContentType(const std::string& subscription_policy,
+                                 const std::string& topic_policy);
+
+// The documents Get*Attributes show, in AWS's shapes. A topic's DeliveryPolicy keeps the
+// members given plus disableSubscriptionOverrides; a subscription's lists every member (null
+// where not given). The effective policies fill what is missing from the topic and AWS's
+// defaults; a topic with disableSubscriptionOverrides ignores its subscriptions' policies.
+std::string TopicDeliveryPolicyView(const std::string& topic_policy);
+std::string TopicEffectiveDeliveryPolicy(const std::string& topic_policy);
+std::string SubscriptionDeliveryPolicyView(const std::string& subscription_policy);
+std::string SubscriptionEffectiveDeliveryPolicy(const std::string& subscription_policy,
+                                                const std::string& topic_policy);
 
 }  // namespace postbox::core

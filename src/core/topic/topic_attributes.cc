@@ -22,13 +22,6 @@ std::string Lower(std::string value) {
   return value;
 }
 
-// The delivery policy AWS reports for a topic that has none of its own.
-constexpr char kDefaultEffectiveDeliveryPolicy[] =
-    R"({"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,)"
-    R"("numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,)"
-    R"("backoffFunction":"linear"},"disableSubscriptionOverrides":false,)"
-    R"("defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}})";
-
 Status ValidateJsonObject(const std::string& name, const std::string& value) {
   if (!json::parse(value, nullptr, false).is_object()) {
     return InvalidParameter(name + ": failed to parse JSON.");
@@ -144,9 +137,9 @@ AttributeMap TopicAttributes(const Topic& topic, int64_t confirmed, int64_t pend
   out["SubscriptionsPending"] = std::to_string(pending);
   out["SubscriptionsDeleted"] = std::to_string(deleted);
   auto delivery = topic.attributes.find("DeliveryPolicy");
-  out["EffectiveDeliveryPolicy"] = delivery != topic.attributes.end()
-                                       ? delivery->second
-                                       : std::string(kDefaultEffectiveDeliveryPolicy);
+  const std::string policy = delivery != topic.attributes.end() ? delivery->second : "";
+  if (!policy.empty()) out["DeliveryPolicy"] = TopicDeliveryPolicyView(policy);
+  out["EffectiveDeliveryPolicy"] = TopicEffectiveDeliveryPolicy(policy);
   if (topic.fifo) {
     out["FifoTopic"] = "true";
     if (!out.count("ContentBasedDeduplication")) out["ContentBasedDeduplication"] = "false";
@@ -248,7 +241,7 @@ std::string NormalizeSubscriptionAttribute(const std::string& name, const std::s
   return name == "RawMessageDelivery" ? Lower(value) : value;
 }
 
-AttributeMap SubscriptionAttributes(const Subscription& s) {
+AttributeMap SubscriptionAttributes(const Subscription& s, const std::string& topic_policy) {
   AttributeMap out = s.attributes;
   out["SubscriptionArn"] = s.arn;
   out["TopicArn"] = s.topic_arn;
@@ -265,15 +258,9 @@ AttributeMap SubscriptionAttributes(const Subscription& s) {
   }
   if (s.protocol == "http" || s.protocol == "https") {
     auto delivery = s.attributes.find("DeliveryPolicy");
-    if (delivery == s.attributes.end()) {
-      out["EffectiveDeliveryPolicy"] =
-          R"({"healthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,)"
-          R"("numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,)"
-          R"("backoffFunction":"linear"},"sicklyRetryPolicy":null,"throttlePolicy":null,)"
-          R"("requestPolicy":{"headerContentType":"text/plain; charset=UTF-8"},"guaranteed":false})";
-    } else {
-      out["EffectiveDeliveryPolicy"] = delivery->second;
-    }
+    const std::string policy = delivery != s.attributes.end() ? delivery->second : "";
+    if (!policy.empty()) out["DeliveryPolicy"] = SubscriptionDeliveryPolicyView(policy);
+    out["EffectiveDeliveryPolicy"] = SubscriptionEffectiveDeliveryPolicy(policy, topic_policy);
   }
   return out;
 }

@@ -31,7 +31,9 @@ bool IsFifoName(const std::string& name);
 // so its RedrivePolicy must name one (AWS's rule; other subscriptions may use any queue).
 Status CheckFifoDeadLetterQueue(bool topic_fifo, const std::string& endpoint,
                                 const AttributeMap& attributes);
-AttributeMap SubscriptionAttributes(const Subscription& subscription);
+// `topic_policy`: the topic's DeliveryPolicy (may be empty), which HTTP/S subscriptions inherit.
+AttributeMap SubscriptionAttributes(const Subscription& subscription,
+                                    const std::string& topic_policy);
 // The value as stored: RawMessageDelivery is case-insensitive ("True" is kept as "true").
 std::string NormalizeSubscriptionAttribute(const std::string& name, const std::string& value);
 // The subscription's compiled FilterPolicy (in its FilterPolicyScope), or nullptr if none.

@@ -57,8 +57,10 @@ Delivery TopicService::NewDelivery(const Topic& topic, const Subscription& s) co
   d.endpoint = s.endpoint;
   auto own = s.attributes.find("DeliveryPolicy");
   auto inherited = topic.attributes.find("DeliveryPolicy");
-  d.policy = EffectiveRetryPolicy(own == s.attributes.end() ? "" : own->second,
-                                  inherited == topic.attributes.end() ? "" : inherited->second);
+  const std::string own_policy = own == s.attributes.end() ? "" : own->second;
+  const std::string topic_policy = inherited == topic.attributes.end() ? "" : inherited->second;
+  d.policy = EffectiveRetryPolicy(own_policy, topic_policy);
+  d.content_type = EffectiveContentType(own_policy, topic_policy);
   auto redrive = s.attributes.find("RedrivePolicy");
   if (redrive != s.attributes.end()) {
     json policy = json::parse(redrive->second, nullptr, false);
@@ -575,7 +577,11 @@ Result<AttributeMap> TopicService::GetSubscriptionAttributes(
   if (topic == topics_.end()) return SubscriptionNotFound();
   auto subscription = topic->second->subscriptions.find(subscription_arn);
   if (subscription == topic->second->subscriptions.end()) return SubscriptionNotFound();
-  return SubscriptionAttributes(subscription->second);
+  const AttributeMap& topic_attributes = topic->second->topic.attributes;
+  auto topic_policy = topic_attributes.find("DeliveryPolicy");
+  return SubscriptionAttributes(subscription->second, topic_policy != topic_attributes.end()
+                                                          ? topic_policy->second
+                                                          : std::string());
 }
 
 void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/queue/queue_service.h"
@@ -319,6 +320,60 @@ TEST(RetryPolicyTest, ValidatesWithAwsTexts) {
       R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":7,"minDelayTarget":3,"maxDelayTarget":9}}})");
   EXPECT_EQ(effective.num_retries, 5);  // the subscription's own policy wins
   EXPECT_EQ(effective.min_delay_seconds, 3);
+  // Unless the topic disables subscription overrides.
+  const std::string locked =
+      R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":7},"disableSubscriptionOverrides":true,)"
+      R"("defaultRequestPolicy":{"headerContentType":"application/json"}}})";
+  const std::string own =
+      R"({"healthyRetryPolicy":{"numRetries":5},"requestPolicy":{"headerContentType":"text/csv"}})";
+  EXPECT_EQ(EffectiveRetryPolicy(own, locked).num_retries, 7);
+  EXPECT_EQ(EffectiveContentType(own, locked), "application/json");
+  EXPECT_EQ(EffectiveContentType(own, ""), "text/csv");
+  EXPECT_EQ(EffectiveContentType("", ""), "text/plain; charset=UTF-8");
+  EXPECT_FALSE(
+      ValidateDeliveryPolicy(R"({"requestPolicy":{"headerContentType":"a\r\nb: c"}})", false).ok());
+  EXPECT_FALSE(
+      ValidateDeliveryPolicy(R"({"http":{"disableSubscriptionOverrides":"yes"}})", true).ok());
+}
+
+TEST(DeliveryPolicyViewTest, ShowsAwsShapes) {
+  const std::string topic =
+      R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":7},"defaultThrottlePolicy":)"
+      R"({"maxReceivesPerSecond":5}}})";
+  EXPECT_EQ(TopicDeliveryPolicyView(topic),
+            R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":7},"defaultThrottlePolicy":)"
+            R"({"maxReceivesPerSecond":5},"disableSubscriptionOverrides":false}})");
+  EXPECT_EQ(TopicEffectiveDeliveryPolicy(topic),
+            R"({"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,)"
+            R"("numRetries":7,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,)"
+            R"("backoffFunction":"linear"},"defaultThrottlePolicy":{"maxReceivesPerSecond":5},)"
+            R"("disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":)"
+            R"("text/plain; charset=UTF-8"}}})");
+  EXPECT_EQ(SubscriptionDeliveryPolicyView(R"({"healthyRetryPolicy":{"minDelayTarget":2}})"),
+            R"({"healthyRetryPolicy":{"minDelayTarget":2},"sicklyRetryPolicy":null,)"
+            R"("throttlePolicy":null,"requestPolicy":null,"guaranteed":false})");
+  // The subscription's members over its topic's: the throttle is inherited.
+  EXPECT_EQ(
+      SubscriptionEffectiveDeliveryPolicy(R"({"healthyRetryPolicy":{"minDelayTarget":2}})", topic),
+      R"({"healthyRetryPolicy":{"minDelayTarget":2,"maxDelayTarget":20,"numRetries":7,)"
+      R"("numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,)"
+      R"("backoffFunction":"linear"},"sicklyRetryPolicy":null,"throttlePolicy":)"
+      R"({"maxReceivesPerSecond":5},"requestPolicy":{"headerContentType":)"
+      R"("text/plain; charset=UTF-8"},"guaranteed":false})");
+}
+
+TEST(DeliveryRecordTest, KeepsItsContentTypeAndReadsOlderRecords) {
+  Delivery d;
+  d.id = "d1";
+  d.content_type = "text/csv";
+  auto decoded = DecodeDelivery(EncodeDelivery(d));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->content_type, "text/csv");
+  nlohmann::json older = nlohmann::json::parse(EncodeDelivery(d));
+  older.erase("content_type");
+  decoded = DecodeDelivery(older.dump());
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->content_type, "text/plain; charset=UTF-8");
 }
 
 }  // namespace

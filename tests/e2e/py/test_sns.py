@@ -312,7 +312,8 @@ class SnsTestCase(harness.SqsTestCase):
                             AttributeName="SignatureVersion", AttributeValue="3")
         self.sns.set_topic_attributes(TopicArn=arn, AttributeName="SignatureVersion", AttributeValue="2")
         self.assertEqual(self.topic_attrs(arn)["SignatureVersion"], "2")
-        # Policy and DeliveryPolicy are stored and returned as given
+        # Policy is stored and returned as given; DeliveryPolicy gains disableSubscriptionOverrides
+        # (AWS-recorded)
         policy = {"Version": "2012-10-17", "Statement": [{
             "Sid": "publish", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "SNS:Publish",
             "Resource": arn}]}
@@ -324,7 +325,8 @@ class SnsTestCase(harness.SqsTestCase):
         self.sns.set_topic_attributes(TopicArn=arn, AttributeName="DeliveryPolicy",
                                       AttributeValue=json.dumps(delivery))
         got = self.topic_attrs(arn)
-        self.assertEqual(json.loads(got["DeliveryPolicy"]), delivery)
+        self.assertEqual(json.loads(got["DeliveryPolicy"]),
+                         {"http": dict(delivery["http"], disableSubscriptionOverrides=False)})
         self.assertEqual(json.loads(got["EffectiveDeliveryPolicy"])["http"]["defaultHealthyRetryPolicy"]
                          ["backoffFunction"], "exponential")
 

@@ -260,6 +260,58 @@ class SnsHttpDelivery(unittest.TestCase):
         self.assertIn("Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries "
                       "must be less than or equal to 100", str(ctx.exception))
 
+    def test_delivery_policies_as_aws_shows_them_and_the_request_content_type(self):
+        topic = self.sns.create_topic(Name="ct-" + harness.uid())["TopicArn"]
+        arn = self.subscribe_and_confirm(topic)
+        defaults = {"minDelayTarget": 20, "maxDelayTarget": 20, "numRetries": 3, "numMaxDelayRetries": 0,
+                    "numNoDelayRetries": 0, "numMinDelayRetries": 0, "backoffFunction": "linear"}
+        fast = {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 0, "numNoDelayRetries": 0,
+                "numMinDelayRetries": 0, "numMaxDelayRetries": 0, "backoffFunction": "linear"}
+        # AWS-recorded: a subscription's policy is shown with every member, the effective one
+        # takes the rest from its topic, and a topic's adds disableSubscriptionOverrides.
+        self.sns.set_subscription_attributes(
+            SubscriptionArn=arn, AttributeName="DeliveryPolicy",
+            AttributeValue=json.dumps({"healthyRetryPolicy": fast, "sicklyRetryPolicy": None,
+                                       "throttlePolicy": {"maxReceivesPerSecond": 1000}, "guaranteed": False}))
+        self.sns.set_topic_attributes(
+            TopicArn=topic, AttributeName="DeliveryPolicy",
+            AttributeValue=json.dumps({"http": {"defaultRequestPolicy": {"headerContentType": "application/json"}}}))
+        topic_attrs = self.sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+        self.assertEqual(json.loads(topic_attrs["DeliveryPolicy"]), {"http": {
+            "disableSubscriptionOverrides": False,
+            "defaultRequestPolicy": {"headerContentType": "application/json"}}})
+        self.assertEqual(json.loads(topic_attrs["EffectiveDeliveryPolicy"]), {"http": {
+            "defaultHealthyRetryPolicy": defaults, "disableSubscriptionOverrides": False,
+            "defaultRequestPolicy": {"headerContentType": "application/json"}}})
+        attrs = self.sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+        self.assertEqual(json.loads(attrs["DeliveryPolicy"]), {
+            "healthyRetryPolicy": fast, "sicklyRetryPolicy": None,
+            "throttlePolicy": {"maxReceivesPerSecond": 1000}, "requestPolicy": None, "guaranteed": False})
+        self.assertEqual(json.loads(attrs["EffectiveDeliveryPolicy"]), {
+            "healthyRetryPolicy": fast, "sicklyRetryPolicy": None,
+            "throttlePolicy": {"maxReceivesPerSecond": 1000},
+            "requestPolicy": {"headerContentType": "application/json"}, "guaranteed": False})
+        self.sns.publish(TopicArn=topic, Message="as json")
+        self.assertEqual(self.subscriber.next()[1]["content-type"], "application/json")
+
+        self.sns.set_subscription_attributes(
+            SubscriptionArn=arn, AttributeName="DeliveryPolicy",
+            AttributeValue=json.dumps({"requestPolicy": {"headerContentType": "text/csv"}}))
+        attrs = self.sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+        self.assertEqual(json.loads(attrs["DeliveryPolicy"]), {
+            "healthyRetryPolicy": None, "sicklyRetryPolicy": None, "throttlePolicy": None,
+            "requestPolicy": {"headerContentType": "text/csv"}, "guaranteed": False})
+        self.assertEqual(json.loads(attrs["EffectiveDeliveryPolicy"]), {
+            "healthyRetryPolicy": defaults, "sicklyRetryPolicy": None, "throttlePolicy": None,
+            "requestPolicy": {"headerContentType": "text/csv"}, "guaranteed": False})
+        self.sns.publish(TopicArn=topic, Message="a,b")
+        self.assertEqual(self.subscriber.next()[1]["content-type"], "text/csv")
+        # A content type becomes a header: no line breaks.
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.set_subscription_attributes(
+                SubscriptionArn=arn, AttributeName="DeliveryPolicy",
+                AttributeValue=json.dumps({"requestPolicy": {"headerContentType": "text/csv\r\nX-Evil: 1"}}))
+
 
 class SnsHttpsVerifiesCertificates(unittest.TestCase):
     def tls_subscriber(self, work):
