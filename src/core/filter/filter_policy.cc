@@ -98,10 +98,11 @@ struct Condition {
   std::string text;
   double number = 0;
   bool flag = false;
-  // anything-but: the excluded values, or an excluded prefix.
+  // anything-but: the excluded values, or an excluded prefix/suffix.
   std::vector<std::string> but_strings;
   std::vector<double> but_numbers;
   std::optional<std::string> but_prefix;
+  std::optional<std::string> but_suffix;
   // numeric: optional bounds.
   std::optional<double> lower;
   bool lower_inclusive = false;
@@ -129,12 +130,13 @@ struct Condition {
       case Kind::kAnythingBut:
         if (v.type == T::kString) {
           if (but_prefix) return !v.text.starts_with(*but_prefix);
+          if (but_suffix) return !v.text.ends_with(*but_suffix);
           return std::find(but_strings.begin(), but_strings.end(), v.text) == but_strings.end();
         }
         if (v.type == T::kNumber) {
           return std::find(but_numbers.begin(), but_numbers.end(), v.number) == but_numbers.end();
         }
-        return !but_prefix;
+        return !but_prefix && !but_suffix;
       case Kind::kNumeric:
         if (v.type != T::kNumber) return false;
         if (lower && (lower_inclusive ? v.number < *lower : v.number <= *lower)) return false;
@@ -235,12 +237,10 @@ Result<Condition> ParseAnythingBut(const json& spec) {
     auto only = spec.begin();
     const std::string& op = only.key();
     const json& value = only.value();
-    // Only prefix: AWS answered "Unsupported anything-but pattern: suffix" when recorded, though
-    // its guide has since described a suffix form too.
-    if (op != "prefix") return Invalid("Unsupported anything-but pattern: " + op);
-    if (!value.is_string()) return Invalid("prefix match pattern must be a string");
+    if (op != "prefix" && op != "suffix") return Invalid("Unsupported anything-but pattern: " + op);
+    if (!value.is_string()) return Invalid(op + " match pattern must be a string");
     if (value.get_ref<const std::string&>().empty()) return Invalid("Null prefix not allowed");
-    c.but_prefix = value.get<std::string>();
+    (op == "prefix" ? c.but_prefix : c.but_suffix) = value.get<std::string>();
     return c;
   }
   if (spec.is_array()) {

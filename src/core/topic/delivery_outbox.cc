@@ -78,6 +78,7 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
     d.policy.max_receives_per_second = p.at(7).get<int>();
     // Records written before requestPolicy was honoured have no content type: the default.
     d.content_type = j.value("content_type", std::string(kDefaultDeliveryContentType));
+    if (!IsHeaderSafeContentType(d.content_type)) d.content_type = kDefaultDeliveryContentType;
     d.dead_letter_queue_arn = j.at("dead_letter_queue_arn").get<std::string>();
     d.attempts = j.at("attempts").get<int>();
     d.next_attempt_ms = j.at("next_attempt_ms").get<int64_t>();

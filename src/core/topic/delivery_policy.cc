@@ -58,20 +58,46 @@ Status ApplyRetry(const json& retry, const std::string& where, RetryPolicy* out)
   return Status::Ok();
 }
 
-// requestPolicy / defaultRequestPolicy: headerContentType becomes an HTTP header, so it must
-// be printable ASCII (no line breaks to smuggle other headers in).
+// requestPolicy / defaultRequestPolicy: headerContentType becomes an HTTP header.
 Status CheckRequestPolicy(const json& request, const std::string& where) {
   if (request.is_null()) return Status::Ok();
   if (!request.is_object()) return Invalid(where + " must be an object");
   auto it = request.find("headerContentType");
   if (it == request.end()) return Status::Ok();
-  bool valid = it->is_string() && !it->get_ref<const std::string&>().empty() &&
-               it->get_ref<const std::string&>().size() <= 256;
-  if (valid) {
-    for (char c : it->get_ref<const std::string&>()) valid = valid && c >= 0x20 && c < 0x7f;
+  if (!it->is_string() || !IsHeaderSafeContentType(it->get<std::string>())) {
+    return Invalid(where + ".headerContentType must be a content type");
   }
-  if (!valid) return Invalid(where + ".headerContentType must be a content type");
   return Status::Ok();
+}
+
+// AWS bounds policy documents (30 KiB for a topic policy); postbox bounds this one likewise,
+// and its nesting, because showing it walks the document recursively.
+constexpr size_t kMaxPolicyBytes = 30 * 1024;
+constexpr int kMaxPolicyDepth = 8;
+
+bool WithinLimits(const std::string& text) {
+  if (text.size() > kMaxPolicyBytes) return false;
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxPolicyDepth) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
 }
 
 Status ApplyThrottle(const json& throttle, const std::string& where, RetryPolicy* out) {
@@ -89,6 +115,9 @@ Status ApplyThrottle(const json& throttle, const std::string& where, RetryPolicy
 Status Parse(const std::string& text, bool topic_level, RetryPolicy* out) {
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return Invalid("failed to parse JSON.");
+  if (!WithinLimits(text)) {
+    return Invalid("the policy must be at most 30 KiB, nested at most 8 levels deep");
+  }
   if (topic_level) {
     auto http = doc.find("http");
     if (http == doc.end()) return Status::Ok();
@@ -104,6 +133,11 @@ Status Parse(const std::string& text, bool topic_level, RetryPolicy* out) {
   if (auto it = doc.find(throttle_name); it != doc.end()) {
     POSTBOX_RETURN_IF_ERROR(ApplyThrottle(*it, prefix + throttle_name, out));
   }
+  // AWS keeps a sickly retry policy but never uses it (deliveries are not marked sickly).
+  const char* sickly_name = topic_level ? "defaultSicklyRetryPolicy" : "sicklyRetryPolicy";
+  if (auto it = doc.find(sickly_name); it != doc.end() && !it->is_null() && !it->is_object()) {
+    return Invalid(prefix + sickly_name + " must be an object");
+  }
   const char* flag_name = topic_level ? "disableSubscriptionOverrides" : "guaranteed";
   if (auto it = doc.find(flag_name); it != doc.end() && !it->is_null() && !it->is_boolean()) {
     return Invalid(prefix + flag_name + " must be a boolean");
@@ -115,9 +149,10 @@ Status Parse(const std::string& text, bool topic_level, RetryPolicy* out) {
   return Status::Ok();
 }
 
-// The stored document (already validated) as an object; a topic's is its "http" member.
+// The stored document (already validated) as an object; a topic's is its "http" member. One
+// stored before the limits existed and beyond them counts as empty.
 json Document(const std::string& text, bool topic_level) {
-  if (text.empty()) return json::object();
+  if (text.empty() || !WithinLimits(text)) return json::object();
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return json::object();
   if (!topic_level) return doc;
@@ -129,6 +164,14 @@ json Document(const std::string& text, bool topic_level) {
 const json* Given(const json& doc, const char* name) {
   auto it = doc.find(name);
   return it == doc.end() || it->is_null() ? nullptr : &*it;
+}
+
+// A request or throttle policy counts only with the member deliveries use: an empty one
+// leaves the inherited (or default) value in force, as in EffectiveContentType and Parse.
+const json* GivenWith(const json& doc, const char* name, const char* member) {
+  const json* policy = Given(doc, name);
+  return policy != nullptr && policy->is_object() && Given(*policy, member) != nullptr ? policy
+                                                                                       : nullptr;
 }
 
 ordered_json DefaultHealthyRetryPolicy() {
@@ -170,13 +213,13 @@ ordered_json TopicEffectiveHttp(const json& topic) {
   if (const json* sickly = Given(topic, "defaultSicklyRetryPolicy")) {
     http["defaultSicklyRetryPolicy"] = Ordered(sickly);
   }
-  if (const json* throttle = Given(topic, "defaultThrottlePolicy")) {
+  if (const json* throttle = GivenWith(topic, "defaultThrottlePolicy", "maxReceivesPerSecond")) {
     http["defaultThrottlePolicy"] = Ordered(throttle);
   }
   http["disableSubscriptionOverrides"] =
       Ordered(Given(topic, "disableSubscriptionOverrides"), false);
   http["defaultRequestPolicy"] =
-      Ordered(Given(topic, "defaultRequestPolicy"),
+      Ordered(GivenWith(topic, "defaultRequestPolicy", "headerContentType"),
               ordered_json{{"headerContentType", kDefaultDeliveryContentType}});
   return http;
 }
@@ -224,6 +267,15 @@ RetryPolicy EffectiveRetryPolicy(const std::string& subscription_policy,
   return policy;
 }
 
+bool IsHeaderSafeContentType(const std::string& value) {
+  // type/subtype with optional parameters, printable ASCII: no line break can end the header.
+  if (value.empty() || value.size() > 256 || value.front() == ' ') return false;
+  for (char c : value) {
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return value.find('/') != std::string::npos;
+}
+
 std::string EffectiveContentType(const std::string& subscription_policy,
                                  const std::string& topic_policy) {
   const json topic = Document(topic_policy, true);
@@ -233,7 +285,11 @@ std::string EffectiveContentType(const std::string& subscription_policy,
        {Given(subscription, "requestPolicy"), Given(topic, "defaultRequestPolicy")}) {
     if (request == nullptr) continue;
     auto type = request->find("headerContentType");
-    if (type != request->end() && type->is_string()) return type->get<std::string>();
+    // (A policy stored before content types were checked may hold anything: skip it.)
+    if (type != request->end() && type->is_string() &&
+        IsHeaderSafeContentType(type->get<std::string>())) {
+      return type->get<std::string>();
+    }
   }
   return kDefaultDeliveryContentType;
 }
@@ -273,17 +329,18 @@ std::string SubscriptionEffectiveDeliveryPolicy(const std::string& subscription_
   const json topic = Document(topic_policy, true);
   const ordered_json inherited = TopicEffectiveHttp(topic);
   const json own = OverridesDisabled(topic) ? json::object() : Document(subscription_policy, false);
-  auto pick = [&](const char* own_name, const char* topic_name) {
-    if (const json* mine = Given(own, own_name)) return Ordered(mine);
+  auto pick = [&](const char* own_name, const char* topic_name, const char* member) {
+    const json* mine = member != nullptr ? GivenWith(own, own_name, member) : Given(own, own_name);
+    if (mine != nullptr) return Ordered(mine);
     auto it = inherited.find(topic_name);
     return it != inherited.end() ? *it : ordered_json(nullptr);
   };
   ordered_json out;
   const json* healthy = Given(own, "healthyRetryPolicy");
   out["healthyRetryPolicy"] = EffectiveRetry(healthy, inherited.at("defaultHealthyRetryPolicy"));
-  out["sicklyRetryPolicy"] = pick("sicklyRetryPolicy", "defaultSicklyRetryPolicy");
-  out["throttlePolicy"] = pick("throttlePolicy", "defaultThrottlePolicy");
-  out["requestPolicy"] = pick("requestPolicy", "defaultRequestPolicy");
+  out["sicklyRetryPolicy"] = pick("sicklyRetryPolicy", "defaultSicklyRetryPolicy", nullptr);
+  out["throttlePolicy"] = pick("throttlePolicy", "defaultThrottlePolicy", "maxReceivesPerSecond");
+  out["requestPolicy"] = pick("requestPolicy", "defaultRequestPolicy", "headerContentType");
   out["guaranteed"] = Ordered(Given(own, "guaranteed"), false);
   return Dump(out);
 }

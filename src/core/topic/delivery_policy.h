@@ -39,8 +39,13 @@ Status ValidateDeliveryPolicy(const std::string& json_text, bool topic_level);
 RetryPolicy EffectiveRetryPolicy(const std::string& subscription_policy,
                                  const std::string& topic_policy);
 
+// A headerContentType that can be sent as a header: type/subtype (and parameters), printable
+// ASCII, at most 256 characters.
+bool IsHeaderSafeContentType(const std::string& value);
+
 // The Content-Type an HTTP/S delivery is sent with: requestPolicy.headerContentType of the
-// subscription, else the topic's http.defaultRequestPolicy, else kDefaultDeliveryContentType.
+// subscription (unless the topic disables subscription overrides), else the topic's
+// http.defaultRequestPolicy, else kDefaultDeliveryContentType.
 std::string EffectiveContentType(const std::string& subscription_policy,
                                  const std::string& topic_policy);
 

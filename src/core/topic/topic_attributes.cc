@@ -220,6 +220,22 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
   return InvalidParameter("AttributeName");
 }
 
+bool ConfirmedAtOnce(const std::string& protocol) {
+  return protocol != "http" && protocol != "https" && protocol != "email" &&
+         protocol != "email-json";
+}
+
+bool HasReservedPrefix(const std::string& name) {
+  auto starts_folded = [&](std::string_view prefix) {
+    if (name.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(uint8_t(name[i])) != std::tolower(uint8_t(prefix[i]))) return false;
+    }
+    return true;
+  };
+  return starts_folded("AWS.") || starts_folded("Amazon.");
+}
+
 bool IsFifoName(const std::string& name) {
   return name.size() > 5 && name.compare(name.size() - 5, 5, ".fifo") == 0;
 }
@@ -289,17 +305,10 @@ Status ToAttributesReason(const Status& status) {
 
 namespace {
 
-// Names under AWS. and Amazon. (any casing) belong to AWS; SNS itself reads a few of them
-// on Publish (SMS sender settings, mobile push options), and those stay allowed.
+// Reserved names, except those SNS itself reads on Publish (SMS sender settings, mobile push
+// options): those stay allowed.
 bool IsReservedAttributeName(const std::string& name) {
-  auto starts_folded = [&](std::string_view prefix) {
-    if (name.size() < prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i) {
-      if (std::tolower(uint8_t(name[i])) != std::tolower(uint8_t(prefix[i]))) return false;
-    }
-    return true;
-  };
-  if (!starts_folded("AWS.") && !starts_folded("Amazon.")) return false;
+  if (!HasReservedPrefix(name)) return false;
   static const std::set<std::string, std::less<>> kSnsOwn = {
       "AWS.SNS.SMS.SenderID",         "AWS.SNS.SMS.MaxPrice", "AWS.SNS.SMS.SMSType",
       "AWS.MM.SMS.OriginationNumber", "AWS.MM.SMS.EntityId",  "AWS.MM.SMS.TemplateId"};

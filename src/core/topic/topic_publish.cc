@@ -44,9 +44,13 @@ std::string MessageFor(const PublishRequest& request, const std::string& protoco
 // SNS attribute types reach SQS as SQS types: String.Array has no SQS equivalent and travels
 // as a String holding the JSON array, as on AWS.
 MessageAttributes ToQueueAttributes(const MessageAttributes& attributes) {
-  MessageAttributes out = attributes;
-  for (auto& [name, value] : out) {
-    if (value.data_type == "String.Array") value.data_type = "String";
+  MessageAttributes out;
+  for (const auto& [name, value] : attributes) {
+    // SNS's own AWS.* settings (SMS sender, push options) are for SNS; a queue would refuse
+    // the whole message for such a name, so they are left out.
+    if (HasReservedPrefix(name)) continue;
+    AttributeValue& copy = out[name] = value;
+    if (copy.data_type == "String.Array") copy.data_type = "String";
   }
   return out;
 }

@@ -121,6 +121,9 @@ Status TopicService::Load() {
           orphans.DeleteRecord(storage::RecordKind::kSubscription, 0, s.arn);
           return;
         }
+        // Stored as pending by a version that made every protocol but sqs confirm, though
+        // nobody could: such a subscription counts as confirmed, as it would be now.
+        if (ConfirmedAtOnce(s.protocol)) s.confirmed = true;
         auto filter = CompileSubscriptionFilter(s.attributes);
         if (!filter.ok()) {
           // Fail closed: a policy this version cannot compile filters out every message.
@@ -426,10 +429,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       subscription.protocol = protocol;
       subscription.endpoint = endpoint;
       subscription.owner = it->second->topic.account;
-      // Only endpoints that could belong to someone else confirm: HTTP/S and email wait for
-      // ConfirmSubscription. Queues of this server share its owner (as same-account queues
-      // on AWS), and AWS confirms sms, application, lambda and firehose subscriptions at once.
-      subscription.confirmed = !IsHttp(protocol) && protocol != "email" && protocol != "email-json";
+      subscription.confirmed = ConfirmedAtOnce(protocol);
       if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
       subscription.attributes = attributes;
       if (IsHttp(protocol)) {
@@ -610,9 +610,11 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
     if (value.empty() && (name == "FilterPolicy" || name == "RedrivePolicy")) {
       updated.attributes.erase(name);  // setting an empty policy removes it
     }
-    if (Status s = CheckFifoDeadLetterQueue(topic_fifo, updated.endpoint, updated.attributes);
-        !s.ok()) {
-      return refuse(s);
+    // Only a new RedrivePolicy is held to the rule: a subscription stored before it keeps
+    // working, and its other attributes stay editable.
+    if (name == "RedrivePolicy") {
+      Status fifo_rule = CheckFifoDeadLetterQueue(topic_fifo, updated.endpoint, updated.attributes);
+      if (!fifo_rule.ok()) return refuse(fifo_rule);
     }
     auto filter = CompileSubscriptionFilter(updated.attributes);
     if (!filter.ok()) return refuse(filter.status());

@@ -21,26 +21,24 @@ Result<core::MessageAttributes> ReadAttributes(const json& entry, const std::str
   if (it == entry.end() || !it->is_object()) return out;
   for (const auto& [name, value] : it->items()) {
     core::AttributeValue a;
-    if (value.is_object()) {
-      a.data_type = StringMember(value, "DataType");
-      if (a.data_type.empty()) {
-        // DataType is required by the API model, so AWS refuses it before any SNS rule.
-        return Status(ErrorCode::kValidationError,
-                      "1 validation error detected: Value null at '" + path + "messageAttributes." +
-                          name +
-                          ".member.dataType' failed to satisfy constraint: Member must "
-                          "not be null");
+    a.data_type = value.is_object() ? StringMember(value, "DataType") : "";
+    if (a.data_type.empty()) {
+      // DataType is required by the API model, so AWS refuses it before any SNS rule.
+      return Status(ErrorCode::kValidationError,
+                    "1 validation error detected: Value null at '" + path + "messageAttributes." +
+                        name +
+                        ".member.dataType' failed to satisfy constraint: Member must "
+                        "not be null");
+    }
+    a.string_value = StringMember(value, "StringValue");
+    std::string binary = StringMember(value, "BinaryValue");
+    if (!binary.empty()) {
+      auto decoded = Base64Decode(binary);
+      if (!decoded) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "The message attribute '" + name + "' contains an invalid Base64 value.");
       }
-      a.string_value = StringMember(value, "StringValue");
-      std::string binary = StringMember(value, "BinaryValue");
-      if (!binary.empty()) {
-        auto decoded = Base64Decode(binary);
-        if (!decoded) {
-          return Status(ErrorCode::kInvalidParameterValue,
-                        "The message attribute '" + name + "' contains an invalid Base64 value.");
-        }
-        a.binary_value = std::move(*decoded);
-      }
+      a.binary_value = std::move(*decoded);
     }
     out[name] = std::move(a);
   }

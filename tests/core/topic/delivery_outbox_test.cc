@@ -334,6 +334,19 @@ TEST(RetryPolicyTest, ValidatesWithAwsTexts) {
       ValidateDeliveryPolicy(R"({"requestPolicy":{"headerContentType":"a\r\nb: c"}})", false).ok());
   EXPECT_FALSE(
       ValidateDeliveryPolicy(R"({"http":{"disableSubscriptionOverrides":"yes"}})", true).ok());
+  // Bounded in size and nesting (showing a policy walks it recursively).
+  const std::string deep =
+      R"({"sicklyRetryPolicy":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_FALSE(ValidateDeliveryPolicy(deep, false).ok());
+  EXPECT_EQ(SubscriptionDeliveryPolicyView(deep),
+            R"({"healthyRetryPolicy":null,"sicklyRetryPolicy":null,"throttlePolicy":null,)"
+            R"("requestPolicy":null,"guaranteed":false})");
+  EXPECT_FALSE(ValidateDeliveryPolicy(R"({"sicklyRetryPolicy":5})", false).ok());
+  EXPECT_FALSE(
+      ValidateDeliveryPolicy(R"({"requestPolicy":{"headerContentType":"   "}})", false).ok());
+  // A policy stored before content types were checked cannot put a line break in a header.
+  EXPECT_EQ(EffectiveContentType(R"({"requestPolicy":{"headerContentType":"a/b\r\nX: y"}})", ""),
+            "text/plain; charset=UTF-8");
 }
 
 TEST(DeliveryPolicyViewTest, ShowsAwsShapes) {
@@ -370,6 +383,10 @@ TEST(DeliveryRecordTest, KeepsItsContentTypeAndReadsOlderRecords) {
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->content_type, "text/csv");
   nlohmann::json older = nlohmann::json::parse(EncodeDelivery(d));
+  older["content_type"] = "text/csv\r\nX-Injected: 1";  // not as postbox writes it
+  decoded = DecodeDelivery(older.dump());
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->content_type, "text/plain; charset=UTF-8");
   older.erase("content_type");
   decoded = DecodeDelivery(older.dump());
   ASSERT_TRUE(decoded.has_value());

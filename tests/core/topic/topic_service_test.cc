@@ -428,6 +428,9 @@ TEST_F(TopicServiceTest, FifoSubscriptionOfAFifoTopicNeedsAFifoDeadLetterQueue) 
       SetSubscriptionAttribute(fifo_sub->subscription_arn, "RedrivePolicy", standard_dlq).message(),
       "Invalid parameter: " + rule);
   EXPECT_TRUE(SetSubscriptionAttribute(fifo_sub->subscription_arn, "RedrivePolicy", fifo_dlq).ok());
+  // Other attributes stay editable whatever the stored RedrivePolicy.
+  EXPECT_TRUE(
+      SetSubscriptionAttribute(fifo_sub->subscription_arn, "RawMessageDelivery", "true").ok());
   auto standard_sub = Subscribe(*topic, "sqs", QueueArn("standard-sub"));
   ASSERT_TRUE(standard_sub.ok());
   EXPECT_TRUE(
