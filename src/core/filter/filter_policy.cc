@@ -239,7 +239,7 @@ Result<Condition> ParseAnythingBut(const json& spec) {
     const json& value = only.value();
     if (op != "prefix" && op != "suffix") return Invalid("Unsupported anything-but pattern: " + op);
     if (!value.is_string()) return Invalid(op + " match pattern must be a string");
-    if (value.get_ref<const std::string&>().empty()) return Invalid("Null prefix not allowed");
+    if (value.get_ref<const std::string&>().empty()) return Invalid("Null " + op + " not allowed");
     (op == "prefix" ? c.but_prefix : c.but_suffix) = value.get<std::string>();
     return c;
   }

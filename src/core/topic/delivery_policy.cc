@@ -74,6 +74,7 @@ Status CheckRequestPolicy(const json& request, const std::string& where) {
 // and its nesting, because showing it walks the document recursively.
 constexpr size_t kMaxPolicyBytes = 30 * 1024;
 constexpr int kMaxPolicyDepth = 8;
+constexpr char kLimitsText[] = "the policy must be at most 30 KiB, nested at most 8 levels deep";
 
 bool WithinLimits(const std::string& text) {
   if (text.size() > kMaxPolicyBytes) return false;
@@ -113,11 +114,10 @@ Status ApplyThrottle(const json& throttle, const std::string& where, RetryPolicy
 }
 
 Status Parse(const std::string& text, bool topic_level, RetryPolicy* out) {
+  if (text.size() > kMaxPolicyBytes) return Invalid(kLimitsText);
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return Invalid("failed to parse JSON.");
-  if (!WithinLimits(text)) {
-    return Invalid("the policy must be at most 30 KiB, nested at most 8 levels deep");
-  }
+  if (!WithinLimits(text)) return Invalid(kLimitsText);
   if (topic_level) {
     auto http = doc.find("http");
     if (http == doc.end()) return Status::Ok();
@@ -170,8 +170,15 @@ const json* Given(const json& doc, const char* name) {
 // leaves the inherited (or default) value in force, as in EffectiveContentType and Parse.
 const json* GivenWith(const json& doc, const char* name, const char* member) {
   const json* policy = Given(doc, name);
-  return policy != nullptr && policy->is_object() && Given(*policy, member) != nullptr ? policy
-                                                                                       : nullptr;
+  if (policy == nullptr || !policy->is_object()) return nullptr;
+  const json* value = Given(*policy, member);
+  if (value == nullptr) return nullptr;
+  // A content type stored before they were checked, and never sent, is not shown either.
+  if (std::string_view(member) == "headerContentType" &&
+      !(value->is_string() && IsHeaderSafeContentType(value->get<std::string>()))) {
+    return nullptr;
+  }
+  return policy;
 }
 
 ordered_json DefaultHealthyRetryPolicy() {
@@ -185,10 +192,10 @@ ordered_json DefaultHealthyRetryPolicy() {
                       {"backoffFunction", d.backoff_function}};
 }
 
-// A retry policy as shown in an effective policy: the given members over `base` (AWS's
-// defaults, or for a subscription its topic's), as deliveries apply them.
-ordered_json EffectiveRetry(const json* given, ordered_json base = DefaultHealthyRetryPolicy()) {
-  ordered_json out = std::move(base);
+// A retry policy as shown in an effective policy: the given members over AWS's defaults, as
+// deliveries apply them.
+ordered_json EffectiveRetry(const json* given) {
+  ordered_json out = DefaultHealthyRetryPolicy();
   if (given != nullptr) {
     for (auto& [key, value] : out.items()) {
       if (auto it = given->find(key); it != given->end()) value = *it;
@@ -262,6 +269,13 @@ RetryPolicy EffectiveRetryPolicy(const std::string& subscription_policy,
   // Invalid documents cannot be stored (they are validated when set), so errors are ignored.
   if (!topic_policy.empty()) (void)Parse(topic_policy, true, &policy);
   if (!subscription_policy.empty() && !OverridesDisabled(Document(topic_policy, true))) {
+    // A subscription's retry policy replaces its topic's, over AWS's defaults: it was checked
+    // alone, and mixed with the topic's numbers it might not hold together.
+    if (Given(Document(subscription_policy, false), "healthyRetryPolicy") != nullptr) {
+      RetryPolicy fresh;
+      fresh.max_receives_per_second = policy.max_receives_per_second;
+      policy = fresh;
+    }
     (void)Parse(subscription_policy, false, &policy);
   }
   return policy;
@@ -337,7 +351,8 @@ std::string SubscriptionEffectiveDeliveryPolicy(const std::string& subscription_
   };
   ordered_json out;
   const json* healthy = Given(own, "healthyRetryPolicy");
-  out["healthyRetryPolicy"] = EffectiveRetry(healthy, inherited.at("defaultHealthyRetryPolicy"));
+  out["healthyRetryPolicy"] =
+      healthy != nullptr ? EffectiveRetry(healthy) : inherited.at("defaultHealthyRetryPolicy");
   out["sicklyRetryPolicy"] = pick("sicklyRetryPolicy", "defaultSicklyRetryPolicy", nullptr);
   out["throttlePolicy"] = pick("throttlePolicy", "defaultThrottlePolicy", "maxReceivesPerSecond");
   out["requestPolicy"] = pick("requestPolicy", "defaultRequestPolicy", "headerContentType");

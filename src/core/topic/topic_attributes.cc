@@ -221,8 +221,8 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
 }
 
 bool ConfirmedAtOnce(const std::string& protocol) {
-  return protocol != "http" && protocol != "https" && protocol != "email" &&
-         protocol != "email-json";
+  return protocol == "sqs" || protocol == "sms" || protocol == "application" ||
+         protocol == "lambda" || protocol == "firehose";
 }
 
 bool HasReservedPrefix(const std::string& name) {

@@ -25,9 +25,9 @@ std::string DefaultPolicy(const Topic& topic);
 Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint, bool topic_fifo);
 Status ValidateSubscriptionAttribute(const std::string& name, const std::string& value,
                                      const std::string& protocol);
-// Whether a new subscription of `protocol` is confirmed without ConfirmSubscription. Only
-// HTTP/S and email endpoints must confirm: queues of this server share its owner (as
-// same-account queues on AWS), and AWS confirms sms, application, lambda and firehose at once.
+// Whether a new subscription of `protocol` is confirmed without ConfirmSubscription: queues
+// of this server share its owner (as same-account queues on AWS), and AWS confirms sms,
+// application, lambda and firehose at once. HTTP/S and email endpoints must confirm.
 bool ConfirmedAtOnce(const std::string& protocol);
 
 // A message attribute name under AWS. or Amazon. (any casing): a name AWS keeps for itself.

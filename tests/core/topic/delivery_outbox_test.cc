@@ -318,8 +318,17 @@ TEST(RetryPolicyTest, ValidatesWithAwsTexts) {
   RetryPolicy effective = EffectiveRetryPolicy(
       R"({"healthyRetryPolicy":{"numRetries":5}})",
       R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":7,"minDelayTarget":3,"maxDelayTarget":9}}})");
-  EXPECT_EQ(effective.num_retries, 5);  // the subscription's own policy wins
-  EXPECT_EQ(effective.min_delay_seconds, 3);
+  // The subscription's own retry policy replaces the topic's (over AWS's defaults).
+  EXPECT_EQ(effective.num_retries, 5);
+  EXPECT_EQ(effective.min_delay_seconds, 20);
+  // Mixed with the topic's numbers the subscription's would not hold together (5 no-delay
+  // retries of 3): still the subscription's alone, and its throttle applies.
+  effective = EffectiveRetryPolicy(
+      R"({"healthyRetryPolicy":{"numRetries":3},"throttlePolicy":{"maxReceivesPerSecond":1}})",
+      R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":10,"numNoDelayRetries":5}}})");
+  EXPECT_EQ(effective.num_retries, 3);
+  EXPECT_EQ(effective.num_no_delay_retries, 0);
+  EXPECT_EQ(effective.max_receives_per_second, 1);
   // Unless the topic disables subscription overrides.
   const std::string locked =
       R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":7},"disableSubscriptionOverrides":true,)"
@@ -342,6 +351,15 @@ TEST(RetryPolicyTest, ValidatesWithAwsTexts) {
             R"({"healthyRetryPolicy":null,"sicklyRetryPolicy":null,"throttlePolicy":null,)"
             R"("requestPolicy":null,"guaranteed":false})");
   EXPECT_FALSE(ValidateDeliveryPolicy(R"({"sicklyRetryPolicy":5})", false).ok());
+  auto nested = [](int levels) {  // small, but `levels` deep in all
+    return R"({"sicklyRetryPolicy":)" + std::string(levels - 1, '[') +
+           std::string(levels - 1, ']') + "}";
+  };
+  EXPECT_FALSE(ValidateDeliveryPolicy(nested(9), false).ok());
+  EXPECT_EQ(ValidateDeliveryPolicy(nested(8), false).message(),
+            "Invalid parameter: DeliveryPolicy: sicklyRetryPolicy must be an object");
+  EXPECT_TRUE(
+      ValidateDeliveryPolicy(R"({"sicklyRetryPolicy":{"a":{"b":{"c":[1,"]]]]"]}}}})", false).ok());
   EXPECT_FALSE(
       ValidateDeliveryPolicy(R"({"requestPolicy":{"headerContentType":"   "}})", false).ok());
   // A policy stored before content types were checked cannot put a line break in a header.
@@ -365,10 +383,11 @@ TEST(DeliveryPolicyViewTest, ShowsAwsShapes) {
   EXPECT_EQ(SubscriptionDeliveryPolicyView(R"({"healthyRetryPolicy":{"minDelayTarget":2}})"),
             R"({"healthyRetryPolicy":{"minDelayTarget":2},"sicklyRetryPolicy":null,)"
             R"("throttlePolicy":null,"requestPolicy":null,"guaranteed":false})");
-  // The subscription's members over its topic's: the throttle is inherited.
+  // The subscription's members over its topic's: its retry policy replaces the topic's, the
+  // throttle is inherited.
   EXPECT_EQ(
       SubscriptionEffectiveDeliveryPolicy(R"({"healthyRetryPolicy":{"minDelayTarget":2}})", topic),
-      R"({"healthyRetryPolicy":{"minDelayTarget":2,"maxDelayTarget":20,"numRetries":7,)"
+      R"({"healthyRetryPolicy":{"minDelayTarget":2,"maxDelayTarget":20,"numRetries":3,)"
       R"("numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,)"
       R"("backoffFunction":"linear"},"sicklyRetryPolicy":null,"throttlePolicy":)"
       R"({"maxReceivesPerSecond":5},"requestPolicy":{"headerContentType":)"
