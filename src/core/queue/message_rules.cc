@@ -83,14 +83,7 @@ bool ValidName(std::string_view name) {
     if (!IsLetterOrDigit(cp) && cp != '_' && cp != '-' && cp != '.') return false;
   }
   if (characters > kMaxAttributeNameLength) return false;
-  auto starts = [&](std::string_view p) {
-    if (name.size() < p.size()) return false;
-    for (size_t i = 0; i < p.size(); ++i) {
-      if (std::tolower(uint8_t(name[i])) != std::tolower(uint8_t(p[i]))) return false;
-    }
-    return true;
-  };
-  return !starts("AWS.") && !starts("Amazon.");
+  return !HasReservedAttributePrefix(name);
 }
 
 bool IsNumber(std::string_view v) {
@@ -125,6 +118,17 @@ void AppendLengthPrefixed(std::string& out, std::string_view s) {
 }
 
 }  // namespace
+
+bool HasReservedAttributePrefix(std::string_view name) {
+  auto starts_folded = [&](std::string_view prefix) {
+    if (name.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(uint8_t(name[i])) != std::tolower(uint8_t(prefix[i]))) return false;
+    }
+    return true;
+  };
+  return starts_folded("AWS.") || starts_folded("Amazon.");
+}
 
 Status ValidateBody(std::string_view body) {
   size_t i = 0;

@@ -16,6 +16,9 @@ inline constexpr size_t kMaxAttributeNameLength = 256;
 // Body must be UTF-8 made of #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
 Status ValidateBody(std::string_view body);
 
+// A message attribute name under AWS. or Amazon. (any casing): a name AWS keeps for itself.
+bool HasReservedAttributePrefix(std::string_view name);
+
 // Names, types and values of user attributes (kind = "user") or system attributes.
 Status ValidateAttributes(const MessageAttributes& attributes);
 Status ValidateSystemAttributes(const MessageAttributes& attributes);

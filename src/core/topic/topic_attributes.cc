@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/queue/message_rules.h"
 #include "core/topic/delivery_policy.h"
 
 namespace postbox::core {
@@ -225,17 +226,6 @@ bool ConfirmedAtOnce(const std::string& protocol) {
          protocol == "lambda" || protocol == "firehose";
 }
 
-bool HasReservedPrefix(const std::string& name) {
-  auto starts_folded = [&](std::string_view prefix) {
-    if (name.size() < prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i) {
-      if (std::tolower(uint8_t(name[i])) != std::tolower(uint8_t(prefix[i]))) return false;
-    }
-    return true;
-  };
-  return starts_folded("AWS.") || starts_folded("Amazon.");
-}
-
 bool IsFifoName(const std::string& name) {
   return name.size() > 5 && name.compare(name.size() - 5, 5, ".fifo") == 0;
 }
@@ -308,7 +298,7 @@ namespace {
 // Reserved names, except those SNS itself reads on Publish (SMS sender settings, mobile push
 // options): those stay allowed.
 bool IsReservedAttributeName(const std::string& name) {
-  if (!HasReservedPrefix(name)) return false;
+  if (!HasReservedAttributePrefix(name)) return false;
   static const std::set<std::string, std::less<>> kSnsOwn = {
       "AWS.SNS.SMS.SenderID",         "AWS.SNS.SMS.MaxPrice", "AWS.SNS.SMS.SMSType",
       "AWS.MM.SMS.OriginationNumber", "AWS.MM.SMS.EntityId",  "AWS.MM.SMS.TemplateId"};

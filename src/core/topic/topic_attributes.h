@@ -30,9 +30,6 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
 // application, lambda and firehose at once. HTTP/S and email endpoints must confirm.
 bool ConfirmedAtOnce(const std::string& protocol);
 
-// A message attribute name under AWS. or Amazon. (any casing): a name AWS keeps for itself.
-bool HasReservedPrefix(const std::string& name);
-
 // A name (or ARN) of a FIFO topic or queue: it ends in ".fifo".
 bool IsFifoName(const std::string& name);
 // A FIFO queue subscribed to a FIFO topic keeps its order only with a FIFO dead-letter queue,

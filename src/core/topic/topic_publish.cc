@@ -48,7 +48,7 @@ MessageAttributes ToQueueAttributes(const MessageAttributes& attributes) {
   for (const auto& [name, value] : attributes) {
     // SNS's own AWS.* settings (SMS sender, push options) are for SNS; a queue would refuse
     // the whole message for such a name, so they are left out.
-    if (HasReservedPrefix(name)) continue;
+    if (HasReservedAttributePrefix(name)) continue;
     AttributeValue& copy = out[name] = value;
     if (copy.data_type == "String.Array") copy.data_type = "String";
   }
