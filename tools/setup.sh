@@ -12,7 +12,7 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev
 )
 TEST_PACKAGES=(
-  awscli python3-boto3 python3-celery python3-kombu python3-pycurl
+  awscli python3-boto3 python3-celery python3-kombu python3-pycurl python3-aiosmtpd
   clang libclang-rt-14-dev curl
   # A real Prometheus scrapes /metrics in the suite; util-linux's prlimit and e2fsprogs make
   # the connection-limit and read-only file system tests (both in Debian's base system).

@@ -29,6 +29,12 @@ bool SetInt(int& field, const std::string& value) {
   }
 }
 
+bool SetBool(bool& field, const std::string& value) {
+  if (value != "true" && value != "1" && value != "false" && value != "0") return false;
+  field = value == "true" || value == "1";
+  return true;
+}
+
 std::vector<Setting> Settings() {
   return {
       {"server.listen",
@@ -103,6 +109,54 @@ std::vector<Setting> Settings() {
        [](Config& c, const std::string& v) {
          c.sns_tls_ca_file = v;
          return v.empty() || ::access(v.c_str(), R_OK) == 0;  // a typo fails at start
+       }},
+      {"email.smtp_url",
+       [](Config& c, const std::string& v) {
+         c.email_smtp_url = v;
+         return v.empty() || v.rfind("smtp://", 0) == 0 || v.rfind("smtps://", 0) == 0;
+       }},
+      {"email.username",
+       [](Config& c, const std::string& v) {
+         c.email_username = v;
+         return true;
+       }},
+      {"email.password",
+       [](Config& c, const std::string& v) {
+         c.email_password = v;
+         return true;  // never refused: the error message would show it
+       }},
+      {"email.from",
+       [](Config& c, const std::string& v) {
+         c.email_from = v;
+         return v.find('@') != std::string::npos;
+       }},
+      {"email.require_tls",
+       [](Config& c, const std::string& v) { return SetBool(c.email_require_tls, v); }},
+      {"email.tls_ca_file",
+       [](Config& c, const std::string& v) {
+         c.email_tls_ca_file = v;
+         return v.empty() || ::access(v.c_str(), R_OK) == 0;
+       }},
+      {"email.timeout_seconds",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.email_timeout_seconds, v) && c.email_timeout_seconds > 0;
+       }},
+      {"delivery.retry_min_delay_seconds",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.delivery_retry_min_delay_seconds, v) &&
+                c.delivery_retry_min_delay_seconds >= 1 &&
+                c.delivery_retry_min_delay_seconds <= 3600;
+       }},
+      {"delivery.retry_max_delay_seconds",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.delivery_retry_max_delay_seconds, v) &&
+                c.delivery_retry_max_delay_seconds >= 1 &&
+                c.delivery_retry_max_delay_seconds <= 3600;
+       }},
+      {"delivery.retries",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.delivery_retries, v) && c.delivery_retries >= 0 &&
+                c.delivery_retries <= 100;
        }},
       {"metrics.max_queue_series",
        [](Config& c, const std::string& v) {

@@ -36,6 +36,21 @@ struct Config {
   // sns.tls_ca_file: a PEM file of CA certificates that https subscribers' certificates are
   // verified against instead of the system's (a private CA); empty: the system's.
   std::string sns_tls_ca_file;
+  // email.*: the SMTP relay every mail goes through (SNS email subscriptions). smtp_url is
+  // smtp://host:port (STARTTLS when offered; always with require_tls) or smtps://host:port;
+  // empty: mail deliveries fail and are retried, then dead-lettered. username empty: no AUTH.
+  std::string email_smtp_url;
+  std::string email_username;
+  std::string email_password;  // never logged
+  std::string email_from = "postbox <no-reply@postbox.localhost>";
+  bool email_require_tls = false;
+  std::string email_tls_ca_file;   // PEM CA certificates for the relay instead of the system's
+  int email_timeout_seconds = 60;  // one SMTP session at most
+  // delivery.*: the retry policy of email deliveries (AWS's fixed one: 50 retries from 10 s
+  // growing to 600 s apart, about 6 hours). Tests shorten it.
+  int delivery_retry_min_delay_seconds = 10;
+  int delivery_retry_max_delay_seconds = 600;
+  int delivery_retries = 50;
 };
 
 // Parses `serve` flags (argv without the subcommand), the file named by --config, and the

@@ -19,7 +19,7 @@
 #include "app/metrics_page.h"
 #include "app/open_storage.h"
 #include "base/clock.h"
-#include "channels/curl_http_sender.h"
+#include "channels/curl_sender.h"
 #include "core/config/config_store.h"
 #include "core/queue/queue_service.h"
 #include "core/topic/delivery_outbox.h"
@@ -66,6 +66,14 @@ void AdvanceMoveTasksPeriodically(asio::io_context& io, core::MessageMoveTasks& 
 
 // HTTP/S deliveries of SNS messages go out in small steps, so that retries and throttles keep
 // their times.
+// A URL without its user:password@ part, for logs.
+std::string RedactUserInfo(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  return url.substr(0, scheme + 3) + url.substr(at + 1);
+}
+
 void AdvanceDeliveriesPeriodically(asio::io_context& io, core::DeliveryOutbox& outbox) {
   RunAfter(io, 100, [&io, &outbox] {
     outbox.Advance();
@@ -189,14 +197,32 @@ int Serve(const Config& config) {
   }
   channels::CurlOptions curl_options;
   curl_options.ca_file = config.sns_tls_ca_file;
-  channels::CurlHttpSender http_sender(curl_options);
+  curl_options.smtp = {config.email_smtp_url, config.email_username, config.email_password,
+                       config.email_require_tls, config.email_tls_ca_file};
+  curl_options.smtp_timeout_ms = long(config.email_timeout_seconds) * 1000;
+  channels::CurlSender http_sender(curl_options);
   core::DeliveryOutbox outbox(engine, SystemClock::Get(), http_sender, service,
                               size_t(config.sns_outbox_max_mib_per_endpoint) << 20);
+  core::EmailChannel email_channel(http_sender, SystemClock::Get(), config.email_from);
+  outbox.AddChannel("email", &email_channel);
+  outbox.AddChannel("email-json", &email_channel);
   if (Status s = outbox.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
     return 1;
   }
   core::TopicService topics(engine, SystemClock::Get(), service, **signer, &outbox, &config_store);
+  topics.SetManagedRetryPolicy(core::ManagedRetryPolicy(config.delivery_retry_min_delay_seconds,
+                                                        config.delivery_retry_max_delay_seconds,
+                                                        config.delivery_retries));
+  if (config.email_smtp_url.empty()) {
+    spdlog::warn(
+        "event=email_relay_missing effect=\"email subscriptions are stored, but their mails "
+        "fail until email.smtp_url is set\"");
+  } else {
+    spdlog::info("event=email_relay url={} auth={} require_tls={}",
+                 RedactUserInfo(config.email_smtp_url), !config.email_username.empty(),
+                 config.email_require_tls);
+  }
   if (Status s = topics.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load topics: " << s.ToString() << "\n";
     return 1;

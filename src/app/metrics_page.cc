@@ -134,17 +134,21 @@ void WriteStorage(const MetricsSources& s, PrometheusText& out) {
 
 void WriteOutbox(const MetricsSources& s, PrometheusText& out) {
   out.Family("postbox_sns_outbox_deliveries", "gauge",
-             "SNS deliveries to HTTP/S endpoints waiting or in flight.");
+             "SNS deliveries to HTTP/S endpoints and email addresses waiting or in flight.");
   out.Sample("postbox_sns_outbox_deliveries", {}, uint64_t(s.outbox->pending()));
-  const core::DeliveryOutbox::Stats& st = s.outbox->stats();
   out.Family("postbox_sns_deliveries_total", "counter",
-             "Outcomes of SNS delivery attempts to HTTP/S endpoints.");
-  out.Sample("postbox_sns_deliveries_total", {{"outcome", "delivered"}}, st.delivered.value());
-  out.Sample("postbox_sns_deliveries_total", {{"outcome", "failed_attempt"}},
-             st.failed_attempts.value());
-  out.Sample("postbox_sns_deliveries_total", {{"outcome", "dead_lettered"}},
-             st.dead_lettered.value());
-  out.Sample("postbox_sns_deliveries_total", {{"outcome", "dropped"}}, st.dropped.value());
+             "Outcomes of SNS delivery attempts through the outbox, by protocol (http, https, "
+             "email, email-json); permanent_failure attempts are also failed_attempt ones.");
+  for (const auto& [protocol, st] : s.outbox->stats()) {
+    for (auto [outcome, value] : {std::pair{"delivered", st->delivered.value()},
+                                  {"failed_attempt", st->failed_attempts.value()},
+                                  {"permanent_failure", st->permanent_failures.value()},
+                                  {"dead_lettered", st->dead_lettered.value()},
+                                  {"dropped", st->dropped.value()}}) {
+      out.Sample("postbox_sns_deliveries_total", {{"protocol", protocol}, {"outcome", outcome}},
+                 value);
+    }
+  }
 }
 
 void WriteConnections(const MetricsSources& s, PrometheusText& out) {

@@ -1,5 +1,5 @@
 // HttpSender: how the core posts a document to a subscriber's HTTP/S endpoint. The core only
-// needs "POST this, tell me the status"; the implementation (CurlHttpSender) owns connections,
+// needs "POST this, tell me the status"; the implementation (CurlSender) owns connections,
 // TLS and timeouts. Core tests use a fake.
 #pragma once
 

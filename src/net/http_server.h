@@ -43,7 +43,7 @@ struct ServerOptions {
 };
 
 // The open-file limit less a reserve for storage files, outbound deliveries and the rest
-// (CurlHttpSender::kMaxOutboundConnections), and at least 16.
+// (CurlSender::kMaxOutboundConnections), and at least 16.
 int DefaultMaxConnections(uint64_t open_file_limit);
 
 // What the server did with connections, for /metrics.

@@ -5,31 +5,13 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/encoding.h"
 #include "core/topic/topic.h"
 
 namespace postbox::core {
 namespace {
 
 using nlohmann::json;
-
-constexpr char kUserAgent[] = "Amazon Simple Notification Service Agent";
-
-channels::OutboundRequest ToRequest(const Delivery& d) {
-  channels::OutboundRequest request;
-  request.url = d.endpoint;
-  request.body = d.body;
-  request.headers = {
-      {"Content-Type", d.content_type},           {"User-Agent", kUserAgent},
-      {"x-amz-sns-message-type", d.message_type}, {"x-amz-sns-message-id", d.message_id},
-      {"x-amz-sns-topic-arn", d.topic_arn},
-  };
-  // AWS leaves the subscription out of confirmation requests: it does not exist yet for them.
-  if (d.message_type != "SubscriptionConfirmation") {
-    request.headers.emplace_back("x-amz-sns-subscription-arn", d.subscription_arn);
-  }
-  if (d.raw) request.headers.emplace_back("x-amz-sns-rawdelivery", "true");
-  return request;
-}
 
 }  // namespace
 
@@ -43,6 +25,9 @@ std::string EncodeDelivery(const Delivery& d) {
               {"endpoint", d.endpoint},
               {"body", d.body},
               {"raw", d.raw},
+              {"protocol", d.protocol},
+              {"subject", d.subject},
+              {"from_name", d.from_name},
               {"policy",
                {p.min_delay_seconds, p.max_delay_seconds, p.num_retries, p.num_no_delay_retries,
                 p.num_min_delay_retries, p.num_max_delay_retries, p.backoff_function,
@@ -67,6 +52,10 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
     d.endpoint = j.at("endpoint").get<std::string>();
     d.body = j.at("body").get<std::string>();
     d.raw = j.at("raw").get<bool>();
+    // Records written before other channels existed are HTTP/S ones.
+    d.protocol = j.value("protocol", std::string("http"));
+    d.subject = j.value("subject", std::string());
+    d.from_name = j.value("from_name", std::string());
     const json& p = j.at("policy");
     d.policy.min_delay_seconds = p.at(0).get<int>();
     d.policy.max_delay_seconds = p.at(1).get<int>();
@@ -93,9 +82,29 @@ DeliveryOutbox::DeliveryOutbox(storage::Engine& engine, const Clock& clock,
                                size_t max_backlog_bytes_per_endpoint)
     : engine_(engine),
       clock_(clock),
-      sender_(sender),
+      http_channel_(sender),
       queues_(queues),
-      max_backlog_bytes_per_endpoint_(max_backlog_bytes_per_endpoint) {}
+      max_backlog_bytes_per_endpoint_(max_backlog_bytes_per_endpoint) {
+  AddChannel("http", &http_channel_);
+  AddChannel("https", &http_channel_);
+  stats_["unrouted"] = std::make_unique<Stats>();
+}
+
+DeliveryOutbox::Stats& DeliveryOutbox::StatsFor(const std::string& protocol) {
+  auto it = stats_.find(protocol);
+  return *(it == stats_.end() ? stats_.at("unrouted") : it->second);
+}
+
+void DeliveryOutbox::AddChannel(const std::string& protocol, DeliveryChannel* channel) {
+  std::lock_guard lock(mu_);
+  channels_[protocol] = channel;
+  if (!stats_.count(protocol)) stats_[protocol] = std::make_unique<Stats>();
+}
+
+bool DeliveryOutbox::HasChannel(const std::string& protocol) const {
+  std::lock_guard lock(mu_);
+  return channels_.count(protocol) > 0;
+}
 
 size_t DeliveryOutbox::BacklogBytes(const Delivery& d) {
   if (d.message_type != "Notification") return 0;
@@ -170,7 +179,7 @@ size_t DeliveryOutbox::pending() const {
 }
 
 void DeliveryOutbox::Advance() {
-  std::vector<std::pair<std::string, channels::OutboundRequest>> to_send;
+  std::vector<std::pair<DeliveryChannel*, Delivery>> to_send;
   std::vector<Delivery> to_dead_letter;
   {
     std::lock_guard lock(mu_);
@@ -200,16 +209,22 @@ void DeliveryOutbox::Advance() {
         }
         ++load;
         ++d.attempts;
-        to_send.emplace_back(d.id, ToRequest(d));
+        auto channel = channels_.find(d.protocol);
+        to_send.emplace_back(channel == channels_.end() ? nullptr : channel->second, d);
         it = queue.erase(it);
       }
       if (load == 0) per_endpoint_.erase(endpoint->first);
       endpoint = queue.empty() ? waiting_.erase(endpoint) : std::next(endpoint);
     }
   }
-  for (auto& [id, request] : to_send) {
-    sender_.Post(std::move(request), [this, id = id](int status, const std::string& error) {
-      Finish(id, status, error);
+  for (auto& [channel, delivery] : to_send) {
+    if (channel == nullptr) {
+      Finish(delivery.id, {DeliveryVerdict::kRetry, 0,
+                           "this server has no channel for protocol " + delivery.protocol});
+      continue;
+    }
+    channel->Deliver(delivery, [this, id = delivery.id](DeliveryOutcome outcome) {
+      Finish(id, std::move(outcome));
     });
   }
   for (const Delivery& d : to_dead_letter) GiveUp(d, "retries exhausted (dead-letter retry)");
@@ -242,21 +257,21 @@ void DeliveryOutbox::CancelSubscription(const std::string& subscription_arn) {
   if (!batch.ops().empty()) engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
 }
 
-void DeliveryOutbox::Finish(const std::string& id, int status, const std::string& error) {
+void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
   std::unique_lock lock(mu_);
   auto it = deliveries_.find(id);
   if (it == deliveries_.end()) return;
   Delivery& d = it->second;
   if (--per_endpoint_[d.endpoint] <= 0) per_endpoint_.erase(d.endpoint);
-  if (status == channels::kCancelled) {
+  if (outcome.verdict == DeliveryVerdict::kNotTried) {
     // Not tried (shutting down): wait again, as stored; the attempt does not count.
     --d.attempts;
     waiting_[d.endpoint].emplace(d.next_attempt_ms, d.id);
     return;
   }
   storage::WriteBatch batch;
-  if (status >= 200 && status < 300) {
-    stats_.delivered.Add();
+  if (outcome.verdict == DeliveryVerdict::kDelivered) {
+    StatsFor(d.protocol).delivered.Add();
     // Delivered. Deleting the record lazily is safe: a crash before it only repeats the
     // delivery, which at-least-once delivery allows.
     batch.DeleteRecord(storage::RecordKind::kDelivery, 0, id);
@@ -265,14 +280,24 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
     engine_.Commit(std::move(batch), storage::Durability::kLazy, nullptr);
     return;
   }
-  stats_.failed_attempts.Add();
-  std::optional<int> delay = d.policy.DelayBeforeRetry(d.attempts);
+  StatsFor(d.protocol).failed_attempts.Add();
+  const bool permanent = outcome.verdict == DeliveryVerdict::kPermanentFailure;
+  if (permanent) StatsFor(d.protocol).permanent_failures.Add();
+  std::optional<int> delay = permanent ? std::nullopt : d.policy.DelayBeforeRetry(d.attempts);
   spdlog::warn(
-      "event=sns_delivery_attempt_failed subscription={} endpoint={} attempt={} status={} "
-      "error=\"{}\" next_retry_s={}",
-      d.subscription_arn, d.endpoint, d.attempts, status, error, delay ? *delay : -1);
+      "event=sns_delivery_attempt_failed subscription={} protocol={} endpoint={} attempt={} "
+      "status={} permanent={} error=\"{}\" next_retry_s={}",
+      d.subscription_arn, d.protocol, d.endpoint, d.attempts, outcome.status, permanent,
+      outcome.error, delay ? *delay : -1);
   if (delay) {
-    d.next_attempt_ms = clock_.NowMillis() + int64_t(*delay) * 1000;
+    int64_t delay_ms = int64_t(*delay) * 1000;
+    // Email and other provider channels spread their retries by ±10 %, as AWS jitters its
+    // fixed policies, so that mails refused together are not all retried in the same second.
+    // (HTTP/S keeps the exact delays its DeliveryPolicy promises.)
+    if (d.protocol != "http" && d.protocol != "https" && delay_ms > 0) {
+      delay_ms += int64_t(RandomUint64() % uint64_t(delay_ms / 5 + 1)) - delay_ms / 10;
+    }
+    d.next_attempt_ms = clock_.NowMillis() + delay_ms;
     waiting_[d.endpoint].emplace(d.next_attempt_ms, d.id);
     Stage(d, &batch);
     lock.unlock();
@@ -281,7 +306,7 @@ void DeliveryOutbox::Finish(const std::string& id, int status, const std::string
   }
   Delivery failed = TakeLocked(it);
   lock.unlock();
-  GiveUp(failed, "retries exhausted");
+  GiveUp(failed, permanent ? "permanent failure: " + outcome.error : "retries exhausted");
 }
 
 void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
@@ -300,13 +325,13 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
         d.dead_letter_queue_arn.empty()
             ? "no RedrivePolicy"
             : "dead-letter queue " + d.dead_letter_queue_arn + " missing");
-    stats_.dropped.Add();
+    StatsFor(d.protocol).dropped.Add();
     return forget();
   }
   NewMessage message;
   message.body = d.body;
   if ((*queue)->fifo()) {  // HTTP/S subscriptions exist only on standard topics
-    stats_.dropped.Add();
+    StatsFor(d.protocol).dropped.Add();
     return forget();
   }
   std::vector<NewMessage> batch;
@@ -331,14 +356,14 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
                            return AddLocked(std::move(again));
                          }
                          if (!s.ok()) {
-                           stats_.dropped.Add();
+                           StatsFor(d.protocol).dropped.Add();
                            spdlog::error(
                                "event=sns_dead_letter_failed subscription={} message_id={} "
                                "code={} message=\"{}\"",
                                d.subscription_arn, d.message_id, ErrorCodeName(s.code()),
                                s.message());
                          } else {
-                           stats_.dead_lettered.Add();
+                           StatsFor(d.protocol).dead_lettered.Add();
                            spdlog::warn(
                                "event=sns_delivery_dead_lettered subscription={} message_id={} "
                                "queue={} reason=\"{}\"",

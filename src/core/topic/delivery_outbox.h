@@ -1,11 +1,13 @@
-// DeliveryOutbox: the durable queue of SNS deliveries to HTTP/S endpoints.
+// DeliveryOutbox: the durable queue of SNS deliveries to endpoints outside postbox: HTTP/S
+// and email today, each through its DeliveryChannel.
 //
 // A delivery (a notification, a subscription confirmation or an unsubscribe confirmation) is
 // stored as a record in the same fsync'd write that acknowledges its cause (the Publish, the
 // Subscribe), so an acknowledged message reaches its subscriber even if postbox is killed
 // right after: the records are reloaded at start and resumed. Advance() posts due deliveries,
-// at most kMaxInFlightPerEndpoint at once per endpoint; a 2xx answer removes the record, any
-// other outcome schedules the next retry from the subscription's DeliveryPolicy. When retries
+// at most kMaxInFlightPerEndpoint at once per endpoint; a delivered one's record is removed, a
+// failed one is retried as the subscription's DeliveryPolicy says, and a permanent failure (a
+// mailbox that does not exist) is given up at once. When retries
 // run out the document goes to the subscription's RedrivePolicy dead-letter queue if it has
 // one (else it is dropped and logged). Publishing never waits for deliveries.
 //
@@ -20,6 +22,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -31,30 +34,11 @@
 #include "base/status.h"
 #include "channels/http_sender.h"
 #include "core/queue/queue_service.h"
-#include "core/topic/delivery_policy.h"
+#include "core/topic/channels.h"
+#include "core/topic/delivery_channel.h"
 #include "storage/engine.h"
 
 namespace postbox::core {
-
-struct Delivery {
-  std::string id;
-  std::string message_type;  // Notification, SubscriptionConfirmation, UnsubscribeConfirmation
-  std::string message_id;
-  std::string topic_arn;
-  std::string subscription_arn;
-  std::string endpoint;
-  std::string body;
-  bool raw = false;
-  RetryPolicy policy;
-  std::string content_type = kDefaultDeliveryContentType;  // from the requestPolicy
-  std::string dead_letter_queue_arn;  // from the subscription's RedrivePolicy; may be empty
-  int attempts = 0;                   // made so far
-  int64_t next_attempt_ms = 0;
-  // Given up, but its dead-letter queue could not store it yet: when due, it goes to the
-  // dead-letter queue again, not to the endpoint. Memory only (after a restart, the record
-  // gets its retries again).
-  bool dead_letter_pending = false;
-};
 
 class DeliveryOutbox {
  public:
@@ -71,6 +55,11 @@ class DeliveryOutbox {
                  QueueService& queues,
                  size_t max_backlog_bytes_per_endpoint = kDefaultMaxBacklogBytesPerEndpoint);
 
+  // Routes deliveries of `protocol` to `channel` (which must outlive the outbox); http and
+  // https go to the HttpSender given above. Call before Advance.
+  void AddChannel(const std::string& protocol, DeliveryChannel* channel);
+  bool HasChannel(const std::string& protocol) const;
+
   // Reloads stored deliveries. Call once, before Advance.
   Status Load();
   // Adds the delivery's record to `batch`; call Activate once the batch is committed.
@@ -84,14 +73,17 @@ class DeliveryOutbox {
 
   size_t pending() const;
 
-  // Outcomes since start, for /metrics.
+  // Outcomes since start, for /metrics, per protocol (and "unrouted": a stored delivery whose
+  // protocol this server has no channel for).
   struct Stats {
-    Counter delivered;        // a 2xx answer
-    Counter failed_attempts;  // any other outcome (each retry counts)
-    Counter dead_lettered;    // given up, sent to the subscription's dead-letter queue
-    Counter dropped;          // given up with no dead-letter queue to take it (logged)
+    Counter delivered;           // a 2xx answer
+    Counter failed_attempts;     // any other outcome (each retry counts)
+    Counter permanent_failures;  // of those, refusals no retry can mend (given up at once)
+    Counter dead_lettered;       // given up, sent to the subscription's dead-letter queue
+    Counter dropped;             // given up with no dead-letter queue to take it (logged)
   };
-  const Stats& stats() const { return stats_; }
+  // Filled by the constructor and AddChannel, read without a lock afterwards.
+  const std::map<std::string, std::unique_ptr<Stats>>& stats() const { return stats_; }
 
   // What a notification counts toward its endpoint's limit: its strings and a fixed 512 bytes
   // of bookkeeping (map and set nodes, the policy), so that many tiny raw messages are bounded
@@ -99,7 +91,7 @@ class DeliveryOutbox {
   static size_t BacklogBytes(const Delivery& delivery);
 
  private:
-  void Finish(const std::string& id, int status, const std::string& error);
+  void Finish(const std::string& id, DeliveryOutcome outcome);
   // Sends the delivery to its dead-letter queue, or drops it, and deletes its record.
   void GiveUp(const Delivery& delivery, const std::string& reason);
   // Require mu_. Whether the delivery fits its endpoint's backlog; adding one; removing one.
@@ -109,11 +101,12 @@ class DeliveryOutbox {
 
   storage::Engine& engine_;
   const Clock& clock_;
-  channels::HttpSender& sender_;
+  HttpChannel http_channel_;
   QueueService& queues_;
   const size_t max_backlog_bytes_per_endpoint_;
   mutable std::mutex mu_;
-  std::map<std::string, Delivery> deliveries_;  // by id: waiting and in flight
+  std::unordered_map<std::string, DeliveryChannel*> channels_;  // by protocol
+  std::map<std::string, Delivery> deliveries_;                  // by id: waiting and in flight
   // The waiting ones per endpoint, by their next attempt: Advance reads only what is due, and
   // a slow endpoint's backlog does not stand in front of other endpoints. A delivery being
   // posted is in deliveries_ but not here.
@@ -121,7 +114,8 @@ class DeliveryOutbox {
   std::unordered_map<std::string, int> per_endpoint_;      // in-flight count by endpoint
   std::unordered_map<std::string, size_t> backlog_bytes_;  // notification bodies by endpoint
   std::unordered_map<std::string, std::pair<int64_t, int>> sent_this_second_;  // throttle
-  Stats stats_;
+  Stats& StatsFor(const std::string& protocol);
+  std::map<std::string, std::unique_ptr<Stats>> stats_;
 };
 
 std::string EncodeDelivery(const Delivery& delivery);

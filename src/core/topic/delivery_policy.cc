@@ -258,6 +258,19 @@ std::optional<int> RetryPolicy::DelayBeforeRetry(int retry) const {
   return int(std::lround(delay));
 }
 
+RetryPolicy ManagedRetryPolicy(int min_delay_seconds, int max_delay_seconds, int num_retries) {
+  RetryPolicy p;
+  p.min_delay_seconds = min_delay_seconds;
+  p.max_delay_seconds = std::max(min_delay_seconds, max_delay_seconds);
+  p.num_retries = std::max(0, num_retries);
+  p.num_no_delay_retries = 0;
+  p.num_min_delay_retries = std::min(2, p.num_retries);
+  const int backoff = std::min(10, p.num_retries - p.num_min_delay_retries);
+  p.num_max_delay_retries = p.num_retries - p.num_min_delay_retries - backoff;
+  p.backoff_function = "exponential";
+  return p;
+}
+
 Status ValidateDeliveryPolicy(const std::string& json_text, bool topic_level) {
   RetryPolicy ignored;
   return Parse(json_text, topic_level, &ignored);

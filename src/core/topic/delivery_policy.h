@@ -39,6 +39,13 @@ Status ValidateDeliveryPolicy(const std::string& json_text, bool topic_level);
 RetryPolicy EffectiveRetryPolicy(const std::string& subscription_policy,
                                  const std::string& topic_policy);
 
+// The fixed policy AWS applies to email, SMS and mobile push (only HTTP/S is configurable):
+// 2 retries `min_delay_seconds` apart, 10 growing exponentially to `max_delay_seconds`, the rest
+// at the maximum; AWS's numbers (10, 600, 50) make 50 retries over about 6 hours. Fewer
+// retries shorten the phases in that order (tests use small numbers so they wait seconds).
+RetryPolicy ManagedRetryPolicy(int min_delay_seconds = 10, int max_delay_seconds = 600,
+                               int num_retries = 50);
+
 // A headerContentType that can be sent as a header: type/subtype (and parameters), printable
 // ASCII, at most 256 characters.
 bool IsHeaderSafeContentType(const std::string& value);

@@ -55,6 +55,14 @@ MessageAttributes ToQueueAttributes(const MessageAttributes& attributes) {
   return out;
 }
 
+// What an `email` subscriber reads: the message, then how to stop these mails.
+std::string EmailText(const std::string& message, const std::string& unsubscribe_url) {
+  return message +
+         "\n\n--\nIf you wish to stop receiving notifications from this topic, please click or "
+         "visit the link below to unsubscribe:\n" +
+         unsubscribe_url + "\n";
+}
+
 // The deduplication id of a FIFO publish: the given one, or with ContentBasedDeduplication the
 // SHA-256 of the message (not of its attributes).
 std::string DeduplicationId(const PublishRequest& request) {
@@ -192,20 +200,22 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
     QueuePtr queue;
   };
   std::vector<QueueDelivery> to_queues;
-  std::vector<Subscription> to_endpoints;  // HTTP/S
+  std::vector<Subscription> to_endpoints;  // HTTP/S and email
   {
     std::shared_lock lock(mu_);
     std::optional<FilterInput> input;
     for (const auto& [arn, s] : topic->subscriptions) {
-      const bool http = IsHttp(s.protocol) && outbox_ != nullptr;
-      if (!s.confirmed || (s.protocol != "sqs" && !http)) continue;
+      // HTTP/S and email go through the outbox (when this server has a channel for them).
+      const bool outside = (IsHttp(s.protocol) || IsEmail(s.protocol)) && outbox_ != nullptr &&
+                           outbox_->HasChannel(s.protocol);
+      if (!s.confirmed || (s.protocol != "sqs" && !outside)) continue;
       if (topic->unusable_filters.count(arn)) continue;
       auto filter = topic->filters.find(arn);
       if (filter != topic->filters.end()) {
         if (!input) input.emplace(request.attributes, request.message);
         if (!filter->second->Matches(*input)) continue;
       }
-      if (http) {
+      if (outside) {
         to_endpoints.push_back(s);
         continue;
       }
@@ -241,6 +251,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
     fields.timestamp = Iso8601Millis(now_ms);
     fields.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + s.arn;
     fields.attributes = request.attributes;
+    if (s.protocol == "email") return EmailText(fields.message, fields.unsubscribe_url);
     return BuildEnvelope(fields, snapshot, signer_, base_url, &signatures);
   };
 
@@ -265,7 +276,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
   tracker->done = std::move(done);
 
   if (!to_endpoints.empty()) {
-    // Every HTTP/S delivery of this message in one fsync'd write to the outbox.
+    // Every HTTP/S and email delivery of this message in one fsync'd write to the outbox.
     storage::WriteBatch batch;
     std::vector<Delivery> staged;
     for (const Subscription& s : to_endpoints) {
@@ -273,6 +284,10 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
       d.message_type = "Notification";
       d.message_id = message_id;
       d.body = body_for(s, &d.raw);
+      // AWS's subject line when the publisher gave none.
+      if (IsEmail(s.protocol)) {
+        d.subject = request.subject.empty() ? "AWS Notification Message" : request.subject;
+      }
       DeliveryOutbox::Stage(d, &batch);
       staged.push_back(std::move(d));
     }

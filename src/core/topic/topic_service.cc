@@ -54,12 +54,17 @@ Delivery TopicService::NewDelivery(const Topic& topic, const Subscription& s) co
   d.id = NewUuid();
   d.topic_arn = topic.arn;
   d.subscription_arn = s.arn;
+  d.protocol = s.protocol;
   d.endpoint = s.endpoint;
+  auto display_name = topic.attributes.find("DisplayName");
+  if (display_name != topic.attributes.end()) d.from_name = display_name->second;
   auto own = s.attributes.find("DeliveryPolicy");
   auto inherited = topic.attributes.find("DeliveryPolicy");
   const std::string own_policy = own == s.attributes.end() ? "" : own->second;
   const std::string topic_policy = inherited == topic.attributes.end() ? "" : inherited->second;
-  d.policy = EffectiveRetryPolicy(own_policy, topic_policy);
+  // DeliveryPolicy is for HTTP/S only; the other channels have AWS's fixed policy.
+  d.policy =
+      IsHttp(s.protocol) ? EffectiveRetryPolicy(own_policy, topic_policy) : managed_retry_policy_;
   d.content_type = EffectiveContentType(own_policy, topic_policy);
   auto redrive = s.attributes.find("RedrivePolicy");
   if (redrive != s.attributes.end()) {
@@ -91,6 +96,16 @@ Delivery TopicService::ConfirmationDelivery(const TopicState& topic, const Subsc
   fields.subscribe_url =
       base_url + "/?Action=ConfirmSubscription&TopicArn=" + topic.topic.arn + "&Token=" + s.token;
   fields.timestamp = Iso8601Millis(clock_.NowMillis());
+  if (s.protocol == "email") {
+    // A person reads this one: the link, not a JSON document.
+    d.subject = "AWS Notification - Subscription Confirmation";
+    d.body = "You have chosen to subscribe to the topic:\n" + topic.topic.arn +
+             "\n\nTo confirm this subscription, click or visit the link below (If this was in "
+             "error no action is necessary):\n" +
+             fields.subscribe_url + "\n";
+    return d;
+  }
+  if (s.protocol == "email-json") d.subject = "AWS Notification - Subscription Confirmation";
   d.body = BuildEnvelope(fields, topic.topic, signer_, base_url);
   return d;
 }
@@ -432,7 +447,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       subscription.confirmed = ConfirmedAtOnce(protocol);
       if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
       subscription.attributes = attributes;
-      if (IsHttp(protocol)) {
+      if (IsHttp(protocol) || IsEmail(protocol)) {
         confirmation =
             ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation", base_url);
       }
@@ -452,7 +467,8 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
                 }
               }
               if (confirmation && outbox_ != nullptr) outbox_->Activate(std::move(*confirmation));
-              if (subscription.protocol != "sqs" && !IsHttp(subscription.protocol)) {
+              if (subscription.protocol != "sqs" && !IsHttp(subscription.protocol) &&
+                  !IsEmail(subscription.protocol)) {
                 spdlog::warn(
                     "event=subscription_without_delivery subscription={} protocol={} "
                     "effect=\"stored, but postbox does not deliver to this protocol yet\"",

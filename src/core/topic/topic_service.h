@@ -4,11 +4,11 @@
 // durable, in order, before memory shows it and a callback reports success. Publish fans a message
 // out to the topic's confirmed subscriptions: to SQS queues in this server it sends the SNS
 // envelope (or, with RawMessageDelivery, the message itself) through QueueService; to HTTP/S
-// endpoints it stores deliveries in the DeliveryOutbox. It answers only when every queue and the
-// outbox have stored the message, so an acknowledged publish is never lost. HTTP/S subscriptions
-// get a SubscriptionConfirmation request whose SubscribeURL points back here. Other protocols
-// (email, email-json, sms, application) are accepted and stored; their delivery is not implemented
-// yet (README).
+// endpoints and email addresses it stores deliveries in the DeliveryOutbox. It answers only when
+// every queue and the outbox have stored the message, so an acknowledged publish is never lost.
+// HTTP/S and email subscriptions get a SubscriptionConfirmation whose SubscribeURL points back
+// here. Other protocols (sms, application) are accepted and stored; their delivery is not
+// implemented yet (README).
 //
 // Callbacks run exactly once, possibly on a storage thread. Thread-safety: all methods are
 // safe from any thread.
@@ -66,6 +66,9 @@ class TopicService {
 
   // Rebuilds topics and subscriptions from storage. Call once, before serving.
   Status Load();
+  // The retry policy of email (and later SMS and push) deliveries, AWS's fixed one unless
+  // configured otherwise (delivery.* settings). Call before serving.
+  void SetManagedRetryPolicy(const RetryPolicy& policy) { managed_retry_policy_ = policy; }
 
   // --- topics ---
   void CreateTopic(const std::string& region, const std::string& account, const std::string& name,
@@ -143,6 +146,7 @@ class TopicService {
   Delivery ConfirmationDelivery(const TopicState& topic, const Subscription& subscription,
                                 const std::string& type, const std::string& base_url) const;
   Delivery NewDelivery(const Topic& topic, const Subscription& subscription) const;
+  RetryPolicy managed_retry_policy_ = ManagedRetryPolicy();
   // Sends one validated message to every matching subscription; `done` runs once all stored.
   // `snapshot`: the topic's settings as they were when the publish began (read under the lock,
   // as SetTopicAttributes may change them meanwhile).

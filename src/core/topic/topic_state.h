@@ -24,6 +24,10 @@ inline bool IsHttp(const std::string& protocol) {
   return protocol == "http" || protocol == "https";
 }
 
+inline bool IsEmail(const std::string& protocol) {
+  return protocol == "email" || protocol == "email-json";
+}
+
 // FIFO topics: what was published under each deduplication id in the last five minutes, so
 // that a duplicate gets the original MessageId and SequenceNumber. Kept in memory only: after
 // a restart a duplicate gets new ids, but the FIFO queues still deliver it once (their own

@@ -42,6 +42,31 @@ class FakeSender final : public channels::HttpSender {
   std::deque<std::pair<channels::OutboundRequest, channels::OutboundDone>> pending_;
 };
 
+// Records every mail; the test answers with an SMTP reply code.
+class FakeMailSender final : public channels::MailSender {
+ public:
+  void Send(channels::OutboundMail mail, channels::OutboundDone done) override {
+    std::lock_guard lock(mu_);
+    pending_.push_back({std::move(mail), std::move(done)});
+  }
+  size_t pending() {
+    std::lock_guard lock(mu_);
+    return pending_.size();
+  }
+  channels::OutboundMail Answer(int status) {
+    std::unique_lock lock(mu_);
+    auto [mail, done] = std::move(pending_.front());
+    pending_.pop_front();
+    lock.unlock();
+    done(status, "");
+    return mail;
+  }
+
+ private:
+  std::mutex mu_;
+  std::deque<std::pair<channels::OutboundMail, channels::OutboundDone>> pending_;
+};
+
 std::string Header(const channels::OutboundRequest& r, const std::string& name) {
   for (const auto& [k, v] : r.headers) {
     if (k == name) return v;
@@ -149,6 +174,86 @@ TEST_F(DeliveryOutboxTest, ExhaustedDeliveriesGoToTheDeadLetterQueue) {
   ASSERT_EQ(received->size(), 1u);
   EXPECT_EQ((*received)[0].message->body, "body a");
   EXPECT_EQ(outbox_.pending(), 0u);
+}
+
+TEST_F(DeliveryOutboxTest, EmailGoesThroughItsChannelAsMime) {
+  FakeMailSender mail;
+  EmailChannel email(mail, clock_, "alerts@postbox.test");
+  outbox_.AddChannel("email", &email);
+  Delivery d = Make("a", "ops@shop.test");
+  d.protocol = "email";
+  d.subject = "재고";
+  d.from_name = "Shop, Inc.";
+  Add(d);
+  outbox_.Advance();
+  EXPECT_EQ(sender_.pending(), 0u);  // not HTTP
+  ASSERT_EQ(mail.pending(), 1u);
+  channels::OutboundMail sent = mail.Answer(250);
+  EXPECT_EQ(sent.from, "alerts@postbox.test");
+  EXPECT_EQ(sent.recipients, std::vector<std::string>{"ops@shop.test"});
+  EXPECT_NE(sent.message.find("From: \"Shop, Inc.\" <alerts@postbox.test>\r\n"), std::string::npos);
+  EXPECT_NE(sent.message.find("Subject: =?UTF-8?B?7J6s6rOg?=\r\n"), std::string::npos);
+  EXPECT_NE(sent.message.find("Ym9keSBh"), std::string::npos);  // "body a", base64
+  EXPECT_EQ(outbox_.pending(), 0u);
+  EXPECT_EQ(outbox_.stats().at("email")->delivered.value(), 1u);
+}
+
+TEST_F(DeliveryOutboxTest, APermanentRefusalIsGivenUpAtOnceATransientOneRetried) {
+  FakeMailSender mail;
+  EmailChannel email(mail, clock_, "alerts@postbox.test");
+  outbox_.AddChannel("email", &email);
+  QueuePtr dlq = CreateQueue("dlq");
+  Delivery d = Make("a", "gone@shop.test");
+  d.protocol = "email";
+  d.policy = ManagedRetryPolicy();
+  d.dead_letter_queue_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  Add(d);
+  outbox_.Advance();
+  mail.Answer(451);  // try again later: AWS's fixed policy waits about 10 s (jittered ±10 %)
+  clock_.AdvanceSeconds(8);
+  outbox_.Advance();
+  EXPECT_EQ(mail.pending(), 0u);
+  clock_.AdvanceSeconds(4);
+  outbox_.Advance();
+  ASSERT_EQ(mail.pending(), 1u);
+  mail.Answer(550);  // no such mailbox: 48 retries left, none used
+  ReceiveOptions options;
+  options.max_messages = 10;
+  auto received = queues_.Receive(dlq, options);
+  ASSERT_TRUE(received.ok());
+  ASSERT_EQ(received->size(), 1u);
+  EXPECT_EQ(outbox_.pending(), 0u);
+  const auto& stats = *outbox_.stats().at("email");
+  EXPECT_EQ(stats.failed_attempts.value(), 2u);
+  EXPECT_EQ(stats.permanent_failures.value(), 1u);
+  EXPECT_EQ(stats.dead_lettered.value(), 1u);
+}
+
+TEST_F(DeliveryOutboxTest, AuthenticationRefusalsAreRetried) {
+  // 535 (bad credentials) is the operator's to mend: the mail waits, it is not given up.
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(535));
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(530));
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(451));
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(0));
+  EXPECT_TRUE(channels::IsPermanentSmtpFailure(550));
+  EXPECT_TRUE(channels::IsPermanentSmtpFailure(553));
+}
+
+TEST(ManagedRetryPolicyTest, AwsFixedPolicyForEmailSmsAndPush) {
+  RetryPolicy p = ManagedRetryPolicy();
+  EXPECT_EQ(p.DelayBeforeRetry(1), 10);
+  EXPECT_EQ(p.DelayBeforeRetry(2), 10);
+  EXPECT_EQ(p.DelayBeforeRetry(3), 10);    // backoff starts at the minimum
+  EXPECT_EQ(p.DelayBeforeRetry(12), 600);  // and ends at the maximum
+  EXPECT_EQ(p.DelayBeforeRetry(50), 600);
+  EXPECT_FALSE(p.DelayBeforeRetry(51).has_value());
+  int total = 0;
+  for (int retry = 1; retry <= 50; ++retry) total += *p.DelayBeforeRetry(retry);
+  EXPECT_GT(total, 6 * 3600);  // "about 6 hours"
+  EXPECT_LT(total, 7 * 3600);
+  RetryPolicy short_one = ManagedRetryPolicy(1, 2, 1);
+  EXPECT_EQ(short_one.DelayBeforeRetry(1), 1);
+  EXPECT_FALSE(short_one.DelayBeforeRetry(2).has_value());
 }
 
 TEST_F(DeliveryOutboxTest, BoundsRequestsPerEndpointAndThrottles) {
@@ -410,6 +515,27 @@ TEST(DeliveryRecordTest, KeepsItsContentTypeAndReadsOlderRecords) {
   decoded = DecodeDelivery(older.dump());
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->content_type, "text/plain; charset=UTF-8");
+}
+
+TEST(DeliveryRecordTest, EmailFieldsRoundTripAndOldRecordsAreHttp) {
+  Delivery d;
+  d.id = "1";
+  d.protocol = "email-json";
+  d.subject = "품절";
+  d.from_name = "Shop";
+  auto decoded = DecodeDelivery(EncodeDelivery(d));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->protocol, "email-json");
+  EXPECT_EQ(decoded->subject, "품절");
+  EXPECT_EQ(decoded->from_name, "Shop");
+  nlohmann::json old = nlohmann::json::parse(EncodeDelivery(d));
+  old.erase("protocol");
+  old.erase("subject");
+  old.erase("from_name");
+  auto legacy = DecodeDelivery(old.dump());
+  ASSERT_TRUE(legacy.has_value());
+  EXPECT_EQ(legacy->protocol, "http");
+  EXPECT_EQ(legacy->subject, "");
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
-// CurlHttpSender: HttpSender over libcurl's multi interface, on one thread of its own.
+// CurlSender: HttpSender and MailSender over libcurl's multi interface, on one thread of its
+// own.
 //
 // Connections are reused between requests to the same endpoint (libcurl's connection cache),
 // every request has a connect and a total timeout, TLS certificates are verified against the
 // system's CAs (or the ones in CurlOptions::ca_file), redirects are not followed and only
 // http/https URLs are allowed (a subscriber cannot make postbox read files or talk other
 // protocols). How many requests go to one endpoint at once is bounded by the caller
-// (DeliveryOutbox).
+// (DeliveryOutbox). Mail goes to the one configured SMTP relay (CurlOptions::smtp), with
+// STARTTLS when offered (or required), implicit TLS for smtps:// and AUTH when a username is set.
 // Thread-safety: Post may be called from any thread; callbacks run on the sender's thread.
 #pragma once
 
@@ -17,6 +19,7 @@
 #include <thread>
 
 #include "channels/http_sender.h"
+#include "channels/mail_sender.h"
 
 namespace postbox::channels {
 
@@ -24,24 +27,29 @@ struct CurlOptions {
   long connect_timeout_ms = 5000;
   long total_timeout_ms = 15000;  // AWS waits 15 s for an HTTP/S subscriber's answer
   bool verify_tls = true;
-  std::string ca_file;  // PEM CA certificates to verify against instead of the system's
+  std::string ca_file;           // PEM CA certificates to verify against instead of the system's
+  SmtpServer smtp;               // where Send delivers mail
+  long smtp_timeout_ms = 60000;  // one whole SMTP session, connect to QUIT
 };
 
-class CurlHttpSender final : public HttpSender {
+class CurlSender final : public HttpSender, public MailSender {
  public:
   // Outbound connections open at once, at most (libcurl queues transfers beyond it).
   static constexpr int kMaxOutboundConnections = 64;
 
-  explicit CurlHttpSender(CurlOptions options = {});
-  ~CurlHttpSender() override;
+  explicit CurlSender(CurlOptions options = {});
+  ~CurlSender() override;
 
   void Post(OutboundRequest request, OutboundDone done) override;
+  void Send(OutboundMail mail, OutboundDone done) override;
   // Ends the thread; requests still queued or in flight complete with kCancelled. Idempotent.
   void Stop();
 
  private:
   struct Transfer;
   void Run();
+  // Hands a configured transfer to the thread (or cancels it when stopping).
+  void Enqueue(std::unique_ptr<Transfer> transfer);
 
   CurlOptions options_;
   void* multi_ = nullptr;  // CURLM*, kept out of this header

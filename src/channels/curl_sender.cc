@@ -1,0 +1,222 @@
+#include "channels/curl_sender.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+namespace postbox::channels {
+namespace {
+
+// Subscribers' answers are not read: AWS only looks at the status code.
+size_t DiscardBody(char*, size_t size, size_t count, void*) { return size * count; }
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+struct CurlSender::Transfer {
+  OutboundDone done;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;  // HTTP request headers, or the mail's recipients
+  std::string payload;            // the POST body or the mail
+  size_t sent = 0;                // of a mail's payload, read by libcurl
+  bool mail = false;              // SMTP: the reply code counts even when curl failed
+
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (headers != nullptr) curl_slist_free_all(headers);
+  }
+};
+
+namespace {
+
+// SMTP addresses go inside <>: nothing that could end the command early.
+bool IsSafeAddress(const std::string& address) {
+  for (char c : address) {
+    if (static_cast<unsigned char>(c) < 0x21 || c == '<' || c == '>' || c == 0x7f) return false;
+  }
+  return !address.empty();
+}
+
+}  // namespace
+
+CurlSender::CurlSender(CurlOptions options) : options_(options) {
+  GlobalInitOnce();
+  multi_ = curl_multi_init();
+  // Outbound sockets come out of the same open-file limit as incoming connections: bounded,
+  // so that the server's connection cap can leave them a known share (net/http_server.h).
+  // Transfers beyond it wait inside libcurl for a connection.
+  curl_multi_setopt(static_cast<CURLM*>(multi_), CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    long(kMaxOutboundConnections));
+  thread_ = std::thread([this] { Run(); });
+}
+
+CurlSender::~CurlSender() {
+  Stop();
+  curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+void CurlSender::Post(OutboundRequest request, OutboundDone done) {
+  auto t = std::make_unique<Transfer>();
+  t->done = std::move(done);
+  t->easy = curl_easy_init();
+  if (t->easy == nullptr) return t->done(0, "cannot create a transfer");
+  for (const auto& [name, value] : request.headers) {
+    t->headers = curl_slist_append(t->headers, (name + ": " + value).c_str());
+  }
+  // libcurl would add "Expect: 100-continue" to larger POSTs: one round trip less without.
+  t->headers = curl_slist_append(t->headers, "Expect:");
+  t->payload = std::move(request.body);
+  CURL* e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(e, CURLOPT_POST, 1L);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->payload.data());
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(t->payload.size()));
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &DiscardBody);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
+  Enqueue(std::move(t));
+}
+
+void CurlSender::Send(OutboundMail mail, OutboundDone done) {
+  const SmtpServer& smtp = options_.smtp;
+  if (smtp.url.empty()) return done(0, "no SMTP relay is configured (email.smtp_url)");
+  if (!IsSafeAddress(mail.from)) return done(501, "the sender address is not usable in SMTP");
+  auto t = std::make_unique<Transfer>();
+  t->done = std::move(done);
+  t->mail = true;
+  for (const std::string& to : mail.recipients) {
+    if (!IsSafeAddress(to)) return t->done(501, "a recipient address is not usable in SMTP");
+    t->headers = curl_slist_append(t->headers, ("<" + to + ">").c_str());
+  }
+  t->easy = curl_easy_init();
+  if (t->easy == nullptr) return t->done(0, "cannot create a transfer");
+  t->payload = std::move(mail.message);
+  const std::string from = "<" + mail.from + ">";
+  CURL* e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, smtp.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  curl_easy_setopt(e, CURLOPT_MAIL_FROM, from.c_str());  // copied by libcurl
+  curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->headers);
+  curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+  // libcurl reads the mail to upload from the transfer.
+  auto read_mail = +[](char* buffer, size_t size, size_t count, void* user) -> size_t {
+    auto* transfer = static_cast<Transfer*>(user);
+    size_t n = std::min(size * count, transfer->payload.size() - transfer->sent);
+    std::memcpy(buffer, transfer->payload.data() + transfer->sent, n);
+    transfer->sent += n;
+    return n;
+  };
+  curl_easy_setopt(e, CURLOPT_READFUNCTION, read_mail);
+  curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, curl_off_t(t->payload.size()));
+  curl_easy_setopt(e, CURLOPT_USE_SSL,
+                   smtp.require_tls ? long(CURLUSESSL_ALL) : long(CURLUSESSL_TRY));
+  if (!smtp.username.empty()) {
+    curl_easy_setopt(e, CURLOPT_USERNAME, smtp.username.c_str());
+    curl_easy_setopt(e, CURLOPT_PASSWORD, smtp.password.c_str());
+  }
+  if (!smtp.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, smtp.ca_file.c_str());
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, options_.smtp_timeout_ms);
+  Enqueue(std::move(t));
+}
+
+void CurlSender::Enqueue(std::unique_ptr<Transfer> transfer) {
+  CURL* e = transfer->easy;
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+  if (!transfer->mail && !options_.ca_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+  }
+  curl_easy_setopt(e, CURLOPT_PRIVATE, transfer.get());
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      transfer->done(kCancelled, "postbox is shutting down");
+      return;
+    }
+    queued_.push_back(std::move(transfer));
+  }
+  curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
+void CurlSender::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  if (thread_.joinable()) thread_.join();
+}
+
+void CurlSender::Run() {
+  CURLM* multi = static_cast<CURLM*>(multi_);
+  std::vector<std::unique_ptr<Transfer>> running;
+  auto finish = [&](Transfer* t, int status, const std::string& error) {
+    curl_multi_remove_handle(multi, t->easy);
+    t->done(status, error);
+    for (auto it = running.begin(); it != running.end(); ++it) {
+      if (it->get() == t) {
+        running.erase(it);
+        break;
+      }
+    }
+  };
+  for (;;) {
+    std::deque<std::unique_ptr<Transfer>> incoming;
+    bool stopping = false;
+    {
+      std::lock_guard lock(mu_);
+      incoming.swap(queued_);
+      stopping = stopping_;
+    }
+    if (stopping) {
+      for (auto& t : incoming) t->done(kCancelled, "postbox is shutting down");
+      while (!running.empty()) finish(running.back().get(), kCancelled, "postbox is shutting down");
+      return;
+    }
+    for (auto& t : incoming) {
+      curl_multi_add_handle(multi, t->easy);
+      running.push_back(std::move(t));
+    }
+    int still_running = 0;
+    curl_multi_perform(multi, &still_running);
+    int queued_messages = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued_messages)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+      long status = 0;
+      std::string error;
+      // A mail refused midway (a 550 to RCPT) fails the transfer but carries the relay's reply.
+      if (msg->data.result == CURLE_OK || t->mail) {
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+      }
+      if (msg->data.result != CURLE_OK) error = curl_easy_strerror(msg->data.result);
+      if (t->mail) {
+        // Accepted: the last reply may be QUIT's 221, but the mail was taken with a 250. Failed
+        // after a positive reply (a TLS handshake after STARTTLS's 220): no refusal came, so it
+        // counts as no answer.
+        if (msg->data.result == CURLE_OK)
+          status = 250;
+        else if (status < 400)
+          status = 0;
+      }
+      finish(t, int(status), error);
+    }
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+}
+
+}  // namespace postbox::channels

@@ -1,0 +1,64 @@
+#include "core/topic/channels.h"
+
+#include "channels/mime_message.h"
+
+namespace postbox::core {
+namespace {
+
+constexpr char kUserAgent[] = "Amazon Simple Notification Service Agent";
+
+channels::OutboundRequest ToRequest(const Delivery& d) {
+  channels::OutboundRequest request;
+  request.url = d.endpoint;
+  request.body = d.body;
+  request.headers = {
+      {"Content-Type", d.content_type},           {"User-Agent", kUserAgent},
+      {"x-amz-sns-message-type", d.message_type}, {"x-amz-sns-message-id", d.message_id},
+      {"x-amz-sns-topic-arn", d.topic_arn},
+  };
+  // AWS leaves the subscription out of confirmation requests: it does not exist yet for them.
+  if (d.message_type != "SubscriptionConfirmation") {
+    request.headers.emplace_back("x-amz-sns-subscription-arn", d.subscription_arn);
+  }
+  if (d.raw) request.headers.emplace_back("x-amz-sns-rawdelivery", "true");
+  return request;
+}
+
+}  // namespace
+
+void HttpChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) {
+  sender_.Post(ToRequest(delivery), [done = std::move(done)](int status, const std::string& error) {
+    if (status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, error});
+    if (status >= 200 && status < 300) return done({DeliveryVerdict::kDelivered, status, ""});
+    done({DeliveryVerdict::kRetry, status,
+          error.empty() ? "HTTP " + std::to_string(status) : error});
+  });
+}
+
+void EmailChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) {
+  channels::MailContent content;
+  const std::string address = channels::BareAddress(from_);
+  // The topic's DisplayName names the sender, as on AWS; else the configured name, if any.
+  content.from =
+      delivery.from_name.empty() ? from_ : channels::NamedAddress(delivery.from_name, address);
+  content.to = {delivery.endpoint};
+  content.subject = delivery.subject;
+  content.text = delivery.body;
+  content.date_ms = clock_.NowMillis();
+  content.message_id = delivery.id + "@postbox";
+  channels::OutboundMail mail;
+  mail.from = address;
+  mail.recipients = {delivery.endpoint};
+  mail.message = channels::BuildMimeMessage(content);
+  sender_.Send(std::move(mail), [done = std::move(done)](int status, const std::string& error) {
+    if (status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, error});
+    if (status >= 200 && status < 300) return done({DeliveryVerdict::kDelivered, status, ""});
+    std::string why = error.empty() ? "SMTP " + std::to_string(status) : error;
+    if (channels::IsPermanentSmtpFailure(status)) {
+      return done({DeliveryVerdict::kPermanentFailure, status, why});
+    }
+    done({DeliveryVerdict::kRetry, status, why});
+  });
+}
+
+}  // namespace postbox::core

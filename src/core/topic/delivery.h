@@ -1,0 +1,38 @@
+// Delivery: one document on its way to one subscriber through the outbox (delivery_outbox.h);
+// a DeliveryChannel (delivery_channel.h) takes it the last step.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/topic/delivery_policy.h"
+
+namespace postbox::core {
+
+struct Delivery {
+  std::string id;
+  std::string message_type;  // Notification, SubscriptionConfirmation, UnsubscribeConfirmation
+  // The subscription's protocol, which picks the channel: http and https (also for records
+  // written before other channels existed), email, email-json.
+  std::string protocol = "http";
+  std::string message_id;
+  std::string topic_arn;
+  std::string subscription_arn;
+  std::string endpoint;
+  std::string body;
+  std::string subject;    // email: the Subject line
+  std::string from_name;  // email: the sender's display name (the topic's DisplayName)
+  bool raw = false;
+  RetryPolicy policy;
+  std::string content_type = kDefaultDeliveryContentType;  // from the requestPolicy
+  std::string dead_letter_queue_arn;  // from the subscription's RedrivePolicy; may be empty
+  int attempts = 0;                   // made so far
+  int64_t next_attempt_ms = 0;
+  // Given up, but its dead-letter queue could not store it yet: when due, it goes to the
+  // dead-letter queue again, not to the endpoint. Memory only (after a restart, the record
+  // gets its retries again).
+  bool dead_letter_pending = false;
+};
+
+}  // namespace postbox::core
