@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 
+#include "channels/mime_message.h"
+
 namespace postbox::app {
 namespace {
 
@@ -56,6 +58,12 @@ std::vector<Setting> Settings() {
       {"server.max_connections",
        [](Config& c, const std::string& v) {
          return SetInt(c.max_connections, v) && c.max_connections >= 0;
+       }},
+      {"server.public_url",
+       [](Config& c, const std::string& v) {
+         c.public_url = v;
+         while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+         return v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
        }},
       {"storage.engine",
        [](Config& c, const std::string& v) {
@@ -127,8 +135,20 @@ std::vector<Setting> Settings() {
        }},
       {"email.from",
        [](Config& c, const std::string& v) {
-         c.email_from = v;
-         return v.find('@') != std::string::npos;
+         // "address" or "Name <address>", kept in the form headers need (a name with a comma
+         // quoted), so that every mail names one sender.
+         const std::string address = channels::BareAddress(v);
+         if (!channels::IsValidEmailAddress(address)) return false;
+         std::string name = v.substr(0, v.find('<'));
+         while (!name.empty() && name.back() == ' ') name.pop_back();
+         while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+         if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+           name = name.substr(1, name.size() - 2);
+         }
+         c.email_from = name.empty() || v.find('<') == std::string::npos
+                            ? address
+                            : channels::NamedAddress(name, address);
+         return true;
        }},
       {"email.require_tls",
        [](Config& c, const std::string& v) { return SetBool(c.email_require_tls, v); }},
@@ -183,8 +203,13 @@ std::string FlagName(const std::string& key) {
 }
 
 Status Invalid(const std::string& where, const std::string& key, const std::string& value) {
+  // Values that may hold a secret (a password, user:password@ in a URL) are not repeated.
+  const bool secret = key.find("password") != std::string::npos ||
+                      key.find("url") != std::string::npos ||
+                      key.find("secret") != std::string::npos;
   return Status(ErrorCode::kInvalidParameterValue,
-                "invalid value '" + value + "' for " + key + " (" + where + ")");
+                "invalid value '" + (secret ? std::string("(not shown)") : value) + "' for " + key +
+                    " (" + where + ")");
 }
 
 }  // namespace

@@ -18,6 +18,10 @@ struct Config {
   // server.max_connections: open connections at most; 0 derives it from the open-file limit
   // (net::DefaultMaxConnections).
   int max_connections = 0;
+  // server.public_url: how people and subscribers reach this server ("https://postbox.example
+  // .com"), for the links in mails and SNS documents (SubscribeURL, UnsubscribeURL,
+  // SigningCertURL); empty: "http://" plus the Host header of the request.
+  std::string public_url;
   std::string storage_engine = "auto";  // storage.engine: auto | log | rocksdb
   // storage.reserve_mib: space the log engine sets aside, given back when the disk fills up
   // so that deletes and garbage collection can still free space (0: none).

@@ -69,8 +69,10 @@ void AdvanceMoveTasksPeriodically(asio::io_context& io, core::MessageMoveTasks& 
 // A URL without its user:password@ part, for logs.
 std::string RedactUserInfo(const std::string& url) {
   size_t scheme = url.find("://");
-  size_t at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  if (scheme == std::string::npos) return url;
+  size_t authority_end = url.find('/', scheme + 3);
+  size_t at = url.rfind('@', authority_end == std::string::npos ? url.size() : authority_end);
+  if (at == std::string::npos || at < scheme + 3) return url;
   return url.substr(0, scheme + 3) + url.substr(at + 1);
 }
 
@@ -204,8 +206,12 @@ int Serve(const Config& config) {
   core::DeliveryOutbox outbox(engine, SystemClock::Get(), http_sender, service,
                               size_t(config.sns_outbox_max_mib_per_endpoint) << 20);
   core::EmailChannel email_channel(http_sender, SystemClock::Get(), config.email_from);
-  outbox.AddChannel("email", &email_channel);
-  outbox.AddChannel("email-json", &email_channel);
+  core::RawMailChannel raw_mail_channel(http_sender);
+  if (!config.email_smtp_url.empty()) {  // without a relay, mail is neither stored nor sent
+    outbox.AddChannel("email", &email_channel);
+    outbox.AddChannel("email-json", &email_channel);
+    outbox.AddChannel("ses", &raw_mail_channel);
+  }
   if (Status s = outbox.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
     return 1;
@@ -216,8 +222,8 @@ int Serve(const Config& config) {
                                                         config.delivery_retries));
   if (config.email_smtp_url.empty()) {
     spdlog::warn(
-        "event=email_relay_missing effect=\"email subscriptions are stored, but their mails "
-        "fail until email.smtp_url is set\"");
+        "event=email_relay_missing effect=\"email subscriptions are stored but get no mail, and "
+        "SES sends are refused, until email.smtp_url is set\"");
   } else {
     spdlog::info("event=email_relay url={} auth={} require_tls={}",
                  RedactUserInfo(config.email_smtp_url), !config.email_username.empty(),
@@ -228,7 +234,8 @@ int Serve(const Config& config) {
     return 1;
   }
   wire::RequestMetrics request_metrics;
-  wire::sns::SnsFrontend sns(topics, {config.region, config.account_id, &request_metrics});
+  wire::sns::SnsFrontend sns(
+      topics, {config.region, config.account_id, &request_metrics, config.public_url});
   const std::string certificate_path = "/" + (*signer)->certificate_file_name();
   wire::sqs::Runtime runtime{
       [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },

@@ -28,6 +28,10 @@ const char* ErrorCodeName(ErrorCode code) {
       return "InvalidParameter";
     case ErrorCode::kNotFound:
       return "NotFound";
+    case ErrorCode::kMessageRejected:
+      return "MessageRejected";
+    case ErrorCode::kThrottling:
+      return "Throttling";
     case ErrorCode::kValidationError:
       return "ValidationError";
     case ErrorCode::kQueueDoesNotExist:

@@ -29,6 +29,8 @@ enum class ErrorCode {
   kInvalidParameter,       // SNS's generic "InvalidParameter" (its word for a bad value)
   kNotFound,               // SNS: the topic or subscription does not exist
   kValidationError,        // SNS: a request member breaks the API model ("Member must not be null")
+  kMessageRejected,        // SES: the mail cannot be sent (an unverified sender)
+  kThrottling,             // SES: over the sending rate or the daily quota
   // Queue errors.
   kQueueDoesNotExist,
   kQueueAlreadyExists,

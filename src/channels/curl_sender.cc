@@ -23,10 +23,11 @@ void GlobalInitOnce() {
 struct CurlSender::Transfer {
   OutboundDone done;
   CURL* easy = nullptr;
-  curl_slist* headers = nullptr;  // HTTP request headers, or the mail's recipients
-  std::string payload;            // the POST body or the mail
-  size_t sent = 0;                // of a mail's payload, read by libcurl
-  bool mail = false;              // SMTP: the reply code counts even when curl failed
+  curl_slist* headers = nullptr;          // HTTP request headers, or the mail's recipients
+  std::string payload;                    // the POST body or the mail
+  size_t sent = 0;                        // of a mail's payload, read by libcurl
+  bool mail = false;                      // SMTP: the reply code counts even when curl failed
+  char error_text[CURL_ERROR_SIZE] = {};  // libcurl's detail, e.g. "RCPT failed: 550"
 
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
@@ -89,7 +90,7 @@ void CurlSender::Post(OutboundRequest request, OutboundDone done) {
 void CurlSender::Send(OutboundMail mail, OutboundDone done) {
   const SmtpServer& smtp = options_.smtp;
   if (smtp.url.empty()) return done(0, "no SMTP relay is configured (email.smtp_url)");
-  if (!IsSafeAddress(mail.from)) return done(501, "the sender address is not usable in SMTP");
+  if (!IsSafeAddress(mail.from)) return done(0, "the sender address is not usable in SMTP");
   auto t = std::make_unique<Transfer>();
   t->done = std::move(done);
   t->mail = true;
@@ -118,8 +119,10 @@ void CurlSender::Send(OutboundMail mail, OutboundDone done) {
   curl_easy_setopt(e, CURLOPT_READFUNCTION, read_mail);
   curl_easy_setopt(e, CURLOPT_READDATA, t.get());
   curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, curl_off_t(t->payload.size()));
-  curl_easy_setopt(e, CURLOPT_USE_SSL,
-                   smtp.require_tls ? long(CURLUSESSL_ALL) : long(CURLUSESSL_TRY));
+  // With credentials, TLS is required: STARTTLS "when offered" would send the password in the
+  // clear to a relay (or a man in the middle) that does not offer it.
+  const bool tls_required = smtp.require_tls || !smtp.username.empty();
+  curl_easy_setopt(e, CURLOPT_USE_SSL, tls_required ? long(CURLUSESSL_ALL) : long(CURLUSESSL_TRY));
   if (!smtp.username.empty()) {
     curl_easy_setopt(e, CURLOPT_USERNAME, smtp.username.c_str());
     curl_easy_setopt(e, CURLOPT_PASSWORD, smtp.password.c_str());
@@ -138,6 +141,7 @@ void CurlSender::Enqueue(std::unique_ptr<Transfer> transfer) {
   if (!transfer->mail && !options_.ca_file.empty()) {
     curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
   }
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, transfer->error_text);
   curl_easy_setopt(e, CURLOPT_PRIVATE, transfer.get());
   {
     std::lock_guard lock(mu_);
@@ -203,7 +207,9 @@ void CurlSender::Run() {
       if (msg->data.result == CURLE_OK || t->mail) {
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
       }
-      if (msg->data.result != CURLE_OK) error = curl_easy_strerror(msg->data.result);
+      if (msg->data.result != CURLE_OK) {
+        error = t->error_text[0] != '\0' ? t->error_text : curl_easy_strerror(msg->data.result);
+      }
       if (t->mail) {
         // Accepted: the last reply may be QUIT's 221, but the mail was taken with a 250. Failed
         // after a positive reply (a TLS handshake after STARTTLS's 220): no refusal came, so it

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "channels/http_sender.h"
@@ -37,12 +38,17 @@ class MailSender {
   virtual void Send(OutboundMail mail, OutboundDone done) = 0;
 };
 
-// What an SMTP reply means for a delivery: 2xx accepted; 5xx a permanent refusal (no such
-// mailbox, rejected sender) except the ones about our own login or TLS (530, 534, 535, 538),
-// which the operator can mend, so they are retried like 4xx and no answer.
-inline bool IsPermanentSmtpFailure(int status) {
-  return status >= 500 && status < 600 && status != 530 && status != 534 && status != 535 &&
-         status != 538;
+// What an SMTP reply means for a delivery: only a recipient's refusal is permanent — a 5xx to
+// RCPT TO (no such mailbox: 550, 551, 553) or to the end of the message's data (552, 554: the
+// content or size refused), which `error` (libcurl's "RCPT failed: 550", "DATA failed: 554",
+// or a recipient address refused before sending) names. Every other failure is about the relay
+// or postbox's configuration (a refused sender, relaying denied, no TLS, a bad login), which an
+// operator can mend: retried like 4xx and no answer, then dead-lettered.
+inline bool IsPermanentSmtpFailure(int status, std::string_view error) {
+  if (status < 500 || status >= 600) return false;
+  return error.find("RCPT") != std::string_view::npos ||
+         error.find("DATA") != std::string_view::npos ||
+         error.find("recipient") != std::string_view::npos;
 }
 
 }  // namespace postbox::channels

@@ -60,9 +60,20 @@ std::string Join(const std::vector<std::string>& addresses) {
   return out;
 }
 
+// MIME text has CRLF line breaks, also inside base64 (RFC 2046): bare LFs become CRLF.
+std::string CrlfLines(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 32);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
+    out += text[i];
+  }
+  return out;
+}
+
 std::string Part(const std::string& type, const std::string& body) {
   return "Content-Type: " + type + "; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
-         Base64Lines(body);
+         Base64Lines(CrlfLines(body));
 }
 
 }  // namespace
@@ -70,9 +81,10 @@ std::string Part(const std::string& type, const std::string& body) {
 std::string EncodeHeaderText(std::string_view utf8) {
   std::string text = OneLine(utf8);
   if (IsPlainAscii(text)) return text;
-  // Encoded words are at most 75 characters: 45 bytes of text each (60 in base64), cut only
-  // between UTF-8 characters so each word decodes on its own.
-  constexpr size_t kBytesPerWord = 45;
+  // Encoded words are at most 75 characters and their lines at most 76 (RFC 2047): 39 bytes of
+  // text each (52 in base64, 64 with the markers, so "Subject: " fits before the first), cut
+  // only between UTF-8 characters so each word decodes on its own.
+  constexpr size_t kBytesPerWord = 39;
   std::string out;
   size_t start = 0;
   while (start < text.size()) {
@@ -114,6 +126,18 @@ std::string NamedAddress(std::string_view name, std::string_view address) {
     text = quoted + "\"";
   }
   return text + " <" + OneLine(address) + ">";
+}
+
+bool IsValidEmailAddress(std::string_view address) {
+  if (address.empty() || address.size() > 254) return false;
+  const size_t at = address.find('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 >= address.size()) return false;
+  if (address.find('@', at + 1) != std::string_view::npos) return false;
+  for (char c : address) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '<' || c == '>' || c == ',' || c == '"') return false;
+  }
+  return address[at + 1] != '.' && address.back() != '.';
 }
 
 std::string BareAddress(std::string_view address) {

@@ -39,6 +39,10 @@ std::string EncodeAddress(std::string_view address);
 // (a non-ASCII name is left for EncodeAddress to encode).
 std::string NamedAddress(std::string_view name, std::string_view address);
 
+// Whether `address` is a usable bare address: local@domain with one @, printable ASCII
+// without spaces, commas, quotes or angle brackets, at most 254 characters (what SMTP carries).
+bool IsValidEmailAddress(std::string_view address);
+
 // The bare address of "Name <address>" (or the whole text when there are no angle brackets).
 std::string BareAddress(std::string_view address);
 

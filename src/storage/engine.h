@@ -74,7 +74,8 @@ enum class RecordKind : uint8_t {
   kMoveTask = 2,
   kTopic = 3,
   kSubscription = 4,
-  kDelivery = 5,  // SNS deliveries to HTTP/S endpoints waiting to be made (the outbox)
+  kDelivery = 5,       // deliveries to HTTP/S endpoints and mail waiting to be made (the outbox)
+  kEmailIdentity = 6,  // SES identities (verified senders)
 };
 
 class WriteBatch {

@@ -24,9 +24,26 @@ channels::OutboundRequest ToRequest(const Delivery& d) {
   return request;
 }
 
+// What the relay's answer means for the delivery.
+channels::OutboundDone MailOutcome(std::function<void(DeliveryOutcome)> done) {
+  return [done = std::move(done)](int status, const std::string& error) {
+    if (status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, error});
+    if (status >= 200 && status < 300) return done({DeliveryVerdict::kDelivered, status, ""});
+    const std::string why = error.empty() ? "SMTP " + std::to_string(status) : error;
+    if (channels::IsPermanentSmtpFailure(status, error)) {
+      return done({DeliveryVerdict::kPermanentFailure, status, why});
+    }
+    done({DeliveryVerdict::kRetry, status, why});
+  };
+}
+
 }  // namespace
 
 void HttpChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) {
+  // Only URLs (an address must never be read as user@host): no attempt can succeed.
+  if (delivery.endpoint.rfind("http://", 0) != 0 && delivery.endpoint.rfind("https://", 0) != 0) {
+    return done({DeliveryVerdict::kPermanentFailure, 0, "not an http(s) URL"});
+  }
   sender_.Post(ToRequest(delivery), [done = std::move(done)](int status, const std::string& error) {
     if (status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, error});
     if (status >= 200 && status < 300) return done({DeliveryVerdict::kDelivered, status, ""});
@@ -50,15 +67,15 @@ void EmailChannel::Deliver(const Delivery& delivery, std::function<void(Delivery
   mail.from = address;
   mail.recipients = {delivery.endpoint};
   mail.message = channels::BuildMimeMessage(content);
-  sender_.Send(std::move(mail), [done = std::move(done)](int status, const std::string& error) {
-    if (status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, error});
-    if (status >= 200 && status < 300) return done({DeliveryVerdict::kDelivered, status, ""});
-    std::string why = error.empty() ? "SMTP " + std::to_string(status) : error;
-    if (channels::IsPermanentSmtpFailure(status)) {
-      return done({DeliveryVerdict::kPermanentFailure, status, why});
-    }
-    done({DeliveryVerdict::kRetry, status, why});
-  });
+  sender_.Send(std::move(mail), MailOutcome(std::move(done)));
+}
+
+void RawMailChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) {
+  channels::OutboundMail mail;
+  mail.from = delivery.endpoint;
+  mail.recipients = delivery.recipients;
+  mail.message = delivery.body;
+  sender_.Send(std::move(mail), MailOutcome(std::move(done)));
 }
 
 }  // namespace postbox::core

@@ -1,5 +1,5 @@
-// The delivery channels the outbox uses: HTTP/S endpoints (HttpChannel) and email addresses
-// (EmailChannel, for SNS's email and email-json protocols).
+// The delivery channels the outbox uses: HTTP/S endpoints (HttpChannel), email addresses
+// (EmailChannel, for SNS's email and email-json protocols) and SES mail (RawMailChannel).
 #pragma once
 
 #include <string>
@@ -10,6 +10,10 @@
 #include "core/topic/delivery_channel.h"
 
 namespace postbox::core {
+
+// SMTP sessions each mail channel keeps open with the relay at once: enough to keep a relay
+// busy, few enough not to trip its per-client limits or hold many whole messages in flight.
+inline constexpr int kMaxRelaySessions = 4;
 
 // POSTs the document with SNS's headers; a 2xx answer delivers it, anything else is retried
 // (AWS retries every failed HTTP/S delivery under the delivery policy).
@@ -31,11 +35,25 @@ class EmailChannel final : public DeliveryChannel {
   EmailChannel(channels::MailSender& sender, const Clock& clock, std::string from)
       : sender_(sender), clock_(clock), from_(std::move(from)) {}
   void Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) override;
+  int max_in_flight() const override { return kMaxRelaySessions; }
 
  private:
   channels::MailSender& sender_;
   const Clock& clock_;
   const std::string from_;
+};
+
+// Sends a finished message (SES's SendEmail and SendRawEmail, SES verification mails) as it
+// is: `endpoint` is the envelope sender, `recipients` the envelope recipients. The same SMTP
+// reply rules as EmailChannel.
+class RawMailChannel final : public DeliveryChannel {
+ public:
+  explicit RawMailChannel(channels::MailSender& sender) : sender_(sender) {}
+  void Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) override;
+  int max_in_flight() const override { return kMaxRelaySessions; }
+
+ private:
+  channels::MailSender& sender_;
 };
 
 }  // namespace postbox::core

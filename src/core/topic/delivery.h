@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/topic/delivery_policy.h"
 
@@ -14,7 +15,7 @@ struct Delivery {
   std::string id;
   std::string message_type;  // Notification, SubscriptionConfirmation, UnsubscribeConfirmation
   // The subscription's protocol, which picks the channel: http and https (also for records
-  // written before other channels existed), email, email-json.
+  // written before other channels existed), email, email-json; ses for SES API mail.
   std::string protocol = "http";
   std::string message_id;
   std::string topic_arn;
@@ -23,6 +24,9 @@ struct Delivery {
   std::string body;
   std::string subject;    // email: the Subject line
   std::string from_name;  // email: the sender's display name (the topic's DisplayName)
+  // ses (a whole message sent through the SES API): the envelope recipients; `endpoint` is the
+  // envelope sender and `body` the finished RFC 5322 message.
+  std::vector<std::string> recipients;
   bool raw = false;
   RetryPolicy policy;
   std::string content_type = kDefaultDeliveryContentType;  // from the requestPolicy

@@ -28,6 +28,9 @@ class DeliveryChannel {
   virtual ~DeliveryChannel() = default;
   // Makes one attempt; calls `done` exactly once, possibly on another thread.
   virtual void Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) = 0;
+  // Attempts this channel may have in flight at once, over all endpoints (0: no limit beyond
+  // the outbox's per-endpoint one). A mail relay wants a few sessions, not one per address.
+  virtual int max_in_flight() const { return 0; }
 };
 
 }  // namespace postbox::core

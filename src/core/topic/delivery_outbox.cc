@@ -13,6 +13,20 @@ namespace {
 
 using nlohmann::json;
 
+// What the failure queue gets for SES mail that could not be delivered: a JSON record in the
+// spirit of SES's bounce notifications, with the whole message (base64) so nothing is lost.
+std::string SesFailureRecord(const Delivery& d, const std::string& reason, int64_t now_ms) {
+  return json{{"notificationType", "Failure"},
+              {"failure", {{"reason", reason}, {"attempts", d.attempts}}},
+              {"mail",
+               {{"messageId", d.message_id},
+                {"source", d.endpoint},
+                {"destination", d.recipients},
+                {"timestamp", Iso8601Millis(now_ms)}}},
+              {"content", Base64Encode(d.body)}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace
 
 std::string EncodeDelivery(const Delivery& d) {
@@ -28,6 +42,7 @@ std::string EncodeDelivery(const Delivery& d) {
               {"protocol", d.protocol},
               {"subject", d.subject},
               {"from_name", d.from_name},
+              {"recipients", d.recipients},
               {"policy",
                {p.min_delay_seconds, p.max_delay_seconds, p.num_retries, p.num_no_delay_retries,
                 p.num_min_delay_retries, p.num_max_delay_retries, p.backoff_function,
@@ -53,9 +68,11 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
     d.body = j.at("body").get<std::string>();
     d.raw = j.at("raw").get<bool>();
     // Records written before other channels existed are HTTP/S ones.
-    d.protocol = j.value("protocol", std::string("http"));
+    d.protocol = j.value("protocol", d.endpoint.rfind("https://", 0) == 0 ? std::string("https")
+                                                                          : std::string("http"));
     d.subject = j.value("subject", std::string());
     d.from_name = j.value("from_name", std::string());
+    d.recipients = j.value("recipients", std::vector<std::string>());
     const json& p = j.at("policy");
     d.policy.min_delay_seconds = p.at(0).get<int>();
     d.policy.max_delay_seconds = p.at(1).get<int>();
@@ -107,11 +124,14 @@ bool DeliveryOutbox::HasChannel(const std::string& protocol) const {
 }
 
 size_t DeliveryOutbox::BacklogBytes(const Delivery& d) {
-  if (d.message_type != "Notification") return 0;
+  // Confirmations and verification mails always fit; notifications and SES mail count.
+  if (d.message_type != "Notification" && d.message_type != "Email") return 0;
   constexpr size_t kBookkeepingBytes = 512;
-  return kBookkeepingBytes + d.body.size() + d.id.size() + d.message_id.size() +
-         d.topic_arn.size() + d.subscription_arn.size() + d.endpoint.size() +
-         d.dead_letter_queue_arn.size();
+  size_t bytes = kBookkeepingBytes + d.body.size() + d.id.size() + d.message_id.size() +
+                 d.topic_arn.size() + d.subscription_arn.size() + d.endpoint.size() +
+                 d.dead_letter_queue_arn.size();
+  for (const std::string& r : d.recipients) bytes += 32 + r.size();
+  return bytes;
 }
 
 void DeliveryOutbox::AddLocked(Delivery delivery) {
@@ -198,6 +218,11 @@ void DeliveryOutbox::Advance() {
           to_dead_letter.push_back(TakeLocked(taken));
           continue;
         }
+        auto channel = channels_.find(d.protocol);
+        DeliveryChannel* via = channel == channels_.end() ? nullptr : channel->second;
+        const bool limited = via != nullptr && via->max_in_flight() > 0;
+        // The channel is busy: this endpoint waits (its turn comes as attempts finish).
+        if (limited && channel_load_[via] >= via->max_in_flight()) break;
         if (d.policy.max_receives_per_second > 0) {
           auto& [second, count] = sent_this_second_[d.subscription_arn];
           if (second != now / 1000) second = now / 1000, count = 0;
@@ -207,10 +232,10 @@ void DeliveryOutbox::Advance() {
           }
           ++count;
         }
+        if (limited) ++channel_load_[via];
         ++load;
         ++d.attempts;
-        auto channel = channels_.find(d.protocol);
-        to_send.emplace_back(channel == channels_.end() ? nullptr : channel->second, d);
+        to_send.emplace_back(via, d);
         it = queue.erase(it);
       }
       if (load == 0) per_endpoint_.erase(endpoint->first);
@@ -263,6 +288,10 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
   if (it == deliveries_.end()) return;
   Delivery& d = it->second;
   if (--per_endpoint_[d.endpoint] <= 0) per_endpoint_.erase(d.endpoint);
+  if (auto channel = channels_.find(d.protocol); channel != channels_.end()) {
+    auto busy = channel_load_.find(channel->second);
+    if (busy != channel_load_.end() && --busy->second <= 0) channel_load_.erase(busy);
+  }
   if (outcome.verdict == DeliveryVerdict::kNotTried) {
     // Not tried (shutting down): wait again, as stored; the attempt does not count.
     --d.attempts;
@@ -329,7 +358,7 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
     return forget();
   }
   NewMessage message;
-  message.body = d.body;
+  message.body = d.protocol == "ses" ? SesFailureRecord(d, reason, clock_.NowMillis()) : d.body;
   if ((*queue)->fifo()) {  // HTTP/S subscriptions exist only on standard topics
     StatsFor(d.protocol).dropped.Add();
     return forget();

@@ -106,6 +106,7 @@ class DeliveryOutbox {
   const size_t max_backlog_bytes_per_endpoint_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, DeliveryChannel*> channels_;  // by protocol
+  std::unordered_map<DeliveryChannel*, int> channel_load_;      // attempts in flight
   std::map<std::string, Delivery> deliveries_;                  // by id: waiting and in flight
   // The waiting ones per endpoint, by their next attempt: Advance reads only what is due, and
   // a slow endpoint's backlog does not stand in front of other endpoints. A delivery being

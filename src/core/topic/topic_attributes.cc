@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "channels/mime_message.h"
 #include "core/queue/message_rules.h"
 #include "core/topic/delivery_policy.h"
 
@@ -170,10 +171,7 @@ Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint
       return InvalidParameter("Endpoint must match the specified protocol");
     }
   } else if (protocol == "email" || protocol == "email-json") {
-    size_t at = endpoint.find('@');
-    if (at == std::string::npos || at == 0 || at + 1 >= endpoint.size()) {
-      return InvalidParameter("Email address");
-    }
+    if (!channels::IsValidEmailAddress(endpoint)) return InvalidParameter("Email address");
   } else if (endpoint.empty()) {
     return InvalidParameter("Endpoint");
   }

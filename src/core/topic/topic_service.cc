@@ -447,7 +447,8 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       subscription.confirmed = ConfirmedAtOnce(protocol);
       if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
       subscription.attributes = attributes;
-      if (IsHttp(protocol) || IsEmail(protocol)) {
+      if (IsHttp(protocol) ||
+          (IsEmail(protocol) && outbox_ != nullptr && outbox_->HasChannel(protocol))) {
         confirmation =
             ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation", base_url);
       }
@@ -468,7 +469,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
               }
               if (confirmation && outbox_ != nullptr) outbox_->Activate(std::move(*confirmation));
               if (subscription.protocol != "sqs" && !IsHttp(subscription.protocol) &&
-                  !IsEmail(subscription.protocol)) {
+                  !(confirmation && IsEmail(subscription.protocol))) {
                 spdlog::warn(
                     "event=subscription_without_delivery subscription={} protocol={} "
                     "effect=\"stored, but postbox does not deliver to this protocol yet\"",

@@ -207,7 +207,8 @@ void SnsFrontend::Handle(const HttpRequest& request,
   call->context.host = request.Header("host");
   if (call->context.host.empty()) call->context.host = "localhost";
   call->context.trace_header = request.Header("x-amzn-trace-id");
-  call->base_url = "http://" + call->context.host;
+  call->base_url =
+      options_.public_url.empty() ? "http://" + call->context.host : options_.public_url;
   ParseCredentialScope(request, &call->context);
   const std::string request_id = call->context.request_id;
   auto fail = [&](Status s) { respond(ErrorResponse(s, request_id), s.code()); };

@@ -17,6 +17,7 @@ struct SnsOptions {
   std::string default_region = "us-east-1";
   std::string default_account = "000000000000";
   RequestMetrics* metrics = nullptr;  // counts every answer, if given
+  std::string public_url;             // links' base (server.public_url); empty: from Host
 };
 
 class SnsFrontend {

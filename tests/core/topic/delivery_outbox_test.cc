@@ -53,12 +53,12 @@ class FakeMailSender final : public channels::MailSender {
     std::lock_guard lock(mu_);
     return pending_.size();
   }
-  channels::OutboundMail Answer(int status) {
+  channels::OutboundMail Answer(int status, const std::string& error = "") {
     std::unique_lock lock(mu_);
     auto [mail, done] = std::move(pending_.front());
     pending_.pop_front();
     lock.unlock();
-    done(status, "");
+    done(status, error);
     return mail;
   }
 
@@ -216,7 +216,7 @@ TEST_F(DeliveryOutboxTest, APermanentRefusalIsGivenUpAtOnceATransientOneRetried)
   clock_.AdvanceSeconds(4);
   outbox_.Advance();
   ASSERT_EQ(mail.pending(), 1u);
-  mail.Answer(550);  // no such mailbox: 48 retries left, none used
+  mail.Answer(550, "RCPT failed: 550");  // no such mailbox: 48 retries left, none used
   ReceiveOptions options;
   options.max_messages = 10;
   auto received = queues_.Receive(dlq, options);
@@ -231,12 +231,14 @@ TEST_F(DeliveryOutboxTest, APermanentRefusalIsGivenUpAtOnceATransientOneRetried)
 
 TEST_F(DeliveryOutboxTest, AuthenticationRefusalsAreRetried) {
   // 535 (bad credentials) is the operator's to mend: the mail waits, it is not given up.
-  EXPECT_FALSE(channels::IsPermanentSmtpFailure(535));
-  EXPECT_FALSE(channels::IsPermanentSmtpFailure(530));
-  EXPECT_FALSE(channels::IsPermanentSmtpFailure(451));
-  EXPECT_FALSE(channels::IsPermanentSmtpFailure(0));
-  EXPECT_TRUE(channels::IsPermanentSmtpFailure(550));
-  EXPECT_TRUE(channels::IsPermanentSmtpFailure(553));
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(535, "Login denied"));
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(530, "STARTTLS denied"));
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(550, "MAIL failed: 550"));    // our sender
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(554, "Weird server reply"));  // the greeting
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(451, "RCPT failed: 451"));
+  EXPECT_FALSE(channels::IsPermanentSmtpFailure(0, ""));
+  EXPECT_TRUE(channels::IsPermanentSmtpFailure(550, "RCPT failed: 550"));
+  EXPECT_TRUE(channels::IsPermanentSmtpFailure(554, "DATA failed: 554"));
 }
 
 TEST(ManagedRetryPolicyTest, AwsFixedPolicyForEmailSmsAndPush) {

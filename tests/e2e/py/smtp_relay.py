@@ -50,6 +50,9 @@ class SmtpRelay:
             raw = base64.b64decode(record["data"])
             record["raw"] = raw
             record["message"] = email.message_from_bytes(raw, policy=email.policy.default)
+            # The text as a mail reader shows it (MIME text travels with CRLF line breaks).
+            part = record["message"].get_body(("plain", "html"))
+            record["text"] = part.get_content().replace("\r\n", "\n") if part else ""
             mails.append(record)
         return mails
 

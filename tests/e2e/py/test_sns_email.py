@@ -61,7 +61,7 @@ def confirm_email_subscription(test, sns, relay, topic, address):
     arn = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=address,
                         ReturnSubscriptionArn=True)["SubscriptionArn"]
     (mail,) = relay.next_mails()
-    with urllib.request.urlopen(link_in(mail["message"].get_content(), "ConfirmSubscription"),
+    with urllib.request.urlopen(link_in(mail["text"], "ConfirmSubscription"),
                                 timeout=10) as r:
         test.assertEqual(r.status, 200)
     return arn
@@ -90,7 +90,7 @@ class SnsEmail(unittest.TestCase):
         self.assertEqual(message["To"], "manager@shop.test")
         self.assertEqual(message["From"].addresses[0].display_name, "재고 알림")
         self.assertEqual(message["From"].addresses[0].addr_spec, "alerts@postbox.test")
-        body = message.get_content()
+        body = mail["text"]
         self.assertIn(topic, body)
         with urllib.request.urlopen(link_in(body, "ConfirmSubscription"), timeout=10) as r:
             self.assertEqual(r.status, 200)
@@ -111,7 +111,7 @@ class SnsEmail(unittest.TestCase):
         self.assertEqual(message.get_content_type(), "text/plain")
         self.assertEqual(message.get_content_charset(), "utf-8")
         self.assertEqual(message["Content-Transfer-Encoding"], "base64")
-        body = message.get_content()
+        body = mail["text"]
         self.assertTrue(body.startswith(text + "\n"))
         self.assertTrue(all(len(line) <= 998 for line in raw.split("\r\n")))
 
@@ -119,7 +119,7 @@ class SnsEmail(unittest.TestCase):
         sns.publish(TopicArn=topic, Message="second")
         (mail,) = self.relay.next_mails()
         self.assertEqual(mail["message"]["Subject"], "AWS Notification Message")
-        with urllib.request.urlopen(link_in(mail["message"].get_content(), "Unsubscribe"),
+        with urllib.request.urlopen(link_in(mail["text"], "Unsubscribe"),
                                     timeout=10) as r:
             self.assertEqual(r.status, 200)
         listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
@@ -127,19 +127,23 @@ class SnsEmail(unittest.TestCase):
         self.assertEqual(metric(server.endpoint, "email", "delivered"), 3)
 
     def test_email_json_gets_the_json_documents(self):
-        server = start_server(self, self.relay)
+        # server.public_url is the base of the links (the Host header otherwise).
+        server = start_server(self, self.relay,
+                              extra=["--server-public-url", "https://postbox.example.test/"])
         sns = make_sns_client(server.endpoint)
         topic = sns.create_topic(Name="json-" + harness.uid())["TopicArn"]
         sns.subscribe(TopicArn=topic, Protocol="email-json", Endpoint="robot@shop.test")
         (mail,) = self.relay.next_mails()
-        document = json.loads(mail["message"].get_content())
+        document = json.loads(mail["text"])
         self.assertEqual(document["Type"], "SubscriptionConfirmation")
         self.assertEqual(document["TopicArn"], topic)
+        self.assertTrue(document["SubscribeURL"].startswith(
+            "https://postbox.example.test/?Action=ConfirmSubscription"), document["SubscribeURL"])
         sns.confirm_subscription(TopicArn=topic, Token=document["Token"])
         sns.publish(TopicArn=topic, Subject="주문", Message='{"order": "도넛 12개"}')
         (mail,) = self.relay.next_mails()
         self.assertEqual(mail["message"]["Subject"], "주문")
-        document = json.loads(mail["message"].get_content())
+        document = json.loads(mail["text"])
         self.assertEqual(document["Type"], "Notification")
         self.assertEqual(document["Message"], '{"order": "도넛 12개"}')
         self.assertEqual(document["Subject"], "주문")
@@ -183,7 +187,7 @@ class SnsEmail(unittest.TestCase):
         self.relay.set_rules()
         server.start()
         (mail,) = self.relay.next_mails()
-        self.assertTrue(mail["message"].get_content().startswith("wait for me"))
+        self.assertTrue(mail["text"].startswith("wait for me"))
 
 
 class SnsEmailTlsAndAuth(unittest.TestCase):
