@@ -157,6 +157,24 @@ std::vector<Setting> Settings() {
          c.email_tls_ca_file = v;
          return v.empty() || ::access(v.c_str(), R_OK) == 0;
        }},
+      {"email.require_verified_identities",
+       [](Config& c, const std::string& v) {
+         return SetBool(c.email_require_verified_identities, v);
+       }},
+      {"email.max_per_second",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.email_max_per_second, v) && c.email_max_per_second > 0;
+       }},
+      {"email.max_per_day",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.email_max_per_day, v) && c.email_max_per_day > 0 &&
+                c.email_max_per_day <= 10'000'000;
+       }},
+      {"email.ses_failure_queue_arn",
+       [](Config& c, const std::string& v) {
+         c.email_ses_failure_queue_arn = v;
+         return v.empty() || v.rfind("arn:aws:sqs:", 0) == 0;
+       }},
       {"email.timeout_seconds",
        [](Config& c, const std::string& v) {
          return SetInt(c.email_timeout_seconds, v) && c.email_timeout_seconds > 0;

@@ -50,6 +50,13 @@ struct Config {
   bool email_require_tls = false;
   std::string email_tls_ca_file;   // PEM CA certificates for the relay instead of the system's
   int email_timeout_seconds = 60;  // one SMTP session at most
+  // SES: email.require_verified_identities enforces AWS's rule (a sender must be verified, by a
+  // link mailed to it); email.max_per_second / max_per_day are the sending quota (per
+  // recipient); email.ses_failure_queue_arn takes SES mail that could not be delivered.
+  bool email_require_verified_identities = false;
+  int email_max_per_second = 14;
+  int email_max_per_day = 50000;
+  std::string email_ses_failure_queue_arn;
   // delivery.*: the retry policy of email deliveries (AWS's fixed one: 50 retries from 10 s
   // growing to 600 s apart, about 6 hours). Tests shorten it.
   int delivery_retry_min_delay_seconds = 10;

@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "channels/curl_sender.h"
 #include "core/config/config_store.h"
+#include "core/email/email_service.h"
 #include "core/queue/queue_service.h"
 #include "core/topic/delivery_outbox.h"
 #include "core/topic/message_signer.h"
@@ -29,6 +30,7 @@
 #include "storage/data_dir_lock.h"
 #include "storage/fault_injection.h"
 #include "storage/file_system.h"
+#include "wire/ses/ses_frontend.h"
 #include "wire/sns/sns_frontend.h"
 #include "wire/sqs/sqs_frontend.h"
 
@@ -236,6 +238,22 @@ int Serve(const Config& config) {
   wire::RequestMetrics request_metrics;
   wire::sns::SnsFrontend sns(
       topics, {config.region, config.account_id, &request_metrics, config.public_url});
+  core::EmailOptions email_options;
+  email_options.require_verified = config.email_require_verified_identities;
+  email_options.from = config.email_from;
+  email_options.max_per_second = config.email_max_per_second;
+  email_options.max_per_day = config.email_max_per_day;
+  email_options.failure_queue_arn = config.email_ses_failure_queue_arn;
+  email_options.retry =
+      core::ManagedRetryPolicy(config.delivery_retry_min_delay_seconds,
+                               config.delivery_retry_max_delay_seconds, config.delivery_retries);
+  core::EmailService email(engine, SystemClock::Get(), config_store, outbox, email_options);
+  if (Status s = email.Load(); !s.ok()) {
+    std::cerr << "postbox: cannot load SES identities: " << s.ToString() << "\n";
+    return 1;
+  }
+  wire::ses::SesFrontend ses(
+      email, {config.region, config.account_id, &request_metrics, config.public_url});
   const std::string certificate_path = "/" + (*signer)->certificate_file_name();
   wire::sqs::Runtime runtime{
       [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
@@ -264,7 +282,7 @@ int Serve(const Config& config) {
   options.max_connections = config.max_connections;
   net::HttpServer server(
       io, options,
-      [&sqs, &sns, &ready, &signer, &certificate_path, &engine, &metrics](
+      [&sqs, &sns, &ses, &ready, &signer, &certificate_path, &engine, &metrics](
           wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
         std::string_view path = request.Path();
         if (request.method == "GET" && path == "/metrics") {
@@ -283,6 +301,9 @@ int Serve(const Config& config) {
           r.content_type = "application/x-pem-file";
           r.body = (*signer)->certificate_pem();
           return respond(std::move(r));
+        }
+        if (wire::ses::SesFrontend::IsSesRequest(request)) {
+          return ses.Handle(request, std::move(respond));
         }
         if (wire::sns::SnsFrontend::IsSnsRequest(request))
           return sns.Handle(request, std::move(respond));

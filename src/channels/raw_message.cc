@@ -98,7 +98,15 @@ std::vector<std::string> AddressList(std::string_view value) {
   return out;
 }
 
-std::string PrepareForSmtp(std::string_view message) {
+std::string PrepareForSmtp(std::string_view raw) {
+  // A lone CR ends a line too: relays differ on it (the root of SMTP smuggling), so postbox
+  // sends only CRLF.
+  std::string normalized;
+  normalized.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    normalized += raw[i] == '\r' && (i + 1 == raw.size() || raw[i + 1] != '\n') ? '\n' : raw[i];
+  }
+  std::string_view message = normalized;
   std::string out;
   out.reserve(message.size() + message.size() / 40);
   bool in_headers = true;

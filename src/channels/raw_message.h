@@ -25,8 +25,8 @@ std::string HeaderValue(const std::vector<HeaderField>& fields, std::string_view
 // The bare addresses of an address-list header value: `A <a@x>, "B, C" <b@y>, c@z`.
 std::vector<std::string> AddressList(std::string_view value);
 
-// The message with every line ending in CRLF and without its Bcc header (its recipients are
-// in the envelope only, as SES does).
+// The message with every line ending in CRLF (lone CRs and LFs included) and without its Bcc
+// header (its recipients are in the envelope only, as SES does).
 std::string PrepareForSmtp(std::string_view message);
 
 }  // namespace postbox::channels

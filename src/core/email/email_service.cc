@@ -25,7 +25,7 @@ std::string EncodeIdentity(const EmailIdentity& i) {
               {"identity", i.identity},
               {"verified", i.verified},
               {"token", i.token}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::optional<EmailIdentity> DecodeIdentity(std::string_view blob) {
@@ -113,6 +113,11 @@ void EmailService::VerifyEmailIdentity(const std::string& region, const std::str
   if (!channels::IsValidEmailAddress(address)) {
     return done(InvalidValue("Invalid email address<" + address + ">."));
   }
+  if (options_.require_verified && !outbox_.HasChannel("ses")) {
+    return done(Status(ErrorCode::kMessageRejected,
+                       "postbox has no SMTP relay configured (email.smtp_url): the verification "
+                       "mail cannot be sent."));
+  }
   config_.Submit([this, region, account, address, base_url,
                   done = std::move(done)]() -> ConfigStore::Change {
     EmailIdentity identity{region, account, address, !options_.require_verified, ""};
@@ -125,7 +130,7 @@ void EmailService::VerifyEmailIdentity(const std::string& region, const std::str
     storage::WriteBatch batch;
     std::optional<Delivery> mail;
     if (!identity.verified) {
-      identity.token = HexEncode(Sha256(NewUuid() + NewUuid()));
+      identity.token = HexEncode(RandomBytes(32));  // unguessable: it verifies the address
       channels::MailContent content;
       content.from = options_.from;
       content.to = {address};
@@ -139,6 +144,7 @@ void EmailService::VerifyEmailIdentity(const std::string& region, const std::str
       mail = NewMail(channels::BareAddress(options_.from), {address},
                      channels::BuildMimeMessage(content));
       mail->message_type = "Verification";  // always fits the outbox
+      mail->dead_letter_queue_arn.clear();  // its link is not for a failure queue
       DeliveryOutbox::Stage(*mail, &batch);
     }
     batch.PutRecord(storage::RecordKind::kEmailIdentity, 0, Key(region, account, address),
@@ -255,17 +261,17 @@ Status EmailService::TakeQuota(size_t recipients) {
   return Status::Ok();
 }
 
-SendQuota EmailService::Quota() const {
+SendQuota EmailService::Quota() {
   std::lock_guard lock(mu_);
   const int64_t since = clock_.NowMillis() - 24 * 3600 * 1000;
-  int64_t sent = 0;
-  for (auto it = sent_ms_.rbegin(); it != sent_ms_.rend() && *it > since; ++it) ++sent;
-  return {options_.max_per_day, options_.max_per_second, sent};
+  while (!sent_ms_.empty() && sent_ms_.front() <= since) sent_ms_.pop_front();
+  return {options_.max_per_day, options_.max_per_second, int64_t(sent_ms_.size())};
 }
 
 void EmailService::Send(const std::string& region, const std::string& account, OutgoingEmail email,
                         std::function<void(Result<std::string>)> done) {
   std::string message;
+  std::string message_id = NewUuid();
   std::string source = email.source;
   std::vector<std::string> recipients;
   if (email.raw) {
@@ -276,7 +282,7 @@ void EmailService::Send(const std::string& region, const std::string& account, O
     auto headers = channels::ParseHeaderFields(*email.raw);
     if (source.empty()) source = channels::HeaderValue(headers, "From");
     if (source.empty()) return done(InvalidValue("Missing required header 'From'."));
-    recipients = email.destinations;
+    for (const std::string& d : email.destinations) recipients.push_back(channels::BareAddress(d));
     if (recipients.empty()) {
       for (const char* name : {"To", "Cc", "Bcc"}) {
         for (auto& a : channels::AddressList(channels::HeaderValue(headers, name))) {
@@ -299,9 +305,12 @@ void EmailService::Send(const std::string& region, const std::string& account, O
     content.text = email.text;
     content.html = email.html;
     content.date_ms = clock_.NowMillis();
-    content.message_id = NewUuid() + "@postbox";
+    message_id = NewUuid();
+    content.message_id = message_id + "@postbox";  // the MessageId SES answers names the mail
     message = channels::BuildMimeMessage(content);
   }
+  // One mailbox: "a@x, <b@y>" would show a second sender in From.
+  if (channels::AddressList(source).size() != 1) return done(InvalidValue("Illegal address"));
   POSTBOX_RETURN_CALLBACK_IF_ERROR(done, CheckAddress(source));
   for (const std::string& r : recipients) {
     POSTBOX_RETURN_CALLBACK_IF_ERROR(done, CheckAddress(r));
@@ -312,19 +321,32 @@ void EmailService::Send(const std::string& region, const std::string& account, O
   }
   const std::string sender = channels::BareAddress(source);
   if (options_.require_verified) {
+    // Raw mail shows its own From header: those addresses must be verified too.
+    std::vector<std::string> senders = {sender};
+    if (email.raw) {
+      auto from = channels::AddressList(
+          channels::HeaderValue(channels::ParseHeaderFields(*email.raw), "From"));
+      senders.insert(senders.end(), from.begin(), from.end());
+    }
     std::lock_guard lock(mu_);
-    if (!IsVerifiedLocked(region, account, sender)) {
+    for (const std::string& who : senders) {
+      if (IsVerifiedLocked(region, account, who)) continue;
       return done(Status(ErrorCode::kMessageRejected,
                          "Email address is not verified. The following identities failed the "
                          "check in region " +
-                             Upper(region) + ": " + sender));
+                             Upper(region) + ": " + who));
     }
+  }
+  if (!outbox_.HasChannel("ses")) {
+    return done(Status(ErrorCode::kMessageRejected,
+                       "postbox has no SMTP relay configured (email.smtp_url): mail cannot be "
+                       "sent."));
   }
   POSTBOX_RETURN_CALLBACK_IF_ERROR(done, TakeQuota(recipients.size()));
   Delivery mail = NewMail(sender, std::move(recipients), std::move(message));
+  mail.message_id = message_id;
   storage::WriteBatch batch;
   DeliveryOutbox::Stage(mail, &batch);
-  const std::string message_id = mail.message_id;
   engine_.Commit(
       std::move(batch), storage::Durability::kSync,
       [this, mail = std::move(mail), message_id, done = std::move(done)](Status s) mutable {

@@ -94,7 +94,7 @@ class EmailService {
   void Send(const std::string& region, const std::string& account, OutgoingEmail email,
             std::function<void(Result<std::string>)> done);
 
-  SendQuota Quota() const;
+  SendQuota Quota();
 
  private:
   static std::string Key(const std::string& region, const std::string& account,

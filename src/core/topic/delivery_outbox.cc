@@ -31,13 +31,14 @@ std::string SesFailureRecord(const Delivery& d, const std::string& reason, int64
 
 std::string EncodeDelivery(const Delivery& d) {
   const RetryPolicy& p = d.policy;
-  return json{{"id", d.id},
+  const bool binary = d.protocol == "ses";
+  json record{{"id", d.id},
               {"type", d.message_type},
               {"message_id", d.message_id},
               {"topic_arn", d.topic_arn},
               {"subscription_arn", d.subscription_arn},
               {"endpoint", d.endpoint},
-              {"body", d.body},
+              {"body", binary ? std::string() : d.body},
               {"raw", d.raw},
               {"protocol", d.protocol},
               {"subject", d.subject},
@@ -50,8 +51,11 @@ std::string EncodeDelivery(const Delivery& d) {
               {"content_type", d.content_type},
               {"dead_letter_queue_arn", d.dead_letter_queue_arn},
               {"attempts", d.attempts},
-              {"next_attempt_ms", d.next_attempt_ms}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+              {"next_attempt_ms", d.next_attempt_ms}};
+  // A whole message given to SES may hold any bytes (8-bit charsets, DKIM-signed lines): kept
+  // exactly, as base64, where JSON would replace what is not UTF-8.
+  if (binary) record["body_b64"] = Base64Encode(d.body);
+  return record.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::optional<Delivery> DecodeDelivery(std::string_view blob) {
@@ -73,6 +77,11 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
     d.subject = j.value("subject", std::string());
     d.from_name = j.value("from_name", std::string());
     d.recipients = j.value("recipients", std::vector<std::string>());
+    if (j.contains("body_b64")) {
+      auto body = Base64Decode(j.at("body_b64").get<std::string>());
+      if (!body) return std::nullopt;
+      d.body = std::move(*body);
+    }
     const json& p = j.at("policy");
     d.policy.min_delay_seconds = p.at(0).get<int>();
     d.policy.max_delay_seconds = p.at(1).get<int>();

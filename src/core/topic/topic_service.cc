@@ -445,7 +445,8 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       subscription.endpoint = endpoint;
       subscription.owner = it->second->topic.account;
       subscription.confirmed = ConfirmedAtOnce(protocol);
-      if (!subscription.confirmed) subscription.token = HexEncode(Sha256(NewUuid() + NewUuid()));
+      // Unguessable (OpenSSL's generator, not the fast one behind ids): it confirms.
+      if (!subscription.confirmed) subscription.token = HexEncode(RandomBytes(32));
       subscription.attributes = attributes;
       if (IsHttp(protocol) ||
           (IsEmail(protocol) && outbox_ != nullptr && outbox_->HasChannel(protocol))) {

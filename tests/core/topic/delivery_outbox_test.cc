@@ -534,6 +534,14 @@ TEST(DeliveryRecordTest, EmailFieldsRoundTripAndOldRecordsAreHttp) {
   old.erase("protocol");
   old.erase("subject");
   old.erase("from_name");
+  Delivery ses = d;
+  ses.protocol = "ses";
+  ses.body = std::string("Subject: \xb0\xa1\r\n\r\n\xff\x00body", 19);  // EUC-KR, not UTF-8
+  ses.recipients = {"a@x.test", "b@x.test"};
+  auto exact = DecodeDelivery(EncodeDelivery(ses));
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_EQ(exact->body, ses.body);  // byte for byte
+  EXPECT_EQ(exact->recipients, ses.recipients);
   auto legacy = DecodeDelivery(old.dump());
   ASSERT_TRUE(legacy.has_value());
   EXPECT_EQ(legacy->protocol, "http");

@@ -43,6 +43,16 @@ def start_server(test, relay, extra=(), env=None, scheme="smtp"):
     return server
 
 
+def self_signed_certificate(work):
+    """(key file, certificate file): a new self-signed certificate for 127.0.0.1."""
+    key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return key, cert
+
+
 def link_in(text, action):
     match = re.search(r"(http://\S+/\?Action=%s\S+)" % action, text)
     assert match, "no %s link in %r" % (action, text)
@@ -194,11 +204,7 @@ class SnsEmailTlsAndAuth(unittest.TestCase):
     def test_starttls_with_configured_ca_and_auth_from_the_environment(self):
         work = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, work, True)
-        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                        "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        key, cert = self_signed_certificate(work)
         secret = "s3cret-" + harness.uid()
         relay = SmtpRelay(auth="mailer:" + secret, tls=(cert, key))
         self.addCleanup(relay.close)
@@ -219,11 +225,7 @@ class SnsEmailTlsAndAuth(unittest.TestCase):
     def test_an_untrusted_relay_certificate_is_refused(self):
         work = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, work, True)
-        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                        "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        key, cert = self_signed_certificate(work)
         relay = SmtpRelay(tls=(cert, key))
         self.addCleanup(relay.close)
         server = start_server(self, relay, extra=["--email-require-tls", "true"])

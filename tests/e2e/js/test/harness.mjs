@@ -79,7 +79,8 @@ export function uniqueName(prefix) {
  * Start postbox (or attach to POSTBOX_ENDPOINT).
  * @returns {Promise<{endpoint: string, external: boolean, stop: () => Promise<{code: number|null, signal: string|null, killed: boolean}|null>, output: () => string}>}
  */
-export async function startServer() {
+/** Starts $POSTBOX_BIN with `extraArgs` added to its command line. */
+export async function startServer(extraArgs = []) {
   if (process.env.POSTBOX_ENDPOINT) {
     const endpoint = process.env.POSTBOX_ENDPOINT.replace(/\/+$/, "");
     return { endpoint, external: true, stop: async () => null, output: () => "" };
@@ -93,7 +94,7 @@ export async function startServer() {
     );
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), "postbox-e2e-js-"));
-  const child = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
+  const child = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
 
@@ -183,11 +184,11 @@ export async function stopAndCheck(server) {
  * shutdown) in an `after` hook. onReady(server, client) receives them once
  * they exist.
  */
-export function useServer(onReady) {
+export function useServer(onReady, extraArgs = []) {
   let server;
   let client;
   before(async () => {
-    server = await startServer();
+    server = await startServer(extraArgs);
     client = makeClient(server.endpoint);
     onReady(server, client);
   });
