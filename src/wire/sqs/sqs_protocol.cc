@@ -146,11 +146,14 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InternalError", "InternalError", 500, false};
     case ErrorCode::kInvalidParameterValue:
     case ErrorCode::kInvalidContentType:
-    case ErrorCode::kInvalidParameter:  // SNS codes; SQS never produces them
+    case ErrorCode::kInvalidParameter:  // SNS and SES codes; SQS never produces them
     case ErrorCode::kValidationError:
+    case ErrorCode::kMessageRejected:
       return {"InvalidParameterValueException", "InvalidParameterValue", 400, true};
     case ErrorCode::kMissingParameter:
       return {"MissingRequiredParameterException", "MissingParameter", 400, true};
+    case ErrorCode::kThrottling:  // SES's today; SQS's own throttling answer when it has one
+      return {"ThrottlingException", "RequestThrottled", 400, true};
     case ErrorCode::kInvalidAction:
       return {"InvalidAction", "InvalidAction", 400, true};
     case ErrorCode::kUnsupportedOperation:
