@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "channels/mime_message.h"
 
@@ -35,6 +36,37 @@ bool SetBool(bool& field, const std::string& value) {
   if (value != "true" && value != "1" && value != "false" && value != "0") return false;
   field = value == "true" || value == "1";
   return true;
+}
+
+bool SetDouble(double& field, const std::string& value) {
+  try {
+    size_t used = 0;
+    double v = std::stod(value, &used);
+    if (used != value.size() || !(v >= 0)) return false;
+    field = v;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// Setters for the common shapes: any text, an http(s) URL (or empty), a rate (>= 0 a second).
+std::function<bool(Config&, const std::string&)> Text(std::string Config::*field) {
+  return [field](Config& c, const std::string& v) {
+    c.*field = v;
+    return true;
+  };
+}
+std::function<bool(Config&, const std::string&)> Url(std::string Config::*field) {
+  return [field](Config& c, const std::string& v) {
+    c.*field = v;
+    return v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+  };
+}
+std::function<bool(Config&, const std::string&)> Rate(int Config::*field) {
+  return [field](Config& c, const std::string& v) {
+    return SetInt(c.*field, v) && c.*field >= 0 && c.*field <= 100000;
+  };
 }
 
 std::vector<Setting> Settings() {
@@ -179,6 +211,39 @@ std::vector<Setting> Settings() {
        [](Config& c, const std::string& v) {
          return SetInt(c.email_timeout_seconds, v) && c.email_timeout_seconds > 0;
        }},
+      {"sms.default_provider",
+       [](Config& c, const std::string& v) {
+         c.sms_default_provider = v;
+         return IsSmsProvider(v) || v.empty();
+       }},
+      {"sms.routes",
+       [](Config& c, const std::string& v) {
+         c.sms_routes = v;
+         return ParseSmsRoutes(v).has_value();
+       }},
+      {"sms.price_per_message",
+       [](Config& c, const std::string& v) {
+         return SetDouble(c.sms_price_per_message, v) && c.sms_price_per_message > 0;
+       }},
+      {"sms.failure_queue_arn",
+       [](Config& c, const std::string& v) {
+         c.sms_failure_queue_arn = v;
+         return v.empty() || v.rfind("arn:aws:sqs:", 0) == 0;
+       }},
+      {"sms.sens.endpoint", Url(&Config::sms_sens_endpoint)},
+      {"sms.sens.service_id", Text(&Config::sms_sens_service_id)},
+      {"sms.sens.access_key", Text(&Config::sms_sens_access_key)},
+      {"sms.sens.secret_key", Text(&Config::sms_sens_secret_key)},
+      {"sms.sens.from", Text(&Config::sms_sens_from)},
+      {"sms.sens.max_per_second", Rate(&Config::sms_sens_max_per_second)},
+      {"sms.twilio.endpoint", Url(&Config::sms_twilio_endpoint)},
+      {"sms.twilio.account_sid", Text(&Config::sms_twilio_account_sid)},
+      {"sms.twilio.auth_token", Text(&Config::sms_twilio_auth_token)},
+      {"sms.twilio.from", Text(&Config::sms_twilio_from)},
+      {"sms.twilio.max_per_second", Rate(&Config::sms_twilio_max_per_second)},
+      {"sms.webhook.url", Url(&Config::sms_webhook_url)},
+      {"sms.webhook.secret", Text(&Config::sms_webhook_secret)},
+      {"sms.webhook.max_per_second", Rate(&Config::sms_webhook_max_per_second)},
       {"delivery.retry_min_delay_seconds",
        [](Config& c, const std::string& v) {
          return SetInt(c.delivery_retry_min_delay_seconds, v) &&
@@ -222,15 +287,46 @@ std::string FlagName(const std::string& key) {
 
 Status Invalid(const std::string& where, const std::string& key, const std::string& value) {
   // Values that may hold a secret (a password, user:password@ in a URL) are not repeated.
-  const bool secret = key.find("password") != std::string::npos ||
-                      key.find("url") != std::string::npos ||
-                      key.find("secret") != std::string::npos;
+  const bool secret =
+      key.find("password") != std::string::npos || key.find("url") != std::string::npos ||
+      key.find("secret") != std::string::npos || key.find("token") != std::string::npos ||
+      key.find("key") != std::string::npos;
   return Status(ErrorCode::kInvalidParameterValue,
                 "invalid value '" + (secret ? std::string("(not shown)") : value) + "' for " + key +
                     " (" + where + ")");
 }
 
 }  // namespace
+
+bool IsSmsProvider(const std::string& name) {
+  return name == "sens" || name == "twilio" || name == "webhook";
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseSmsRoutes(
+    const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> routes;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    start = end + 1;
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty()) continue;
+    size_t colon = item.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    std::string prefix = item.substr(0, colon);
+    std::string provider = item.substr(colon + 1);
+    if (!prefix.empty() && prefix[0] == '+') prefix.erase(0, 1);
+    if (prefix.empty() || prefix.size() > 15 ||
+        prefix.find_first_not_of("0123456789") != std::string::npos || !IsSmsProvider(provider)) {
+      return std::nullopt;
+    }
+    routes.emplace_back(prefix, provider);
+  }
+  return routes;
+}
 
 Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_vars) {
   Config config;

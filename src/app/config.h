@@ -3,7 +3,9 @@
 // --section-key (the most used also have short forms: --listen, --data-dir, --config).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -57,12 +59,42 @@ struct Config {
   int email_max_per_second = 14;
   int email_max_per_day = 50000;
   std::string email_ses_failure_queue_arn;
-  // delivery.*: the retry policy of email deliveries (AWS's fixed one: 50 retries from 10 s
+  // sms.*: SMS providers (SNS Publish to a phone number, sms subscriptions). default_provider
+  // (sens | twilio | webhook; empty: SMS is off) takes every number no route names; routes
+  // sends numbers by their leading digits to a provider: "82:sens,1:twilio" (longest prefix
+  // wins). price_per_message (USD) prices each SMS for MonthlySpendLimit; failure_queue_arn
+  // takes SMS to numbers that could not be sent (Publish to a phone number has no other).
+  // Each provider's max_per_second bounds its requests (0: no bound).
+  std::string sms_default_provider;
+  std::string sms_routes;
+  double sms_price_per_message = 0.01;
+  std::string sms_failure_queue_arn;
+  std::string sms_sens_endpoint = "https://sens.apigw.ntruss.com";
+  std::string sms_sens_service_id;
+  std::string sms_sens_access_key;
+  std::string sms_sens_secret_key;  // never logged
+  std::string sms_sens_from;
+  int sms_sens_max_per_second = 20;
+  std::string sms_twilio_endpoint = "https://api.twilio.com";
+  std::string sms_twilio_account_sid;
+  std::string sms_twilio_auth_token;  // never logged
+  std::string sms_twilio_from;
+  int sms_twilio_max_per_second = 20;
+  std::string sms_webhook_url;
+  std::string sms_webhook_secret;  // never logged
+  int sms_webhook_max_per_second = 0;
+  // delivery.*: the retry policy of email and SMS deliveries (AWS's fixed one: 50 retries from 10 s
   // growing to 600 s apart, about 6 hours). Tests shorten it.
   int delivery_retry_min_delay_seconds = 10;
   int delivery_retry_max_delay_seconds = 600;
   int delivery_retries = 50;
 };
+
+// sms.default_provider's names: sens, twilio, webhook.
+bool IsSmsProvider(const std::string& name);
+// sms.routes: "82:sens, 1:twilio" as (digits, provider) pairs; nullopt when malformed.
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseSmsRoutes(
+    const std::string& text);
 
 // Parses `serve` flags (argv without the subcommand), the file named by --config, and the
 // environment. Returns kInvalidParameterValue with a message for the user on bad input.

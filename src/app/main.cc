@@ -18,11 +18,13 @@
 #include "app/health.h"
 #include "app/metrics_page.h"
 #include "app/open_storage.h"
+#include "app/sms_setup.h"
 #include "base/clock.h"
 #include "channels/curl_sender.h"
 #include "core/config/config_store.h"
 #include "core/email/email_service.h"
 #include "core/queue/queue_service.h"
+#include "core/sms/sms_service.h"
 #include "core/topic/delivery_outbox.h"
 #include "core/topic/message_signer.h"
 #include "core/topic/topic_service.h"
@@ -214,6 +216,19 @@ int Serve(const Config& config) {
     outbox.AddChannel("email-json", &email_channel);
     outbox.AddChannel("ses", &raw_mail_channel);
   }
+  core::SmsOptions sms_options;
+  sms_options.retry =
+      core::ManagedRetryPolicy(config.delivery_retry_min_delay_seconds,
+                               config.delivery_retry_max_delay_seconds, config.delivery_retries);
+  sms_options.price_per_message = config.sms_price_per_message;
+  sms_options.failure_queue_arn = config.sms_failure_queue_arn;
+  core::SmsService sms(engine, SystemClock::Get(), config_store, outbox, sms_options);
+  SmsSetup sms_setup = SetUpSms(config, http_sender, SystemClock::Get(), sms);
+  if (sms_setup.channel) outbox.AddChannel("sms", sms_setup.channel.get());
+  if (Status s = sms.Load(); !s.ok()) {
+    std::cerr << "postbox: cannot load SMS settings: " << s.ToString() << "\n";
+    return 1;
+  }
   if (Status s = outbox.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
     return 1;
@@ -237,7 +252,7 @@ int Serve(const Config& config) {
   }
   wire::RequestMetrics request_metrics;
   wire::sns::SnsFrontend sns(
-      topics, {config.region, config.account_id, &request_metrics, config.public_url});
+      topics, {config.region, config.account_id, &request_metrics, config.public_url, &sms});
   core::EmailOptions email_options;
   email_options.require_verified = config.email_require_verified_identities;
   email_options.from = config.email_from;
@@ -267,6 +282,7 @@ int Serve(const Config& config) {
   metrics.requests = &request_metrics;
   metrics.queues = &service;
   metrics.outbox = &outbox;
+  metrics.sms = sms_setup.channel.get();
   metrics.engine = &engine;
   metrics.log = storage->log;
   metrics.clock = &SystemClock::Get();

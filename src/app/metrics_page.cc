@@ -134,11 +134,13 @@ void WriteStorage(const MetricsSources& s, PrometheusText& out) {
 
 void WriteOutbox(const MetricsSources& s, PrometheusText& out) {
   out.Family("postbox_sns_outbox_deliveries", "gauge",
-             "SNS deliveries to HTTP/S endpoints and email addresses waiting or in flight.");
+             "SNS deliveries to HTTP/S endpoints, email addresses and phones waiting or in "
+             "flight.");
   out.Sample("postbox_sns_outbox_deliveries", {}, uint64_t(s.outbox->pending()));
   out.Family("postbox_sns_deliveries_total", "counter",
              "Outcomes of SNS delivery attempts through the outbox, by protocol (http, https, "
-             "email, email-json); permanent_failure attempts are also failed_attempt ones.");
+             "email, email-json, sms, ses); permanent_failure attempts are also failed_attempt "
+             "ones.");
   for (const auto& [protocol, st] : s.outbox->stats()) {
     for (auto [outcome, value] : {std::pair{"delivered", st->delivered.value()},
                                   {"failed_attempt", st->failed_attempts.value()},
@@ -149,6 +151,29 @@ void WriteOutbox(const MetricsSources& s, PrometheusText& out) {
                  value);
     }
   }
+}
+
+void WriteSms(const MetricsSources& s, PrometheusText& out) {
+  out.Family("postbox_sms_provider_requests_total", "counter",
+             "SMS requests to each provider by outcome (sent, retried, permanent, opted_out), and "
+             "SMS held back by the provider's max_per_second (rate_limited, not requests).");
+  for (const auto& [provider, st] : s.sms->stats()) {
+    for (auto [outcome, value] : {std::pair{"sent", st->sent.value()},
+                                  {"retried", st->retried.value()},
+                                  {"permanent", st->permanent.value()},
+                                  {"opted_out", st->opted_out.value()},
+                                  {"rate_limited", st->rate_limited.value()}}) {
+      out.Sample("postbox_sms_provider_requests_total",
+                 {{"provider", provider}, {"outcome", outcome}}, value);
+    }
+  }
+  out.Family("postbox_sms_refused_total", "counter",
+             "SMS not sent to any provider: the number had opted out, or the account's "
+             "MonthlySpendLimit was reached.");
+  out.Sample("postbox_sms_refused_total", {{"reason", "opted_out"}},
+             s.sms->refused_opted_out.value());
+  out.Sample("postbox_sms_refused_total", {{"reason", "spend_limit"}},
+             s.sms->refused_spend.value());
 }
 
 void WriteConnections(const MetricsSources& s, PrometheusText& out) {
@@ -176,6 +201,7 @@ std::string RenderMetrics(const MetricsSources& sources) {
   WriteQueues(sources, out);
   WriteStorage(sources, out);
   WriteOutbox(sources, out);
+  if (sources.sms != nullptr) WriteSms(sources, out);
   WriteConnections(sources, out);
   return out.Take();
 }

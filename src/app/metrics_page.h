@@ -2,16 +2,17 @@
 //
 // Requests by service, action and outcome with latencies; per-queue depth (visible, in flight,
 // delayed), oldest message age and message counts; storage (state, group commit sizes, fsync
-// latency, bytes written, failures, log size, free space); the SNS outbox; connections.
-// Per-queue series are capped (metrics.max_queue_series, the first queues by region, account
-// and name): beyond it, queues are only in the totals and postbox_queue_series_omitted counts
-// them, so that a tenant with a million queues cannot make a million series.
+// latency, bytes written, failures, log size, free space); the SNS outbox; SMS providers;
+// connections. Per-queue series are capped (metrics.max_queue_series, the first queues by region,
+// account and name): beyond it, queues are only in the totals and postbox_queue_series_omitted
+// counts them, so that a tenant with a million queues cannot make a million series.
 #pragma once
 
 #include <string>
 
 #include "base/clock.h"
 #include "core/queue/queue_service.h"
+#include "core/sms/sms_channel.h"
 #include "core/topic/delivery_outbox.h"
 #include "net/http_server.h"
 #include "storage/engine.h"
@@ -24,6 +25,7 @@ struct MetricsSources {
   const wire::RequestMetrics* requests = nullptr;
   const core::QueueService* queues = nullptr;
   const core::DeliveryOutbox* outbox = nullptr;
+  const core::SmsChannel* sms = nullptr;  // null when SMS is off
   const storage::Engine* engine = nullptr;
   const storage::LogEngine* log = nullptr;  // null on the RocksDB engine
   const net::HttpServer* server = nullptr;

@@ -1,6 +1,7 @@
 #include "base/encoding.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/md5.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -71,6 +72,31 @@ std::string HexEncode(std::string_view bytes) {
 std::string Md5Hex(std::string_view data) { return HexEncode(Digest(Md5Algorithm(), data)); }
 std::string Sha256(std::string_view data) { return Digest(Sha256Algorithm(), data); }
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  POSTBOX_CHECK(HMAC(EVP_sha256(), key.data(), int(key.size()),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+                     &length) != nullptr);
+  return std::string(reinterpret_cast<char*>(out), length);
+}
 
 std::string Base64Encode(std::string_view bytes) {
   static constexpr char kAlphabet[] =

@@ -13,10 +13,14 @@ std::string Md5Hex(std::string_view data);
 std::string Sha256Hex(std::string_view data);
 // Raw 32-byte SHA-256 digest.
 std::string Sha256(std::string_view data);
+// Raw 32-byte HMAC-SHA256 of `data` keyed with `key` (provider request signatures).
+std::string HmacSha256(std::string_view key, std::string_view data);
 
 std::string HexEncode(std::string_view bytes);
 
 std::string Base64Encode(std::string_view bytes);
+// RFC 3986 percent-encoding: everything but A-Z a-z 0-9 - . _ ~ as %XX (form fields, paths).
+std::string PercentEncode(std::string_view text);
 // Standard alphabet with padding; returns nullopt on any malformed input.
 std::optional<std::string> Base64Decode(std::string_view text);
 

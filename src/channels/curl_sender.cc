@@ -3,8 +3,10 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 namespace postbox::channels {
@@ -12,6 +14,25 @@ namespace {
 
 // Subscribers' answers are not read: AWS only looks at the status code.
 size_t DiscardBody(char*, size_t size, size_t count, void*) { return size * count; }
+
+// The whole seconds of a Retry-After header ("Retry-After: 30"), or -1. The HTTP-date form is
+// not used by the providers postbox talks to.
+int ParseRetryAfter(std::string_view line) {
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() <= kName.size()) return -1;
+  for (size_t i = 0; i < kName.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) != kName[i]) return -1;
+  }
+  int seconds = -1;
+  for (char c : line.substr(kName.size())) {
+    if (c >= '0' && c <= '9') {
+      seconds = std::min((seconds < 0 ? 0 : seconds) * 10 + (c - '0'), 86400);
+    } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+      return -1;
+    }
+  }
+  return seconds;
+}
 
 void GlobalInitOnce() {
   static std::once_flag once;
@@ -21,13 +42,16 @@ void GlobalInitOnce() {
 }  // namespace
 
 struct CurlSender::Transfer {
-  OutboundDone done;
+  ResponseDone done;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;          // HTTP request headers, or the mail's recipients
   std::string payload;                    // the POST body or the mail
   size_t sent = 0;                        // of a mail's payload, read by libcurl
   bool mail = false;                      // SMTP: the reply code counts even when curl failed
   char error_text[CURL_ERROR_SIZE] = {};  // libcurl's detail, e.g. "RCPT failed: 550"
+  bool capture = false;                   // keep the answer (Exchange)
+  std::string response;                   // its first kMaxResponseBytes
+  int retry_after_seconds = -1;
 
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
@@ -64,10 +88,27 @@ CurlSender::~CurlSender() {
 }
 
 void CurlSender::Post(OutboundRequest request, OutboundDone done) {
+  auto t = NewPost(
+      std::move(request), [done = std::move(done)](OutboundResponse r) { done(r.status, r.error); },
+      /*capture=*/false);
+  if (t) Enqueue(std::move(t));
+}
+
+void CurlSender::Exchange(OutboundRequest request, ResponseDone done) {
+  auto t = NewPost(std::move(request), std::move(done), /*capture=*/true);
+  if (t) Enqueue(std::move(t));
+}
+
+std::unique_ptr<CurlSender::Transfer> CurlSender::NewPost(OutboundRequest request,
+                                                          ResponseDone done, bool capture) {
   auto t = std::make_unique<Transfer>();
   t->done = std::move(done);
+  t->capture = capture;
   t->easy = curl_easy_init();
-  if (t->easy == nullptr) return t->done(0, "cannot create a transfer");
+  if (t->easy == nullptr) {
+    t->done({0, "cannot create a transfer", "", -1});
+    return nullptr;
+  }
   for (const auto& [name, value] : request.headers) {
     t->headers = curl_slist_append(t->headers, (name + ": " + value).c_str());
   }
@@ -81,25 +122,49 @@ void CurlSender::Post(OutboundRequest request, OutboundDone done) {
   curl_easy_setopt(e, CURLOPT_POST, 1L);
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->payload.data());
   curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(t->payload.size()));
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &DiscardBody);
+  if (capture) {
+    // The answer, bounded: a provider's error is small, a hostile endpoint's may not be.
+    auto keep_body = +[](char* data, size_t size, size_t count, void* user) -> size_t {
+      auto* transfer = static_cast<Transfer*>(user);
+      const size_t n = size * count;
+      const size_t room =
+          kMaxResponseBytes - std::min(kMaxResponseBytes, transfer->response.size());
+      transfer->response.append(data, std::min(n, room));
+      return n;
+    };
+    auto keep_header = +[](char* data, size_t size, size_t count, void* user) -> size_t {
+      auto* transfer = static_cast<Transfer*>(user);
+      const int seconds = ParseRetryAfter(std::string_view(data, size * count));
+      if (seconds >= 0) transfer->retry_after_seconds = seconds;
+      return size * count;
+    };
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, keep_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+  } else {
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &DiscardBody);
+  }
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
-  Enqueue(std::move(t));
+  return t;
 }
 
 void CurlSender::Send(OutboundMail mail, OutboundDone done) {
   const SmtpServer& smtp = options_.smtp;
   if (smtp.url.empty()) return done(0, "no SMTP relay is configured (email.smtp_url)");
   if (!IsSafeAddress(mail.from)) return done(0, "the sender address is not usable in SMTP");
+  for (const std::string& to : mail.recipients) {
+    if (!IsSafeAddress(to)) return done(501, "a recipient address is not usable in SMTP");
+  }
   auto t = std::make_unique<Transfer>();
-  t->done = std::move(done);
+  t->done = [done = std::move(done)](OutboundResponse r) { done(r.status, r.error); };
   t->mail = true;
   for (const std::string& to : mail.recipients) {
-    if (!IsSafeAddress(to)) return t->done(501, "a recipient address is not usable in SMTP");
     t->headers = curl_slist_append(t->headers, ("<" + to + ">").c_str());
   }
   t->easy = curl_easy_init();
-  if (t->easy == nullptr) return t->done(0, "cannot create a transfer");
+  if (t->easy == nullptr) return t->done({0, "cannot create a transfer", "", -1});
   t->payload = std::move(mail.message);
   const std::string from = "<" + mail.from + ">";
   CURL* e = t->easy;
@@ -146,7 +211,7 @@ void CurlSender::Enqueue(std::unique_ptr<Transfer> transfer) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
-      transfer->done(kCancelled, "postbox is shutting down");
+      transfer->done({kCancelled, "postbox is shutting down", "", -1});
       return;
     }
     queued_.push_back(std::move(transfer));
@@ -169,7 +234,7 @@ void CurlSender::Run() {
   std::vector<std::unique_ptr<Transfer>> running;
   auto finish = [&](Transfer* t, int status, const std::string& error) {
     curl_multi_remove_handle(multi, t->easy);
-    t->done(status, error);
+    t->done({status, error, std::move(t->response), t->retry_after_seconds});
     for (auto it = running.begin(); it != running.end(); ++it) {
       if (it->get() == t) {
         running.erase(it);
@@ -186,7 +251,7 @@ void CurlSender::Run() {
       stopping = stopping_;
     }
     if (stopping) {
-      for (auto& t : incoming) t->done(kCancelled, "postbox is shutting down");
+      for (auto& t : incoming) t->done({kCancelled, "postbox is shutting down", "", -1});
       while (!running.empty()) finish(running.back().get(), kCancelled, "postbox is shutting down");
       return;
     }

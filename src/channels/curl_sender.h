@@ -41,6 +41,7 @@ class CurlSender final : public HttpSender, public MailSender {
   ~CurlSender() override;
 
   void Post(OutboundRequest request, OutboundDone done) override;
+  void Exchange(OutboundRequest request, ResponseDone done) override;
   void Send(OutboundMail mail, OutboundDone done) override;
   // Ends the thread; requests still queued or in flight complete with kCancelled. Idempotent.
   void Stop();
@@ -48,6 +49,8 @@ class CurlSender final : public HttpSender, public MailSender {
  private:
   struct Transfer;
   void Run();
+  // A configured HTTP POST transfer; `capture` keeps the answer's body and Retry-After.
+  std::unique_ptr<Transfer> NewPost(OutboundRequest request, ResponseDone done, bool capture);
   // Hands a configured transfer to the thread (or cancels it when stopping).
   void Enqueue(std::unique_ptr<Transfer> transfer);
 

@@ -22,11 +22,29 @@ struct OutboundRequest {
 inline constexpr int kCancelled = -1;
 using OutboundDone = std::function<void(int status, const std::string& error)>;
 
+// A provider's whole answer, for callers that must read it (an SMS or push provider names the
+// failure in its body and may ask for a pause).
+struct OutboundResponse {
+  int status = 0;  // as OutboundDone's
+  std::string error;
+  std::string body;              // at most kMaxResponseBytes of it
+  int retry_after_seconds = -1;  // the Retry-After header in seconds, -1 when absent
+};
+inline constexpr size_t kMaxResponseBytes = 64 * 1024;
+using ResponseDone = std::function<void(OutboundResponse)>;
+
 class HttpSender {
  public:
   virtual ~HttpSender() = default;
   // Calls `done` exactly once, possibly on another thread.
   virtual void Post(OutboundRequest request, OutboundDone done) = 0;
+  // POSTs and hands back the answer's body and Retry-After too. The default (for fakes that
+  // only know Post) gives the status alone.
+  virtual void Exchange(OutboundRequest request, ResponseDone done) {
+    Post(std::move(request), [done = std::move(done)](int status, const std::string& error) {
+      done({status, error, "", -1});
+    });
+  }
 };
 
 }  // namespace postbox::channels

@@ -76,6 +76,7 @@ enum class RecordKind : uint8_t {
   kSubscription = 4,
   kDelivery = 5,       // deliveries to HTTP/S endpoints and mail waiting to be made (the outbox)
   kEmailIdentity = 6,  // SES identities (verified senders)
+  kSmsSetting = 7,     // SMS attributes, opted-out numbers and the month's SMS count per account
 };
 
 class WriteBatch {

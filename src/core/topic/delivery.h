@@ -15,7 +15,7 @@ struct Delivery {
   std::string id;
   std::string message_type;  // Notification, SubscriptionConfirmation, UnsubscribeConfirmation
   // The subscription's protocol, which picks the channel: http and https (also for records
-  // written before other channels existed), email, email-json; ses for SES API mail.
+  // written before other channels existed), email, email-json, sms; ses for SES API mail.
   std::string protocol = "http";
   std::string message_id;
   std::string topic_arn;
@@ -27,6 +27,11 @@ struct Delivery {
   // ses (a whole message sent through the SES API): the envelope recipients; `endpoint` is the
   // envelope sender and `body` the finished RFC 5322 message.
   std::vector<std::string> recipients;
+  // sms: `endpoint` is the E.164 number and `body` the text; "region/account" whose SMS
+  // attributes and opt-out list apply; the publisher's AWS.SNS.SMS.SenderID / SMSType, if any.
+  std::string account_scope;
+  std::string sender_id;
+  std::string sms_type;
   bool raw = false;
   RetryPolicy policy;
   std::string content_type = kDefaultDeliveryContentType;  // from the requestPolicy

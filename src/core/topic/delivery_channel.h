@@ -14,13 +14,17 @@ enum class DeliveryVerdict {
   kDelivered,         // the subscriber (or its provider) took it
   kRetry,             // a transient failure: try again per the retry policy
   kPermanentFailure,  // trying again cannot help (no such mailbox): give up at once
-  kNotTried,          // shutting down: not an attempt, the delivery waits as stored
+  // Not an attempt (shutting down, or the provider's rate limit is used up for now): the
+  // delivery waits as stored and is offered again at the next Advance.
+  kNotTried,
 };
 
 struct DeliveryOutcome {
   DeliveryVerdict verdict = DeliveryVerdict::kRetry;
   int status = 0;     // the provider's answer (HTTP status, SMTP reply), 0 when none came
   std::string error;  // why, when it failed; never a secret
+  // The provider asked for this pause before the next attempt (Retry-After); -1: none.
+  int retry_after_seconds = -1;
 };
 
 class DeliveryChannel {

@@ -55,6 +55,9 @@ std::string EncodeDelivery(const Delivery& d) {
   // A whole message given to SES may hold any bytes (8-bit charsets, DKIM-signed lines): kept
   // exactly, as base64, where JSON would replace what is not UTF-8.
   if (binary) record["body_b64"] = Base64Encode(d.body);
+  if (!d.account_scope.empty()) record["account_scope"] = d.account_scope;
+  if (!d.sender_id.empty()) record["sender_id"] = d.sender_id;
+  if (!d.sms_type.empty()) record["sms_type"] = d.sms_type;
   return record.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -77,6 +80,9 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
     d.subject = j.value("subject", std::string());
     d.from_name = j.value("from_name", std::string());
     d.recipients = j.value("recipients", std::vector<std::string>());
+    d.account_scope = j.value("account_scope", std::string());
+    d.sender_id = j.value("sender_id", std::string());
+    d.sms_type = j.value("sms_type", std::string());
     if (j.contains("body_b64")) {
       auto body = Base64Decode(j.at("body_b64").get<std::string>());
       if (!body) return std::nullopt;
@@ -322,6 +328,10 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
   const bool permanent = outcome.verdict == DeliveryVerdict::kPermanentFailure;
   if (permanent) StatsFor(d.protocol).permanent_failures.Add();
   std::optional<int> delay = permanent ? std::nullopt : d.policy.DelayBeforeRetry(d.attempts);
+  // A provider that asked for a longer pause gets it (capped at an hour).
+  if (delay && outcome.retry_after_seconds > *delay) {
+    delay = std::min(outcome.retry_after_seconds, 3600);
+  }
   spdlog::warn(
       "event=sns_delivery_attempt_failed subscription={} protocol={} endpoint={} attempt={} "
       "status={} permanent={} error=\"{}\" next_retry_s={}",

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "channels/mime_message.h"
+#include "channels/sms/phone_number.h"
 #include "core/queue/message_rules.h"
 #include "core/topic/delivery_policy.h"
 
@@ -172,6 +173,10 @@ Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint
     }
   } else if (protocol == "email" || protocol == "email-json") {
     if (!channels::IsValidEmailAddress(endpoint)) return InvalidParameter("Email address");
+  } else if (protocol == "sms") {
+    if (!channels::IsE164(endpoint)) {
+      return Status(ErrorCode::kInvalidParameter, "Invalid SMS endpoint: " + endpoint);
+    }
   } else if (endpoint.empty()) {
     return InvalidParameter("Endpoint");
   }

@@ -63,6 +63,12 @@ std::string EmailText(const std::string& message, const std::string& unsubscribe
          unsubscribe_url + "\n";
 }
 
+// An SNS SMS setting the publisher gave as a message attribute, or "".
+std::string SmsAttribute(const MessageAttributes& attributes, const char* name) {
+  auto it = attributes.find(name);
+  return it == attributes.end() ? std::string() : it->second.string_value;
+}
+
 // The deduplication id of a FIFO publish: the given one, or with ContentBasedDeduplication the
 // SHA-256 of the message (not of its attributes).
 std::string DeduplicationId(const PublishRequest& request) {
@@ -200,14 +206,14 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
     QueuePtr queue;
   };
   std::vector<QueueDelivery> to_queues;
-  std::vector<Subscription> to_endpoints;  // HTTP/S and email
+  std::vector<Subscription> to_endpoints;  // HTTP/S, email and SMS
   {
     std::shared_lock lock(mu_);
     std::optional<FilterInput> input;
     for (const auto& [arn, s] : topic->subscriptions) {
-      // HTTP/S and email go through the outbox (when this server has a channel for them).
-      const bool outside = (IsHttp(s.protocol) || IsEmail(s.protocol)) && outbox_ != nullptr &&
-                           outbox_->HasChannel(s.protocol);
+      // HTTP/S, email and SMS go through the outbox (when this server has a channel for them).
+      const bool outside = (IsHttp(s.protocol) || IsEmail(s.protocol) || s.protocol == "sms") &&
+                           outbox_ != nullptr && outbox_->HasChannel(s.protocol);
       if (!s.confirmed || (s.protocol != "sqs" && !outside)) continue;
       if (topic->unusable_filters.count(arn)) continue;
       auto filter = topic->filters.find(arn);
@@ -240,7 +246,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
     std::string text = MessageFor(request, s.protocol);
     auto raw_attribute = s.attributes.find("RawMessageDelivery");
     *raw = raw_attribute != s.attributes.end() && raw_attribute->second == "true";
-    if (*raw) return text;
+    if (*raw || s.protocol == "sms") return text;  // a phone gets the text alone
     EnvelopeFields fields;
     fields.type = "Notification";
     fields.message_id = message_id;
@@ -276,7 +282,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
   tracker->done = std::move(done);
 
   if (!to_endpoints.empty()) {
-    // Every HTTP/S and email delivery of this message in one fsync'd write to the outbox.
+    // Every HTTP/S, email and SMS delivery of this message in one fsync'd write to the outbox.
     storage::WriteBatch batch;
     std::vector<Delivery> staged;
     for (const Subscription& s : to_endpoints) {
@@ -287,6 +293,11 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
       // AWS's subject line when the publisher gave none.
       if (IsEmail(s.protocol)) {
         d.subject = request.subject.empty() ? "AWS Notification Message" : request.subject;
+      }
+      if (s.protocol == "sms") {
+        d.account_scope = snapshot.region + "/" + snapshot.account;
+        d.sender_id = SmsAttribute(request.attributes, "AWS.SNS.SMS.SenderID");
+        d.sms_type = SmsAttribute(request.attributes, "AWS.SNS.SMS.SMSType");
       }
       DeliveryOutbox::Stage(d, &batch);
       staged.push_back(std::move(d));

@@ -469,11 +469,16 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
                 }
               }
               if (confirmation && outbox_ != nullptr) outbox_->Activate(std::move(*confirmation));
-              if (subscription.protocol != "sqs" && !IsHttp(subscription.protocol) &&
-                  !(confirmation && IsEmail(subscription.protocol))) {
+              const bool delivered = subscription.protocol == "sqs" ||
+                                     IsHttp(subscription.protocol) ||
+                                     (confirmation && IsEmail(subscription.protocol)) ||
+                                     (subscription.protocol == "sms" && outbox_ != nullptr &&
+                                      outbox_->HasChannel("sms"));
+              if (!delivered) {
                 spdlog::warn(
                     "event=subscription_without_delivery subscription={} protocol={} "
-                    "effect=\"stored, but postbox does not deliver to this protocol yet\"",
+                    "effect=\"stored, but this server does not deliver to this protocol (not "
+                    "implemented, or its provider is not configured)\"",
                     subscription.arn, subscription.protocol);
               }
               done(SubscribeResult{subscription.arn, !subscription.confirmed});

@@ -82,9 +82,14 @@ void WriteEntryResult(XmlWriter& xml, const std::string& id, const core::Publish
 void Publish(SnsCall& call, Reply reply) {
   std::string topic = call.String("TopicArn");
   if (topic.empty()) topic = call.String("TargetArn");
-  if (topic.empty() && !call.String("PhoneNumber").empty()) {
-    return reply(Status(ErrorCode::kUnsupportedOperation,
-                        "Publishing to a phone number (SMS) is not supported by postbox yet."));
+  if (topic.empty() && call.input.contains("PhoneNumber")) {
+    if (!call.input.contains("Message")) {
+      return reply(Status(ErrorCode::kInvalidParameter,
+                          "Invalid parameter: Message Reason: no value for required parameter"));
+    }
+    auto attributes = ReadAttributes(call.input, "");
+    if (!attributes.ok()) return reply(attributes.status());
+    return PublishToPhoneNumber(call, std::move(*attributes), std::move(reply));
   }
   if (topic.empty()) {
     return reply(Status(ErrorCode::kInvalidParameter,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "core/sms/sms_service.h"
 #include "core/topic/topic_service.h"
 #include "wire/common/request_context.h"
 #include "wire/common/xml_writer.h"
@@ -26,6 +27,7 @@ struct SnsCall {
   nlohmann::json input;
   std::string base_url;  // "http://<Host>", where envelopes' URLs point back to
   core::TopicService* topics = nullptr;
+  core::SmsService* sms = nullptr;  // null: SMS operations answer UnsupportedOperation
 
   // The string member `name`, or "" when absent.
   std::string String(const char* name) const;
@@ -61,6 +63,13 @@ void SetSubscriptionAttributes(SnsCall& call, Reply reply);
 // Publishing (publish_actions.cc).
 void Publish(SnsCall& call, Reply reply);
 void PublishBatch(SnsCall& call, Reply reply);
+// SMS (sms_actions.cc).
+void PublishToPhoneNumber(SnsCall& call, core::MessageAttributes attributes, Reply reply);
+void CheckIfPhoneNumberIsOptedOut(SnsCall& call, Reply reply);
+void ListPhoneNumbersOptedOut(SnsCall& call, Reply reply);
+void OptInPhoneNumber(SnsCall& call, Reply reply);
+void SetSMSAttributes(SnsCall& call, Reply reply);
+void GetSMSAttributes(SnsCall& call, Reply reply);
 
 // <Attributes><entry><key/><value/></entry>...</Attributes>
 void WriteAttributeMap(XmlWriter& xml, const char* element, const core::AttributeMap& map);

@@ -38,6 +38,11 @@ const std::unordered_map<std::string, Handler>& Handlers() {
       {"TagResource", &TagResource},
       {"UntagResource", &UntagResource},
       {"ListTagsForResource", &ListTagsForResource},
+      {"CheckIfPhoneNumberIsOptedOut", &CheckIfPhoneNumberIsOptedOut},
+      {"ListPhoneNumbersOptedOut", &ListPhoneNumbersOptedOut},
+      {"OptInPhoneNumber", &OptInPhoneNumber},
+      {"SetSMSAttributes", &SetSMSAttributes},
+      {"GetSMSAttributes", &GetSMSAttributes},
   };
   return handlers;
 }
@@ -45,8 +50,7 @@ const std::unordered_map<std::string, Handler>& Handlers() {
 // Operations of the SNS API that postbox does not implement (yet): the unsupported-operation
 // error rather than "invalid action", so that a user sees what is missing.
 bool IsKnownUnsupported(const std::string& action) {
-  static const char* kActions[] = {"CheckIfPhoneNumberIsOptedOut",
-                                   "CreatePlatformApplication",
+  static const char* kActions[] = {"CreatePlatformApplication",
                                    "CreatePlatformEndpoint",
                                    "CreateSMSSandboxPhoneNumber",
                                    "DeleteEndpoint",
@@ -54,17 +58,13 @@ bool IsKnownUnsupported(const std::string& action) {
                                    "DeleteSMSSandboxPhoneNumber",
                                    "GetEndpointAttributes",
                                    "GetPlatformApplicationAttributes",
-                                   "GetSMSAttributes",
                                    "GetSMSSandboxAccountStatus",
                                    "ListEndpointsByPlatformApplication",
                                    "ListOriginationNumbers",
-                                   "ListPhoneNumbersOptedOut",
                                    "ListPlatformApplications",
                                    "ListSMSSandboxPhoneNumbers",
-                                   "OptInPhoneNumber",
                                    "SetEndpointAttributes",
                                    "SetPlatformApplicationAttributes",
-                                   "SetSMSAttributes",
                                    "VerifySMSSandboxPhoneNumber"};
   for (const char* known : kActions) {
     if (action == known) return true;
@@ -201,6 +201,7 @@ void SnsFrontend::Handle(const HttpRequest& request,
     respond(std::move(r));
   };
   call->topics = &topics_;
+  call->sms = options_.sms;
   call->context.request_id = NewUuid();
   call->context.region = options_.default_region;
   call->context.account = options_.default_account;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "core/sms/sms_service.h"
 #include "core/topic/topic_service.h"
 #include "wire/common/http_message.h"
 #include "wire/metrics/request_metrics.h"
@@ -18,6 +19,7 @@ struct SnsOptions {
   std::string default_account = "000000000000";
   RequestMetrics* metrics = nullptr;  // counts every answer, if given
   std::string public_url;             // links' base (server.public_url); empty: from Host
+  core::SmsService* sms = nullptr;    // SMS operations; null: UnsupportedOperation
 };
 
 class SnsFrontend {

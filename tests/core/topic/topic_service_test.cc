@@ -378,7 +378,10 @@ TEST_F(TopicServiceTest, SubscriptionsToOtherProtocolsWaitForConfirmation) {
 TEST_F(TopicServiceTest, OnlyEndpointsOfOthersWaitForConfirmation) {
   auto topic = CreateTopic("confirmations");
   for (const char* protocol : {"sms", "application", "lambda", "firehose"}) {
-    auto sub = Subscribe(*topic, protocol, std::string("endpoint-of-") + protocol);
+    const std::string endpoint = protocol == std::string("sms")
+                                     ? std::string("+821012345678")
+                                     : std::string("endpoint-of-") + protocol;
+    auto sub = Subscribe(*topic, protocol, endpoint);
     ASSERT_TRUE(sub.ok()) << protocol;
     EXPECT_FALSE(sub->pending) << protocol;  // AWS confirms these at once
   }
