@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -42,7 +43,11 @@ bool SetDouble(double& field, const std::string& value) {
   try {
     size_t used = 0;
     double v = std::stod(value, &used);
-    if (used != value.size() || !(v >= 0)) return false;
+    // Plain decimals only: no "inf", "nan" or hexadecimal floats.
+    if (used != value.size() || !std::isfinite(v) || v < 0 ||
+        value.find_first_not_of("0123456789.") != std::string::npos) {
+      return false;
+    }
     field = v;
     return true;
   } catch (const std::exception&) {
@@ -228,7 +233,8 @@ std::vector<Setting> Settings() {
       {"sms.failure_queue_arn",
        [](Config& c, const std::string& v) {
          c.sms_failure_queue_arn = v;
-         return v.empty() || v.rfind("arn:aws:sqs:", 0) == 0;
+         // A standard queue: a FIFO one would need a group id the failure records lack.
+         return v.empty() || (v.rfind("arn:aws:sqs:", 0) == 0 && !v.ends_with(".fifo"));
        }},
       {"sms.sens.endpoint", Url(&Config::sms_sens_endpoint)},
       {"sms.sens.service_id", Text(&Config::sms_sens_service_id)},
@@ -244,6 +250,12 @@ std::vector<Setting> Settings() {
       {"sms.webhook.url", Url(&Config::sms_webhook_url)},
       {"sms.webhook.secret", Text(&Config::sms_webhook_secret)},
       {"sms.webhook.max_per_second", Rate(&Config::sms_webhook_max_per_second)},
+      {"push.fcm.service_account_file",
+       [](Config& c, const std::string& v) {
+         c.push_fcm_service_account_file = v;
+         return v.empty() || ::access(v.c_str(), R_OK) == 0;  // a typo fails at start
+       }},
+      {"push.fcm.endpoint", Url(&Config::push_fcm_endpoint)},
       {"delivery.retry_min_delay_seconds",
        [](Config& c, const std::string& v) {
          return SetInt(c.delivery_retry_min_delay_seconds, v) &&
@@ -290,7 +302,7 @@ Status Invalid(const std::string& where, const std::string& key, const std::stri
   const bool secret =
       key.find("password") != std::string::npos || key.find("url") != std::string::npos ||
       key.find("secret") != std::string::npos || key.find("token") != std::string::npos ||
-      key.find("key") != std::string::npos;
+      key.find("key") != std::string::npos || key.find("endpoint") != std::string::npos;
   return Status(ErrorCode::kInvalidParameterValue,
                 "invalid value '" + (secret ? std::string("(not shown)") : value) + "' for " + key +
                     " (" + where + ")");

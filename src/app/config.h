@@ -83,8 +83,12 @@ struct Config {
   std::string sms_webhook_url;
   std::string sms_webhook_secret;  // never logged
   int sms_webhook_max_per_second = 0;
-  // delivery.*: the retry policy of email and SMS deliveries (AWS's fixed one: 50 retries from 10 s
-  // growing to 600 s apart, about 6 hours). Tests shorten it.
+  // push.fcm.*: Firebase Cloud Messaging. service_account_file is the key platform
+  // applications use when their PlatformCredential is empty; endpoint is FCM's API host.
+  std::string push_fcm_service_account_file;
+  std::string push_fcm_endpoint = "https://fcm.googleapis.com";
+  // delivery.*: the retry policy of email, SMS and push deliveries (AWS's fixed one: 50 retries
+  // from 10 s growing to 600 s apart, about 6 hours). Tests shorten it.
   int delivery_retry_min_delay_seconds = 10;
   int delivery_retry_max_delay_seconds = 600;
   int delivery_retries = 50;

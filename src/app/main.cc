@@ -10,7 +10,9 @@
 #include <boost/asio.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <utility>  // before Asio, see DESIGN.md
 
@@ -23,6 +25,8 @@
 #include "channels/curl_sender.h"
 #include "core/config/config_store.h"
 #include "core/email/email_service.h"
+#include "core/push/platform_service.h"
+#include "core/push/push_channel.h"
 #include "core/queue/queue_service.h"
 #include "core/sms/sms_service.h"
 #include "core/topic/delivery_outbox.h"
@@ -71,6 +75,15 @@ void AdvanceMoveTasksPeriodically(asio::io_context& io, core::MessageMoveTasks& 
 // HTTP/S deliveries of SNS messages go out in small steps, so that retries and throttles keep
 // their times.
 // A URL without its user:password@ part, for logs.
+// The Firebase service-account key file push.fcm.service_account_file names.
+Result<channels::ServiceAccount> ReadServiceAccount(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return Status(ErrorCode::kInvalidParameterValue, "cannot read " + path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return channels::ParseServiceAccount(text.str());
+}
+
 std::string RedactUserInfo(const std::string& url) {
   size_t scheme = url.find("://");
   if (scheme == std::string::npos) return url;
@@ -229,6 +242,24 @@ int Serve(const Config& config) {
     std::cerr << "postbox: cannot load SMS settings: " << s.ToString() << "\n";
     return 1;
   }
+  core::PushOptions push_options;
+  push_options.retry = sms_options.retry;
+  if (!config.push_fcm_service_account_file.empty()) {
+    auto account = ReadServiceAccount(config.push_fcm_service_account_file);
+    if (!account.ok()) {
+      std::cerr << "postbox: push.fcm.service_account_file: " << account.status().message() << "\n";
+      return 1;
+    }
+    push_options.default_account = *account;
+  }
+  core::PlatformService platforms(engine, SystemClock::Get(), config_store, outbox, push_options);
+  channels::FcmClient fcm(http_sender, SystemClock::Get(), config.push_fcm_endpoint);
+  core::PushChannel push_channel(platforms, fcm);
+  outbox.AddChannel("application", &push_channel);
+  if (Status s = platforms.Load(); !s.ok()) {
+    std::cerr << "postbox: cannot load platform applications: " << s.ToString() << "\n";
+    return 1;
+  }
   if (Status s = outbox.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
     return 1;
@@ -251,8 +282,8 @@ int Serve(const Config& config) {
     return 1;
   }
   wire::RequestMetrics request_metrics;
-  wire::sns::SnsFrontend sns(
-      topics, {config.region, config.account_id, &request_metrics, config.public_url, &sms});
+  wire::sns::SnsFrontend sns(topics, {config.region, config.account_id, &request_metrics,
+                                      config.public_url, &sms, &platforms});
   core::EmailOptions email_options;
   email_options.require_verified = config.email_require_verified_identities;
   email_options.from = config.email_from;
@@ -283,6 +314,8 @@ int Serve(const Config& config) {
   metrics.queues = &service;
   metrics.outbox = &outbox;
   metrics.sms = sms_setup.channel.get();
+  metrics.push = &push_channel;
+  metrics.fcm = &fcm;
   metrics.engine = &engine;
   metrics.log = storage->log;
   metrics.clock = &SystemClock::Get();

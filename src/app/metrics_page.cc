@@ -176,6 +176,22 @@ void WriteSms(const MetricsSources& s, PrometheusText& out) {
              s.sms->refused_spend.value());
 }
 
+void WritePush(const MetricsSources& s, PrometheusText& out) {
+  out.Family("postbox_push_requests_total", "counter",
+             "Push notifications to FCM by outcome: sent, retried, permanent, dead_token (the "
+             "endpoint was disabled), refused (the endpoint was disabled or deleted: not sent).");
+  for (auto [outcome, value] : {std::pair{"sent", s.push->sent.value()},
+                                {"retried", s.push->retried.value()},
+                                {"permanent", s.push->failed.value()},
+                                {"dead_token", s.push->disabled_endpoints.value()},
+                                {"refused", s.push->refused_disabled.value()}}) {
+    out.Sample("postbox_push_requests_total", {{"outcome", outcome}}, value);
+  }
+  out.Family("postbox_push_oauth_token_requests_total", "counter",
+             "OAuth2 access tokens requested for FCM (cached until shortly before they expire).");
+  out.Sample("postbox_push_oauth_token_requests_total", {}, s.fcm->token_requests());
+}
+
 void WriteConnections(const MetricsSources& s, PrometheusText& out) {
   const net::ConnectionStats& st = s.server->connection_stats();
   out.Family("postbox_connections_open", "gauge", "Client connections open.");
@@ -202,6 +218,7 @@ std::string RenderMetrics(const MetricsSources& sources) {
   WriteStorage(sources, out);
   WriteOutbox(sources, out);
   if (sources.sms != nullptr) WriteSms(sources, out);
+  if (sources.push != nullptr && sources.fcm != nullptr) WritePush(sources, out);
   WriteConnections(sources, out);
   return out.Take();
 }

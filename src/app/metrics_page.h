@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "core/push/push_channel.h"
 #include "core/queue/queue_service.h"
 #include "core/sms/sms_channel.h"
 #include "core/topic/delivery_outbox.h"
@@ -26,6 +27,8 @@ struct MetricsSources {
   const core::QueueService* queues = nullptr;
   const core::DeliveryOutbox* outbox = nullptr;
   const core::SmsChannel* sms = nullptr;  // null when SMS is off
+  const core::PushChannel* push = nullptr;
+  const channels::FcmClient* fcm = nullptr;
   const storage::Engine* engine = nullptr;
   const storage::LogEngine* log = nullptr;  // null on the RocksDB engine
   const net::HttpServer* server = nullptr;

@@ -35,6 +35,12 @@ SmsSetup SetUpSms(const Config& config, channels::HttpSender& sender, const Cloc
                                 config.sms_sens_access_key, config.sms_sens_secret_key,
                                 config.sms_sens_from});
       rate = config.sms_sens_max_per_second;
+      if (channels::PrepareSensText("가").euc_kr_bytes != 2) {
+        // Without the C library's Korean converters every Hangul character would go as "?".
+        spdlog::error(
+            "event=sms_sens_no_korean_charset effect=\"Korean text cannot be measured and is "
+            "sent as '?': install the C library's gconv modules (CP949)\"");
+      }
       spdlog::info("event=sms_provider name=sens endpoint={} service_id={} from={}",
                    config.sms_sens_endpoint, config.sms_sens_service_id, config.sms_sens_from);
     } else if (name == "twilio") {

@@ -30,6 +30,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "NotFound";
     case ErrorCode::kMessageRejected:
       return "MessageRejected";
+    case ErrorCode::kEndpointDisabled:
+      return "EndpointDisabled";
     case ErrorCode::kThrottling:
       return "Throttling";
     case ErrorCode::kValidationError:

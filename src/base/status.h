@@ -30,6 +30,7 @@ enum class ErrorCode {
   kNotFound,               // SNS: the topic or subscription does not exist
   kValidationError,        // SNS: a request member breaks the API model ("Member must not be null")
   kMessageRejected,        // SES: the mail cannot be sent (an unverified sender)
+  kEndpointDisabled,       // SNS: Publish to a push endpoint whose Enabled is false
   kThrottling,             // SES: over the sending rate or the daily quota
   // Queue errors.
   kQueueDoesNotExist,

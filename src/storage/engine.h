@@ -77,6 +77,8 @@ enum class RecordKind : uint8_t {
   kDelivery = 5,       // deliveries to HTTP/S endpoints and mail waiting to be made (the outbox)
   kEmailIdentity = 6,  // SES identities (verified senders)
   kSmsSetting = 7,     // SMS attributes, opted-out numbers and the month's SMS count per account
+  kPlatformApplication = 8,  // SNS mobile push: platform applications
+  kPlatformEndpoint = 9,     // and their endpoints (device tokens)
 };
 
 class WriteBatch {

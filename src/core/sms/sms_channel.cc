@@ -5,6 +5,17 @@
 #include <algorithm>
 
 namespace postbox::core {
+namespace {
+
+// At most `limit` bytes of `text`, cut before a UTF-8 character that would not fit.
+std::string CutUtf8(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace
 
 SmsChannel::SmsChannel(SmsService& service, const Clock& clock,
                        channels::SmsProvider* default_provider, std::vector<SmsRoute> routes)
@@ -68,11 +79,11 @@ void SmsChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryOu
   ProviderStats& stats = *stats_.at(std::string(provider->name()));
   if (!TakeSlot(provider)) {
     stats.rate_limited.Add();
-    return done({DeliveryVerdict::kNotTried, 0, "rate limit"});
+    return done({DeliveryVerdict::kNotTried, 0, "rate limit", /*retry_after_seconds=*/1});
   }
   const SmsSending sending = service_.SendingFor(delivery);
-  channels::SmsMessage message{delivery.endpoint, delivery.body, sending.sender_id,
-                               sending.sms_type, delivery.message_id};
+  channels::SmsMessage message{delivery.endpoint, CutUtf8(delivery.body, kMaxTextBytes),
+                               sending.sender_id, sending.sms_type, delivery.message_id};
   provider->Send(message, [this, &stats, scope, number = delivery.endpoint,
                            done = std::move(done)](channels::SmsResult r) {
     DeliveryOutcome outcome{DeliveryVerdict::kRetry, r.status, r.error, r.retry_after_seconds};

@@ -29,6 +29,8 @@ class SmsChannel final : public DeliveryChannel {
  public:
   // Provider requests in flight at once, over all numbers.
   static constexpr int kMaxInFlight = 16;
+  // SNS's limit for an SMS: longer text (a topic's message may be 256 KB) is cut to it.
+  static constexpr size_t kMaxTextBytes = 1600;
 
   // Counted per provider, for /metrics.
   struct ProviderStats {

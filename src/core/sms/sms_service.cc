@@ -96,11 +96,21 @@ Status SmsService::Load() {
         } else if (StartsWith(key, kAttributesPrefix) && j.is_object()) {
           auto& attributes = attributes_[std::string(key.substr(sizeof(kAttributesPrefix) - 1))];
           for (const auto& [name, value] : j.items()) {
-            if (value.is_string()) attributes[name] = value.get<std::string>();
+            // Stored only after these checks passed: one that fails now is damage.
+            if (!value.is_string() || !ValidateSmsAttribute(name, value).ok()) {
+              return void(++corrupt);
+            }
+            attributes[name] = value.get<std::string>();
           }
         } else if (StartsWith(key, kSpendPrefix) && j.is_object()) {
-          spend_[std::string(key.substr(sizeof(kSpendPrefix) - 1))] = {
-              j.value("month", std::string()), j.value("count", int64_t(0))};
+          auto month = j.find("month");
+          auto count = j.find("count");
+          if (month == j.end() || !month->is_string() || count == j.end() ||
+              !count->is_number_integer()) {
+            return void(++corrupt);
+          }
+          spend_[std::string(key.substr(sizeof(kSpendPrefix) - 1))] = {month->get<std::string>(),
+                                                                       count->get<int64_t>()};
         } else {
           ++corrupt;
         }
@@ -121,7 +131,8 @@ void SmsService::SetAttributes(const std::string& scope,
     std::map<std::string, std::string> merged;
     {
       std::lock_guard lock(mu_);
-      merged = attributes_[scope];
+      auto it = attributes_.find(scope);
+      if (it != attributes_.end()) merged = it->second;
     }
     for (const auto& [name, value] : attributes) merged[name] = value;
     storage::WriteBatch batch;

@@ -27,6 +27,19 @@ std::string SesFailureRecord(const Delivery& d, const std::string& reason, int64
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// What the failure queue gets for an SMS published to a phone number that could not be sent:
+// enough to act on (the number, the text, why).
+std::string SmsFailureRecord(const Delivery& d, const std::string& reason, int64_t now_ms) {
+  return json{{"notificationType", "Failure"},
+              {"failure", {{"reason", reason}, {"attempts", d.attempts}}},
+              {"sms",
+               {{"messageId", d.message_id},
+                {"phoneNumber", d.endpoint},
+                {"message", d.body},
+                {"timestamp", Iso8601Millis(now_ms)}}}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace
 
 std::string EncodeDelivery(const Delivery& d) {
@@ -308,8 +321,14 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
     if (busy != channel_load_.end() && --busy->second <= 0) channel_load_.erase(busy);
   }
   if (outcome.verdict == DeliveryVerdict::kNotTried) {
-    // Not tried (shutting down): wait again, as stored; the attempt does not count.
+    // Not tried (shutting down, a provider's rate limit): wait again; the attempt does not
+    // count. Held back for a while, it waits that long plus up to a second at random (in
+    // memory only), so that held-back deliveries take their turns in no fixed order.
     --d.attempts;
+    if (outcome.retry_after_seconds > 0) {
+      d.next_attempt_ms = clock_.NowMillis() + int64_t(outcome.retry_after_seconds) * 1000 +
+                          int64_t(RandomUint64() % 1000);
+    }
     waiting_[d.endpoint].emplace(d.next_attempt_ms, d.id);
     return;
   }
@@ -328,10 +347,6 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
   const bool permanent = outcome.verdict == DeliveryVerdict::kPermanentFailure;
   if (permanent) StatsFor(d.protocol).permanent_failures.Add();
   std::optional<int> delay = permanent ? std::nullopt : d.policy.DelayBeforeRetry(d.attempts);
-  // A provider that asked for a longer pause gets it (capped at an hour).
-  if (delay && outcome.retry_after_seconds > *delay) {
-    delay = std::min(outcome.retry_after_seconds, 3600);
-  }
   spdlog::warn(
       "event=sns_delivery_attempt_failed subscription={} protocol={} endpoint={} attempt={} "
       "status={} permanent={} error=\"{}\" next_retry_s={}",
@@ -345,6 +360,8 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
     if (d.protocol != "http" && d.protocol != "https" && delay_ms > 0) {
       delay_ms += int64_t(RandomUint64() % uint64_t(delay_ms / 5 + 1)) - delay_ms / 10;
     }
+    // A provider that asked for a longer pause (Retry-After) gets it, capped at an hour.
+    delay_ms = std::max(delay_ms, int64_t(std::min(outcome.retry_after_seconds, 3600)) * 1000);
     d.next_attempt_ms = clock_.NowMillis() + delay_ms;
     waiting_[d.endpoint].emplace(d.next_attempt_ms, d.id);
     Stage(d, &batch);
@@ -377,7 +394,13 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
     return forget();
   }
   NewMessage message;
-  message.body = d.protocol == "ses" ? SesFailureRecord(d, reason, clock_.NowMillis()) : d.body;
+  if (d.protocol == "ses") {
+    message.body = SesFailureRecord(d, reason, clock_.NowMillis());
+  } else if (d.protocol == "sms" && d.subscription_arn.empty()) {
+    message.body = SmsFailureRecord(d, reason, clock_.NowMillis());  // Publish to a number
+  } else {
+    message.body = d.body;
+  }
   if ((*queue)->fifo()) {  // HTTP/S subscriptions exist only on standard topics
     StatsFor(d.protocol).dropped.Add();
     return forget();

@@ -173,6 +173,11 @@ Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint
     }
   } else if (protocol == "email" || protocol == "email-json") {
     if (!channels::IsValidEmailAddress(endpoint)) return InvalidParameter("Email address");
+  } else if (protocol == "application") {
+    if (endpoint.rfind("arn:aws:sns:", 0) != 0 ||
+        endpoint.find(":endpoint/") == std::string::npos) {
+      return InvalidParameter("Endpoint Reason: An application endpoint ARN is required");
+    }
   } else if (protocol == "sms") {
     if (!channels::IsE164(endpoint)) {
       return Status(ErrorCode::kInvalidParameter, "Invalid SMS endpoint: " + endpoint);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "channels/push/fcm_message.h"
 #include "core/queue/message_rules.h"
 #include "core/topic/sns_envelope.h"
 #include "core/topic/topic_attributes.h"
@@ -61,6 +62,21 @@ std::string EmailText(const std::string& message, const std::string& unsubscribe
          "\n\n--\nIf you wish to stop receiving notifications from this topic, please click or "
          "visit the link below to unsubscribe:\n" +
          unsubscribe_url + "\n";
+}
+
+// What an `application` (push) subscriber's device gets: the FCM message built from the
+// structure's GCM entry, else from the text; a GCM entry FCM could not take falls back to the
+// text, so that the device still hears about it.
+std::string PushMessage(const PublishRequest& request) {
+  std::string gcm;
+  if (request.message_structure == "json") {
+    json structure = json::parse(request.message, nullptr, false);
+    auto it = structure.find("GCM");
+    if (it != structure.end() && it->is_string()) gcm = it->get<std::string>();
+  }
+  const std::string text = MessageFor(request, "application");
+  auto message = channels::FcmMessageFromSns(gcm, text);
+  return message.ok() ? *message : *channels::FcmMessageFromSns("", text);
 }
 
 // An SNS SMS setting the publisher gave as a message attribute, or "".
@@ -212,7 +228,8 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
     std::optional<FilterInput> input;
     for (const auto& [arn, s] : topic->subscriptions) {
       // HTTP/S, email and SMS go through the outbox (when this server has a channel for them).
-      const bool outside = (IsHttp(s.protocol) || IsEmail(s.protocol) || s.protocol == "sms") &&
+      const bool outside = (IsHttp(s.protocol) || IsEmail(s.protocol) || s.protocol == "sms" ||
+                            s.protocol == "application") &&
                            outbox_ != nullptr && outbox_->HasChannel(s.protocol);
       if (!s.confirmed || (s.protocol != "sqs" && !outside)) continue;
       if (topic->unusable_filters.count(arn)) continue;
@@ -282,7 +299,8 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
   tracker->done = std::move(done);
 
   if (!to_endpoints.empty()) {
-    // Every HTTP/S, email and SMS delivery of this message in one fsync'd write to the outbox.
+    // Every HTTP/S, email, SMS and push delivery of this message in one fsync'd write to the
+    // outbox.
     storage::WriteBatch batch;
     std::vector<Delivery> staged;
     for (const Subscription& s : to_endpoints) {
@@ -294,6 +312,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
       if (IsEmail(s.protocol)) {
         d.subject = request.subject.empty() ? "AWS Notification Message" : request.subject;
       }
+      if (s.protocol == "application") d.body = PushMessage(request);
       if (s.protocol == "sms") {
         d.account_scope = snapshot.region + "/" + snapshot.account;
         d.sender_id = SmsAttribute(request.attributes, "AWS.SNS.SMS.SenderID");

@@ -469,11 +469,11 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
                 }
               }
               if (confirmation && outbox_ != nullptr) outbox_->Activate(std::move(*confirmation));
-              const bool delivered = subscription.protocol == "sqs" ||
-                                     IsHttp(subscription.protocol) ||
-                                     (confirmation && IsEmail(subscription.protocol)) ||
-                                     (subscription.protocol == "sms" && outbox_ != nullptr &&
-                                      outbox_->HasChannel("sms"));
+              const bool delivered =
+                  subscription.protocol == "sqs" || IsHttp(subscription.protocol) ||
+                  (confirmation && IsEmail(subscription.protocol)) ||
+                  ((subscription.protocol == "sms" || subscription.protocol == "application") &&
+                   outbox_ != nullptr && outbox_->HasChannel(subscription.protocol));
               if (!delivered) {
                 spdlog::warn(
                     "event=subscription_without_delivery subscription={} protocol={} "

@@ -96,6 +96,13 @@ void Publish(SnsCall& call, Reply reply) {
                         "Invalid parameter: TopicArn or TargetArn Reason: no value for required "
                         "parameter"));
   }
+  if (!call.input.contains("TopicArn") && topic.find(":endpoint/") != std::string::npos) {
+    if (!call.input.contains("Message")) {
+      return reply(Status(ErrorCode::kInvalidParameter,
+                          "Invalid parameter: Message Reason: no value for required parameter"));
+    }
+    return PublishToEndpoint(call, topic, std::move(reply));
+  }
   auto arn = RequiredArn(call, call.input.contains("TopicArn") ? "TopicArn" : "TargetArn");
   if (!arn.ok()) return reply(arn.status());
   auto request = ReadRequest(call.input);

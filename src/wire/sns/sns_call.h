@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "core/push/platform_service.h"
 #include "core/sms/sms_service.h"
 #include "core/topic/topic_service.h"
 #include "wire/common/request_context.h"
@@ -27,7 +28,8 @@ struct SnsCall {
   nlohmann::json input;
   std::string base_url;  // "http://<Host>", where envelopes' URLs point back to
   core::TopicService* topics = nullptr;
-  core::SmsService* sms = nullptr;  // null: SMS operations answer UnsupportedOperation
+  core::SmsService* sms = nullptr;        // null: SMS operations answer UnsupportedOperation
+  core::PlatformService* push = nullptr;  // null: push operations answer UnsupportedOperation
 
   // The string member `name`, or "" when absent.
   std::string String(const char* name) const;
@@ -70,6 +72,18 @@ void ListPhoneNumbersOptedOut(SnsCall& call, Reply reply);
 void OptInPhoneNumber(SnsCall& call, Reply reply);
 void SetSMSAttributes(SnsCall& call, Reply reply);
 void GetSMSAttributes(SnsCall& call, Reply reply);
+// Mobile push (push_actions.cc).
+void PublishToEndpoint(SnsCall& call, const std::string& endpoint_arn, Reply reply);
+void CreatePlatformApplication(SnsCall& call, Reply reply);
+void GetPlatformApplicationAttributes(SnsCall& call, Reply reply);
+void SetPlatformApplicationAttributes(SnsCall& call, Reply reply);
+void DeletePlatformApplication(SnsCall& call, Reply reply);
+void ListPlatformApplications(SnsCall& call, Reply reply);
+void CreatePlatformEndpoint(SnsCall& call, Reply reply);
+void GetEndpointAttributes(SnsCall& call, Reply reply);
+void SetEndpointAttributes(SnsCall& call, Reply reply);
+void DeleteEndpoint(SnsCall& call, Reply reply);
+void ListEndpointsByPlatformApplication(SnsCall& call, Reply reply);
 
 // <Attributes><entry><key/><value/></entry>...</Attributes>
 void WriteAttributeMap(XmlWriter& xml, const char* element, const core::AttributeMap& map);

@@ -43,6 +43,16 @@ const std::unordered_map<std::string, Handler>& Handlers() {
       {"OptInPhoneNumber", &OptInPhoneNumber},
       {"SetSMSAttributes", &SetSMSAttributes},
       {"GetSMSAttributes", &GetSMSAttributes},
+      {"CreatePlatformApplication", &CreatePlatformApplication},
+      {"GetPlatformApplicationAttributes", &GetPlatformApplicationAttributes},
+      {"SetPlatformApplicationAttributes", &SetPlatformApplicationAttributes},
+      {"DeletePlatformApplication", &DeletePlatformApplication},
+      {"ListPlatformApplications", &ListPlatformApplications},
+      {"CreatePlatformEndpoint", &CreatePlatformEndpoint},
+      {"GetEndpointAttributes", &GetEndpointAttributes},
+      {"SetEndpointAttributes", &SetEndpointAttributes},
+      {"DeleteEndpoint", &DeleteEndpoint},
+      {"ListEndpointsByPlatformApplication", &ListEndpointsByPlatformApplication},
   };
   return handlers;
 }
@@ -50,22 +60,9 @@ const std::unordered_map<std::string, Handler>& Handlers() {
 // Operations of the SNS API that postbox does not implement (yet): the unsupported-operation
 // error rather than "invalid action", so that a user sees what is missing.
 bool IsKnownUnsupported(const std::string& action) {
-  static const char* kActions[] = {"CreatePlatformApplication",
-                                   "CreatePlatformEndpoint",
-                                   "CreateSMSSandboxPhoneNumber",
-                                   "DeleteEndpoint",
-                                   "DeletePlatformApplication",
-                                   "DeleteSMSSandboxPhoneNumber",
-                                   "GetEndpointAttributes",
-                                   "GetPlatformApplicationAttributes",
-                                   "GetSMSSandboxAccountStatus",
-                                   "ListEndpointsByPlatformApplication",
-                                   "ListOriginationNumbers",
-                                   "ListPlatformApplications",
-                                   "ListSMSSandboxPhoneNumbers",
-                                   "SetEndpointAttributes",
-                                   "SetPlatformApplicationAttributes",
-                                   "VerifySMSSandboxPhoneNumber"};
+  static const char* kActions[] = {"CreateSMSSandboxPhoneNumber", "DeleteSMSSandboxPhoneNumber",
+                                   "GetSMSSandboxAccountStatus",  "ListOriginationNumbers",
+                                   "ListSMSSandboxPhoneNumbers",  "VerifySMSSandboxPhoneNumber"};
   for (const char* known : kActions) {
     if (action == known) return true;
   }
@@ -88,6 +85,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"ParameterValueInvalid", 400};
     case ErrorCode::kNotFound:
       return {"NotFound", 404};
+    case ErrorCode::kEndpointDisabled:
+      return {"EndpointDisabled", 400};
     case ErrorCode::kValidationError:
       return {"ValidationError", 400};
     case ErrorCode::kResourceNotFound:
@@ -202,6 +201,7 @@ void SnsFrontend::Handle(const HttpRequest& request,
   };
   call->topics = &topics_;
   call->sms = options_.sms;
+  call->push = options_.push;
   call->context.request_id = NewUuid();
   call->context.region = options_.default_region;
   call->context.account = options_.default_account;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "core/push/platform_service.h"
 #include "core/sms/sms_service.h"
 #include "core/topic/topic_service.h"
 #include "wire/common/http_message.h"
@@ -17,9 +18,10 @@ namespace postbox::wire::sns {
 struct SnsOptions {
   std::string default_region = "us-east-1";
   std::string default_account = "000000000000";
-  RequestMetrics* metrics = nullptr;  // counts every answer, if given
-  std::string public_url;             // links' base (server.public_url); empty: from Host
-  core::SmsService* sms = nullptr;    // SMS operations; null: UnsupportedOperation
+  RequestMetrics* metrics = nullptr;      // counts every answer, if given
+  std::string public_url;                 // links' base (server.public_url); empty: from Host
+  core::SmsService* sms = nullptr;        // SMS operations; null: UnsupportedOperation
+  core::PlatformService* push = nullptr;  // mobile push; null: UnsupportedOperation
 };
 
 class SnsFrontend {

@@ -149,6 +149,7 @@ ErrorInfo Lookup(ErrorCode code) {
     case ErrorCode::kInvalidParameter:  // SNS and SES codes; SQS never produces them
     case ErrorCode::kValidationError:
     case ErrorCode::kMessageRejected:
+    case ErrorCode::kEndpointDisabled:
       return {"InvalidParameterValueException", "InvalidParameterValue", 400, true};
     case ErrorCode::kMissingParameter:
       return {"MissingRequiredParameterException", "MissingParameter", 400, true};

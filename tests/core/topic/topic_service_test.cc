@@ -378,9 +378,11 @@ TEST_F(TopicServiceTest, SubscriptionsToOtherProtocolsWaitForConfirmation) {
 TEST_F(TopicServiceTest, OnlyEndpointsOfOthersWaitForConfirmation) {
   auto topic = CreateTopic("confirmations");
   for (const char* protocol : {"sms", "application", "lambda", "firehose"}) {
-    const std::string endpoint = protocol == std::string("sms")
-                                     ? std::string("+821012345678")
-                                     : std::string("endpoint-of-") + protocol;
+    std::string endpoint = std::string("endpoint-of-") + protocol;
+    if (protocol == std::string("sms")) endpoint = "+821012345678";
+    if (protocol == std::string("application")) {
+      endpoint = "arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app/1";
+    }
     auto sub = Subscribe(*topic, protocol, endpoint);
     ASSERT_TRUE(sub.ok()) << protocol;
     EXPECT_FALSE(sub->pending) << protocol;  // AWS confirms these at once

@@ -241,7 +241,11 @@ class SmsSpendLimit(SmsTestCase):
             sns.publish(PhoneNumber="+821011110000", Message="paid %d" % i)
         self.fake.wait_for("sens", 2)
         sns.publish(PhoneNumber="+821011110000", Message="over the limit")
-        self.assertEqual(self.receive(url), "over the limit")
+        record = json.loads(self.receive(url))
+        self.assertEqual(record["notificationType"], "Failure")
+        self.assertEqual(record["sms"]["phoneNumber"], "+821011110000")
+        self.assertEqual(record["sms"]["message"], "over the limit")
+        self.assertIn("MonthlySpendLimit", record["failure"]["reason"])
         self.assertEqual(len(self.fake.received("sens")), 2)
         self.assertEqual(metric(self.server.endpoint, "postbox_sms_refused_total",
                                 [("reason", "spend_limit")]), 1)
@@ -249,7 +253,7 @@ class SmsSpendLimit(SmsTestCase):
         self.server.restart()
         sns = make_sns_client(self.server.endpoint)
         sns.publish(PhoneNumber="+821011110000", Message="still over")
-        self.assertEqual(self.receive(url), "still over")
+        self.assertEqual(json.loads(self.receive(url))["sms"]["message"], "still over")
         self.assertEqual(len(self.fake.received("sens")), 2)
 
 
