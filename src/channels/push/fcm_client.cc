@@ -1,8 +1,10 @@
 #include "channels/push/fcm_client.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -32,9 +34,14 @@ std::optional<std::string> SignRs256(const std::string& pem, const std::string& 
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), int(pem.size())),
                                                 &BIO_free);
   if (!bio) return std::nullopt;
+  // No passphrase callback: an encrypted key must fail, not prompt on a terminal.
+  auto no_passphrase = +[](char*, int, int, void*) -> int { return 0; };
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
-  if (!key) return std::nullopt;
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr), &EVP_PKEY_free);
+  if (!key || EVP_PKEY_base_id(key.get()) != EVP_PKEY_RSA) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   size_t length = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
@@ -120,7 +127,8 @@ PushResult ClassifyFcmAnswer(const OutboundResponse& r) {
     if (code.empty()) code = StringAt(*error, "status");
   }
   result.error = "FCM " + std::to_string(r.status) + " " + code + ": " + message.substr(0, 200);
-  if (code == "UNREGISTERED" || code == "SENDER_ID_MISMATCH" || r.status == 404) {
+  // Only FCM's own word kills a token: a bare 404 may be a wrong endpoint or proxy.
+  if (code == "UNREGISTERED" || code == "SENDER_ID_MISMATCH") {
     result.verdict = PushVerdict::kDeadToken;
   } else if (code == "INVALID_ARGUMENT" || r.status == 400) {
     // FCM names the token when the token is what is wrong.
@@ -136,7 +144,9 @@ FcmClient::FcmClient(HttpSender& sender, const Clock& clock, std::string endpoin
     : sender_(sender), clock_(clock), endpoint_(std::move(endpoint)) {}
 
 std::string FcmClient::CacheKey(const ServiceAccount& account) {
-  return account.client_email + "\n" + account.token_uri;
+  // The whole credential: an application naming another's client_email with another key must
+  // not be handed that account's token, and a rotated key gets a token of its own.
+  return Sha256(account.client_email + "\n" + account.private_key + "\n" + account.token_uri);
 }
 
 uint64_t FcmClient::token_requests() const {
@@ -147,14 +157,19 @@ uint64_t FcmClient::token_requests() const {
 void FcmClient::Send(const ServiceAccount& account, const std::string& device_token,
                      const std::string& message_json, std::function<void(PushResult)> done) {
   const int64_t now = clock_.NowMillis();
+  std::string bearer;
   {
     std::lock_guard lock(mu_);
     auto it = tokens_.find(CacheKey(account));
     if (it != tokens_.end() && it->second.expires_ms - kRefreshMarginMs > now) {
-      const std::string bearer = it->second.access_token;
-      return SendWithToken(account, bearer, device_token, message_json, std::move(done));
+      bearer = it->second.access_token;
+    } else {
+      ++token_requests_;
     }
-    ++token_requests_;
+  }
+  // Sent outside the lock: the callback may run at once and reach the outbox.
+  if (!bearer.empty()) {
+    return SendWithToken(account, bearer, device_token, message_json, std::move(done));
   }
   auto jwt = MakeServiceAccountJwt(account, now / 1000);
   if (!jwt.ok()) return done({PushVerdict::kRetry, 0, jwt.status().message(), -1});
@@ -177,10 +192,17 @@ void FcmClient::Send(const ServiceAccount& account, const std::string& device_to
     }
     int64_t lifetime = kTokenLifetimeSeconds;
     auto expires = body.find("expires_in");
-    if (expires != body.end() && expires->is_number_integer()) lifetime = expires->get<int64_t>();
+    if (expires != body.end() && expires->is_number_integer()) {
+      lifetime = std::clamp<int64_t>(expires->get<int64_t>(), 2 * kRefreshMarginMs / 1000, 86400);
+    }
     {
       std::lock_guard lock(mu_);
-      tokens_[CacheKey(account)] = {token, clock_.NowMillis() + lifetime * 1000};
+      const int64_t now = clock_.NowMillis();
+      // Expired tokens go as new ones come: the cache holds about one per live credential.
+      for (auto it = tokens_.begin(); it != tokens_.end();) {
+        it = it->second.expires_ms <= now ? tokens_.erase(it) : std::next(it);
+      }
+      tokens_[CacheKey(account)] = {token, now + lifetime * 1000};
     }
     SendWithToken(account, token, device_token, message_json, std::move(done));
   });

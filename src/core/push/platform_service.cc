@@ -14,6 +14,12 @@ namespace {
 
 using nlohmann::json;
 
+// The attribute's value, "" when absent (never inserting it).
+std::string ValueOf(const AttributeMap& attributes, const char* name) {
+  auto it = attributes.find(name);
+  return it == attributes.end() ? std::string() : it->second;
+}
+
 Status Invalid(const std::string& what) {
   return Status(ErrorCode::kInvalidParameter, "Invalid parameter: " + what);
 }
@@ -45,7 +51,9 @@ Status CheckEndpointAttribute(const std::string& name, const std::string& value)
     }
   } else if (name == "Token") {
     if (value.empty() || value.size() > 4096) return Invalid("Token Reason: must be 1-4096 chars");
-  } else if (name != "CustomUserData") {
+  } else if (name == "CustomUserData") {
+    if (value.size() > 2048) return Invalid("CustomUserData Reason: at most 2048 bytes");
+  } else {
     return Invalid("Attributes Reason: Invalid attribute name: " + name);
   }
   return Status::Ok();
@@ -115,6 +123,10 @@ Status PlatformService::Load() {
                                }));
   POSTBOX_RETURN_IF_ERROR(load(storage::RecordKind::kPlatformEndpoint,
                                [&](std::string arn, std::string app, AttributeMap a) {
+                                 auto token = a.find("Token");
+                                 if (token == a.end() || token->second.empty()) {
+                                   return void(++corrupt);
+                                 }
                                  endpoints_[arn] = {arn, app, std::move(a)};
                                }));
   if (corrupt > 0) {
@@ -133,6 +145,9 @@ Result<channels::ServiceAccount> PlatformService::AccountOf(const PlatformApplic
         "service-account key, or push.fcm.service_account_file on the server)");
   }
   auto account = channels::ParseServiceAccount(credential->second);
+  if (account.ok()) {
+    if (auto jwt = channels::MakeServiceAccountJwt(*account, 0); !jwt.ok()) account = jwt.status();
+  }
   if (!account.ok()) {
     return Invalid(
         "Attributes Reason: PlatformCredential is not a Firebase service-account key "
@@ -267,51 +282,59 @@ void PlatformService::CreateEndpoint(const std::string& application_arn, const s
     POSTBOX_RETURN_CALLBACK_IF_ERROR(done, CheckEndpointAttribute(name, value));
   }
   attributes["Token"] = token;
-  if (!attributes.count("Enabled")) attributes["Enabled"] = "true";
   if (!custom_user_data.empty()) attributes["CustomUserData"] = custom_user_data;
-  config_.Submit(
-      [this, application_arn, attributes, done = std::move(done)]() -> ConfigStore::Change {
-        PlatformEndpoint endpoint;
-        {
-          std::lock_guard lock(mu_);
-          auto app = applications_.find(application_arn);
-          if (app == applications_.end()) {
-            return ConfigStore::Answer([done](Status) {
-              done(Status(ErrorCode::kNotFound, "PlatformApplication does not exist"));
-            });
-          }
-          for (const auto& [arn, existing] : endpoints_) {
-            if (existing.application_arn != application_arn ||
-                existing.attributes.at("Token") != attributes.at("Token")) {
-              continue;
-            }
-            // The same token again: the same endpoint if nothing differs (AWS is idempotent here).
-            if (existing.attributes == attributes) {
-              return ConfigStore::Answer([done, arn = arn](Status) { done(arn); });
-            }
-            return ConfigStore::Answer([done, arn = arn](Status) {
-              done(Invalid("Token Reason: Endpoint " + arn +
-                           " already exists with the same Token, but different attributes."));
-            });
-          }
-          const std::string tail = application_arn.substr(application_arn.find(":app/") + 5);
-          endpoint = {application_arn.substr(0, application_arn.find(":app/")) + ":endpoint/" +
-                          tail + "/" + NewUuid(),
-                      application_arn, attributes};
+  // What the caller asked for decides whether an endpoint with this token is the same one
+  // (Enabled is filled in only for a new endpoint: a disabled one is found again, as on AWS).
+  const AttributeMap requested = attributes;
+  if (!attributes.count("Enabled")) attributes["Enabled"] = "true";
+  config_.Submit([this, application_arn, attributes, requested,
+                  done = std::move(done)]() -> ConfigStore::Change {
+    PlatformEndpoint endpoint;
+    {
+      std::lock_guard lock(mu_);
+      auto app = applications_.find(application_arn);
+      if (app == applications_.end()) {
+        return ConfigStore::Answer([done](Status) {
+          done(Status(ErrorCode::kNotFound, "PlatformApplication does not exist"));
+        });
+      }
+      for (const auto& [arn, existing] : endpoints_) {
+        if (existing.application_arn != application_arn ||
+            ValueOf(existing.attributes, "Token") != ValueOf(requested, "Token")) {
+          continue;
         }
-        storage::WriteBatch batch;
-        Store(&batch, endpoint);
-        return {std::move(batch), [this, endpoint, done](Status s) {
-                  if (!s.ok()) return done(s);
-                  {
-                    std::lock_guard lock(mu_);
-                    if (applications_.count(endpoint.application_arn)) {
-                      endpoints_[endpoint.arn] = endpoint;
-                    }
-                  }
-                  done(endpoint.arn);
-                }};
-      });
+        // The same token again: the same endpoint if nothing asked for differs (AWS is
+        // idempotent here).
+        bool same = true;
+        for (const auto& [name, value] : requested) {
+          same = same && ValueOf(existing.attributes, name.c_str()) == value;
+        }
+        if (same) {
+          return ConfigStore::Answer([done, arn = arn](Status) { done(arn); });
+        }
+        return ConfigStore::Answer([done, arn = arn](Status) {
+          done(Invalid("Token Reason: Endpoint " + arn +
+                       " already exists with the same Token, but different attributes."));
+        });
+      }
+      const std::string tail = application_arn.substr(application_arn.find(":app/") + 5);
+      endpoint = {application_arn.substr(0, application_arn.find(":app/")) + ":endpoint/" + tail +
+                      "/" + NewUuid(),
+                  application_arn, attributes};
+    }
+    storage::WriteBatch batch;
+    Store(&batch, endpoint);
+    return {std::move(batch), [this, endpoint, done](Status s) {
+              if (!s.ok()) return done(s);
+              {
+                std::lock_guard lock(mu_);
+                if (applications_.count(endpoint.application_arn)) {
+                  endpoints_[endpoint.arn] = endpoint;
+                }
+              }
+              done(endpoint.arn);
+            }};
+  });
 }
 
 Result<AttributeMap> PlatformService::GetEndpointAttributes(const std::string& arn) const {
@@ -393,7 +416,7 @@ Result<PlatformService::Target> PlatformService::TargetOf(const std::string& end
   if (!account.ok()) return account.status();
   const AttributeMap& a = endpoint->second.attributes;
   auto enabled = a.find("Enabled");
-  return Target{a.at("Token"), enabled == a.end() || enabled->second == "true", *account};
+  return Target{ValueOf(a, "Token"), enabled == a.end() || enabled->second == "true", *account};
 }
 
 void PlatformService::DisableEndpoint(const std::string& endpoint_arn, const std::string& token) {
@@ -403,8 +426,8 @@ void PlatformService::DisableEndpoint(const std::string& endpoint_arn, const std
       std::lock_guard lock(mu_);
       auto it = endpoints_.find(endpoint_arn);
       // Gone, already disabled, or given a new token meanwhile: nothing to do.
-      if (it == endpoints_.end() || it->second.attributes["Token"] != token ||
-          it->second.attributes["Enabled"] == "false") {
+      if (it == endpoints_.end() || ValueOf(it->second.attributes, "Token") != token ||
+          ValueOf(it->second.attributes, "Enabled") == "false") {
         return ConfigStore::Answer([](Status) {});
       }
       endpoint = it->second;
@@ -437,7 +460,7 @@ void PlatformService::Publish(const std::string& endpoint_arn, const std::string
     if (it == endpoints_.end()) {
       return done(Invalid("TargetArn Reason: No endpoint found for the target arn specified"));
     }
-    if (it->second.attributes["Enabled"] == "false") {
+    if (ValueOf(it->second.attributes, "Enabled") == "false") {
       return done(Status(ErrorCode::kEndpointDisabled, "Endpoint is disabled"));
     }
   }

@@ -1,5 +1,6 @@
 #include "core/topic/channels.h"
 
+#include "channels/chat/chat_message.h"
 #include "channels/mime_message.h"
 
 namespace postbox::core {
@@ -44,11 +45,31 @@ void HttpChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryO
   if (delivery.endpoint.rfind("http://", 0) != 0 && delivery.endpoint.rfind("https://", 0) != 0) {
     return done({DeliveryVerdict::kPermanentFailure, 0, "not an http(s) URL"});
   }
+  if (!delivery.chat_format.empty()) return DeliverToChat(delivery, std::move(done));
   sender_.Post(ToRequest(delivery), [done = std::move(done)](int status, const std::string& error) {
     if (status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, error});
     if (status >= 200 && status < 300) return done({DeliveryVerdict::kDelivered, status, ""});
     done({DeliveryVerdict::kRetry, status,
           error.empty() ? "HTTP " + std::to_string(status) : error});
+  });
+}
+
+void HttpChannel::DeliverToChat(const Delivery& delivery,
+                                std::function<void(DeliveryOutcome)> done) {
+  channels::ChatRequest chat = channels::BuildChatRequest(delivery.chat_format, delivery.endpoint,
+                                                          delivery.subject, delivery.body);
+  channels::OutboundRequest request;
+  request.url = std::move(chat.url);
+  request.body = std::move(chat.body);
+  request.headers = {{"Content-Type", "application/json; charset=utf-8"},
+                     {"User-Agent", kUserAgent}};
+  sender_.Exchange(std::move(request), [format = delivery.chat_format,
+                                        done = std::move(done)](channels::OutboundResponse r) {
+    if (r.status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, r.error});
+    channels::ChatVerdict v = channels::ClassifyChatAnswer(format, r);
+    if (v.delivered) return done({DeliveryVerdict::kDelivered, r.status, ""});
+    done({v.permanent ? DeliveryVerdict::kPermanentFailure : DeliveryVerdict::kRetry, r.status,
+          v.error, v.retry_after_seconds});
   });
 }
 

@@ -16,13 +16,18 @@ namespace postbox::core {
 inline constexpr int kMaxRelaySessions = 4;
 
 // POSTs the document with SNS's headers; a 2xx answer delivers it, anything else is retried
-// (AWS retries every failed HTTP/S delivery under the delivery policy).
+// (AWS retries every failed HTTP/S delivery under the delivery policy). Chat webhooks
+// (PostboxChatFormat) get their service's payload instead.
 class HttpChannel final : public DeliveryChannel {
  public:
   explicit HttpChannel(channels::HttpSender& sender) : sender_(sender) {}
   void Deliver(const Delivery& delivery, std::function<void(DeliveryOutcome)> done) override;
 
  private:
+  // A subscription with PostboxChatFormat: the chat service's payload, and its answers judged
+  // (a deleted webhook or a bot removed from the chat is permanent; 429 waits as asked).
+  void DeliverToChat(const Delivery& delivery, std::function<void(DeliveryOutcome)> done);
+
   channels::HttpSender& sender_;
 };
 

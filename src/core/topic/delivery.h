@@ -30,6 +30,9 @@ struct Delivery {
   // sms: `endpoint` is the E.164 number and `body` the text; "region/account" whose SMS
   // attributes and opt-out list apply; the publisher's AWS.SNS.SMS.SenderID / SMSType, if any.
   std::string account_scope;
+  // http/https with PostboxChatFormat: the chat service's payload is built from `subject` and
+  // `body` (the message) at each attempt.
+  std::string chat_format;
   std::string sender_id;
   std::string sms_type;
   bool raw = false;

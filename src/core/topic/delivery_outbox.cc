@@ -71,6 +71,7 @@ std::string EncodeDelivery(const Delivery& d) {
   if (!d.account_scope.empty()) record["account_scope"] = d.account_scope;
   if (!d.sender_id.empty()) record["sender_id"] = d.sender_id;
   if (!d.sms_type.empty()) record["sms_type"] = d.sms_type;
+  if (!d.chat_format.empty()) record["chat_format"] = d.chat_format;
   return record.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -96,6 +97,7 @@ std::optional<Delivery> DecodeDelivery(std::string_view blob) {
     d.account_scope = j.value("account_scope", std::string());
     d.sender_id = j.value("sender_id", std::string());
     d.sms_type = j.value("sms_type", std::string());
+    d.chat_format = j.value("chat_format", std::string());
     if (j.contains("body_b64")) {
       auto body = Base64Decode(j.at("body_b64").get<std::string>());
       if (!body) return std::nullopt;
@@ -326,7 +328,8 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
     // memory only), so that held-back deliveries take their turns in no fixed order.
     --d.attempts;
     if (outcome.retry_after_seconds > 0) {
-      d.next_attempt_ms = clock_.NowMillis() + int64_t(outcome.retry_after_seconds) * 1000 +
+      d.next_attempt_ms = clock_.NowMillis() +
+                          int64_t(std::min(outcome.retry_after_seconds, 3600)) * 1000 +
                           int64_t(RandomUint64() % 1000);
     }
     waiting_[d.endpoint].emplace(d.next_attempt_ms, d.id);

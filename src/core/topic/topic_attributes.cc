@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "channels/chat/chat_message.h"
 #include "channels/mime_message.h"
 #include "channels/sms/phone_number.h"
 #include "core/queue/message_rules.h"
@@ -226,7 +227,22 @@ Status ValidateSubscriptionAttribute(const std::string& name, const std::string&
     return ValidateDeliveryPolicy(value, /*topic_level=*/false);
   }
   if (name == "SubscriptionRoleArn" || name == "ReplayPolicy") return Status::Ok();
+  if (name == kChatFormatAttribute) {  // postbox's own: AWS has no chat formats
+    if (protocol != "http" && protocol != "https") {
+      return InvalidParameter(std::string(kChatFormatAttribute) + ": only for http and https");
+    }
+    if (!value.empty() && !channels::IsChatFormat(value)) {
+      return InvalidParameter(std::string(kChatFormatAttribute) + ": Invalid value [" + value +
+                              "]. Must be slack, discord, teams or telegram.");
+    }
+    return Status::Ok();
+  }
   return InvalidParameter("AttributeName");
+}
+
+std::string ChatFormatOf(const AttributeMap& attributes) {
+  auto it = attributes.find(kChatFormatAttribute);
+  return it == attributes.end() ? std::string() : it->second;
 }
 
 bool ConfirmedAtOnce(const std::string& protocol) {

@@ -25,6 +25,13 @@ std::string DefaultPolicy(const Topic& topic);
 Status ValidateEndpoint(const std::string& protocol, const std::string& endpoint, bool topic_fifo);
 Status ValidateSubscriptionAttribute(const std::string& name, const std::string& value,
                                      const std::string& protocol);
+// postbox's subscription attribute for chat webhooks (slack | discord | teams | telegram) on
+// http/https subscriptions: deliveries go as the chat service's payload (channels/chat). Such a
+// subscription is confirmed at once: a webhook URL cannot visit a SubscribeURL, and whoever
+// holds it may post to it.
+inline constexpr char kChatFormatAttribute[] = "PostboxChatFormat";
+// The subscription's chat format, "" for none.
+std::string ChatFormatOf(const AttributeMap& attributes);
 // Whether a new subscription of `protocol` is confirmed without ConfirmSubscription: queues
 // of this server share its owner (as same-account queues on AWS), and AWS confirms sms,
 // application, lambda and firehose at once. HTTP/S and email endpoints must confirm.

@@ -313,6 +313,12 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
         d.subject = request.subject.empty() ? "AWS Notification Message" : request.subject;
       }
       if (s.protocol == "application") d.body = PushMessage(request);
+      if (IsHttp(s.protocol) && !ChatFormatOf(s.attributes).empty()) {
+        d.chat_format = ChatFormatOf(s.attributes);
+        d.body = MessageFor(request, s.protocol);  // the text a person reads, not the envelope
+        d.subject = request.subject;
+        d.content_type = "application/json";
+      }
       if (s.protocol == "sms") {
         d.account_scope = snapshot.region + "/" + snapshot.account;
         d.sender_id = SmsAttribute(request.attributes, "AWS.SNS.SMS.SenderID");

@@ -448,7 +448,12 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       // Unguessable (OpenSSL's generator, not the fast one behind ids): it confirms.
       if (!subscription.confirmed) subscription.token = HexEncode(RandomBytes(32));
       subscription.attributes = attributes;
-      if (IsHttp(protocol) ||
+      // A chat webhook cannot confirm; its URL is the owner's secret: confirmed at once.
+      if (IsHttp(protocol) && !ChatFormatOf(attributes).empty()) {
+        subscription.confirmed = true;
+        subscription.token.clear();
+      }
+      if ((IsHttp(protocol) && !subscription.confirmed) ||
           (IsEmail(protocol) && outbox_ != nullptr && outbox_->HasChannel(protocol))) {
         confirmation =
             ConfirmationDelivery(*it->second, subscription, "SubscriptionConfirmation", base_url);

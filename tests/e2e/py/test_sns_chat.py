@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""End-to-end chat webhooks: https-style subscriptions with PostboxChatFormat (slack, discord,
+teams, telegram) to a fake chat server on 127.0.0.1 that accepts only each service's payload
+shape. They are confirmed at once (a webhook cannot visit a SubscribeURL), get the message as
+the service's JSON, a 404 (a deleted webhook) is given up at once to the dead-letter queue,
+and a 429 with Retry-After is retried. Runs under python3 (boto3 1.43) and /usr/bin/python3
+(boto3 1.26)."""
+
+import json
+import os
+import sys
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from test_sns import make_sns_client  # noqa: E402
+
+
+def shape_ok(path, body):
+    """Whether `body` is what the service at `path` takes."""
+    if path.startswith("/slack"):
+        return isinstance(body.get("text"), str)
+    if path.startswith("/discord"):
+        return isinstance(body.get("content"), str) and len(body["content"]) <= 2000
+    if path.startswith("/teams"):
+        card = body.get("attachments", [{}])[0]
+        return body.get("type") == "message" and \
+            card.get("contentType") == "application/vnd.microsoft.card.adaptive" and \
+            card.get("content", {}).get("type") == "AdaptiveCard"
+    if path.startswith("/bot"):
+        return path.endswith("/sendMessage") and body.get("chat_id") and \
+            isinstance(body.get("text"), str)
+    return False
+
+
+class FakeChat:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.received = []
+        self.limited = {"/slack/limited": 1}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status, headers = 200, {}
+                with fake.lock:
+                    if self.path.startswith("/gone"):
+                        status = 404
+                    elif fake.limited.get(self.path, 0) > 0:
+                        fake.limited[self.path] -= 1
+                        status, headers = 429, {"Retry-After": "1"}
+                    elif not shape_ok(self.path, body) or \
+                            self.headers.get("Content-Type", "").split(";")[0] != \
+                            "application/json":
+                        status = 400
+                    else:
+                        fake.received.append((self.path, body))
+                reply = b'{"ok":true}' if self.path.startswith("/bot") else b"ok"
+                if self.path.startswith("/discord"):
+                    status, reply = (204, b"") if status == 200 else (status, reply)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.server.server_address[1], path)
+
+    def wait_for(self, path, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                for p, body in self.received:
+                    if p == path:
+                        return body
+            time.sleep(0.05)
+        raise AssertionError("nothing reached %s" % path)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ChatWebhooks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.chat = FakeChat()
+        cls.server = harness.PostboxServer(extra_args=[
+            "--delivery-retry-min-delay-seconds", "1", "--delivery-retry-max-delay-seconds", "2",
+            "--delivery-retries", "3"])
+        cls.server.require_local("chat delivery")
+        cls.server.start()
+        cls.sns = make_sns_client(cls.server.endpoint)
+        cls.sqs = harness.make_client(cls.server.endpoint)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        cls.chat.close()
+
+    def subscribe(self, topic, path, fmt, **attributes):
+        attributes["PostboxChatFormat"] = fmt
+        return self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=self.chat.url(path),
+                                  Attributes=attributes, ReturnSubscriptionArn=True)
+
+    def test_each_service_gets_its_payload(self):
+        topic = self.sns.create_topic(Name="chat" + harness.uid())["TopicArn"]
+        paths = {"slack": "/slack/T1", "discord": "/discord/1/tok", "teams": "/teams/hook",
+                 "telegram": "/bot1:AA/sendMessage?chat_id=-1001"}
+        for fmt, path in paths.items():
+            result = self.subscribe(topic, path, fmt)
+            attributes = self.sns.get_subscription_attributes(
+                SubscriptionArn=result["SubscriptionArn"])["Attributes"]
+            self.assertEqual(attributes["PendingConfirmation"], "false")
+            self.assertEqual(attributes["PostboxChatFormat"], fmt)
+        self.sns.publish(TopicArn=topic, Subject="배포", Message="web-1 배포 완료")
+        self.assertEqual(self.chat.wait_for("/slack/T1"), {"text": "*배포*\nweb-1 배포 완료"})
+        self.assertEqual(self.chat.wait_for("/discord/1/tok"),
+                         {"content": "**배포**\nweb-1 배포 완료"})
+        card = self.chat.wait_for("/teams/hook")["attachments"][0]["content"]
+        self.assertEqual([b["text"] for b in card["body"]], ["배포", "web-1 배포 완료"])
+        self.assertEqual(self.chat.wait_for("/bot1:AA/sendMessage"),
+                         {"chat_id": "-1001", "text": "배포\n\nweb-1 배포 완료"})
+
+    def test_bad_format_is_refused(self):
+        from botocore.exceptions import ClientError
+        topic = self.sns.create_topic(Name="chatbad" + harness.uid())["TopicArn"]
+        with self.assertRaises(ClientError) as caught:
+            self.subscribe(topic, "/slack/x", "irc")
+        self.assertEqual(caught.exception.response["Error"]["Code"], "InvalidParameter")
+
+    def test_gone_webhook_goes_to_the_dead_letter_queue_and_429_waits(self):
+        url = self.sqs.create_queue(QueueName="chat-dlq" + harness.uid())["QueueUrl"]
+        dlq = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        topic = self.sns.create_topic(Name="chatgone" + harness.uid())["TopicArn"]
+        self.subscribe(topic, "/gone/hook", "slack",
+                       RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq}))
+        # Chat webhooks are http subscriptions: their DeliveryPolicy paces the retries.
+        self.subscribe(topic, "/slack/limited", "slack", DeliveryPolicy=json.dumps({
+            "healthyRetryPolicy": {"numRetries": 3, "minDelayTarget": 1, "maxDelayTarget": 1}}))
+        started = time.time()
+        self.sns.publish(TopicArn=topic, Message="anyone?")
+        deadline = time.time() + 15
+        got = []
+        while not got and time.time() < deadline:
+            got = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+        self.assertEqual(got[0]["Body"], "anyone?")
+        self.assertLess(time.time() - started, 8)  # at once, not after the retries
+        self.assertEqual(self.chat.wait_for("/slack/limited"), {"text": "anyone?"})
+
+
+if __name__ == "__main__":
+    unittest.main()
