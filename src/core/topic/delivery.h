@@ -15,7 +15,8 @@ struct Delivery {
   std::string id;
   std::string message_type;  // Notification, SubscriptionConfirmation, UnsubscribeConfirmation
   // The subscription's protocol, which picks the channel: http and https (also for records
-  // written before other channels existed), email, email-json, sms; ses for SES API mail.
+  // written before other channels existed), email, email-json, sms, application (push);
+  // ses for SES API mail.
   std::string protocol = "http";
   std::string message_id;
   std::string topic_arn;

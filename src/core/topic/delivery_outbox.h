@@ -1,5 +1,5 @@
-// DeliveryOutbox: the durable queue of SNS deliveries to endpoints outside postbox: HTTP/S
-// and email today, each through its DeliveryChannel.
+// DeliveryOutbox: the durable queue of deliveries to endpoints outside postbox: HTTP/S (and
+// chat webhooks), email, SES mail, SMS and mobile push, each through its DeliveryChannel.
 //
 // A delivery (a notification, a subscription confirmation or an unsubscribe confirmation) is
 // stored as a record in the same fsync'd write that acknowledges its cause (the Publish, the

@@ -222,12 +222,12 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
     QueuePtr queue;
   };
   std::vector<QueueDelivery> to_queues;
-  std::vector<Subscription> to_endpoints;  // HTTP/S, email and SMS
+  std::vector<Subscription> to_endpoints;  // HTTP/S (and chat), email, SMS and push
   {
     std::shared_lock lock(mu_);
     std::optional<FilterInput> input;
     for (const auto& [arn, s] : topic->subscriptions) {
-      // HTTP/S, email and SMS go through the outbox (when this server has a channel for them).
+      // HTTP/S, email, SMS and push go through the outbox (when this server has a channel).
       const bool outside = (IsHttp(s.protocol) || IsEmail(s.protocol) || s.protocol == "sms" ||
                             s.protocol == "application") &&
                            outbox_ != nullptr && outbox_->HasChannel(s.protocol);

@@ -4,11 +4,12 @@
 // durable, in order, before memory shows it and a callback reports success. Publish fans a message
 // out to the topic's confirmed subscriptions: to SQS queues in this server it sends the SNS
 // envelope (or, with RawMessageDelivery, the message itself) through QueueService; to HTTP/S
-// endpoints and email addresses it stores deliveries in the DeliveryOutbox. It answers only when
-// every queue and the outbox have stored the message, so an acknowledged publish is never lost.
-// HTTP/S and email subscriptions get a SubscriptionConfirmation whose SubscribeURL points back
-// here. Other protocols (sms, application) are accepted and stored; their delivery is not
-// implemented yet (README).
+// endpoints (and chat webhooks), email addresses, phones (sms) and devices (application) it
+// stores deliveries in the DeliveryOutbox, when this server has a channel for the protocol. It
+// answers only when every queue and the outbox have stored the message, so an acknowledged
+// publish is never lost. HTTP/S and email subscriptions get a SubscriptionConfirmation whose
+// SubscribeURL points back here; sms, application and chat-webhook subscriptions are confirmed
+// at once. Lambda and firehose subscriptions are stored but not delivered to (README).
 //
 // Callbacks run exactly once, possibly on a storage thread. Thread-safety: all methods are
 // safe from any thread.
