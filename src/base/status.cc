@@ -34,6 +34,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "EndpointDisabled";
     case ErrorCode::kThrottling:
       return "Throttling";
+    case ErrorCode::kAlreadyExists:
+      return "AlreadyExists";
     case ErrorCode::kValidationError:
       return "ValidationError";
     case ErrorCode::kQueueDoesNotExist:

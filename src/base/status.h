@@ -32,6 +32,7 @@ enum class ErrorCode {
   kMessageRejected,        // SES: the mail cannot be sent (an unverified sender)
   kEndpointDisabled,       // SNS: Publish to a push endpoint whose Enabled is false
   kThrottling,             // SES: over the sending rate or the daily quota
+  kAlreadyExists,          // SES v2: the identity exists already
   // Queue errors.
   kQueueDoesNotExist,
   kQueueAlreadyExists,

@@ -209,4 +209,11 @@ class Engine {
   virtual StorageHealth Health() const = 0;
 };
 
+// Loads every record of `kind` into a service's memory: `apply` returns false for a record it
+// cannot use (damage). Any damage is kStorageError ("<n> corrupt <what> record(s)"): a service
+// refuses to start on state it cannot read rather than serve without it.
+Status LoadRecordsCountingDamage(Engine& engine, RecordKind kind, const char* what,
+                                 const std::function<bool(uint64_t queue_id, std::string_view key,
+                                                          std::string_view blob)>& apply);
+
 }  // namespace postbox::storage

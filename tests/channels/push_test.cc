@@ -177,7 +177,9 @@ TEST(FcmClientTest, FetchesATokenOnceAndSendsV1Messages) {
   EXPECT_EQ(body["message"]["data"]["a"], "b");
   EXPECT_EQ(fcm.token_requests(), 1u);
   for (const auto& [name, value] : sender.requests[2].headers) {
-    if (name == "Authorization") EXPECT_EQ(value, "Bearer tok-1");
+    if (name == "Authorization") {
+      EXPECT_EQ(value, "Bearer tok-1");
+    }
   }
 
   // Close to expiry the token is renewed; a 401 forgets it.

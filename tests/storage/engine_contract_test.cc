@@ -179,6 +179,29 @@ TEST_P(EngineContract, RecordsAreKeptPerKindAndSurvivePurge) {
   EXPECT_TRUE(LoadRecords(*engine_, RecordKind::kMoveTask).empty());
 }
 
+TEST_P(EngineContract, LoadingCountsDamagedRecords) {
+  WriteBatch b;
+  b.PutRecord(RecordKind::kSmsSetting, 0, "a", "good");
+  b.PutRecord(RecordKind::kSmsSetting, 0, "b", "bad");
+  b.PutRecord(RecordKind::kSmsSetting, 0, "c", "bad");
+  ASSERT_TRUE(CommitAndWait(*engine_, std::move(b)).ok());
+  Reopen();
+  std::vector<std::string> kept;
+  Status s = LoadRecordsCountingDamage(*engine_, RecordKind::kSmsSetting, "SMS",
+                                       [&](uint64_t, std::string_view key, std::string_view blob) {
+                                         if (blob != "good") return false;
+                                         kept.emplace_back(key);
+                                         return true;
+                                       });
+  EXPECT_EQ(kept, std::vector<std::string>{"a"});  // the damaged ones are counted, not kept
+  EXPECT_EQ(s.code(), ErrorCode::kStorageError);
+  EXPECT_EQ(s.message(), "2 corrupt SMS record(s)");
+  EXPECT_TRUE(
+      LoadRecordsCountingDamage(*engine_, RecordKind::kEmailIdentity, "email",
+                                [](uint64_t, std::string_view, std::string_view) { return false; })
+          .ok());  // none stored
+}
+
 TEST_P(EngineContract, ConcurrentCommitsAllComplete) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};

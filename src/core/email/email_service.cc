@@ -74,21 +74,14 @@ std::string EmailService::Key(const std::string& region, const std::string& acco
 
 Status EmailService::Load() {
   std::lock_guard lock(mu_);
-  size_t corrupt = 0;
-  POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
-      storage::RecordKind::kEmailIdentity, [&](uint64_t, std::string_view, std::string_view blob) {
+  return storage::LoadRecordsCountingDamage(
+      engine_, storage::RecordKind::kEmailIdentity, "email identity",
+      [&](uint64_t, std::string_view, std::string_view blob) {
         auto identity = DecodeIdentity(blob);
-        if (!identity) {
-          ++corrupt;
-          return;
-        }
+        if (!identity) return false;
         identities_[Key(identity->region, identity->account, identity->identity)] = *identity;
-      }));
-  if (corrupt > 0) {
-    return Status(ErrorCode::kStorageError,
-                  std::to_string(corrupt) + " corrupt email identity record(s)");
-  }
-  return Status::Ok();
+        return true;
+      });
 }
 
 Delivery EmailService::NewMail(const std::string& sender, std::vector<std::string> recipients,
@@ -110,6 +103,18 @@ Delivery EmailService::NewMail(const std::string& sender, std::vector<std::strin
 void EmailService::VerifyEmailIdentity(const std::string& region, const std::string& account,
                                        const std::string& address, const std::string& base_url,
                                        StatusCallback done) {
+  AddIdentity(region, account, address, base_url, /*must_be_new=*/false, std::move(done));
+}
+
+void EmailService::CreateEmailIdentity(const std::string& region, const std::string& account,
+                                       const std::string& address, const std::string& base_url,
+                                       StatusCallback done) {
+  AddIdentity(region, account, address, base_url, /*must_be_new=*/true, std::move(done));
+}
+
+void EmailService::AddIdentity(const std::string& region, const std::string& account,
+                               const std::string& address, const std::string& base_url,
+                               bool must_be_new, StatusCallback done) {
   if (!channels::IsValidEmailAddress(address)) {
     return done(InvalidValue("Invalid email address<" + address + ">."));
   }
@@ -118,12 +123,16 @@ void EmailService::VerifyEmailIdentity(const std::string& region, const std::str
                        "postbox has no SMTP relay configured (email.smtp_url): the verification "
                        "mail cannot be sent."));
   }
-  config_.Submit([this, region, account, address, base_url,
+  config_.Submit([this, region, account, address, base_url, must_be_new,
                   done = std::move(done)]() -> ConfigStore::Change {
     EmailIdentity identity{region, account, address, !options_.require_verified, ""};
     {
       std::lock_guard lock(mu_);
       auto it = identities_.find(Key(region, account, address));
+      if (it != identities_.end() && must_be_new) {
+        Status exists(ErrorCode::kAlreadyExists, "Email identity <" + address + "> already exist.");
+        return ConfigStore::Answer([done, exists](Status) { done(exists); });
+      }
       // Verified already: nothing to do. Pending: a new link (AWS mails again).
       if (it != identities_.end() && it->second.verified) return ConfigStore::Answer(done);
     }
@@ -305,7 +314,6 @@ void EmailService::Send(const std::string& region, const std::string& account, O
     content.text = email.text;
     content.html = email.html;
     content.date_ms = clock_.NowMillis();
-    message_id = NewUuid();
     content.message_id = message_id + "@postbox";  // the MessageId SES answers names the mail
     message = channels::BuildMimeMessage(content);
   }
@@ -345,17 +353,14 @@ void EmailService::Send(const std::string& region, const std::string& account, O
   POSTBOX_RETURN_CALLBACK_IF_ERROR(done, TakeQuota(recipients.size()));
   Delivery mail = NewMail(sender, std::move(recipients), std::move(message));
   mail.message_id = message_id;
-  storage::WriteBatch batch;
-  DeliveryOutbox::Stage(mail, &batch);
-  engine_.Commit(
-      std::move(batch), storage::Durability::kSync,
-      [this, mail = std::move(mail), message_id, done = std::move(done)](Status s) mutable {
-        if (!s.ok()) return done(s);
-        spdlog::info("event=ses_mail_accepted message_id={} sender={} recipients={}", message_id,
-                     mail.endpoint, mail.recipients.size());
-        outbox_.Activate(std::move(mail));
-        done(message_id);
-      });
+  const std::string sender_address = mail.endpoint;
+  const size_t recipient_count = mail.recipients.size();
+  outbox_.Enqueue(std::move(mail), [=, done = std::move(done)](Status s) {
+    if (!s.ok()) return done(s);
+    spdlog::info("event=ses_mail_accepted message_id={} sender={} recipients={}", message_id,
+                 sender_address, recipient_count);
+    done(message_id);
+  });
 }
 
 }  // namespace postbox::core

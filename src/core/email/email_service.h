@@ -80,6 +80,11 @@ class EmailService {
   void VerifyEmailIdentity(const std::string& region, const std::string& account,
                            const std::string& address, const std::string& base_url,
                            StatusCallback done);
+  // SES v2's CreateEmailIdentity: as VerifyEmailIdentity, but an identity that exists already
+  // (verified or not) is kAlreadyExists, decided in the same ordered step as the write.
+  void CreateEmailIdentity(const std::string& region, const std::string& account,
+                           const std::string& address, const std::string& base_url,
+                           StatusCallback done);
   // The verification link's visit.
   void ConfirmVerification(const std::string& token, StatusCallback done);
   void DeleteIdentity(const std::string& region, const std::string& account,
@@ -99,6 +104,10 @@ class EmailService {
  private:
   static std::string Key(const std::string& region, const std::string& account,
                          const std::string& identity);
+  // VerifyEmailIdentity, or with `must_be_new` CreateEmailIdentity.
+  void AddIdentity(const std::string& region, const std::string& account,
+                   const std::string& address, const std::string& base_url, bool must_be_new,
+                   StatusCallback done);
   // Whether `address` or its domain is a verified identity. Requires mu_.
   bool IsVerifiedLocked(const std::string& region, const std::string& account,
                         const std::string& address) const;

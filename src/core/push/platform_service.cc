@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
-#include "channels/push/fcm_message.h"
 
 namespace postbox::core {
 namespace {
@@ -104,36 +103,32 @@ void PlatformService::Store(storage::WriteBatch* batch, const PlatformEndpoint& 
 
 Status PlatformService::Load() {
   std::lock_guard lock(mu_);
-  size_t corrupt = 0;
-  auto load = [&](storage::RecordKind kind, auto apply) {
-    return engine_.LoadRecords(kind, [&](uint64_t, std::string_view, std::string_view blob) {
-      json j = json::parse(blob, nullptr, false);
-      if (!j.is_object() || !j.contains("arn") || !j.contains("attributes")) return void(++corrupt);
-      try {
-        apply(j.at("arn").get<std::string>(), j.at("other").get<std::string>(),
-              j.at("attributes").get<AttributeMap>());
-      } catch (const json::exception&) {
-        ++corrupt;
-      }
-    });
+  // Each record: {"arn", "other" (the platform, or the endpoint's application), "attributes"}.
+  auto load = [&](storage::RecordKind kind, const char* what, auto apply) {
+    return storage::LoadRecordsCountingDamage(
+        engine_, kind, what, [&](uint64_t, std::string_view, std::string_view blob) {
+          json j = json::parse(blob, nullptr, false);
+          if (!j.is_object() || !j.contains("arn") || !j.contains("attributes")) return false;
+          try {
+            return apply(j.at("arn").get<std::string>(), j.at("other").get<std::string>(),
+                         j.at("attributes").get<AttributeMap>());
+          } catch (const json::exception&) {
+            return false;
+          }
+        });
   };
-  POSTBOX_RETURN_IF_ERROR(load(storage::RecordKind::kPlatformApplication,
+  POSTBOX_RETURN_IF_ERROR(load(storage::RecordKind::kPlatformApplication, "platform application",
                                [&](std::string arn, std::string platform, AttributeMap a) {
                                  applications_[arn] = {arn, platform, std::move(a)};
+                                 return true;
                                }));
-  POSTBOX_RETURN_IF_ERROR(load(storage::RecordKind::kPlatformEndpoint,
-                               [&](std::string arn, std::string app, AttributeMap a) {
-                                 auto token = a.find("Token");
-                                 if (token == a.end() || token->second.empty()) {
-                                   return void(++corrupt);
-                                 }
-                                 endpoints_[arn] = {arn, app, std::move(a)};
-                               }));
-  if (corrupt > 0) {
-    return Status(ErrorCode::kStorageError,
-                  std::to_string(corrupt) + " corrupt platform application/endpoint record(s)");
-  }
-  return Status::Ok();
+  return load(storage::RecordKind::kPlatformEndpoint, "platform endpoint",
+              [&](std::string arn, std::string app, AttributeMap a) {
+                auto token = a.find("Token");
+                if (token == a.end() || token->second.empty()) return false;
+                endpoints_[arn] = {arn, app, std::move(a)};
+                return true;
+              });
 }
 
 Result<channels::ServiceAccount> PlatformService::AccountOf(const PlatformApplication& app) const {
@@ -149,10 +144,9 @@ Result<channels::ServiceAccount> PlatformService::AccountOf(const PlatformApplic
     if (auto jwt = channels::MakeServiceAccountJwt(*account, 0); !jwt.ok()) account = jwt.status();
   }
   if (!account.ok()) {
-    return Invalid(
-        "Attributes Reason: PlatformCredential is not a Firebase service-account key "
-        "(" +
-        account.status().message() + ")");
+    // AWS's text; why this key was refused goes to the log (never the key itself).
+    spdlog::info("event=push_credential_refused reason=\"{}\"", account.status().message());
+    return Invalid("Attributes Reason: Platform credentials are invalid");
   }
   return account;
 }
@@ -451,9 +445,9 @@ void PlatformService::DisableEndpoint(const std::string& endpoint_arn, const std
   });
 }
 
-void PlatformService::Publish(const std::string& endpoint_arn, const std::string& gcm_entry,
-                              const std::string& text,
+void PlatformService::Publish(const std::string& endpoint_arn, const PublishRequest& request,
                               std::function<void(Result<std::string>)> done) {
+  POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidatePublishRequest(request));
   {
     std::lock_guard lock(mu_);
     auto it = endpoints_.find(endpoint_arn);
@@ -464,7 +458,7 @@ void PlatformService::Publish(const std::string& endpoint_arn, const std::string
       return done(Status(ErrorCode::kEndpointDisabled, "Endpoint is disabled"));
     }
   }
-  auto message = channels::FcmMessageFromSns(gcm_entry, text);
+  auto message = PushMessageFor(request);
   if (!message.ok()) return done(message.status());
   if (!outbox_.HasChannel("application")) {
     return done(
@@ -479,15 +473,11 @@ void PlatformService::Publish(const std::string& endpoint_arn, const std::string
   d.body = std::move(*message);
   d.policy = options_.retry;
   d.next_attempt_ms = clock_.NowMillis();
-  storage::WriteBatch batch;
-  DeliveryOutbox::Stage(d, &batch);
-  engine_.Commit(std::move(batch), storage::Durability::kSync,
-                 [this, d = std::move(d), done = std::move(done)](Status s) mutable {
-                   if (!s.ok()) return done(s);
-                   std::string id = d.message_id;
-                   outbox_.Activate(std::move(d));
-                   done(id);
-                 });
+  const std::string message_id = d.message_id;
+  outbox_.Enqueue(std::move(d), [message_id, done = std::move(done)](Status s) {
+    if (!s.ok()) return done(s);
+    done(message_id);
+  });
 }
 
 }  // namespace postbox::core

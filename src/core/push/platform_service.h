@@ -27,6 +27,7 @@
 #include "core/config/config_store.h"
 #include "core/queue/queue_config.h"
 #include "core/topic/delivery_outbox.h"
+#include "core/topic/publish_request.h"
 #include "storage/engine.h"
 
 namespace postbox::core {
@@ -77,9 +78,10 @@ class PlatformService {
   Result<std::pair<std::vector<PlatformEndpoint>, std::string>> ListEndpoints(
       const std::string& application_arn, const std::string& next_token) const;
 
-  // Publish to one endpoint: `gcm_entry` is MessageStructure's GCM entry ("" if none).
-  void Publish(const std::string& endpoint_arn, const std::string& gcm_entry,
-               const std::string& text, std::function<void(Result<std::string>)> done);
+  // Publish to one endpoint (TargetArn): MessageStructure's GCM entry when there is one, else
+  // the text. Answers the MessageId once the FCM message is stored for delivery.
+  void Publish(const std::string& endpoint_arn, const PublishRequest& request,
+               std::function<void(Result<std::string>)> done);
 
   // For PushChannel: where an endpoint's messages go right now.
   struct Target {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/topic/logged_endpoint.h"
+
 namespace postbox::core {
 namespace {
 
@@ -92,7 +94,8 @@ void SmsChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryOu
         stats.sent.Add();
         service_.CountSent(scope);
         if (!r.error.empty())
-          spdlog::warn("event=sms_sent_with_note number={} note=\"{}\"", number, r.error);
+          spdlog::warn("event=sms_sent_with_note number={} note=\"{}\"",
+                       LoggedEndpoint("sms", number), r.error);
         outcome = {DeliveryVerdict::kDelivered, r.status, "", -1};
         break;
       case channels::SmsVerdict::kRetry:

@@ -9,6 +9,7 @@
 
 #include "base/encoding.h"
 #include "channels/sms/phone_number.h"
+#include "core/topic/logged_endpoint.h"
 #include "core/topic/topic_attributes.h"
 
 namespace postbox::core {
@@ -84,41 +85,39 @@ std::string SmsService::Month() const {
 
 Status SmsService::Load() {
   std::lock_guard lock(mu_);
-  size_t corrupt = 0;
-  POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
-      storage::RecordKind::kSmsSetting, [&](uint64_t, std::string_view key, std::string_view blob) {
+  return storage::LoadRecordsCountingDamage(
+      engine_, storage::RecordKind::kSmsSetting, "SMS",
+      [&](uint64_t, std::string_view key, std::string_view blob) {
         json j = json::parse(blob, nullptr, false);
         if (StartsWith(key, kOptOutPrefix)) {
           std::string rest(key.substr(sizeof(kOptOutPrefix) - 1));
           size_t slash = rest.rfind('/');
-          if (slash == std::string::npos) return void(++corrupt);
+          if (slash == std::string::npos) return false;
           opted_out_[rest.substr(0, slash)].insert(rest.substr(slash + 1));
-        } else if (StartsWith(key, kAttributesPrefix) && j.is_object()) {
+          return true;
+        }
+        if (StartsWith(key, kAttributesPrefix) && j.is_object()) {
           auto& attributes = attributes_[std::string(key.substr(sizeof(kAttributesPrefix) - 1))];
           for (const auto& [name, value] : j.items()) {
             // Stored only after these checks passed: one that fails now is damage.
-            if (!value.is_string() || !ValidateSmsAttribute(name, value).ok()) {
-              return void(++corrupt);
-            }
+            if (!value.is_string() || !ValidateSmsAttribute(name, value).ok()) return false;
             attributes[name] = value.get<std::string>();
           }
-        } else if (StartsWith(key, kSpendPrefix) && j.is_object()) {
+          return true;
+        }
+        if (StartsWith(key, kSpendPrefix) && j.is_object()) {
           auto month = j.find("month");
           auto count = j.find("count");
           if (month == j.end() || !month->is_string() || count == j.end() ||
               !count->is_number_integer()) {
-            return void(++corrupt);
+            return false;
           }
           spend_[std::string(key.substr(sizeof(kSpendPrefix) - 1))] = {month->get<std::string>(),
                                                                        count->get<int64_t>()};
-        } else {
-          ++corrupt;
+          return true;
         }
-      }));
-  if (corrupt > 0) {
-    return Status(ErrorCode::kStorageError, std::to_string(corrupt) + " corrupt SMS record(s)");
-  }
-  return Status::Ok();
+        return false;
+      });
 }
 
 void SmsService::SetAttributes(const std::string& scope,
@@ -209,7 +208,8 @@ void SmsService::OptIn(const std::string& scope, const std::string& number, Stat
               if (s.ok()) {
                 std::lock_guard lock(mu_);
                 opted_out_[scope].erase(number);
-                spdlog::info("event=sms_opted_in scope={} number={}", scope, number);
+                spdlog::info("event=sms_opted_in scope={} number={}", scope,
+                             LoggedEndpoint("sms", number));
               }
               done(s);
             }};
@@ -233,12 +233,13 @@ void SmsService::OptOut(const std::string& scope, const std::string& number) {
               if (!s.ok()) {
                 // The next refusal from the provider reports it again.
                 spdlog::error("event=sms_opt_out_not_stored scope={} number={} message=\"{}\"",
-                              scope, number, s.message());
+                              scope, LoggedEndpoint("sms", number), s.message());
                 return;
               }
               std::lock_guard lock(mu_);
               opted_out_[scope].insert(number);
-              spdlog::warn("event=sms_opted_out scope={} number={}", scope, number);
+              spdlog::warn("event=sms_opted_out scope={} number={}", scope,
+                           LoggedEndpoint("sms", number));
             }};
   });
 }
@@ -262,17 +263,19 @@ Delivery SmsService::NewDelivery(const std::string& scope, const std::string& nu
   return d;
 }
 
-void SmsService::Publish(const std::string& scope, SmsPublish sms,
+void SmsService::Publish(const std::string& scope, const std::string& phone_number,
+                         const PublishRequest& request,
                          std::function<void(Result<std::string>)> done) {
-  if (!channels::IsE164(sms.phone_number)) {
-    return done(Invalid("PhoneNumber Reason: " + sms.phone_number + " is not valid to publish to"));
+  if (!channels::IsE164(phone_number)) {
+    return done(Invalid("PhoneNumber Reason: " + phone_number + " is not valid to publish to"));
   }
-  if (sms.message.empty()) return done(Invalid("Empty message"));
-  if (sms.message.size() > kMaxMessageBytes) {
+  POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidatePublishRequest(request));
+  const std::string text = StructureEntry(request, "sms");  // a phone gets the text alone
+  if (text.empty()) return done(Invalid("Empty message"));
+  if (text.size() > kMaxMessageBytes) {
     return done(Invalid("Message Reason: Message too long for SMS (at most 1600 bytes)"));
   }
-  POSTBOX_RETURN_CALLBACK_IF_ERROR(done, ValidatePublishAttributes(sms.attributes));
-  const std::string type = AttributeString(sms.attributes, "AWS.SNS.SMS.SMSType");
+  const std::string type = AttributeString(request.attributes, "AWS.SNS.SMS.SMSType");
   if (!type.empty() && type != "Promotional" && type != "Transactional") {
     return done(Invalid("The value for AWS.SNS.SMS.SMSType must be Promotional or Transactional"));
   }
@@ -280,16 +283,12 @@ void SmsService::Publish(const std::string& scope, SmsPublish sms,
     return done(Status(ErrorCode::kUnsupportedOperation,
                        "postbox has no SMS provider configured (sms.default_provider)."));
   }
-  Delivery d = NewDelivery(scope, sms.phone_number, sms.message, sms.attributes);
-  storage::WriteBatch batch;
-  DeliveryOutbox::Stage(d, &batch);
-  engine_.Commit(std::move(batch), storage::Durability::kSync,
-                 [this, d = std::move(d), done = std::move(done)](Status s) mutable {
-                   if (!s.ok()) return done(s);
-                   std::string message_id = d.message_id;
-                   outbox_.Activate(std::move(d));
-                   done(message_id);
-                 });
+  Delivery d = NewDelivery(scope, phone_number, text, request.attributes);
+  const std::string message_id = d.message_id;
+  outbox_.Enqueue(std::move(d), [message_id, done = std::move(done)](Status s) {
+    if (!s.ok()) return done(s);
+    done(message_id);
+  });
 }
 
 SmsSending SmsService::SendingFor(const Delivery& d) const {

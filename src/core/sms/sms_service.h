@@ -34,6 +34,7 @@
 #include "core/config/config_store.h"
 #include "core/queue/message.h"
 #include "core/topic/delivery_outbox.h"
+#include "core/topic/publish_request.h"
 #include "storage/engine.h"
 
 namespace postbox::core {
@@ -42,13 +43,6 @@ struct SmsOptions {
   RetryPolicy retry = ManagedRetryPolicy();
   double price_per_message = 0.01;  // US dollars, for MonthlySpendLimit
   std::string failure_queue_arn;    // where SMS that could not be sent go; may be empty
-};
-
-// One SMS to a number (SNS Publish with PhoneNumber).
-struct SmsPublish {
-  std::string phone_number;
-  std::string message;
-  MessageAttributes attributes;  // AWS.SNS.SMS.SenderID and AWS.SNS.SMS.SMSType are honoured
 };
 
 // What applies to one SMS of an account when it is sent.
@@ -85,9 +79,11 @@ class SmsService {
   void OptOut(const std::string& scope, const std::string& number);
 
   // --- sending ---
-  // Answers the MessageId once the SMS is stored for delivery.
-  void Publish(const std::string& scope, SmsPublish sms,
-               std::function<void(Result<std::string>)> done);
+  // Publish with PhoneNumber: the request's text (MessageStructure's "sms" entry, else its
+  // default) to `phone_number`, honouring AWS.SNS.SMS.SenderID and AWS.SNS.SMS.SMSType among
+  // its attributes. Answers the MessageId once the SMS is stored for delivery.
+  void Publish(const std::string& scope, const std::string& phone_number,
+               const PublishRequest& request, std::function<void(Result<std::string>)> done);
   // The Delivery of an SMS (to `number`, from a topic when `topic_arn` is set).
   Delivery NewDelivery(const std::string& scope, const std::string& number, const std::string& text,
                        const MessageAttributes& attributes) const;
@@ -119,10 +115,5 @@ class SmsService {
 
 // SetSMSAttributes's rules: AWS's attribute names and values, or the error AWS gives.
 Status ValidateSmsAttribute(const std::string& name, const std::string& value);
-
-// "region/account".
-inline std::string SmsScope(const std::string& region, const std::string& account) {
-  return region + "/" + account;
-}
 
 }  // namespace postbox::core

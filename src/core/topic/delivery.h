@@ -48,4 +48,9 @@ struct Delivery {
   bool dead_letter_pending = false;
 };
 
+// A Delivery's account_scope: "region/account".
+inline std::string AccountScope(const std::string& region, const std::string& account) {
+  return region + "/" + account;
+}
+
 }  // namespace postbox::core

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/encoding.h"
+#include "core/topic/logged_endpoint.h"
 #include "core/topic/topic.h"
 
 namespace postbox::core {
@@ -223,6 +224,16 @@ void DeliveryOutbox::Activate(Delivery delivery) {
                        std::to_string(max_backlog_bytes_per_endpoint_) + " bytes");
 }
 
+void DeliveryOutbox::Enqueue(Delivery delivery, std::function<void(Status)> done) {
+  storage::WriteBatch batch;
+  Stage(delivery, &batch);
+  engine_.Commit(std::move(batch), storage::Durability::kSync,
+                 [this, delivery = std::move(delivery), done = std::move(done)](Status s) mutable {
+                   if (s.ok()) Activate(std::move(delivery));
+                   done(s);
+                 });
+}
+
 size_t DeliveryOutbox::pending() const {
   std::lock_guard lock(mu_);
   return deliveries_.size();
@@ -353,8 +364,8 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
   spdlog::warn(
       "event=sns_delivery_attempt_failed subscription={} protocol={} endpoint={} attempt={} "
       "status={} permanent={} error=\"{}\" next_retry_s={}",
-      d.subscription_arn, d.protocol, d.endpoint, d.attempts, outcome.status, permanent,
-      outcome.error, delay ? *delay : -1);
+      d.subscription_arn, d.protocol, LoggedEndpoint(d.protocol, d.endpoint), d.attempts,
+      outcome.status, permanent, outcome.error, delay ? *delay : -1);
   if (delay) {
     int64_t delay_ms = int64_t(*delay) * 1000;
     // Email and other provider channels spread their retries by ±10 %, as AWS jitters its
@@ -389,7 +400,8 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
     spdlog::error(
         "event=sns_delivery_dropped subscription={} endpoint={} message_id={} attempts={} "
         "reason=\"{}, {}\"",
-        d.subscription_arn, d.endpoint, d.message_id, d.attempts, reason,
+        d.subscription_arn, LoggedEndpoint(d.protocol, d.endpoint), d.message_id, d.attempts,
+        reason,
         d.dead_letter_queue_arn.empty()
             ? "no RedrivePolicy"
             : "dead-letter queue " + d.dead_letter_queue_arn + " missing");

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,9 @@ class DeliveryOutbox {
   // Adds the delivery's record to `batch`; call Activate once the batch is committed.
   static void Stage(const Delivery& delivery, storage::WriteBatch* batch);
   void Activate(Delivery delivery);
+  // A publish that is a single delivery (an SMS, a push, an SES mail): stores it alone in an
+  // fsync'd write, then activates it and calls `done`, or calls `done` with the write's error.
+  void Enqueue(Delivery delivery, std::function<void(Status)> done);
   // Posts the deliveries that are due. Call periodically (main: every 100 ms).
   void Advance();
   // Drops the waiting notifications of a subscription that was deleted (AWS stops delivering

@@ -20,28 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxMessageBytes = 262144;  // message plus attributes, as on AWS
-constexpr size_t kMaxSubjectChars = 100;
-
-size_t PublishSize(const PublishRequest& request) {
-  size_t size = request.message.size();
-  for (const auto& [name, value] : request.attributes) {
-    size += name.size() + value.data_type.size() + value.string_value.size() +
-            value.binary_value.size();
-  }
-  return size;
-}
-
-// The message a subscription of `protocol` gets: with MessageStructure=json, its protocol's
-// entry or the default one.
-std::string MessageFor(const PublishRequest& request, const std::string& protocol) {
-  if (request.message_structure != "json") return request.message;
-  json structure = json::parse(request.message, nullptr, false);
-  auto it = structure.find(protocol);
-  if (it != structure.end() && it->is_string()) return it->get<std::string>();
-  return structure.at("default").get<std::string>();
-}
-
 // SNS attribute types reach SQS as SQS types: String.Array has no SQS equivalent and travels
 // as a String holding the JSON array, as on AWS.
 MessageAttributes ToQueueAttributes(const MessageAttributes& attributes) {
@@ -64,19 +42,12 @@ std::string EmailText(const std::string& message, const std::string& unsubscribe
          unsubscribe_url + "\n";
 }
 
-// What an `application` (push) subscriber's device gets: the FCM message built from the
-// structure's GCM entry, else from the text; a GCM entry FCM could not take falls back to the
-// text, so that the device still hears about it.
+// What an `application` (push) subscriber's device gets; a GCM entry FCM could not take falls
+// back to the text, so that the device still hears about it.
 std::string PushMessage(const PublishRequest& request) {
-  std::string gcm;
-  if (request.message_structure == "json") {
-    json structure = json::parse(request.message, nullptr, false);
-    auto it = structure.find("GCM");
-    if (it != structure.end() && it->is_string()) gcm = it->get<std::string>();
-  }
-  const std::string text = MessageFor(request, "application");
-  auto message = channels::FcmMessageFromSns(gcm, text);
-  return message.ok() ? *message : *channels::FcmMessageFromSns("", text);
+  auto message = PushMessageFor(request);
+  if (message.ok()) return *message;
+  return *channels::FcmMessageFromSns("", StructureEntry(request, "application"));
 }
 
 // An SNS SMS setting the publisher gave as a message attribute, or "".
@@ -95,25 +66,7 @@ std::string DeduplicationId(const PublishRequest& request) {
 }  // namespace
 
 Status TopicService::ValidatePublish(const Topic& topic, const PublishRequest& request) const {
-  if (request.message.empty()) return InvalidParameter("Empty message");
-  if (PublishSize(request) > kMaxMessageBytes) return InvalidParameter("Message too long");
-  if (!request.subject.empty()) {
-    bool valid = request.subject.size() <= kMaxSubjectChars;
-    for (char c : request.subject) valid = valid && uint8_t(c) >= 0x20 && c != 0x7f;
-    if (!valid) return InvalidParameter("Subject");
-  }
-  if (!request.message_structure.empty()) {
-    if (request.message_structure != "json") return InvalidParameter("MessageStructure");
-    json structure = json::parse(request.message, nullptr, false);
-    if (!structure.is_object()) {
-      return InvalidParameter("Message Structure - JSON message body failed to parse");
-    }
-    auto it = structure.find("default");
-    if (it == structure.end() || !it->is_string()) {
-      return InvalidParameter("Message Structure - No default entry in JSON message body");
-    }
-  }
-  POSTBOX_RETURN_IF_ERROR(ValidatePublishAttributes(request.attributes));
+  POSTBOX_RETURN_IF_ERROR(ValidatePublishRequest(request));
   for (const auto& [name, value] : {std::pair<const char*, std::string>{
                                         "MessageGroupId", request.message_group_id.value_or("")},
                                     {"MessageDeduplicationId", request.message_deduplication_id}}) {
@@ -260,10 +213,10 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
   SignatureCache signatures;
   // The body a subscriber of `protocol` gets: the signed envelope, or the message itself.
   auto body_for = [&](const Subscription& s, bool* raw) {
-    std::string text = MessageFor(request, s.protocol);
+    std::string text = StructureEntry(request, s.protocol);
     auto raw_attribute = s.attributes.find("RawMessageDelivery");
     *raw = raw_attribute != s.attributes.end() && raw_attribute->second == "true";
-    if (*raw || s.protocol == "sms") return text;  // a phone gets the text alone
+    if (*raw) return text;
     EnvelopeFields fields;
     fields.type = "Notification";
     fields.message_id = message_id;
@@ -307,22 +260,25 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
       Delivery d = NewDelivery(snapshot, s);
       d.message_type = "Notification";
       d.message_id = message_id;
-      d.body = body_for(s, &d.raw);
-      // AWS's subject line when the publisher gave none.
-      if (IsEmail(s.protocol)) {
-        d.subject = request.subject.empty() ? "AWS Notification Message" : request.subject;
-      }
-      if (s.protocol == "application") d.body = PushMessage(request);
-      if (IsHttp(s.protocol) && !ChatFormatOf(s.attributes).empty()) {
-        d.chat_format = ChatFormatOf(s.attributes);
-        d.body = MessageFor(request, s.protocol);  // the text a person reads, not the envelope
-        d.subject = request.subject;
-        d.content_type = "application/json";
-      }
-      if (s.protocol == "sms") {
-        d.account_scope = snapshot.region + "/" + snapshot.account;
+      const std::string chat_format = IsHttp(s.protocol) ? ChatFormatOf(s.attributes) : "";
+      if (s.protocol == "application") {
+        d.body = PushMessage(request);
+      } else if (s.protocol == "sms") {
+        d.body = StructureEntry(request, "sms");  // a phone gets the text alone
+        d.account_scope = AccountScope(snapshot.region, snapshot.account);
         d.sender_id = SmsAttribute(request.attributes, "AWS.SNS.SMS.SenderID");
         d.sms_type = SmsAttribute(request.attributes, "AWS.SNS.SMS.SMSType");
+      } else if (!chat_format.empty()) {
+        d.chat_format = chat_format;
+        d.body = StructureEntry(request, s.protocol);  // the text a person reads, not the envelope
+        d.subject = request.subject;
+        d.content_type = "application/json";
+      } else {
+        d.body = body_for(s, &d.raw);
+        // AWS's subject line when the publisher gave none.
+        if (IsEmail(s.protocol)) {
+          d.subject = request.subject.empty() ? "AWS Notification Message" : request.subject;
+        }
       }
       DeliveryOutbox::Stage(d, &batch);
       staged.push_back(std::move(d));

@@ -31,21 +31,11 @@
 #include "core/queue/queue_service.h"
 #include "core/topic/delivery_outbox.h"
 #include "core/topic/message_signer.h"
+#include "core/topic/publish_request.h"
 #include "core/topic/topic.h"
 #include "storage/engine.h"
 
 namespace postbox::core {
-
-struct PublishRequest {
-  std::string message;
-  std::string subject;            // empty: none
-  std::string message_structure;  // "" or "json"
-  MessageAttributes attributes;
-  std::optional<std::string> message_group_id;
-  std::string message_deduplication_id;
-  // The request's X-Amzn-Trace-Id header, passed on to subscribed queues as AWSTraceHeader.
-  std::string trace_header;
-};
 
 struct PublishResult {
   std::string message_id;

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,17 @@ struct SesCall {
   // Answers and counts the answer; call exactly once.
   std::function<void(HttpResponse, ErrorCode)> respond;
 };
+
+// An SES error answer's code (v1: the Error's Code; v2: x-amzn-ErrorType) and HTTP status.
+struct SesError {
+  const char* code;
+  int status;
+};
+// What an SES API answers for `s`: `api_codes` gives the API's own answers (nullopt for codes
+// it has none for); storage trouble is ServiceUnavailable (503) and anything else
+// InternalFailure (500) in both APIs. An internal fault is logged with the request id.
+SesError ErrorFor(const SesCall& call, const Status& s,
+                  std::optional<SesError> (*api_codes)(ErrorCode));
 
 // The string at `path` in a decoded request (nested objects), or "" when absent.
 std::string TextAt(const nlohmann::json& input, std::initializer_list<const char*> path);

@@ -1,5 +1,7 @@
 #include "wire/ses/ses_frontend.h"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 
 #include "base/clock.h"
@@ -23,6 +25,21 @@ const nlohmann::json* At(const nlohmann::json& input, std::initializer_list<cons
 }
 
 }  // namespace
+
+SesError ErrorFor(const SesCall& call, const Status& s,
+                  std::optional<SesError> (*api_codes)(ErrorCode)) {
+  if (auto own = api_codes(s.code())) return *own;
+  switch (s.code()) {
+    case ErrorCode::kStorageError:
+    case ErrorCode::kStorageFull:
+    case ErrorCode::kServiceUnavailable:
+      return {"ServiceUnavailable", 503};
+    default:
+      spdlog::error("event=request_failed request_id={} action={} code={} message=\"{}\"",
+                    call.context.request_id, call.action, ErrorCodeName(s.code()), s.message());
+      return {"InternalFailure", 500};
+  }
+}
 
 std::string TextAt(const nlohmann::json& input, std::initializer_list<const char*> path) {
   const nlohmann::json* at = At(input, path);

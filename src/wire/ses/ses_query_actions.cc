@@ -2,7 +2,6 @@
 // VerifyEmailAddress), ListIdentities, GetIdentityVerificationAttributes, DeleteIdentity,
 // GetSendQuota. Answers are XML in SES's 2010-12-01 namespace; errors are <ErrorResponse>
 // with SES's codes.
-#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <cstdio>
@@ -19,35 +18,27 @@ namespace {
 using nlohmann::json;
 using Writer = std::function<void(XmlWriter&)>;
 
-struct ErrorInfo {
-  const char* code;
-  int status;
-};
-
-ErrorInfo Lookup(ErrorCode code) {
+// This API's own answers; ErrorFor answers the rest.
+std::optional<SesError> ApiCodes(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidParameterValue:
     case ErrorCode::kInvalidParameter:
-      return {"InvalidParameterValue", 400};
+      return SesError{"InvalidParameterValue", 400};
     case ErrorCode::kMissingParameter:
     case ErrorCode::kValidationError:
-      return {"ValidationError", 400};
+      return SesError{"ValidationError", 400};
     case ErrorCode::kMessageRejected:
-      return {"MessageRejected", 400};
+      return SesError{"MessageRejected", 400};
     case ErrorCode::kThrottling:
-      return {"Throttling", 400};
+      return SesError{"Throttling", 400};
     case ErrorCode::kInvalidAction:
-      return {"InvalidAction", 400};
+      return SesError{"InvalidAction", 400};
     case ErrorCode::kUnsupportedOperation:
-      return {"UnsupportedOperation", 400};
+      return SesError{"UnsupportedOperation", 400};
     case ErrorCode::kMalformedRequest:
-      return {"MalformedQueryString", 400};
-    case ErrorCode::kStorageError:
-    case ErrorCode::kStorageFull:
-    case ErrorCode::kServiceUnavailable:
-      return {"ServiceUnavailable", 503};
+      return SesError{"MalformedQueryString", 400};
     default:
-      return {"InternalFailure", 500};
+      return std::nullopt;
   }
 }
 
@@ -61,11 +52,7 @@ HttpResponse XmlAnswer(int status, std::string body, const std::string& request_
 }
 
 void Fail(const SesCall& call, const Status& s) {
-  ErrorInfo info = Lookup(s.code());
-  if (s.code() == ErrorCode::kInternal) {
-    spdlog::error("event=request_failed request_id={} action={} message=\"{}\"",
-                  call.context.request_id, call.action, s.message());
-  }
+  const SesError info = ErrorFor(call, s, ApiCodes);
   XmlWriter xml;
   xml.Open("ErrorResponse", kSesV1Namespace);
   xml.Open("Error");

@@ -2,7 +2,6 @@
 // identity operations (CreateEmailIdentity, GetEmailIdentity, ListEmailIdentities,
 // DeleteEmailIdentity) and GetAccount's sending quota. Errors carry their code in the
 // x-amzn-ErrorType header and {"message": ...} in the body, as botocore and the JS SDK read them.
-#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -15,37 +14,29 @@ namespace {
 
 using nlohmann::json;
 
-struct ErrorInfo {
-  const char* code;
-  int status;
-};
-
-ErrorInfo Lookup(ErrorCode code) {
+// This API's own answers; ErrorFor answers the rest.
+std::optional<SesError> ApiCodes(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidParameterValue:
     case ErrorCode::kInvalidParameter:
     case ErrorCode::kMissingParameter:
     case ErrorCode::kValidationError:
     case ErrorCode::kMalformedRequest:
-      return {"BadRequestException", 400};
+      return SesError{"BadRequestException", 400};
     case ErrorCode::kMessageRejected:
-      return {"MessageRejected", 400};
+      return SesError{"MessageRejected", 400};
     case ErrorCode::kThrottling:
-      return {"TooManyRequestsException", 429};
+      return SesError{"TooManyRequestsException", 429};
     case ErrorCode::kNotFound:
     case ErrorCode::kResourceNotFound:
-      return {"NotFoundException", 404};
-    case ErrorCode::kQueueAlreadyExists:
-      return {"AlreadyExistsException", 400};
+      return SesError{"NotFoundException", 404};
+    case ErrorCode::kAlreadyExists:
+      return SesError{"AlreadyExistsException", 400};
     case ErrorCode::kUnsupportedOperation:
     case ErrorCode::kInvalidAction:
-      return {"UnknownOperationException", 404};
-    case ErrorCode::kStorageError:
-    case ErrorCode::kStorageFull:
-    case ErrorCode::kServiceUnavailable:
-      return {"ServiceUnavailable", 503};
+      return SesError{"UnknownOperationException", 404};
     default:
-      return {"InternalFailure", 500};
+      return std::nullopt;
   }
 }
 
@@ -59,11 +50,7 @@ HttpResponse JsonAnswer(int status, const json& body, const std::string& request
 }
 
 void Fail(const SesCall& call, const Status& s) {
-  ErrorInfo info = Lookup(s.code());
-  if (s.code() == ErrorCode::kInternal) {
-    spdlog::error("event=request_failed request_id={} action={} message=\"{}\"",
-                  call.context.request_id, call.action, s.message());
-  }
+  const SesError info = ErrorFor(call, s, ApiCodes);
   HttpResponse r = JsonAnswer(info.status, json{{"message", s.message()}}, call.context.request_id);
   r.headers.emplace_back("x-amzn-ErrorType", info.code);
   call.respond(std::move(r), s.code());
@@ -124,11 +111,7 @@ void SendEmail(const std::shared_ptr<SesCall>& call, const json& in) {
 void CreateEmailIdentity(const std::shared_ptr<SesCall>& call, const json& in) {
   const std::string name = TextAt(in, {"EmailIdentity"});
   if (name.empty()) return Fail(*call, BadRequest("EmailIdentity is required"));
-  if (call->email->GetIdentity(call->context.region, call->context.account, name)) {
-    return Fail(*call, Status(ErrorCode::kQueueAlreadyExists,
-                              "Email identity <" + name + "> already exist."));
-  }
-  call->email->VerifyEmailIdentity(
+  call->email->CreateEmailIdentity(
       call->context.region, call->context.account, name, call->base_url, [call, name](Status s) {
         if (!s.ok()) return Fail(*call, s);
         auto identity = call->email->GetIdentity(call->context.region, call->context.account, name);

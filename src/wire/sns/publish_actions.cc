@@ -82,26 +82,19 @@ void WriteEntryResult(XmlWriter& xml, const std::string& id, const core::Publish
 void Publish(SnsCall& call, Reply reply) {
   std::string topic = call.String("TopicArn");
   if (topic.empty()) topic = call.String("TargetArn");
-  if (topic.empty() && call.input.contains("PhoneNumber")) {
-    if (!call.input.contains("Message")) {
-      return reply(Status(ErrorCode::kInvalidParameter,
-                          "Invalid parameter: Message Reason: no value for required parameter"));
-    }
-    auto attributes = ReadAttributes(call.input, "");
-    if (!attributes.ok()) return reply(attributes.status());
-    return PublishToPhoneNumber(call, std::move(*attributes), std::move(reply));
-  }
-  if (topic.empty()) {
+  const bool to_phone = topic.empty() && call.input.contains("PhoneNumber");
+  const bool to_endpoint =
+      !call.input.contains("TopicArn") && topic.find(":endpoint/") != std::string::npos;
+  if (topic.empty() && !to_phone) {
     return reply(Status(ErrorCode::kInvalidParameter,
                         "Invalid parameter: TopicArn or TargetArn Reason: no value for required "
                         "parameter"));
   }
-  if (!call.input.contains("TopicArn") && topic.find(":endpoint/") != std::string::npos) {
-    if (!call.input.contains("Message")) {
-      return reply(Status(ErrorCode::kInvalidParameter,
-                          "Invalid parameter: Message Reason: no value for required parameter"));
-    }
-    return PublishToEndpoint(call, topic, std::move(reply));
+  if (to_phone || to_endpoint) {
+    auto request = ReadRequest(call.input);
+    if (!request.ok()) return reply(request.status());
+    if (to_phone) return PublishToPhoneNumber(call, *request, std::move(reply));
+    return PublishToEndpoint(call, topic, *request, std::move(reply));
   }
   auto arn = RequiredArn(call, call.input.contains("TopicArn") ? "TopicArn" : "TargetArn");
   if (!arn.ok()) return reply(arn.status());

@@ -1,6 +1,7 @@
 // SNS's mobile push operations: platform applications and their endpoints (publishing to an
 // endpoint is in publish_actions.cc).
 #include "core/push/platform_service.h"
+#include "wire/sns/sns_arn.h"
 #include "wire/sns/sns_call.h"
 
 namespace postbox::wire::sns {
@@ -15,27 +16,11 @@ core::PlatformService* PushOrFail(SnsCall& call, const Reply& reply) {
 
 }  // namespace
 
-void PublishToEndpoint(SnsCall& call, const std::string& endpoint_arn, Reply reply) {
+void PublishToEndpoint(SnsCall& call, const std::string& endpoint_arn,
+                       const core::PublishRequest& request, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  std::string text = call.String("Message");
-  std::string gcm;
-  if (call.String("MessageStructure") == "json") {
-    auto structure = nlohmann::json::parse(text, nullptr, false);
-    auto fallback = structure.is_object() ? structure.find("default") : structure.end();
-    if (!structure.is_object() || fallback == structure.end() || !fallback->is_string()) {
-      return reply(Status(ErrorCode::kInvalidParameter,
-                          "Invalid parameter: Message Structure - No default entry in JSON "
-                          "message body"));
-    }
-    text = fallback->get<std::string>();
-    auto entry = structure.find("GCM");
-    if (entry != structure.end() && entry->is_string()) gcm = entry->get<std::string>();
-  }
-  if (text.empty() && gcm.empty()) {
-    return reply(Status(ErrorCode::kInvalidParameter, "Invalid parameter: Empty message"));
-  }
-  push->Publish(endpoint_arn, gcm, text, [reply](Result<std::string> id) {
+  push->Publish(endpoint_arn, request, [reply](Result<std::string> id) {
     if (!id.ok()) return reply(id.status());
     Answer(reply, [id = *id](XmlWriter& xml) { xml.Element("MessageId", id); });
   });
@@ -59,7 +44,7 @@ void CreatePlatformApplication(SnsCall& call, Reply reply) {
 void GetPlatformApplicationAttributes(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("PlatformApplicationArn");
+  auto arn = RequiredArn(call, "PlatformApplicationArn");
   if (!arn.ok()) return reply(arn.status());
   auto attributes = push->GetApplicationAttributes(*arn);
   if (!attributes.ok()) return reply(attributes.status());
@@ -69,7 +54,7 @@ void GetPlatformApplicationAttributes(SnsCall& call, Reply reply) {
 void SetPlatformApplicationAttributes(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("PlatformApplicationArn");
+  auto arn = RequiredArn(call, "PlatformApplicationArn");
   if (!arn.ok()) return reply(arn.status());
   push->SetApplicationAttributes(*arn, call.Map("Attributes"), ReplyEmpty(reply));
 }
@@ -77,7 +62,7 @@ void SetPlatformApplicationAttributes(SnsCall& call, Reply reply) {
 void DeletePlatformApplication(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("PlatformApplicationArn");
+  auto arn = RequiredArn(call, "PlatformApplicationArn");
   if (!arn.ok()) return reply(arn.status());
   push->DeleteApplication(*arn, ReplyEmpty(reply));
 }
@@ -104,7 +89,7 @@ void ListPlatformApplications(SnsCall& call, Reply reply) {
 void CreatePlatformEndpoint(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("PlatformApplicationArn");
+  auto arn = RequiredArn(call, "PlatformApplicationArn");
   if (!arn.ok()) return reply(arn.status());
   auto token = call.Required("Token");
   if (!token.ok()) return reply(token.status());
@@ -119,7 +104,7 @@ void CreatePlatformEndpoint(SnsCall& call, Reply reply) {
 void GetEndpointAttributes(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("EndpointArn");
+  auto arn = RequiredArn(call, "EndpointArn");
   if (!arn.ok()) return reply(arn.status());
   auto attributes = push->GetEndpointAttributes(*arn);
   if (!attributes.ok()) return reply(attributes.status());
@@ -129,7 +114,7 @@ void GetEndpointAttributes(SnsCall& call, Reply reply) {
 void SetEndpointAttributes(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("EndpointArn");
+  auto arn = RequiredArn(call, "EndpointArn");
   if (!arn.ok()) return reply(arn.status());
   push->SetEndpointAttributes(*arn, call.Map("Attributes"), ReplyEmpty(reply));
 }
@@ -137,7 +122,7 @@ void SetEndpointAttributes(SnsCall& call, Reply reply) {
 void DeleteEndpoint(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("EndpointArn");
+  auto arn = RequiredArn(call, "EndpointArn");
   if (!arn.ok()) return reply(arn.status());
   push->DeleteEndpoint(*arn, ReplyEmpty(reply));
 }
@@ -145,7 +130,7 @@ void DeleteEndpoint(SnsCall& call, Reply reply) {
 void ListEndpointsByPlatformApplication(SnsCall& call, Reply reply) {
   core::PlatformService* push = PushOrFail(call, reply);
   if (push == nullptr) return;
-  auto arn = call.Required("PlatformApplicationArn");
+  auto arn = RequiredArn(call, "PlatformApplicationArn");
   if (!arn.ok()) return reply(arn.status());
   auto page = push->ListEndpoints(*arn, call.String("NextToken"));
   if (!page.ok()) return reply(page.status());

@@ -24,33 +24,15 @@ std::function<void(Status)> ReplyEmptyResult(Reply reply) {
 }
 
 std::string Scope(const SnsCall& call) {
-  return core::SmsScope(call.context.region, call.context.account);
+  return core::AccountScope(call.context.region, call.context.account);
 }
 
 }  // namespace
 
-void PublishToPhoneNumber(SnsCall& call, core::MessageAttributes attributes, Reply reply) {
+void PublishToPhoneNumber(SnsCall& call, const core::PublishRequest& request, Reply reply) {
   core::SmsService* sms = SmsOrFail(call, reply);
   if (sms == nullptr) return;
-  core::SmsPublish publish;
-  publish.phone_number = call.String("PhoneNumber");
-  publish.message = call.String("Message");
-  publish.attributes = std::move(attributes);
-  if (!call.String("MessageStructure").empty()) {
-    // Only the sms (or default) entry of a JSON structure goes to a phone.
-    auto structure = nlohmann::json::parse(publish.message, nullptr, false);
-    auto pick = structure.is_object() ? structure.find("sms") : structure.end();
-    if (structure.is_object() && (pick == structure.end() || !pick->is_string())) {
-      pick = structure.find("default");
-    }
-    if (!structure.is_object() || pick == structure.end() || !pick->is_string()) {
-      return reply(Status(ErrorCode::kInvalidParameter,
-                          "Invalid parameter: Message Structure - No default entry in JSON "
-                          "message body"));
-    }
-    publish.message = pick->get<std::string>();
-  }
-  sms->Publish(Scope(call), std::move(publish), [reply](Result<std::string> id) {
+  sms->Publish(Scope(call), call.String("PhoneNumber"), request, [reply](Result<std::string> id) {
     if (!id.ok()) return reply(id.status());
     Answer(reply, [id = *id](XmlWriter& xml) { xml.Element("MessageId", id); });
   });

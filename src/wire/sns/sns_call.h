@@ -66,14 +66,15 @@ void SetSubscriptionAttributes(SnsCall& call, Reply reply);
 void Publish(SnsCall& call, Reply reply);
 void PublishBatch(SnsCall& call, Reply reply);
 // SMS (sms_actions.cc).
-void PublishToPhoneNumber(SnsCall& call, core::MessageAttributes attributes, Reply reply);
+void PublishToPhoneNumber(SnsCall& call, const core::PublishRequest& request, Reply reply);
 void CheckIfPhoneNumberIsOptedOut(SnsCall& call, Reply reply);
 void ListPhoneNumbersOptedOut(SnsCall& call, Reply reply);
 void OptInPhoneNumber(SnsCall& call, Reply reply);
 void SetSMSAttributes(SnsCall& call, Reply reply);
 void GetSMSAttributes(SnsCall& call, Reply reply);
 // Mobile push (push_actions.cc).
-void PublishToEndpoint(SnsCall& call, const std::string& endpoint_arn, Reply reply);
+void PublishToEndpoint(SnsCall& call, const std::string& endpoint_arn,
+                       const core::PublishRequest& request, Reply reply);
 void CreatePlatformApplication(SnsCall& call, Reply reply);
 void GetPlatformApplicationAttributes(SnsCall& call, Reply reply);
 void SetPlatformApplicationAttributes(SnsCall& call, Reply reply);

@@ -150,6 +150,7 @@ ErrorInfo Lookup(ErrorCode code) {
     case ErrorCode::kValidationError:
     case ErrorCode::kMessageRejected:
     case ErrorCode::kEndpointDisabled:
+    case ErrorCode::kAlreadyExists:
       return {"InvalidParameterValueException", "InvalidParameterValue", 400, true};
     case ErrorCode::kMissingParameter:
       return {"MissingRequiredParameterException", "MissingParameter", 400, true};

@@ -63,9 +63,14 @@ class SmsTest : public ::testing::Test {
     return options;
   }
 
+  static PublishRequest Text(std::string text) {
+    PublishRequest request;
+    request.message = std::move(text);
+    return request;
+  }
   std::string Publish(const std::string& number, const std::string& text) {
     Result<std::string> id = Status(ErrorCode::kInternal, "not answered");
-    sms_.Publish(kScope, {number, text, {}}, [&](Result<std::string> r) { id = std::move(r); });
+    sms_.Publish(kScope, number, Text(text), [&](Result<std::string> r) { id = std::move(r); });
     EXPECT_TRUE(id.ok()) << id.status().message();
     return id.ok() ? *id : "";
   }
@@ -106,14 +111,30 @@ TEST_F(SmsTest, PublishIsStoredThenRoutedByPrefix) {
 
 TEST_F(SmsTest, PublishRefusesWhatAwsRefuses) {
   Status out;
-  sms_.Publish(kScope, {"01012345678", "x", {}}, [&](Result<std::string> r) { out = r.status(); });
+  auto answer = [&](Result<std::string> r) { out = r.status(); };
+  sms_.Publish(kScope, "01012345678", Text("x"), answer);
   EXPECT_EQ(out.message(),
             "Invalid parameter: PhoneNumber Reason: 01012345678 is not valid to publish to");
-  sms_.Publish(kScope, {"+821012345678", "", {}}, [&](Result<std::string> r) { out = r.status(); });
+  sms_.Publish(kScope, "+821012345678", Text(""), answer);
   EXPECT_EQ(out.code(), ErrorCode::kInvalidParameter);
-  sms_.Publish(kScope, {"+821012345678", std::string(1601, 'a'), {}},
-               [&](Result<std::string> r) { out = r.status(); });
+  sms_.Publish(kScope, "+821012345678", Text(std::string(1601, 'a')), answer);
   EXPECT_EQ(out.code(), ErrorCode::kInvalidParameter);
+  PublishRequest no_default = Text(R"({"sms": "hi"})");
+  no_default.message_structure = "json";
+  sms_.Publish(kScope, "+821012345678", no_default, answer);
+  EXPECT_EQ(out.message(),
+            "Invalid parameter: Message Structure - No default entry in JSON message body");
+}
+
+TEST_F(SmsTest, MessageStructureGivesThePhoneItsSmsEntry) {
+  PublishRequest request = Text(R"({"default": "long text for others", "sms": "short"})");
+  request.message_structure = "json";
+  Status out(ErrorCode::kInternal, "not answered");
+  sms_.Publish(kScope, "+821012345678", request, [&](Result<std::string> r) { out = r.status(); });
+  ASSERT_TRUE(out.ok()) << out.message();
+  outbox_.Advance();
+  ASSERT_EQ(sens_.pending.size(), 1u);
+  EXPECT_EQ(sens_.Answer(channels::SmsVerdict::kSent).text, "short");
 }
 
 TEST_F(SmsTest, AttributesAreValidatedStoredAndReloaded) {

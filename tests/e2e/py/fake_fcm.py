@@ -20,7 +20,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fake_http import FakeHttpServer
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 PROJECT = "postbox-test-project"
@@ -31,9 +32,9 @@ def b64url_decode(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class FakeFcm:
+class FakeFcm(FakeHttpServer):
     def __init__(self):
-        self.lock = threading.Lock()
+        super().__init__()
         self.directory = tempfile.mkdtemp(prefix="postbox-fcm-")
         self.key = os.path.join(self.directory, "key.pem")
         self.public = os.path.join(self.directory, "public.pem")
@@ -45,35 +46,14 @@ class FakeFcm:
         self.tokens = set()
         self.token_requests = 0
         self.messages = []
-        self.refusals = []
         self.failures = 0
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.path == "/token":
-                    status, answer = fake._token(body)
-                elif self.path == "/v1/projects/%s/messages:send" % PROJECT:
-                    status, answer = fake._send(self.headers, body)
-                else:
-                    status, answer = 404, {"error": {"code": 404, "status": "NOT_FOUND"}}
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path=""):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+    def handle(self, path, headers, body):
+        if path == "/token":
+            return self._token(body)
+        if path == "/v1/projects/%s/messages:send" % PROJECT:
+            return self._send(headers, body)
+        return 404, {"error": {"code": 404, "status": "NOT_FOUND"}}
 
     def service_account_json(self):
         with open(self.key) as f:
@@ -81,10 +61,6 @@ class FakeFcm:
         return json.dumps({"type": "service_account", "project_id": PROJECT,
                            "private_key_id": "k1", "private_key": private_key,
                            "client_email": CLIENT_EMAIL, "token_uri": self.url("/token")})
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
     def set_failures(self, count):
         with self.lock:
@@ -95,18 +71,11 @@ class FakeFcm:
             return list(self.messages)
 
     def wait_for_match(self, match, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for m in self.received():
-                if match(m):
-                    return m
-            time.sleep(0.05)
-        raise AssertionError("FCM got no matching message; refusals: %r" % self.refusals)
+        return self.wait_until(lambda: next((m for m in self.received() if match(m)), None),
+                               "FCM got no matching message", timeout)
 
     def _refuse(self, status, reason, answer):
-        with self.lock:
-            self.refusals.append((status, reason))
-        return status, answer
+        return self.refuse("fcm", status, reason, answer)
 
     def _verify_jwt(self, jwt):
         parts = jwt.split(".")

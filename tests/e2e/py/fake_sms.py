@@ -22,10 +22,10 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fake_http import FakeHttpServer
 
 SENS_SERVICE_ID = "ncp:sms:kr:1234567890:postbox-test"
 SENS_ACCESS_KEY = "sens-access-key-test"
@@ -39,47 +39,20 @@ WEBHOOK_SECRET = "webhook-secret-test"
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 
-class FakeSmsProviders:
+class FakeSmsProviders(FakeHttpServer):
     def __init__(self):
-        self.lock = threading.Lock()
+        super().__init__()
         self.messages = []   # (provider, dict) accepted
-        self.refusals = []   # (provider, status, reason)
         self.rules = {}      # number -> {"status", "times", "twilio_code"}
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                if self.path.startswith("/sms/v2/services/"):
-                    status, answer = fake._sens(self.path, self.headers, body)
-                elif self.path.startswith("/2010-04-01/Accounts/"):
-                    status, answer = fake._twilio(self.path, self.headers, body)
-                elif self.path == "/sms-webhook":
-                    status, answer = fake._webhook(self.headers, body)
-                else:
-                    status, answer = 404, {"error": "no such path"}
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path=""):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, path, headers, body):
+        if path.startswith("/sms/v2/services/"):
+            return self._sens(path, headers, body)
+        if path.startswith("/2010-04-01/Accounts/"):
+            return self._twilio(path, headers, body)
+        if path == "/sms-webhook":
+            return self._webhook(headers, body)
+        return 404, {"error": "no such path"}
 
     # --- test controls ---
     def set_rule(self, number, status=None, times=1000000, twilio_code=None):
@@ -96,30 +69,19 @@ class FakeSmsProviders:
 
     def wait_for_match(self, provider, match, timeout=20):
         """The first accepted message of `provider` for which match(message) holds."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for m in self.received(provider):
-                if match(m):
-                    return m
-            time.sleep(0.05)
-        raise AssertionError("%s got no matching message; refusals: %r" %
-                             (provider, self.refusals))
+        return self.wait_until(
+            lambda: next((m for m in self.received(provider) if match(m)), None),
+            "%s got no matching message" % provider, timeout)
 
     def wait_for(self, provider, count, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            got = self.received(provider)
-            if len(got) >= count:
-                return got
-            time.sleep(0.05)
-        raise AssertionError("%s got %d message(s), wanted %d; refusals: %r" %
-                             (provider, len(self.received(provider)), count, self.refusals))
+        got = self.wait_until(lambda: len(self.received(provider)) >= count and
+                              self.received(provider),
+                              "%s got fewer than %d message(s)" % (provider, count), timeout)
+        return got
 
     # --- shared ---
     def _refuse(self, provider, status, reason, answer):
-        with self.lock:
-            self.refusals.append((provider, status, reason))
-        return status, answer
+        return self.refuse(provider, status, reason, answer)
 
     def _rule_for(self, number):
         """The failure the rules ask for on this number, counting it down, or None."""

@@ -9,13 +9,12 @@ and a 429 with Retry-After is retried. Runs under python3 (boto3 1.43) and /usr/
 import json
 import os
 import sys
-import threading
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from fake_http import FakeHttpServer  # noqa: E402
 from test_sns import make_sns_client  # noqa: E402
 
 
@@ -36,61 +35,36 @@ def shape_ok(path, body):
     return False
 
 
-class FakeChat:
+class FakeChat(FakeHttpServer):
     def __init__(self):
-        self.lock = threading.Lock()
+        super().__init__()
         self.received = []
         self.limited = {"/slack/limited": 1}
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                status, headers = 200, {}
-                with fake.lock:
-                    if self.path.startswith("/gone"):
-                        status = 404
-                    elif fake.limited.get(self.path, 0) > 0:
-                        fake.limited[self.path] -= 1
-                        status, headers = 429, {"Retry-After": "1"}
-                    elif not shape_ok(self.path, body) or \
-                            self.headers.get("Content-Type", "").split(";")[0] != \
-                            "application/json":
-                        status = 400
-                    else:
-                        fake.received.append((self.path, body))
-                reply = b'{"ok":true}' if self.path.startswith("/bot") else b"ok"
-                if self.path.startswith("/discord"):
-                    status, reply = (204, b"") if status == 200 else (status, reply)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.server.server_address[1], path)
+    def handle(self, path, headers, body):
+        body = json.loads(body)
+        status, extra = 200, {}
+        with self.lock:
+            if path.startswith("/gone"):
+                status = 404
+            elif self.limited.get(path, 0) > 0:
+                self.limited[path] -= 1
+                status, extra = 429, {"Retry-After": "1"}
+            elif not shape_ok(path, body) or \
+                    headers.get("Content-Type", "").split(";")[0] != "application/json":
+                status = 400
+            else:
+                self.received.append((path, body))
+        reply = b'{"ok":true}' if path.startswith("/bot") else b"ok"
+        if path.startswith("/discord"):
+            status, reply = (204, b"") if status == 200 else (status, reply)
+        return status, reply, extra
 
     def wait_for(self, path, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def found():
             with self.lock:
-                for p, body in self.received:
-                    if p == path:
-                        return body
-            time.sleep(0.05)
-        raise AssertionError("nothing reached %s" % path)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+                return next((body for p, body in self.received if p == path), None)
+        return self.wait_until(found, "nothing reached %s" % path, timeout)
 
 
 class ChatWebhooks(unittest.TestCase):

@@ -100,8 +100,28 @@ class Push(unittest.TestCase):
                                          Platform="GCM", Attributes={})
         self.assertEqual(code, "InvalidParameter")
         self.assertIn("PlatformCredential", message)
+        code, _, message = self.error_of(self.sns.create_platform_application, Name="badcred",
+                                         Platform="GCM",
+                                         Attributes={"PlatformCredential": "AIzaLegacyKey"})
+        self.assertEqual((code, message),
+                         ("InvalidParameter",
+                          "Invalid parameter: Attributes Reason: Platform credentials are invalid"))
         self.assertEqual(self.error_of(self.sns.create_platform_application, Name="x",
                                        Platform="PIGEON", Attributes={})[0], "InvalidParameter")
+        for call, name in ((self.sns.get_platform_application_attributes,
+                            "PlatformApplicationArn"),
+                           (self.sns.get_endpoint_attributes, "EndpointArn")):
+            self.assertEqual(self.error_of(call, **{name: "not-an-arn"}),
+                             ("InvalidParameter", 400, "Invalid parameter: " + name +
+                              " Reason: An ARN must have at least 6 elements, not 1"))
+        endpoint = self.endpoint("token-limits")
+        code, _, message = self.error_of(self.sns.publish, TargetArn=endpoint,
+                                         Message="x" * 262145)
+        self.assertEqual((code, message), ("InvalidParameter", "Invalid parameter: Message too long"))
+        code, _, message = self.error_of(
+            self.sns.publish, TargetArn=endpoint, Message="x",
+            MessageAttributes={"n": {"DataType": "Pigeon", "StringValue": "abc"}})
+        self.assertEqual(code, "ParameterValueInvalid")  # SNS's code for attribute errors
         code, _, message = self.error_of(self.sns.publish, TargetArn=self.app.replace(
             ":app/", ":endpoint/") + "/00000000-0000-0000-0000-000000000000", Message="x")
         self.assertEqual(code, "InvalidParameter")
