@@ -21,6 +21,9 @@ std::string HexEncode(std::string_view bytes);
 std::string Base64Encode(std::string_view bytes);
 // RFC 3986 percent-encoding: everything but A-Z a-z 0-9 - . _ ~ as %XX (form fields, paths).
 std::string PercentEncode(std::string_view text);
+// %XX escapes decoded ('+' stays '+', as in URL paths and SigV4 queries); a malformed escape
+// is kept as it is.
+std::string PercentDecode(std::string_view text);
 // Standard alphabet with padding; returns nullopt on any malformed input.
 std::optional<std::string> Base64Decode(std::string_view text);
 

@@ -22,6 +22,16 @@ const char* ErrorCodeName(ErrorCode code) {
       return "RequestTooLarge";
     case ErrorCode::kAccessDenied:
       return "AccessDenied";
+    case ErrorCode::kMissingAuthenticationToken:
+      return "MissingAuthenticationToken";
+    case ErrorCode::kIncompleteSignature:
+      return "IncompleteSignature";
+    case ErrorCode::kInvalidClientTokenId:
+      return "InvalidClientTokenId";
+    case ErrorCode::kSignatureDoesNotMatch:
+      return "SignatureDoesNotMatch";
+    case ErrorCode::kRequestExpired:
+      return "RequestExpired";
     case ErrorCode::kResourceNotFound:
       return "ResourceNotFound";
     case ErrorCode::kInvalidParameter:

@@ -25,14 +25,20 @@ enum class ErrorCode {
   kInvalidContentType,     // content type does not match any protocol
   kRequestTooLarge,        // over the server's request size limit
   kAccessDenied,           // authentication/authorisation failure
-  kResourceNotFound,       // a named resource (e.g. a move task's queue) does not exist
-  kInvalidParameter,       // SNS's generic "InvalidParameter" (its word for a bad value)
-  kNotFound,               // SNS: the topic or subscription does not exist
-  kValidationError,        // SNS: a request member breaks the API model ("Member must not be null")
-  kMessageRejected,        // SES: the mail cannot be sent (an unverified sender)
-  kEndpointDisabled,       // SNS: Publish to a push endpoint whose Enabled is false
-  kThrottling,             // SES: over the sending rate or the daily quota
-  kAlreadyExists,          // SES v2: the identity exists already
+  // SigV4 authentication failures (AWS's common errors, same names in every service).
+  kMissingAuthenticationToken,  // no signature at all
+  kIncompleteSignature,         // a signature with a part missing or malformed
+  kInvalidClientTokenId,        // an unknown access key or session token
+  kSignatureDoesNotMatch,       // a wrong signature, or a time outside the 15-minute window
+  kRequestExpired,              // a presigned URL past its X-Amz-Expires
+  kResourceNotFound,            // a named resource (e.g. a move task's queue) does not exist
+  kInvalidParameter,            // SNS's generic "InvalidParameter" (its word for a bad value)
+  kNotFound,                    // SNS: the topic or subscription does not exist
+  kValidationError,   // SNS: a request member breaks the API model ("Member must not be null")
+  kMessageRejected,   // SES: the mail cannot be sent (an unverified sender)
+  kEndpointDisabled,  // SNS: Publish to a push endpoint whose Enabled is false
+  kThrottling,        // SES: over the sending rate or the daily quota
+  kAlreadyExists,     // SES v2: the identity exists already
   // Queue errors.
   kQueueDoesNotExist,
   kQueueAlreadyExists,

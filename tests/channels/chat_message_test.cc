@@ -19,9 +19,19 @@ TEST(ChatMessage, SlackAndDiscord) {
   EXPECT_EQ(Body("slack", "https://hooks.slack.com/x", "Disk", "95% full"),
             json({{"text", "*Disk*\n95% full"}}));
   EXPECT_EQ(Body("slack", "https://hooks.slack.com/x", "", "plain"), json({{"text", "plain"}}));
+  // A publisher's text cannot ping the channel or make links.
+  EXPECT_EQ(Body("slack", "u", "a<b", "<!channel> & <http://x|y>"),
+            json({{"text", "*a&lt;b*\n&lt;!channel&gt; &amp; &lt;http://x|y&gt;"}}));
   json discord =
       Body("discord", "https://discord.com/api/webhooks/1/t", "", std::string(2500, 'a'));
   EXPECT_EQ(discord["content"].get<std::string>().size(), 1999u + std::string("…").size());
+  EXPECT_EQ(discord["allowed_mentions"], json({{"parse", json::array()}}));
+  // Exactly at the limit: nothing cut. Emoji count two, as Discord and Telegram count them.
+  EXPECT_EQ(Body("discord", "u", "", std::string(2000, 'a'))["content"], std::string(2000, 'a'));
+  std::string emoji;
+  for (int i = 0; i < 1001; ++i) emoji += "😀";
+  const std::string cut = Body("discord", "u", "", emoji)["content"];
+  EXPECT_EQ(cut.size(), 999 * std::string("😀").size() + std::string("…").size());
 }
 
 TEST(ChatMessage, TeamsAdaptiveCard) {
@@ -39,6 +49,9 @@ TEST(ChatMessage, TelegramTakesTheChatIdIntoTheBody) {
       "telegram", "https://api.telegram.org/bot1:AA/sendMessage?chat_id=-100123&x=1", "", "hi");
   EXPECT_EQ(r.url, "https://api.telegram.org/bot1:AA/sendMessage");
   EXPECT_EQ(json::parse(r.body), json({{"chat_id", "-100123"}, {"text", "hi"}}));
+  r = BuildChatRequest("telegram", "https://api.telegram.org/bot1:AA/sendMessage?chat_id=%40news",
+                       "", "hi");
+  EXPECT_EQ(json::parse(r.body)["chat_id"], "@news");
 }
 
 TEST(ChatMessage, AlarmNotificationsReadAsAlarms) {
@@ -53,8 +66,10 @@ TEST(ChatMessage, AnswersAreJudged) {
   EXPECT_TRUE(ClassifyChatAnswer("discord", {204, "", "", -1}).delivered);
   EXPECT_TRUE(ClassifyChatAnswer("slack", {404, "", "channel_not_found", -1}).permanent);
   EXPECT_TRUE(ClassifyChatAnswer("slack", {410, "", "channel_is_archived", -1}).permanent);
+  EXPECT_TRUE(ClassifyChatAnswer("teams", {413, "", "too large", -1}).permanent);
   ChatVerdict limited = ClassifyChatAnswer("discord", {429, "", "{}", 3});
   EXPECT_FALSE(limited.permanent);
+  EXPECT_TRUE(limited.rate_limited);
   EXPECT_EQ(limited.retry_after_seconds, 3);
   ChatVerdict telegram = ClassifyChatAnswer(
       "telegram", {429, "", R"({"ok":false,"parameters":{"retry_after":7}})", -1});

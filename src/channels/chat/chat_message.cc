@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
+
 namespace postbox::channels {
 namespace {
 
@@ -10,14 +12,44 @@ using nlohmann::json;
 constexpr size_t kDiscordLimit = 2000;   // characters of `content`
 constexpr size_t kTelegramLimit = 4096;  // characters of `text`
 
-// At most `limit` characters (not bytes) of UTF-8 text, with "…" when cut.
+// How many UTF-16 units a UTF-8 lead byte's character takes: the unit Discord and Telegram
+// count their limits in (an emoji is two).
+size_t Utf16Units(unsigned char lead) { return lead >= 0xf0 ? 2 : 1; }
+
+// At most `limit` UTF-16 units of UTF-8 text, ending in "…" when cut.
 std::string CutCharacters(const std::string& text, size_t limit) {
-  size_t characters = 0;
+  size_t total = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xc0) != 0x80) total += Utf16Units(c);
+  }
+  if (total <= limit) return text;
+  size_t units = 0;
   for (size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;
-    if (++characters == limit) return text.substr(0, i) + "…";
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xc0) == 0x80) continue;
+    if (units + Utf16Units(c) > limit - 1) return text.substr(0, i) + "…";  // room for "…"
+    units += Utf16Units(c);
   }
   return text;
+}
+
+// Slack reads <...> as links and mentions (<!channel> pings everyone) and & as an entity: a
+// publisher's text is shown as written.
+std::string SlackEscaped(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 // The headline and the text a person reads, from an SNS message.
@@ -48,10 +80,13 @@ ChatRequest BuildChatRequest(std::string_view format, const std::string& endpoin
   ChatRequest request{endpoint, ""};
   json body;
   if (format == "slack") {
-    body = {{"text", headline.empty() ? text : "*" + headline + "*\n" + text}};
+    const std::string shown = SlackEscaped(text);
+    body = {{"text", headline.empty() ? shown : "*" + SlackEscaped(headline) + "*\n" + shown}};
   } else if (format == "discord") {
     body = {{"content", CutCharacters(headline.empty() ? text : "**" + headline + "**\n" + text,
-                                      kDiscordLimit)}};
+                                      kDiscordLimit)},
+            // A publisher's "@everyone" or role mention is shown, never pings anyone.
+            {"allowed_mentions", {{"parse", json::array()}}}};
   } else if (format == "teams") {
     json blocks = json::array();
     if (!headline.empty()) {
@@ -81,7 +116,7 @@ ChatRequest BuildChatRequest(std::string_view format, const std::string& endpoin
       while (!params.empty()) {
         const size_t amp = params.find('&');
         std::string_view pair = params.substr(0, amp);
-        if (pair.substr(0, 8) == "chat_id=") chat_id = std::string(pair.substr(8));
+        if (pair.substr(0, 8) == "chat_id=") chat_id = PercentDecode(pair.substr(8));
         if (amp == std::string_view::npos) break;
         params.remove_prefix(amp + 1);
       }
@@ -118,8 +153,9 @@ ChatVerdict ClassifyChatAnswer(std::string_view format, const OutboundResponse& 
     if (static_cast<unsigned char>(c) < 0x20 || c == '"') c = ' ';
   }
   verdict.error = r.status == 0 ? r.error : "HTTP " + std::to_string(r.status) + ": " + detail;
-  verdict.permanent =
-      r.status == 400 || r.status == 401 || r.status == 403 || r.status == 404 || r.status == 410;
+  verdict.permanent = r.status == 400 || r.status == 401 || r.status == 403 || r.status == 404 ||
+                      r.status == 410 || r.status == 413;
+  verdict.rate_limited = r.status == 429;
   return verdict;
 }
 

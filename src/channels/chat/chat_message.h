@@ -28,13 +28,14 @@ ChatRequest BuildChatRequest(std::string_view format, const std::string& endpoin
 
 struct ChatVerdict {
   bool delivered = false;
-  bool permanent = false;  // the webhook is gone or refuses this message for good
+  bool permanent = false;     // the webhook is gone or refuses this message for good
+  bool rate_limited = false;  // 429: wait (retry_after_seconds), not a failed attempt
   int retry_after_seconds = -1;
   std::string error;
 };
-// 2xx delivered (Telegram: also "ok": true); 429 and 5xx retried (Retry-After, or Telegram's
-// parameters.retry_after); 400, 401, 403, 404 and 410 permanent (a deleted webhook, a bot
-// removed from the chat, a payload refused); no answer retried.
+// 2xx delivered (Telegram: also "ok": true); 429 rate-limited (Retry-After, or Telegram's
+// parameters.retry_after); 5xx and no answer retried; 400, 401, 403, 404, 410 and 413
+// permanent (a deleted webhook, a bot removed from the chat, a payload refused or too large).
 ChatVerdict ClassifyChatAnswer(std::string_view format, const OutboundResponse& response);
 
 }  // namespace postbox::channels

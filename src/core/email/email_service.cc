@@ -9,6 +9,7 @@
 #include "base/encoding.h"
 #include "channels/mime_message.h"
 #include "channels/raw_message.h"
+#include "core/topic/logged_endpoint.h"
 
 namespace postbox::core {
 namespace {
@@ -358,7 +359,7 @@ void EmailService::Send(const std::string& region, const std::string& account, O
   outbox_.Enqueue(std::move(mail), [=, done = std::move(done)](Status s) {
     if (!s.ok()) return done(s);
     spdlog::info("event=ses_mail_accepted message_id={} sender={} recipients={}", message_id,
-                 sender_address, recipient_count);
+                 LoggedEndpoint("ses", sender_address), recipient_count);
     done(message_id);
   });
 }

@@ -97,7 +97,9 @@ class PlatformService {
   void Store(storage::WriteBatch* batch, const PlatformApplication& app) const;
   void Store(storage::WriteBatch* batch, const PlatformEndpoint& endpoint) const;
   // The credential of an application: its PlatformCredential, else the default key.
-  Result<channels::ServiceAccount> AccountOf(const PlatformApplication& app) const;
+  // `check_key`: also sign with the key once, so that a key OpenSSL cannot use is refused
+  // (at create/set; deliveries only read the stored, checked key).
+  Result<channels::ServiceAccount> AccountOf(const PlatformApplication& app, bool check_key) const;
 
   storage::Engine& engine_;
   const Clock& clock_;

@@ -95,7 +95,7 @@ void SmsChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryOu
         service_.CountSent(scope);
         if (!r.error.empty())
           spdlog::warn("event=sms_sent_with_note number={} note=\"{}\"",
-                       LoggedEndpoint("sms", number), r.error);
+                       LoggedEndpoint("sms", number), MaskEndpointIn(r.error, "sms", number));
         outcome = {DeliveryVerdict::kDelivered, r.status, "", -1};
         break;
       case channels::SmsVerdict::kRetry:

@@ -1,5 +1,7 @@
 #include "core/topic/channels.h"
 
+#include <algorithm>
+
 #include "channels/chat/chat_message.h"
 #include "channels/mime_message.h"
 
@@ -68,6 +70,12 @@ void HttpChannel::DeliverToChat(const Delivery& delivery,
     if (r.status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, r.error});
     channels::ChatVerdict v = channels::ClassifyChatAnswer(format, r);
     if (v.delivered) return done({DeliveryVerdict::kDelivered, r.status, ""});
+    if (v.rate_limited) {
+      // The service said how long to wait (else a second): waiting is not a failed attempt,
+      // so a burst that hits the limit is delivered late, not used up.
+      return done(
+          {DeliveryVerdict::kNotTried, r.status, v.error, std::max(v.retry_after_seconds, 1)});
+    }
     done({v.permanent ? DeliveryVerdict::kPermanentFailure : DeliveryVerdict::kRetry, r.status,
           v.error, v.retry_after_seconds});
   });

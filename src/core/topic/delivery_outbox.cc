@@ -225,6 +225,15 @@ void DeliveryOutbox::Activate(Delivery delivery) {
 }
 
 void DeliveryOutbox::Enqueue(Delivery delivery, std::function<void(Status)> done) {
+  {
+    // Refused before the write rather than given up after the answer: the caller can wait
+    // and publish again. (Activate still gives up one that lost a race for the last room.)
+    std::lock_guard lock(mu_);
+    if (!FitsLocked(delivery)) {
+      return done(Status(ErrorCode::kThrottling,
+                         "Too many messages are waiting for this endpoint; publish again later."));
+    }
+  }
   storage::WriteBatch batch;
   Stage(delivery, &batch);
   engine_.Commit(std::move(batch), storage::Durability::kSync,
@@ -365,7 +374,8 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
       "event=sns_delivery_attempt_failed subscription={} protocol={} endpoint={} attempt={} "
       "status={} permanent={} error=\"{}\" next_retry_s={}",
       d.subscription_arn, d.protocol, LoggedEndpoint(d.protocol, d.endpoint), d.attempts,
-      outcome.status, permanent, outcome.error, delay ? *delay : -1);
+      outcome.status, permanent, MaskEndpointIn(outcome.error, d.protocol, d.endpoint),
+      delay ? *delay : -1);
   if (delay) {
     int64_t delay_ms = int64_t(*delay) * 1000;
     // Email and other provider channels spread their retries by ±10 %, as AWS jitters its
@@ -385,7 +395,9 @@ void DeliveryOutbox::Finish(const std::string& id, DeliveryOutcome outcome) {
   }
   Delivery failed = TakeLocked(it);
   lock.unlock();
-  GiveUp(failed, permanent ? "permanent failure: " + outcome.error : "retries exhausted");
+  GiveUp(failed, permanent ? "permanent failure: " +
+                                 MaskEndpointIn(outcome.error, failed.protocol, failed.endpoint)
+                           : "retries exhausted");
 }
 
 void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {

@@ -7,11 +7,13 @@ std::string UrlOrigin(const std::string& url) {
   const size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return "(not a URL)";
   const size_t authority = scheme_end + 3;
-  size_t end = url.find_first_of("/?#", authority);
+  // user:password@ before the host is a credential too, and a password may hold '/' or '?':
+  // the host starts after the last '@' before any query or fragment.
+  const size_t query = url.find_first_of("?#", authority);
+  const size_t at = url.rfind('@', query == std::string::npos ? url.size() : query);
+  const size_t host = at == std::string::npos || at < authority ? authority : at + 1;
+  size_t end = url.find_first_of("/?#", host);
   if (end == std::string::npos) end = url.size();
-  // user:password@ before the host is a credential too.
-  size_t host = url.rfind('@', end);
-  host = host == std::string::npos || host < authority ? authority : host + 1;
   return url.substr(0, authority) + url.substr(host, end - host) + (end < url.size() ? "/..." : "");
 }
 
@@ -39,6 +41,17 @@ std::string LoggedEndpoint(const std::string& protocol, const std::string& endpo
     return MaskedAddress(endpoint);
   }
   return endpoint;
+}
+
+std::string MaskEndpointIn(std::string text, const std::string& protocol,
+                           const std::string& endpoint) {
+  if (endpoint.empty()) return text;
+  const std::string shown = LoggedEndpoint(protocol, endpoint);
+  for (size_t at = text.find(endpoint); at != std::string::npos;
+       at = text.find(endpoint, at + shown.size())) {
+    text.replace(at, endpoint.size(), shown);
+  }
+  return text;
 }
 
 }  // namespace postbox::core

@@ -12,4 +12,9 @@ namespace postbox::core {
 // (queue and device endpoint ARNs) as it is.
 std::string LoggedEndpoint(const std::string& protocol, const std::string& endpoint);
 
+// `text` (a provider's error, which often repeats the number or address it refused) with each
+// occurrence of the endpoint replaced by LoggedEndpoint's form.
+std::string MaskEndpointIn(std::string text, const std::string& protocol,
+                           const std::string& endpoint);
+
 }  // namespace postbox::core

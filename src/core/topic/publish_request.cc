@@ -72,7 +72,7 @@ std::string ExactStructureEntry(const PublishRequest& request, const std::string
 
 Result<std::string> PushMessageFor(const PublishRequest& request) {
   return channels::FcmMessageFromSns(ExactStructureEntry(request, "GCM"),
-                                     StructureEntry(request, "application"));
+                                     StructureEntry(request, "default"));
 }
 
 }  // namespace postbox::core

@@ -38,8 +38,8 @@ std::string StructureEntry(const PublishRequest& request, const std::string& key
 std::string ExactStructureEntry(const PublishRequest& request, const std::string& key);
 
 // The FCM message a device gets for this publish: built from the structure's GCM entry when
-// there is one, else from the text for "application". A GCM entry FCM could not take is an
-// error (InvalidParameter).
+// there is one, else from the default text (SNS has no "application" key). A GCM entry FCM could
+// not take is an error (InvalidParameter).
 Result<std::string> PushMessageFor(const PublishRequest& request);
 
 }  // namespace postbox::core

@@ -47,7 +47,7 @@ std::string EmailText(const std::string& message, const std::string& unsubscribe
 std::string PushMessage(const PublishRequest& request) {
   auto message = PushMessageFor(request);
   if (message.ok()) return *message;
-  return *channels::FcmMessageFromSns("", StructureEntry(request, "application"));
+  return *channels::FcmMessageFromSns("", StructureEntry(request, "default"));
 }
 
 // An SNS SMS setting the publisher gave as a message attribute, or "".

@@ -539,9 +539,11 @@ void TopicService::Unsubscribe(const std::string& subscription_arn, const std::s
           auto topic = topics_.find(topic_arn->second);
           if (topic != topics_.end()) {
             auto found = topic->second->subscriptions.find(subscription_arn);
-            // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again.
+            // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again;
+            // a chat webhook is not (people would read an SNS document).
             if (found != topic->second->subscriptions.end() && IsHttp(found->second.protocol) &&
-                found->second.confirmed && outbox_ != nullptr) {
+                found->second.confirmed && ChatFormatOf(found->second.attributes).empty() &&
+                outbox_ != nullptr) {
               goodbye = ConfirmationDelivery(*topic->second, found->second,
                                              "UnsubscribeConfirmation", base_url);
             }
@@ -633,6 +635,15 @@ void TopicService::SetSubscriptionAttribute(const std::string& subscription_arn,
     }
     if (Status s = ValidateSubscriptionAttribute(name, value, updated.protocol); !s.ok()) {
       return refuse(s);
+    }
+    if (name == kChatFormatAttribute && value.empty() &&
+        !ChatFormatOf(updated.attributes).empty()) {
+      // Confirmed at once because it is a chat webhook: as a plain http subscription it would
+      // get SNS documents without its owner ever confirming them.
+      return refuse(InvalidParameter(std::string(kChatFormatAttribute) +
+                                     ": cannot be removed from a chat subscription (it was "
+                                     "confirmed without a handshake); unsubscribe and subscribe "
+                                     "the URL again"));
     }
     updated.attributes[name] = NormalizeSubscriptionAttribute(name, value);
     if (value.empty() && (name == "FilterPolicy" || name == "RedrivePolicy")) {

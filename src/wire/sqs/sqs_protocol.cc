@@ -166,6 +166,16 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"RequestEntityTooLarge", "RequestEntityTooLarge", 413, true};
     case ErrorCode::kAccessDenied:
       return {"AccessDenied", "AccessDenied", 403, true};
+    case ErrorCode::kMissingAuthenticationToken:
+      return {"MissingAuthenticationToken", "MissingAuthenticationToken", 403, true};
+    case ErrorCode::kIncompleteSignature:
+      return {"IncompleteSignature", "IncompleteSignature", 400, true};
+    case ErrorCode::kInvalidClientTokenId:
+      return {"InvalidClientTokenId", "InvalidClientTokenId", 403, true};
+    case ErrorCode::kSignatureDoesNotMatch:
+      return {"SignatureDoesNotMatch", "SignatureDoesNotMatch", 403, true};
+    case ErrorCode::kRequestExpired:
+      return {"RequestExpired", "RequestExpired", 400, true};
     case ErrorCode::kNotFound:
       return {"ResourceNotFoundException", "ResourceNotFoundException", 404, true};
     case ErrorCode::kResourceNotFound:

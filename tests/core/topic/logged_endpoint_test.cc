@@ -10,6 +10,7 @@ TEST(LoggedEndpoint, UrlsKeepOnlyTheirOrigin) {
             "https://hooks.slack.com/...");
   EXPECT_EQ(LoggedEndpoint("http", "http://127.0.0.1:8080?token=abc"), "http://127.0.0.1:8080/...");
   EXPECT_EQ(LoggedEndpoint("http", "http://user:pw@example.com/x"), "http://example.com/...");
+  EXPECT_EQ(LoggedEndpoint("http", "http://user:p/w@example.com/x"), "http://example.com/...");
   EXPECT_EQ(LoggedEndpoint("https", "https://example.com"), "https://example.com");
   EXPECT_EQ(LoggedEndpoint("https", "not a url"), "(not a URL)");
 }
@@ -19,6 +20,13 @@ TEST(LoggedEndpoint, PeopleAreNotNamedInFull) {
   EXPECT_EQ(LoggedEndpoint("sms", "+1234"), "*****");
   EXPECT_EQ(LoggedEndpoint("email", "kim.minsu@example.co.kr"), "k***@example.co.kr");
   EXPECT_EQ(LoggedEndpoint("email-json", "nobody"), "***");
+}
+
+TEST(LoggedEndpoint, ProviderErrorsLoseTheNumber) {
+  EXPECT_EQ(MaskEndpointIn("The 'To' number +15551230001 is not valid; +15551230001", "sms",
+                           "+15551230001"),
+            "The 'To' number +1555*****01 is not valid; +1555*****01");
+  EXPECT_EQ(MaskEndpointIn("timeout", "sms", "+15551230001"), "timeout");
 }
 
 TEST(LoggedEndpoint, ArnsAreKept) {

@@ -102,7 +102,8 @@ class ChatWebhooks(unittest.TestCase):
         self.sns.publish(TopicArn=topic, Subject="배포", Message="web-1 배포 완료")
         self.assertEqual(self.chat.wait_for("/slack/T1"), {"text": "*배포*\nweb-1 배포 완료"})
         self.assertEqual(self.chat.wait_for("/discord/1/tok"),
-                         {"content": "**배포**\nweb-1 배포 완료"})
+                         {"content": "**배포**\nweb-1 배포 완료",
+                          "allowed_mentions": {"parse": []}})
         card = self.chat.wait_for("/teams/hook")["attachments"][0]["content"]
         self.assertEqual([b["text"] for b in card["body"]], ["배포", "web-1 배포 완료"])
         self.assertEqual(self.chat.wait_for("/bot1:AA/sendMessage"),
@@ -114,6 +115,16 @@ class ChatWebhooks(unittest.TestCase):
         with self.assertRaises(ClientError) as caught:
             self.subscribe(topic, "/slack/x", "irc")
         self.assertEqual(caught.exception.response["Error"]["Code"], "InvalidParameter")
+        # Confirmed without a handshake: it may change format, never become plain http.
+        arn = self.subscribe(topic, "/slack/y", "slack")["SubscriptionArn"]
+        self.sns.set_subscription_attributes(SubscriptionArn=arn,
+                                             AttributeName="PostboxChatFormat",
+                                             AttributeValue="discord")
+        with self.assertRaises(ClientError) as caught:
+            self.sns.set_subscription_attributes(SubscriptionArn=arn,
+                                                 AttributeName="PostboxChatFormat",
+                                                 AttributeValue="")
+        self.assertEqual(caught.exception.response["Error"]["Code"], "InvalidParameter")
 
     def test_gone_webhook_goes_to_the_dead_letter_queue_and_429_waits(self):
         url = self.sqs.create_queue(QueueName="chat-dlq" + harness.uid())["QueueUrl"]
@@ -122,9 +133,9 @@ class ChatWebhooks(unittest.TestCase):
         topic = self.sns.create_topic(Name="chatgone" + harness.uid())["TopicArn"]
         self.subscribe(topic, "/gone/hook", "slack",
                        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq}))
-        # Chat webhooks are http subscriptions: their DeliveryPolicy paces the retries.
+        # A 429 waits as asked without using up a retry: with none left it is still delivered.
         self.subscribe(topic, "/slack/limited", "slack", DeliveryPolicy=json.dumps({
-            "healthyRetryPolicy": {"numRetries": 3, "minDelayTarget": 1, "maxDelayTarget": 1}}))
+            "healthyRetryPolicy": {"numRetries": 0, "minDelayTarget": 1, "maxDelayTarget": 1}}))
         started = time.time()
         self.sns.publish(TopicArn=topic, Message="anyone?")
         deadline = time.time() + 15

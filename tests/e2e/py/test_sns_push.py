@@ -122,6 +122,9 @@ class Push(unittest.TestCase):
             self.sns.publish, TargetArn=endpoint, Message="x",
             MessageAttributes={"n": {"DataType": "Pigeon", "StringValue": "abc"}})
         self.assertEqual(code, "ParameterValueInvalid")  # SNS's code for attribute errors
+        code, _, message = self.error_of(self.sns.publish, TargetArn=endpoint,
+                                         MessageStructure="json", Message='{"default": ""}')
+        self.assertEqual((code, message), ("InvalidParameter", "Invalid parameter: Empty message"))
         code, _, message = self.error_of(self.sns.publish, TargetArn=self.app.replace(
             ":app/", ":endpoint/") + "/00000000-0000-0000-0000-000000000000", Message="x")
         self.assertEqual(code, "InvalidParameter")
