@@ -5,7 +5,7 @@
 #pragma once
 
 // clang-format off
-#include <utility>  // before Asio: its awaitable uses std::exchange (DESIGN.md)
+#include <utility>  // Asio's awaitable uses std::exchange without including it
 // clang-format on
 
 #include <algorithm>

@@ -12,7 +12,7 @@
 // stops after --seconds and a watchdog 30 s later. Prints the same JSON line as
 // postbox-loadgen (see load_run.h).
 // clang-format off
-#include <utility>  // before Asio: its awaitable uses std::exchange (DESIGN.md)
+#include <utility>  // Asio's awaitable uses std::exchange without including it
 // clang-format on
 
 #include <algorithm>

@@ -140,6 +140,11 @@ std::vector<Setting> Settings() {
          c.access_key_id = v;
          return !v.empty();
        }},
+      {"auth.mode",
+       [](Config& c, const std::string& v) {
+         c.auth_mode = v;
+         return v == "dev" || v == "sigv4";
+       }},
       {"auth.secret_access_key",
        [](Config& c, const std::string& v) {
          c.secret_access_key = v;
@@ -340,6 +345,38 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseSmsRoutes(
   return routes;
 }
 
+// [[auth.keys]]: access_key, secret_key and a 12-digit account, each required.
+Status ReadAuthKeys(const std::string& config_file, Config* config) {
+  toml::table table;
+  try {
+    table = toml::parse_file(config_file);
+  } catch (const toml::parse_error& e) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "cannot read " + config_file + ": " + std::string(e.description()));
+  }
+  const toml::array* keys = table.at_path("auth.keys").as_array();
+  if (keys == nullptr) return Status::Ok();
+  for (const toml::node& node : *keys) {
+    const toml::table* entry = node.as_table();
+    Config::AuthKey key;
+    if (entry != nullptr) {
+      key.access_key = entry->at_path("access_key").value_or(std::string());
+      key.secret_key = entry->at_path("secret_key").value_or(std::string());
+      key.account = entry->at_path("account").value_or(std::string());
+    }
+    const bool account_ok = key.account.size() == 12 &&
+                            key.account.find_first_not_of("0123456789") == std::string::npos;
+    if (key.access_key.empty() || key.secret_key.empty() || !account_ok) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    config_file +
+                        ": each [[auth.keys]] needs access_key, secret_key and a "
+                        "12-digit account");
+    }
+    config->auth_keys.push_back(std::move(key));
+  }
+  return Status::Ok();
+}
+
 Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_vars) {
   Config config;
   auto settings = Settings();
@@ -389,6 +426,9 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
       }
       if (!s.set(config, value)) return Invalid(config_file, s.key, value);
     }
+  }
+  if (!config_file.empty()) {
+    POSTBOX_RETURN_IF_ERROR(ReadAuthKeys(config_file, &config));
   }
   std::map<std::string, std::string> env;
   for (char** e = environ_vars; e && *e; ++e) {

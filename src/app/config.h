@@ -36,7 +36,16 @@ struct Config {
   std::string account_id = "000000000000";  // aws.account_id
   std::string access_key_id = "postbox";    // auth.access_key_id (development credentials)
   std::string secret_access_key = "postbox-dev-secret";  // auth.secret_access_key
-  std::string log_format = "text";                       // log.format: text | json
+  // auth.mode: "dev" accepts any credentials; "sigv4" accepts only requests signed with
+  // auth.access_key_id/secret_access_key (account aws.account_id) or an [[auth.keys]] entry.
+  std::string auth_mode = "dev";
+  struct AuthKey {
+    std::string access_key;
+    std::string secret_key;  // never logged
+    std::string account;
+  };
+  std::vector<AuthKey> auth_keys;       // [[auth.keys]] in the config file
+  std::string log_format = "text";      // log.format: text | json
   int metrics_max_queue_series = 1000;  // metrics.max_queue_series: queues with their own series
   int sns_outbox_max_mib_per_endpoint = 64;  // sns.outbox_max_mib_per_endpoint
   // sns.tls_ca_file: a PEM file of CA certificates that https subscribers' certificates are

@@ -12,9 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <thread>
-#include <utility>  // before Asio, see DESIGN.md
+#include <utility>  // Asio's awaitable uses std::exchange without including it
 
 #include "app/config.h"
 #include "app/health.h"
@@ -82,6 +83,18 @@ Result<channels::ServiceAccount> ReadServiceAccount(const std::string& path) {
   std::stringstream text;
   text << file.rdbuf();
   return channels::ParseServiceAccount(text.str());
+}
+
+// SigV4 mode: the configured pair (auth.access_key_id / secret_access_key, in aws.account_id)
+// and every [[auth.keys]] entry; development mode: none (any credentials are accepted).
+std::unique_ptr<wire::auth::Authenticator> MakeAuthenticator(const Config& config) {
+  if (config.auth_mode != "sigv4") return nullptr;
+  std::vector<wire::auth::AccessKey> keys;
+  keys.push_back({config.access_key_id, config.secret_access_key, config.account_id, ""});
+  for (const Config::AuthKey& key : config.auth_keys) {
+    keys.push_back({key.access_key, key.secret_key, key.account, ""});
+  }
+  return std::make_unique<wire::auth::Authenticator>(std::move(keys), SystemClock::Get());
 }
 
 std::string RedactUserInfo(const std::string& url) {
@@ -282,8 +295,9 @@ int Serve(const Config& config) {
     return 1;
   }
   wire::RequestMetrics request_metrics;
+  std::unique_ptr<wire::auth::Authenticator> authenticator = MakeAuthenticator(config);
   wire::sns::SnsFrontend sns(topics, {config.region, config.account_id, &request_metrics,
-                                      config.public_url, &sms, &platforms});
+                                      config.public_url, &sms, &platforms, authenticator.get()});
   core::EmailOptions email_options;
   email_options.require_verified = config.email_require_verified_identities;
   email_options.from = config.email_from;
@@ -298,8 +312,8 @@ int Serve(const Config& config) {
     std::cerr << "postbox: cannot load SES identities: " << s.ToString() << "\n";
     return 1;
   }
-  wire::ses::SesFrontend ses(
-      email, {config.region, config.account_id, &request_metrics, config.public_url});
+  wire::ses::SesFrontend ses(email, {config.region, config.account_id, &request_metrics,
+                                     config.public_url, authenticator.get()});
   const std::string certificate_path = "/" + (*signer)->certificate_file_name();
   wire::sqs::Runtime runtime{
       [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); },
@@ -308,6 +322,7 @@ int Serve(const Config& config) {
   sqs_options.default_region = config.region;
   sqs_options.default_account = config.account_id;
   sqs_options.metrics = &request_metrics;
+  sqs_options.authenticator = authenticator.get();
   wire::sqs::SqsFrontend sqs(service, move_tasks, runtime, sqs_options);
   MetricsSources metrics;
   metrics.requests = &request_metrics;
@@ -321,6 +336,7 @@ int Serve(const Config& config) {
   metrics.clock = &SystemClock::Get();
   metrics.data_dir = data_dir;
   metrics.max_queue_series = size_t(config.metrics_max_queue_series);
+  metrics.authenticator = authenticator.get();
   std::atomic<bool> ready{false};
 
   net::ServerOptions options;
@@ -383,13 +399,19 @@ int Serve(const Config& config) {
       "postbox %s\n"
       "  data directory: %s (storage: %s)\n"
       "  region: %s, account: %s\n"
-      "  development credentials (any key is accepted in this version):\n"
+      "  %s\n"
       "    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n"
       "  try: aws --endpoint-url %s sqs create-queue --queue-name orders\n"
       "  connections: at most %d (open-file limit %llu)\n"
       "postbox: listening on %s\n",
       kVersion, data_dir.c_str(), storage->description.c_str(), config.region.c_str(),
-      config.account_id.c_str(), config.access_key_id.c_str(), config.secret_access_key.c_str(),
+      config.account_id.c_str(),
+      authenticator ? "authentication: SigV4 (auth.mode = \"sigv4\"); the configured key:"
+                    : "DEVELOPMENT MODE (auth.mode = \"dev\"): any credentials are accepted; "
+                      "for example:",
+      config.access_key_id.c_str(),
+      // A real key's secret is never shown; the development one is there to be copied.
+      authenticator ? "(auth.secret_access_key)" : config.secret_access_key.c_str(),
       config.region.c_str(), endpoint.c_str(), server.max_connections(),
       static_cast<unsigned long long>(open_file_limit), endpoint.c_str());
   std::fflush(stdout);

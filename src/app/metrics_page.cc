@@ -192,6 +192,19 @@ void WritePush(const MetricsSources& s, PrometheusText& out) {
   out.Sample("postbox_push_oauth_token_requests_total", {}, s.fcm->token_requests());
 }
 
+void WriteAuthentication(const MetricsSources& s, PrometheusText& out) {
+  const auto& f = s.authenticator->failures();
+  out.Family("postbox_auth_failures_total", "counter",
+             "API requests refused by SigV4 authentication, by reason.");
+  for (auto [reason, counter] : {std::pair{"missing_signature", &f.missing},
+                                 {"incomplete_signature", &f.incomplete},
+                                 {"unknown_key", &f.unknown_key},
+                                 {"signature_mismatch", &f.bad_signature},
+                                 {"expired", &f.expired}}) {
+    out.Sample("postbox_auth_failures_total", {{"reason", reason}}, counter->value());
+  }
+}
+
 void WriteConnections(const MetricsSources& s, PrometheusText& out) {
   const net::ConnectionStats& st = s.server->connection_stats();
   out.Family("postbox_connections_open", "gauge", "Client connections open.");
@@ -219,6 +232,7 @@ std::string RenderMetrics(const MetricsSources& sources) {
   WriteOutbox(sources, out);
   if (sources.sms != nullptr) WriteSms(sources, out);
   if (sources.push != nullptr && sources.fcm != nullptr) WritePush(sources, out);
+  if (sources.authenticator != nullptr) WriteAuthentication(sources, out);
   WriteConnections(sources, out);
   return out.Take();
 }

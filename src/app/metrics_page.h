@@ -18,6 +18,7 @@
 #include "net/http_server.h"
 #include "storage/engine.h"
 #include "storage/log/log_engine.h"
+#include "wire/auth/authenticator.h"
 #include "wire/metrics/request_metrics.h"
 
 namespace postbox::app {
@@ -33,6 +34,7 @@ struct MetricsSources {
   const storage::LogEngine* log = nullptr;  // null on the RocksDB engine
   const net::HttpServer* server = nullptr;
   const Clock* clock = nullptr;
+  const wire::auth::Authenticator* authenticator = nullptr;  // null in development mode
   std::string data_dir;
   size_t max_queue_series = 1000;
 };

@@ -1,5 +1,5 @@
 // POSTBOX_CHECK: an always-on assertion for invariants that only a bug can break.
-// Acknowledged data is already on disk, so aborting loses nothing (see STYLE.md, Errors).
+// Acknowledged data is already on disk, so aborting loses nothing.
 #pragma once
 
 #include <cstdio>

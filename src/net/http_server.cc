@@ -11,7 +11,7 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
-#include <utility>  // before Asio, see DESIGN.md
+#include <utility>  // Asio's awaitable uses std::exchange without including it
 
 #include "net/response_head.h"
 
@@ -43,8 +43,8 @@ auto AsyncHandle(const RequestHandler& handler, wire::HttpRequest request,
             pending->resume(std::move(response));
           });
         };
-        // Exceptions mean bugs (STYLE.md): log them and answer 500 rather than drop the
-        // connection with the request still counted as in flight.
+        // Exceptions mean bugs (expected failures travel as Status): log them and answer 500
+        // rather than drop the connection with the request still counted as in flight.
         try {
           handler(std::move(req), respond);
         } catch (const std::exception& e) {

@@ -50,5 +50,8 @@ std::vector<std::string> StringsAt(const nlohmann::json& input,
 void HandleQueryCall(const std::shared_ptr<SesCall>& call, const Result<FormFields>& fields);
 // The SES v2 rest-json API (sesv2_actions.cc).
 void HandleV2Call(const std::shared_ptr<SesCall>& call, const HttpRequest& request);
+// A request refused before its action is known (authentication), in the API's error shape.
+void RefuseQueryCall(const std::shared_ptr<SesCall>& call, const Status& status);
+void RefuseV2Call(const std::shared_ptr<SesCall>& call, const Status& status);
 
 }  // namespace postbox::wire::ses

@@ -101,6 +101,11 @@ void SesFrontend::Handle(const HttpRequest& request,
     }
     respond(std::move(r));
   };
+  if (options_.authenticator != nullptr) {
+    if (Status s = options_.authenticator->Authenticate(request, &call->context); !s.ok()) {
+      return v2 ? RefuseV2Call(call, s) : RefuseQueryCall(call, s);
+    }
+  }
   if (v2) return HandleV2Call(call, request);
   auto fields = ParseForm(request.Query());
   if (fields.ok() && request.method == "POST" && !request.body.empty()) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/email/email_service.h"
+#include "wire/auth/authenticator.h"
 #include "wire/common/http_message.h"
 #include "wire/metrics/request_metrics.h"
 
@@ -19,6 +20,9 @@ struct SesOptions {
   std::string default_account = "000000000000";
   RequestMetrics* metrics = nullptr;  // counts every answer, if given
   std::string public_url;             // the verification link's base; empty: from Host
+  // SigV4 mode: every API request must be signed with a configured key (the verification
+  // link is not an API request); null: development mode.
+  const auth::Authenticator* authenticator = nullptr;
 };
 
 class SesFrontend {

@@ -29,6 +29,16 @@ std::optional<SesError> ApiCodes(ErrorCode code) {
       return SesError{"ValidationError", 400};
     case ErrorCode::kMessageRejected:
       return SesError{"MessageRejected", 400};
+    case ErrorCode::kMissingAuthenticationToken:
+      return SesError{"MissingAuthenticationToken", 403};
+    case ErrorCode::kIncompleteSignature:
+      return SesError{"IncompleteSignature", 400};
+    case ErrorCode::kInvalidClientTokenId:
+      return SesError{"InvalidClientTokenId", 403};
+    case ErrorCode::kSignatureDoesNotMatch:
+      return SesError{"SignatureDoesNotMatch", 403};
+    case ErrorCode::kRequestExpired:
+      return SesError{"RequestExpired", 400};
     case ErrorCode::kThrottling:
       return SesError{"Throttling", 400};
     case ErrorCode::kInvalidAction:
@@ -237,6 +247,11 @@ const std::map<std::string, Action>& Actions() {
 }
 
 }  // namespace
+
+void RefuseQueryCall(const std::shared_ptr<SesCall>& call, const Status& status) {
+  call->action = "unknown";
+  Fail(*call, status);
+}
 
 void HandleQueryCall(const std::shared_ptr<SesCall>& call, const Result<FormFields>& fields) {
   if (!fields.ok()) {

@@ -25,6 +25,16 @@ std::optional<SesError> ApiCodes(ErrorCode code) {
       return SesError{"BadRequestException", 400};
     case ErrorCode::kMessageRejected:
       return SesError{"MessageRejected", 400};
+    // rest-json services name the common authentication errors as exceptions.
+    case ErrorCode::kMissingAuthenticationToken:
+      return SesError{"MissingAuthenticationTokenException", 403};
+    case ErrorCode::kIncompleteSignature:
+      return SesError{"IncompleteSignatureException", 400};
+    case ErrorCode::kInvalidClientTokenId:
+      return SesError{"UnrecognizedClientException", 403};
+    case ErrorCode::kSignatureDoesNotMatch:
+    case ErrorCode::kRequestExpired:
+      return SesError{"InvalidSignatureException", 403};
     case ErrorCode::kThrottling:
       return SesError{"TooManyRequestsException", 429};
     case ErrorCode::kNotFound:
@@ -166,6 +176,11 @@ void GetAccount(const std::shared_ptr<SesCall>& call) {
 }
 
 }  // namespace
+
+void RefuseV2Call(const std::shared_ptr<SesCall>& call, const Status& status) {
+  call->action = "unknown";
+  Fail(*call, status);
+}
 
 void HandleV2Call(const std::shared_ptr<SesCall>& call, const HttpRequest& request) {
   const std::string path(request.Path());

@@ -95,6 +95,16 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"TagLimitExceeded", 400};
     case ErrorCode::kAccessDenied:
       return {"AuthorizationError", 403};
+    case ErrorCode::kMissingAuthenticationToken:
+      return {"MissingAuthenticationToken", 403};
+    case ErrorCode::kIncompleteSignature:
+      return {"IncompleteSignature", 400};
+    case ErrorCode::kInvalidClientTokenId:
+      return {"InvalidClientTokenId", 403};
+    case ErrorCode::kSignatureDoesNotMatch:
+      return {"SignatureDoesNotMatch", 403};
+    case ErrorCode::kRequestExpired:
+      return {"RequestExpired", 400};
     case ErrorCode::kInvalidAction:
       return {"InvalidAction", 400};
     case ErrorCode::kUnsupportedOperation:
@@ -213,6 +223,11 @@ void SnsFrontend::Handle(const HttpRequest& request,
   ParseCredentialScope(request, &call->context);
   const std::string request_id = call->context.request_id;
   auto fail = [&](Status s) { respond(ErrorResponse(s, request_id), s.code()); };
+  if (options_.authenticator != nullptr) {
+    if (Status s = options_.authenticator->Authenticate(request, &call->context); !s.ok()) {
+      return fail(s);
+    }
+  }
 
   auto fields = ParseForm(request.Query());
   if (!fields.ok()) return fail(fields.status());

@@ -10,6 +10,7 @@
 #include "core/push/platform_service.h"
 #include "core/sms/sms_service.h"
 #include "core/topic/topic_service.h"
+#include "wire/auth/authenticator.h"
 #include "wire/common/http_message.h"
 #include "wire/metrics/request_metrics.h"
 
@@ -22,6 +23,8 @@ struct SnsOptions {
   std::string public_url;                 // links' base (server.public_url); empty: from Host
   core::SmsService* sms = nullptr;        // SMS operations; null: UnsupportedOperation
   core::PlatformService* push = nullptr;  // mobile push; null: UnsupportedOperation
+  // SigV4 mode: every request must be signed with a configured key; null: development mode.
+  const auth::Authenticator* authenticator = nullptr;
 };
 
 class SnsFrontend {

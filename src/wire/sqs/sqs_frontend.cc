@@ -100,6 +100,11 @@ void SqsFrontend::Handle(const HttpRequest& request,
   Protocol protocol = target.empty() ? Protocol::kQuery : Protocol::kJson;
   const std::string request_id = call->context.request_id;
   auto fail = [&](Status s) { respond(ErrorResponse(protocol, s, request_id), s.code()); };
+  if (options_.authenticator != nullptr) {
+    if (Status s = options_.authenticator->Authenticate(request, &call->context); !s.ok()) {
+      return fail(s);
+    }
+  }
 
   if (protocol == Protocol::kJson) {
     constexpr std::string_view kPrefix = "AmazonSQS.";

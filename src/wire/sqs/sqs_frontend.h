@@ -10,6 +10,7 @@
 
 #include "core/queue/move_tasks.h"
 #include "core/queue/queue_service.h"
+#include "wire/auth/authenticator.h"
 #include "wire/common/http_message.h"
 #include "wire/metrics/request_metrics.h"
 #include "wire/sqs/sqs_call.h"
@@ -23,6 +24,8 @@ struct FrontendOptions {
   // a JSON tree (json_fast_path.h). Off only in tests that compare it with the general path.
   bool json_fast_path = true;
   RequestMetrics* metrics = nullptr;  // counts every answer, if given
+  // SigV4 mode: every request must be signed with a configured key; null: development mode.
+  const auth::Authenticator* authenticator = nullptr;
 };
 
 class SqsFrontend {

@@ -103,6 +103,15 @@ class PostboxServer:
         with self._lines_lock:
             return "".join(self._lines)
 
+    def output_with(self, text, timeout=10.0):
+        """The server's output once it holds `text` (log lines come through a pipe and a
+        reader thread, so one written just before an answer may not be here yet), or the
+        output as it is after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.output()
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 

@@ -179,7 +179,7 @@ class SnsEmail(unittest.TestCase):
         self.assertEqual(metric(server.endpoint, "email", "permanent_failure"), 1)
         self.assertEqual(metric(server.endpoint, "email", "failed_attempt"), 1)  # not retried
         self.assertEqual(metric(server.endpoint, "email", "dead_lettered"), 1)
-        self.assertIn("status=550", server.output())
+        self.assertIn("status=550", server.output_with("status=550"))
 
     def test_deferred_mail_is_retried_and_survives_kill9(self):
         server = start_server(self, self.relay)
@@ -192,7 +192,7 @@ class SnsEmail(unittest.TestCase):
         while (metric(server.endpoint, "email", "failed_attempt") or 0) < 1:
             self.assertLess(time.time(), deadline, "no failed attempt was counted")
             time.sleep(0.1)
-        self.assertIn("status=451", server.output())
+        self.assertIn("status=451", server.output_with("status=451"))
         server.kill9()
         self.relay.set_rules()
         server.start()

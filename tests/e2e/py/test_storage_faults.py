@@ -176,7 +176,8 @@ class InjectedFaultTest(StorageCase):
                    what="/readyz to recover")
         sqs.send_message(QueueUrl=url, MessageBody="after")
         sqs.delete_message(QueueUrl=url, ReceiptHandle=held["ReceiptHandle"])
-        self.assertIn("event=storage_recovered", self.server.output())
+        self.assertIn("event=storage_recovered",
+                      self.server.output_with("event=storage_recovered"))
         expected = {"acked-0", "acked-1", "acked-2", "after"} - {held["Body"]}
         self.assertEqual(self.bodies_after_restart(self.server, url), sorted(expected))
 
@@ -195,7 +196,8 @@ class InjectedFaultTest(StorageCase):
         self.assertEqual(status, 503)
         self.assertIn("restart", body)
         self.assertEqual(harness.http_get(self.server.endpoint, "/readyz")[0], 503)
-        self.assertIn("event=storage_failed", self.server.output())
+        self.assertIn("event=storage_failed",
+                      self.server.output_with("event=storage_failed"))
         found = self.bodies_after_restart(self.server, url)
         self.assertIn("acked", found)
         self.assertNotIn("again", found)
@@ -251,7 +253,8 @@ class FullDiskTest(MountedCase):
             sqs.send_message, QueueUrl=keep, MessageBody="refused"))
         self.assertEqual(harness.http_get(server.endpoint, "/readyz")[0], 503)
         self.assertEqual(harness.http_get(server.endpoint, "/healthz")[0], 200)
-        self.assertIn("event=storage_full", server.output())
+        self.assertIn("event=storage_full",
+                      server.output_with("event=storage_full"))
         self.assertIn('postbox_storage_state{state="full"} 1',
                       harness.http_get(server.endpoint, "/metrics")[1])
         # Deletes and receives still go through (the reserve), and deleting the queue frees

@@ -1,0 +1,48 @@
+#include "wire/auth/authenticator.h"
+
+#include "wire/auth/sigv4.h"
+
+namespace postbox::wire::auth {
+
+Authenticator::Authenticator(std::vector<AccessKey> keys, const Clock& clock) : clock_(clock) {
+  for (AccessKey& key : keys) {
+    std::string id = key.access_key_id;
+    keys_[id] = std::move(key);
+  }
+}
+
+Status Authenticator::Authenticate(const HttpRequest& request, RequestContext* context) const {
+  auto lookup = [this](const std::string& id) -> std::optional<SigningSecret> {
+    auto it = keys_.find(id);
+    if (it == keys_.end()) return std::nullopt;
+    return SigningSecret{it->second.secret_key, it->second.session_token};
+  };
+  auto fields = VerifySigV4(request, lookup, clock_.NowMillis() / 1000);
+  if (!fields.ok()) {
+    switch (fields.status().code()) {
+      case ErrorCode::kMissingAuthenticationToken:
+        failures_.missing.Add();
+        break;
+      case ErrorCode::kIncompleteSignature:
+        failures_.incomplete.Add();
+        break;
+      case ErrorCode::kInvalidClientTokenId:
+        failures_.unknown_key.Add();
+        break;
+      case ErrorCode::kRequestExpired:
+        failures_.expired.Add();
+        break;
+      default:
+        failures_.bad_signature.Add();
+        break;
+    }
+    return fields.status();
+  }
+  context->access_key_id = fields->access_key_id;
+  context->region = fields->region;
+  context->service = fields->service;
+  context->account = keys_.at(fields->access_key_id).account;
+  return Status::Ok();
+}
+
+}  // namespace postbox::wire::auth

@@ -1,0 +1,56 @@
+// Authenticator: who is calling. In SigV4 mode every API request must be signed with one of
+// the configured access keys (sigv4.h checks the signature); the key's account then scopes
+// every resource the request names. Without an Authenticator (development mode) any
+// credentials are accepted and the server's default account is used.
+//
+// Thread-safety: Authenticate may be called from any number of threads at once; the keys are
+// fixed at construction.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/metrics.h"
+#include "base/status.h"
+#include "wire/common/http_message.h"
+#include "wire/common/request_context.h"
+
+namespace postbox::wire::auth {
+
+struct AccessKey {
+  std::string access_key_id;
+  std::string secret_key;     // never logged
+  std::string account;        // 12 digits: the account the key's requests act in
+  std::string session_token;  // temporary credentials only; empty for a long-term key
+};
+
+class Authenticator {
+ public:
+  // Failed authentications by reason, for /metrics (no key ids: they are half a credential).
+  struct Failures {
+    Counter missing;        // MissingAuthenticationToken
+    Counter incomplete;     // IncompleteSignature
+    Counter unknown_key;    // InvalidClientTokenId
+    Counter bad_signature;  // SignatureDoesNotMatch (also a clock outside the window)
+    Counter expired;        // RequestExpired (a presigned URL)
+  };
+
+  Authenticator(std::vector<AccessKey> keys, const Clock& clock);
+
+  // Checks the request's signature; on success fills the context's access key, region,
+  // service and account from the key. The error is AWS's (sigv4.h), for the caller's protocol
+  // to render.
+  Status Authenticate(const HttpRequest& request, RequestContext* context) const;
+
+  const Failures& failures() const { return failures_; }
+  size_t key_count() const { return keys_.size(); }
+
+ private:
+  std::map<std::string, AccessKey> keys_;  // by access key id
+  const Clock& clock_;
+  mutable Failures failures_;
+};
+
+}  // namespace postbox::wire::auth

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""End-to-end SigV4 authentication (auth.mode = "sigv4"): real clients signing with a
+configured key get answers, in the account of their key; a wrong secret, an unknown key, an
+unsigned request, a stale date and an expired presigned URL get AWS's errors in the caller's
+protocol (SQS JSON with boto3 1.43, SQS query with boto3 1.26, SNS query, SES v1 and v2);
+/metrics counts the refusals by reason. Runs under python3 and /usr/bin/python3."""
+
+import os
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+OTHER_KEY = "AKIAOTHERACCOUNT0001"
+OTHER_SECRET = "other-account-secret-key/0123456789abcd"
+OTHER_ACCOUNT = "111111111111"
+
+
+def client(service, endpoint, key=harness.ACCESS_KEY, secret=harness.SECRET_KEY):
+    import boto3
+    from botocore.config import Config
+    session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                    region_name=harness.REGION)
+    return session.client(service, endpoint_url=endpoint, config=Config(
+        retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20))
+
+
+class SigV4(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.config = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+        cls.config.write('[[auth.keys]]\naccess_key = "%s"\nsecret_key = "%s"\naccount = "%s"\n'
+                         % (OTHER_KEY, OTHER_SECRET, OTHER_ACCOUNT))
+        cls.config.close()
+        # The secret through the environment, as docs/authentication.md advises (a flag
+        # would show in the process list).
+        cls.server = harness.PostboxServer(
+            extra_args=["--config", cls.config.name, "--auth-mode", "sigv4",
+                        "--auth-access-key-id", harness.ACCESS_KEY],
+            env={"POSTBOX_AUTH_SECRET_ACCESS_KEY": harness.SECRET_KEY})
+        cls.server.require_local("SigV4 mode")
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        os.unlink(cls.config.name)
+
+    def error_of(self, fn, **kwargs):
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as caught:
+            fn(**kwargs)
+        e = caught.exception.response
+        return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"], e["Error"]["Message"]
+
+    def test_signed_requests_act_in_their_keys_account(self):
+        mine = client("sqs", self.server.endpoint)
+        url = mine.create_queue(QueueName="signed" + harness.uid())["QueueUrl"]
+        self.assertIn("/%s/" % harness.ACCOUNT_ID, url)
+        mine.send_message(QueueUrl=url, MessageBody="hello")
+        other = client("sqs", self.server.endpoint, OTHER_KEY, OTHER_SECRET)
+        theirs = other.create_queue(QueueName="theirs" + harness.uid())["QueueUrl"]
+        self.assertIn("/%s/" % OTHER_ACCOUNT, theirs)
+        self.assertNotIn(url, other.list_queues().get("QueueUrls", []))
+        self.assertNotIn(theirs, mine.list_queues().get("QueueUrls", []))
+        sns = client("sns", self.server.endpoint, OTHER_KEY, OTHER_SECRET)
+        topic = sns.create_topic(Name="signed" + harness.uid())["TopicArn"]
+        self.assertIn(":%s:" % OTHER_ACCOUNT, topic)
+        client("ses", self.server.endpoint).verify_email_identity(EmailAddress="a@example.com")
+        client("sesv2", self.server.endpoint).get_account()
+
+    def test_a_wrong_secret_or_key_is_refused_in_each_protocol(self):
+        wrong = {"key": harness.ACCESS_KEY, "secret": "not-the-secret"}
+        unknown = {"key": "AKIANOBODY0000000000", "secret": "whatever"}
+        calls = [("sqs", "list_queues", {}), ("sns", "list_topics", {}),
+                 ("ses", "list_identities", {}), ("sesv2", "get_account", {})]
+        for service, operation, kwargs in calls:
+            with self.subTest(service=service):
+                c = client(service, self.server.endpoint, **wrong)
+                code, status, message = self.error_of(getattr(c, operation), **kwargs)
+                expected = "InvalidSignatureException" if service == "sesv2" else \
+                    "SignatureDoesNotMatch"
+                self.assertEqual((code, status), (expected, 403))
+                self.assertIn("signature we calculated does not match", message)
+                c = client(service, self.server.endpoint, **unknown)
+                code, status, message = self.error_of(getattr(c, operation), **kwargs)
+                expected = "UnrecognizedClientException" if service == "sesv2" else \
+                    "InvalidClientTokenId"
+                self.assertEqual((code, status), (expected, 403))
+                self.assertEqual(message, "The security token included in the request is invalid.")
+
+    def post(self, body, headers):
+        data = body if isinstance(body, bytes) else body.encode()
+        request = urllib.request.Request(self.server.endpoint + "/", data=data,
+                                         headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def test_unsigned_and_stale_requests_are_refused(self):
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, body = self.post("Action=ListQueues&Version=2012-11-05", form)
+        self.assertEqual(status, 403)
+        self.assertIn("<Code>MissingAuthenticationToken</Code>", body)
+        # A request signed 20 minutes ago (a replay, or a skewed clock).
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        import datetime
+        import unittest.mock
+        import botocore.auth
+        stale = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
+        request = AWSRequest(method="POST", url=self.server.endpoint + "/",
+                             data="Action=ListQueues&Version=2012-11-05", headers=form)
+        signer = SigV4Auth(Credentials(harness.ACCESS_KEY, harness.SECRET_KEY), "sqs",
+                           harness.REGION)
+        if hasattr(botocore.auth, "get_current_datetime"):  # botocore >= 1.34
+            with unittest.mock.patch("botocore.auth.get_current_datetime", return_value=stale):
+                signer.add_auth(request)
+        else:
+            with unittest.mock.patch("botocore.auth.datetime") as clock:
+                clock.datetime.utcnow.return_value = stale
+                signer.add_auth(request)
+        status, body = self.post(request.body, dict(request.headers))
+        self.assertEqual(status, 403)
+        self.assertIn("<Code>SignatureDoesNotMatch</Code>", body)
+        self.assertIn("Signature expired", body)
+
+    def test_presigned_urls_work_until_they_expire(self):
+        sqs = client("sqs", self.server.endpoint)
+        url = sqs.create_queue(QueueName="presigned" + harness.uid())["QueueUrl"]
+        from botocore.auth import SigV4QueryAuth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        get = AWSRequest(method="GET", url=url + "?Action=GetQueueAttributes"
+                         "&AttributeName.1=QueueArn&Version=2012-11-05")
+        SigV4QueryAuth(Credentials(harness.ACCESS_KEY, harness.SECRET_KEY), "sqs",
+                       harness.REGION, expires=1).add_auth(get)
+        with urllib.request.urlopen(get.url, timeout=10) as r:
+            self.assertIn("QueueArn", r.read().decode())
+        time.sleep(2.2)
+        try:
+            urllib.request.urlopen(get.url, timeout=10)
+            self.fail("an expired presigned URL was accepted")
+        except urllib.error.HTTPError as e:
+            self.assertIn("<Code>RequestExpired</Code>", e.read().decode())
+
+    def test_a_malformed_key_entry_stops_the_start(self):
+        import subprocess
+        with tempfile.TemporaryDirectory() as directory:
+            bad = os.path.join(directory, "bad.toml")
+            with open(bad, "w") as f:
+                f.write('[[auth.keys]]\naccess_key = "AKIAX"\nsecret_key = "s"\naccount = "12"\n')
+            run = subprocess.run([self.server.binary, "serve", "--config", bad, "--data-dir",
+                                  os.path.join(directory, "data"), "--listen", "127.0.0.1:0"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn("[[auth.keys]]", run.stderr)
+            self.assertNotIn('"s"', run.stderr)
+
+    def test_zz_refusals_are_counted(self):
+        status, text = harness.http_get(self.server.endpoint, "/metrics")
+        self.assertEqual(status, 200)
+        counts = {}
+        for line in text.splitlines():
+            if line.startswith("postbox_auth_failures_total{"):
+                reason = line.split('reason="')[1].split('"')[0]
+                counts[reason] = float(line.rsplit(" ", 1)[1])
+        self.assertGreaterEqual(counts["signature_mismatch"], 4)
+        self.assertGreaterEqual(counts["unknown_key"], 4)
+        self.assertGreaterEqual(counts["missing_signature"], 1)
+        self.assertGreaterEqual(counts["expired"], 1)
+        self.assertNotIn(harness.ACCESS_KEY, text)
+        self.assertNotIn(harness.SECRET_KEY, self.server.output())  # not even in the banner
+        self.assertNotIn(OTHER_SECRET, self.server.output())
+
+
+if __name__ == "__main__":
+    unittest.main()
