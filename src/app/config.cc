@@ -346,14 +346,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseSmsRoutes(
 }
 
 // [[auth.keys]]: access_key, secret_key and a 12-digit account, each required.
-Status ReadAuthKeys(const std::string& config_file, Config* config) {
-  toml::table table;
-  try {
-    table = toml::parse_file(config_file);
-  } catch (const toml::parse_error& e) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "cannot read " + config_file + ": " + std::string(e.description()));
-  }
+Status ReadAuthKeys(const toml::table& table, const std::string& config_file, Config* config) {
   const toml::array* keys = table.at_path("auth.keys").as_array();
   if (keys == nullptr) return Status::Ok();
   for (const toml::node& node : *keys) {
@@ -426,9 +419,7 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
       }
       if (!s.set(config, value)) return Invalid(config_file, s.key, value);
     }
-  }
-  if (!config_file.empty()) {
-    POSTBOX_RETURN_IF_ERROR(ReadAuthKeys(config_file, &config));
+    POSTBOX_RETURN_IF_ERROR(ReadAuthKeys(table, config_file, &config));
   }
   std::map<std::string, std::string> env;
   for (char** e = environ_vars; e && *e; ++e) {
