@@ -295,6 +295,12 @@ int Serve(const Config& config) {
     return 1;
   }
   wire::RequestMetrics request_metrics;
+  if (config.auth_mode == "sigv4" && config.secret_access_key == Config().secret_access_key) {
+    // The development pair is published: in sigv4 mode it would be a key anyone has.
+    std::cerr << "postbox: auth.mode = \"sigv4\" needs auth.secret_access_key set to a secret "
+                 "of your own (POSTBOX_AUTH_SECRET_ACCESS_KEY); the development one is public\n";
+    return 1;
+  }
   std::unique_ptr<wire::auth::Authenticator> authenticator = MakeAuthenticator(config);
   wire::sns::SnsFrontend sns(topics, {config.region, config.account_id, &request_metrics,
                                       config.public_url, &sms, &platforms, authenticator.get()});

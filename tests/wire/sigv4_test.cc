@@ -14,7 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/clock.h"
 #include "base/encoding.h"
+#include "wire/auth/authenticator.h"
 
 namespace postbox::wire::auth {
 namespace {
@@ -258,6 +260,47 @@ TEST(SigV4, ErrorsAsAwsGivesThem) {
       "SignedHeaders=host;x-amz-date, Signature=00";
   EXPECT_EQ(VerifySigV4(other_day, Keys(), std::nullopt).status().code(),
             ErrorCode::kSignatureDoesNotMatch);
+}
+
+Vector Named(const std::string& name) {
+  for (Vector& each : LoadAll("sigv4")) {
+    if (each.name == name) return each;
+  }
+  ADD_FAILURE() << "no vector " << name;
+  return {};
+}
+
+TEST(Authenticator, UnsignedOperationHeadersAreRefused) {
+  Vector v = Named("sigv4/presigned-get.json");
+  ManualClock clock(SignedAt(v) * 1000);
+  Authenticator auth({{kAccessKey, kSecret, "111111111111", ""}}, clock);
+  RequestContext context;
+  ASSERT_TRUE(auth.Authenticate(v.request, &context).ok());
+  EXPECT_TRUE(context.authenticated);
+  EXPECT_EQ(context.account, "111111111111");
+  // A presigned URL signs only host: it must not be replayed as another operation.
+  Vector replay = v;
+  replay.request.AddHeader("x-amz-target", "AmazonSQS.DeleteQueue");
+  RequestContext refused;
+  Status s = auth.Authenticate(replay.request, &refused);
+  EXPECT_EQ(s.code(), ErrorCode::kIncompleteSignature);
+  EXPECT_FALSE(refused.authenticated);
+  EXPECT_EQ(auth.failures().incomplete.value(), 1u);
+}
+
+TEST(SigV4, PlusInAQueryIsASpaceAsTheApplicationReadsIt) {
+  auto canonical = [](const std::string& query) {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = "/?" + query;
+    SigV4Fields fields;
+    fields.signed_headers = {"host"};
+    return CanonicalRequest(r, fields, "x");
+  };
+  EXPECT_EQ(canonical("MessageBody=a+b"), canonical("MessageBody=a%20b"));
+  EXPECT_NE(canonical("MessageBody=a+b"), canonical("MessageBody=a%2Bb"));
+  // X-Amz-Signature is left out of a presigned URL's canonical query only.
+  EXPECT_NE(canonical("A=1&X-Amz-Signature=00"), canonical("A=1"));
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "wire/auth/authenticator.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "wire/auth/sigv4.h"
 
 namespace postbox::wire::auth {
@@ -38,6 +41,22 @@ Status Authenticator::Authenticate(const HttpRequest& request, RequestContext* c
     }
     return fields.status();
   }
+  // Headers that choose the operation or how the body is read must be signed: else a presigned
+  // URL (which signs only host) could be replayed as another operation.
+  auto is_signed = [&](const char* name) {
+    return std::find(fields->signed_headers.begin(), fields->signed_headers.end(), name) !=
+           fields->signed_headers.end();
+  };
+  for (const char* name : {"x-amz-target", "content-type"}) {
+    const bool needed = std::string_view(name) == "x-amz-target" || !request.body.empty();
+    if (needed && !request.Header(name).empty() && !is_signed(name)) {
+      failures_.incomplete.Add();
+      return Status(
+          ErrorCode::kIncompleteSignature,
+          std::string("'") + name + "' must be a 'SignedHeader' in the AWS Authorization.");
+    }
+  }
+  context->authenticated = true;
   context->access_key_id = fields->access_key_id;
   context->region = fields->region;
   context->service = fields->service;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "base/encoding.h"
+#include "wire/common/form.h"
 
 namespace postbox::wire::auth {
 namespace {
@@ -16,6 +17,14 @@ constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
 Status Incomplete(const std::string& message) {
   return Status(ErrorCode::kIncompleteSignature, message);
+}
+
+// A query component as the application will read it (ParseForm: '+' is a space), so that the
+// signature covers what the handler sees: a '+' and a '%2B' must not both pass one signature.
+// A malformed escape is kept as sent (the application refuses such a request anyway).
+std::string QueryDecode(std::string_view text) {
+  auto decoded = UrlDecode(text);
+  return decoded ? *decoded : std::string(text);
 }
 
 std::string_view Trim(std::string_view s) {
@@ -201,7 +210,7 @@ std::string CanonicalUri(std::string_view path) {
   return out;
 }
 
-std::string CanonicalQuery(std::string_view query) {
+std::string CanonicalQuery(std::string_view query, bool presigned) {
   std::vector<std::pair<std::string, std::string>> pairs;
   size_t start = 0;
   while (start < query.size()) {
@@ -211,11 +220,11 @@ std::string CanonicalQuery(std::string_view query) {
     start = end + 1;
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
-    std::string key = PercentDecode(pair.substr(0, eq));
-    if (key == "X-Amz-Signature") continue;
+    std::string key = QueryDecode(pair.substr(0, eq));
+    if (presigned && key == "X-Amz-Signature") continue;  // the signature cannot sign itself
     pairs.emplace_back(
         PercentEncode(key),
-        PercentEncode(PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1))));
+        PercentEncode(QueryDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1))));
   }
   std::sort(pairs.begin(), pairs.end());
   std::string out;
@@ -286,7 +295,7 @@ Result<SigV4Fields> ParseSigV4(const HttpRequest& request) {
 std::string CanonicalRequest(const HttpRequest& request, const SigV4Fields& fields,
                              const std::string& payload_hash) {
   std::string out = request.method + "\n" + CanonicalUri(request.Path()) + "\n" +
-                    CanonicalQuery(request.Query()) + "\n";
+                    CanonicalQuery(request.Query(), fields.presigned) + "\n";
   for (const std::string& name : fields.signed_headers) {
     std::string joined;
     bool first = true;

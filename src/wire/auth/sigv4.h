@@ -6,8 +6,9 @@
 //   METHOD \n canonical URI \n canonical query \n canonical headers \n signed headers \n
 //   payload hash
 // where the URI is the path as sent, each byte but unreserved ones and '/' percent-encoded
-// once more (non-S3 services encode twice); the query is every parameter but X-Amz-Signature,
-// percent-decoded, re-encoded (RFC 3986, upper-case hex) and sorted; each signed header is
+// once more (non-S3 services encode twice); the query is every parameter (but a presigned
+// URL's X-Amz-Signature) decoded as the application decodes it ('+' is a space), re-encoded
+// (RFC 3986, upper-case hex) and sorted; each signed header is
 // "name:value" with the value trimmed and inner runs of spaces collapsed, repeated headers
 // joined by ','; the payload hash is x-amz-content-sha256 when sent, else SHA-256 of the body.
 // The string to sign is "AWS4-HMAC-SHA256\n<X-Amz-Date>\n<date>/<region>/<service>/

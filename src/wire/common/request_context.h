@@ -15,6 +15,9 @@ struct RequestContext {
   std::string account;        // the caller's account id
   std::string host;           // Host header, for building queue URLs
   std::string trace_header;   // X-Amzn-Trace-Id header (X-Ray), empty if absent
+  // Set when a SigV4 signature was verified (auth.mode = "sigv4"): `account` is then the
+  // key's, and resources of other accounts are out of reach (no resource policies yet).
+  bool authenticated = false;
 };
 
 // Fills access key, region and service from an "AWS4-HMAC-SHA256 Credential=AKID/date/region/

@@ -27,6 +27,15 @@ Result<std::string> RequiredArn(const SnsCall& call, const char* name) {
                       " Reason: An ARN must have at least 6 elements, not " +
                       std::to_string(parts));
   }
+  // Authenticated callers reach only their own account's resources (no topic policies yet).
+  if (call.context.authenticated) {
+    const size_t account_start = NthColon(*value, 4) + 1;
+    const size_t account_end = value->find(':', account_start);
+    if (value->compare(account_start, account_end - account_start, call.context.account) != 0) {
+      return Status(ErrorCode::kAccessDenied,
+                    std::string("User is not authorized to access ") + name + " " + *value);
+    }
+  }
   // A topic belongs to its region: a client in another region cannot name it (AWS answers
   // so for every action that takes a TopicArn).
   if (std::string_view(name) == "TopicArn" || std::string_view(name) == "TargetArn") {

@@ -223,11 +223,6 @@ void SnsFrontend::Handle(const HttpRequest& request,
   ParseCredentialScope(request, &call->context);
   const std::string request_id = call->context.request_id;
   auto fail = [&](Status s) { respond(ErrorResponse(s, request_id), s.code()); };
-  if (options_.authenticator != nullptr) {
-    if (Status s = options_.authenticator->Authenticate(request, &call->context); !s.ok()) {
-      return fail(s);
-    }
-  }
 
   auto fields = ParseForm(request.Query());
   if (!fields.ok()) return fail(fields.status());
@@ -243,6 +238,15 @@ void SnsFrontend::Handle(const HttpRequest& request,
   }
   call->input = QueryToInput(*fields);
   call->action = StringMember(call->input, "Action");
+  if (options_.authenticator != nullptr) {
+    Status s = options_.authenticator->Authenticate(request, &call->context);
+    // The SubscribeURL and UnsubscribeURL postbox mails and posts are visited unsigned, as on
+    // AWS: confirming needs the subscription's 256-bit token, unsubscribing its ARN.
+    const bool link_visit =
+        request.method == "GET" && s.code() == ErrorCode::kMissingAuthenticationToken &&
+        (call->action == "ConfirmSubscription" || call->action == "Unsubscribe");
+    if (!s.ok() && !link_visit) return fail(s);
+  }
   if (call->action.empty()) {
     return fail(Status(ErrorCode::kMissingParameter,
                        "Invalid parameter: Action Reason: no value for required parameter"));

@@ -33,6 +33,10 @@ void GetQueueUrl(Call& call, Reply reply) {
   auto name = call.RequiredString("QueueName");
   if (!name.ok()) return reply(name.status());
   std::string owner = call.OptionalString("QueueOwnerAWSAccountId");
+  if (call.context.authenticated && !owner.empty() && owner != call.context.account) {
+    // Another account's queue: out of reach until queue policies exist.
+    return reply(Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist."));
+  }
   core::QueueId id{call.context.region, owner.empty() ? call.context.account : owner, *name};
   auto queue = call.service->GetQueue(id);
   if (!queue.ok()) return reply(queue.status());

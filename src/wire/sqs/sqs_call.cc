@@ -50,6 +50,8 @@ Result<core::QueuePtr> Call::QueueAt(std::string url) const {
   }
   auto parts = SplitQueuePath(url);
   if (!parts) return NonExistentQueue();
+  // Authenticated callers reach only their own account's queues (no queue policies yet).
+  if (context.authenticated && parts->first != context.account) return NonExistentQueue();
   return service->GetQueue(core::QueueId{context.region, parts->first, parts->second});
 }
 

@@ -11,6 +11,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -151,6 +152,64 @@ class SigV4(unittest.TestCase):
             self.fail("an expired presigned URL was accepted")
         except urllib.error.HTTPError as e:
             self.assertIn("<Code>RequestExpired</Code>", e.read().decode())
+
+    def test_other_accounts_are_out_of_reach(self):
+        mine = client("sqs", self.server.endpoint)
+        url = mine.create_queue(QueueName="private" + harness.uid())["QueueUrl"]
+        other = client("sqs", self.server.endpoint, OTHER_KEY, OTHER_SECRET)
+        code, _, _ = self.error_of(other.send_message, QueueUrl=url, MessageBody="x")
+        self.assertIn(code, ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"))
+        topic = client("sns", self.server.endpoint).create_topic(
+            Name="private" + harness.uid())["TopicArn"]
+        code, status, _ = self.error_of(client("sns", self.server.endpoint, OTHER_KEY,
+                                               OTHER_SECRET).publish, TopicArn=topic, Message="x")
+        self.assertEqual((code, status), ("AuthorizationError", 403))
+
+    def test_a_presigned_url_cannot_change_its_operation(self):
+        sqs = client("sqs", self.server.endpoint)
+        url = sqs.create_queue(QueueName="replayed" + harness.uid())["QueueUrl"]
+        from botocore.auth import SigV4QueryAuth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        get = AWSRequest(method="GET", url=url + "?Action=GetQueueAttributes&Version=2012-11-05")
+        SigV4QueryAuth(Credentials(harness.ACCESS_KEY, harness.SECRET_KEY), "sqs",
+                       harness.REGION, expires=60).add_auth(get)
+        replay = urllib.request.Request(get.url, data=b"", method="POST", headers={
+            "X-Amz-Target": "AmazonSQS.DeleteQueue",
+            "Content-Type": "application/x-amz-json-1.0"})
+        try:
+            urllib.request.urlopen(replay, timeout=10)
+            self.fail("a presigned URL was replayed as DeleteQueue")
+        except urllib.error.HTTPError as e:
+            self.assertEqual(e.code, 400)
+        self.assertIn(url, sqs.list_queues().get("QueueUrls", []))
+
+    def test_unsubscribe_links_work_unsigned(self):
+        sqs = client("sqs", self.server.endpoint)
+        url = sqs.create_queue(QueueName="links" + harness.uid())["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        sns = client("sns", self.server.endpoint)
+        topic = sns.create_topic(Name="links" + harness.uid())["TopicArn"]
+        subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                                     ReturnSubscriptionArn=True)["SubscriptionArn"]
+        link = self.server.endpoint + "/?Action=Unsubscribe&SubscriptionArn=" + \
+            urllib.parse.quote(subscription, safe="")
+        with urllib.request.urlopen(link, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        self.assertEqual(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"], [])
+
+    def test_the_public_development_secret_is_refused(self):
+        import subprocess
+        with tempfile.TemporaryDirectory() as directory:
+            run = subprocess.run([self.server.binary, "serve", "--auth-mode", "sigv4",
+                                  "--data-dir", os.path.join(directory, "data"),
+                                  "--listen", "127.0.0.1:0"],
+                                 capture_output=True, text=True, timeout=20,
+                                 env={k: v for k, v in os.environ.items()
+                                      if not k.startswith("POSTBOX_AUTH")})
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn("the development one is public", run.stderr)
 
     def test_a_malformed_key_entry_stops_the_start(self):
         import subprocess
