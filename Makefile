@@ -27,7 +27,7 @@ build: setup $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	./$(BUILD_DIR)/postbox serve
+	./$(BUILD_DIR)/postbox serve --dev
 
 # Two tests at a time: each end-to-end test starts its own server on its own port and data
 # directory, and most of their time is spent waiting on clients.

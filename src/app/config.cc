@@ -145,6 +145,23 @@ std::vector<Setting> Settings() {
          c.auth_mode = v;
          return v == "dev" || v == "sigv4";
        }},
+      {"outbound.allow_private",
+       [](Config& c, const std::string& v) { return SetBool(c.outbound_allow_private, v); }},
+      {"outbound.allow_hosts",
+       [](Config& c, const std::string& v) {
+         c.outbound_allow_hosts.clear();
+         size_t start = 0;
+         while (start <= v.size()) {
+           size_t end = v.find(',', start);
+           if (end == std::string::npos) end = v.size();
+           std::string host = v.substr(start, end - start);
+           host.erase(0, host.find_first_not_of(' '));
+           host.erase(host.find_last_not_of(' ') + 1);
+           if (!host.empty()) c.outbound_allow_hosts.push_back(host);
+           start = end + 1;
+         }
+         return true;
+       }},
       {"auth.secret_access_key",
        [](Config& c, const std::string& v) {
          c.secret_access_key = v;
@@ -384,6 +401,10 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
   // Short forms for the settings everyone uses.
   cli.add_option("--listen", flags["server.listen"], "address:port to listen on");
   cli.add_option("--data-dir", flags["server.data_dir"], "data directory");
+  bool dev = false;
+  cli.add_flag("--dev", dev,
+               "development: any credentials accepted (auth.mode = \"dev\") and deliveries "
+               "to loopback addresses allowed");
   bool repair = false;
   cli.add_flag("--repair", repair,
                "start on a damaged log: keep what is readable, report what was lost");
@@ -414,6 +435,14 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
         value = std::to_string(*num);
       } else if (auto flag = node.value<bool>()) {
         value = *flag ? "true" : "false";
+      } else if (const toml::array* list = node.as_array()) {
+        // A list of texts (outbound.allow_hosts) as the comma-separated form.
+        for (const toml::node& item : *list) {
+          auto text = item.value<std::string>();
+          if (!text || text->find(',') != std::string::npos)
+            return Invalid(config_file, s.key, "?");
+          value += (value.empty() ? "" : ",") + *text;
+        }
       } else {
         return Invalid(config_file, s.key, "?");
       }
@@ -438,6 +467,10 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
     if (!value.empty() && !s.set(config, value)) return Invalid("flag", s.key, value);
   }
   if (repair) config.storage_repair = true;
+  if (dev) {
+    config.auth_mode = "dev";
+    config.outbound_allow_loopback = true;
+  }
   return config;
 }
 

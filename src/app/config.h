@@ -44,9 +44,17 @@ struct Config {
     std::string secret_key;  // never logged
     std::string account;
   };
-  std::vector<AuthKey> auth_keys;       // [[auth.keys]] in the config file
-  std::string log_format = "text";      // log.format: text | json
-  int metrics_max_queue_series = 1000;  // metrics.max_queue_series: queues with their own series
+  std::vector<AuthKey> auth_keys;  // [[auth.keys]] in the config file
+  // outbound.*: where deliveries to URLs that API callers chose (HTTP/S subscriptions, chat
+  // webhooks) may connect. Loopback, private, link-local, metadata and reserved addresses are
+  // refused unless allow_private is set or the host (by name or address) is in allow_hosts
+  // (a TOML array, or a comma-separated list in the environment or a flag). `serve --dev`
+  // also allows loopback.
+  bool outbound_allow_private = false;
+  std::vector<std::string> outbound_allow_hosts;
+  bool outbound_allow_loopback = false;  // only through --dev
+  std::string log_format = "text";       // log.format: text | json
+  int metrics_max_queue_series = 1000;   // metrics.max_queue_series: queues with their own series
   int sns_outbox_max_mib_per_endpoint = 64;  // sns.outbox_max_mib_per_endpoint
   // sns.tls_ca_file: a PEM file of CA certificates that https subscribers' certificates are
   // verified against instead of the system's (a private CA); empty: the system's.

@@ -232,6 +232,8 @@ int Serve(const Config& config) {
   curl_options.smtp = {config.email_smtp_url, config.email_username, config.email_password,
                        config.email_require_tls, config.email_tls_ca_file};
   curl_options.smtp_timeout_ms = long(config.email_timeout_seconds) * 1000;
+  curl_options.outbound = {config.outbound_allow_private, config.outbound_allow_loopback,
+                           config.outbound_allow_hosts};
   channels::CurlSender http_sender(curl_options);
   core::DeliveryOutbox outbox(engine, SystemClock::Get(), http_sender, service,
                               size_t(config.sns_outbox_max_mib_per_endpoint) << 20);
@@ -343,6 +345,7 @@ int Serve(const Config& config) {
   metrics.data_dir = data_dir;
   metrics.max_queue_series = size_t(config.metrics_max_queue_series);
   metrics.authenticator = authenticator.get();
+  metrics.outbound_refusals = &http_sender.guard_refusals();
   std::atomic<bool> ready{false};
 
   net::ServerOptions options;

@@ -205,6 +205,20 @@ void WriteAuthentication(const MetricsSources& s, PrometheusText& out) {
   }
 }
 
+void WriteOutboundGuard(const MetricsSources& s, PrometheusText& out) {
+  const channels::GuardRefusals& r = *s.outbound_refusals;
+  out.Family("postbox_outbound_refused_total", "counter",
+             "Connections to URLs that API callers chose (HTTP/S subscriptions, chat webhooks) "
+             "refused by the outbound guard, by the class of the address.");
+  for (auto [reason, counter] : {std::pair{"loopback", &r.loopback},
+                                 {"private", &r.private_network},
+                                 {"link_local", &r.link_local},
+                                 {"metadata", &r.metadata},
+                                 {"reserved", &r.reserved}}) {
+    out.Sample("postbox_outbound_refused_total", {{"reason", reason}}, counter->value());
+  }
+}
+
 void WriteConnections(const MetricsSources& s, PrometheusText& out) {
   const net::ConnectionStats& st = s.server->connection_stats();
   out.Family("postbox_connections_open", "gauge", "Client connections open.");
@@ -233,6 +247,7 @@ std::string RenderMetrics(const MetricsSources& sources) {
   if (sources.sms != nullptr) WriteSms(sources, out);
   if (sources.push != nullptr && sources.fcm != nullptr) WritePush(sources, out);
   if (sources.authenticator != nullptr) WriteAuthentication(sources, out);
+  if (sources.outbound_refusals != nullptr) WriteOutboundGuard(sources, out);
   WriteConnections(sources, out);
   return out.Take();
 }

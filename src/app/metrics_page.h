@@ -3,7 +3,8 @@
 // Requests by service, action and outcome with latencies; per-queue depth (visible, in flight,
 // delayed), oldest message age and message counts; storage (state, group commit sizes, fsync
 // latency, bytes written, failures, log size, free space); the SNS outbox; SMS providers;
-// connections. Per-queue series are capped (metrics.max_queue_series, the first queues by region,
+// connections; authentication failures and outbound connections refused by the guard.
+// Per-queue series are capped (metrics.max_queue_series, the first queues by region,
 // account and name): beyond it, queues are only in the totals and postbox_queue_series_omitted
 // counts them, so that a tenant with a million queues cannot make a million series.
 #pragma once
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "channels/outbound_guard.h"
 #include "core/push/push_channel.h"
 #include "core/queue/queue_service.h"
 #include "core/sms/sms_channel.h"
@@ -35,6 +37,7 @@ struct MetricsSources {
   const net::HttpServer* server = nullptr;
   const Clock* clock = nullptr;
   const wire::auth::Authenticator* authenticator = nullptr;  // null in development mode
+  const channels::GuardRefusals* outbound_refusals = nullptr;
   std::string data_dir;
   size_t max_queue_series = 1000;
 };

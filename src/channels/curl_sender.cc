@@ -1,11 +1,13 @@
 #include "channels/curl_sender.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -52,6 +54,12 @@ struct CurlSender::Transfer {
   bool capture = false;                   // keep the answer (Exchange)
   std::string response;                   // its first kMaxResponseBytes
   int retry_after_seconds = -1;
+  // The outbound guard, for a URL a subscriber chose (else null), and what it refused.
+  const OutboundGuard* guard = nullptr;
+  GuardRefusals* refusals = nullptr;
+  std::string host;  // the URL's host, as written
+  std::optional<AddressClass> refused;
+  std::string refused_address;
 
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
@@ -69,9 +77,24 @@ bool IsSafeAddress(const std::string& address) {
   return !address.empty();
 }
 
+// The host part of a URL as written ("hooks.example.com", "[::1]"), or empty.
+std::string UrlHost(const std::string& url) {
+  CURLU* parsed = curl_url();
+  std::string host;
+  char* part = nullptr;
+  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+    host = part;
+    curl_free(part);
+  }
+  curl_url_cleanup(parsed);
+  return host;
+}
+
 }  // namespace
 
-CurlSender::CurlSender(CurlOptions options) : options_(options) {
+CurlSender::CurlSender(CurlOptions options)
+    : options_(options), guard_(std::move(options.outbound)) {
   GlobalInitOnce();
   multi_ = curl_multi_init();
   // Outbound sockets come out of the same open-file limit as incoming connections: bounded,
@@ -147,6 +170,30 @@ std::unique_ptr<CurlSender::Transfer> CurlSender::NewPost(OutboundRequest reques
   }
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
+  if (!request.operator_configured) {
+    t->guard = &guard_;
+    t->refusals = &refusals_;
+    t->host = UrlHost(request.url);
+    // libcurl calls this for each address it is about to connect to (after DNS resolution, for
+    // every address it tries): the guard's last word on where the connection goes.
+    auto open_socket =
+        +[](void* user, curlsocktype purpose, curl_sockaddr* address) -> curl_socket_t {
+      auto* transfer = static_cast<Transfer*>(user);
+      if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+      const sockaddr* target = &address->addr;
+      if (auto refused = transfer->guard->Check(transfer->host, target)) {
+        transfer->refused = refused;
+        transfer->refused_address = AddressText(target);
+        transfer->refusals->For(*refused).Add();
+        return CURL_SOCKET_BAD;
+      }
+      return socket(address->family, address->socktype, address->protocol);
+    };
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+    // An empty proxy means none, whatever http_proxy says: the guard must see the real target.
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+  }
   return t;
 }
 
@@ -274,6 +321,13 @@ void CurlSender::Run() {
       }
       if (msg->data.result != CURLE_OK) {
         error = t->error_text[0] != '\0' ? t->error_text : curl_easy_strerror(msg->data.result);
+      }
+      if (msg->data.result == CURLE_COULDNT_CONNECT && t->refused) {
+        finish(t, kRefusedByGuard,
+               "refused by the outbound guard: " + t->host + " is " + t->refused_address + ", a " +
+                   AddressClassName(*t->refused) +
+                   " address (allow it with outbound.allow_hosts or outbound.allow_private)");
+        continue;
       }
       if (t->mail) {
         // Accepted: the last reply may be QUIT's 221, but the mail was taken with a 250. Failed

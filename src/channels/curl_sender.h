@@ -5,10 +5,13 @@
 // every request has a connect and a total timeout, TLS certificates are verified against the
 // system's CAs (or the ones in CurlOptions::ca_file), redirects are not followed and only
 // http/https URLs are allowed (a subscriber cannot make postbox read files or talk other
-// protocols). How many requests go to one endpoint at once is bounded by the caller
-// (DeliveryOutbox). Mail goes to the one configured SMTP relay (CurlOptions::smtp), with
-// STARTTLS when offered (or required), implicit TLS for smtps:// and AUTH when a username is set.
-// Thread-safety: Post may be called from any thread; callbacks run on the sender's thread.
+// protocols). A request to a URL a subscriber chose connects only to addresses the outbound
+// guard allows (checked on each resolved address just before its socket is opened), and
+// ignores proxy settings from the environment (the guard would see only the proxy). How many
+// requests go to one endpoint at once is bounded by the caller (DeliveryOutbox). Mail goes to the
+// one configured SMTP relay (CurlOptions::smtp), with STARTTLS when offered (or required), implicit
+// TLS for smtps:// and AUTH when a username is set. Thread-safety: Post may be called from any
+// thread; callbacks run on the sender's thread.
 #pragma once
 
 #include <condition_variable>
@@ -20,6 +23,7 @@
 
 #include "channels/http_sender.h"
 #include "channels/mail_sender.h"
+#include "channels/outbound_guard.h"
 
 namespace postbox::channels {
 
@@ -30,6 +34,8 @@ struct CurlOptions {
   std::string ca_file;           // PEM CA certificates to verify against instead of the system's
   SmtpServer smtp;               // where Send delivers mail
   long smtp_timeout_ms = 60000;  // one whole SMTP session, connect to QUIT
+  // Which addresses requests that are not operator_configured may connect to.
+  OutboundPolicy outbound;
 };
 
 class CurlSender final : public HttpSender, public MailSender {
@@ -45,6 +51,8 @@ class CurlSender final : public HttpSender, public MailSender {
   void Send(OutboundMail mail, OutboundDone done) override;
   // Ends the thread; requests still queued or in flight complete with kCancelled. Idempotent.
   void Stop();
+  // Connections the outbound guard refused, by address class.
+  const GuardRefusals& guard_refusals() const { return refusals_; }
 
  private:
   struct Transfer;
@@ -55,6 +63,8 @@ class CurlSender final : public HttpSender, public MailSender {
   void Enqueue(std::unique_ptr<Transfer> transfer);
 
   CurlOptions options_;
+  OutboundGuard guard_;
+  GuardRefusals refusals_;
   void* multi_ = nullptr;  // CURLM*, kept out of this header
   std::mutex mu_;
   std::deque<std::unique_ptr<Transfer>> queued_;

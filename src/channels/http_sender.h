@@ -14,12 +14,18 @@ struct OutboundRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // True for endpoints the operator configured (an SMS or push provider's API): those are not
+  // checked by the outbound guard (channels/outbound_guard.h), which is for URLs subscribers
+  // chose.
+  bool operator_configured = false;
 };
 
 // `status`: the HTTP status, 0 when no answer came (connection refused, timeout, TLS
-// failure), or kCancelled when the sender stopped before trying (shutdown): not an attempt.
-// `error` says why in the last two cases.
+// failure), kCancelled when the sender stopped before trying (shutdown): not an attempt, or
+// kRefusedByGuard when every address of the URL's host is one the outbound guard refuses (no
+// later attempt can succeed until the operator allows it). `error` says why in those cases.
 inline constexpr int kCancelled = -1;
+inline constexpr int kRefusedByGuard = -2;
 using OutboundDone = std::function<void(int status, const std::string& error)>;
 
 // A provider's whole answer, for callers that must read it (an SMS or push provider names the

@@ -175,6 +175,8 @@ void FcmClient::Send(const ServiceAccount& account, const std::string& device_to
   if (!jwt.ok()) return done({PushVerdict::kRetry, 0, jwt.status().message(), -1});
   OutboundRequest request;
   request.url = account.token_uri;
+  // Not operator_configured: a platform application's credential (sent by an API caller) names
+  // this URL, so the outbound guard checks it like a subscriber's.
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
   request.body = "grant_type=" + PercentEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") +
                  "&assertion=" + *jwt;
@@ -187,7 +189,7 @@ void FcmClient::Send(const ServiceAccount& account, const std::string& device_to
       // Credentials an operator must fix, or the token service is down: retried.
       return done({PushVerdict::kRetry, r.status,
                    "OAuth token request to " + account.token_uri +
-                       " failed: " + (r.status == 0 ? r.error : "HTTP " + std::to_string(r.status)),
+                       " failed: " + (r.status <= 0 ? r.error : "HTTP " + std::to_string(r.status)),
                    r.retry_after_seconds});
     }
     int64_t lifetime = kTokenLifetimeSeconds;
@@ -218,6 +220,7 @@ void FcmClient::SendWithToken(const ServiceAccount& account, const std::string& 
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   OutboundRequest request;
   request.url = endpoint + "/v1/projects/" + PercentEncode(account.project_id) + "/messages:send";
+  request.operator_configured = true;  // the provider's API, from the configuration
   request.headers = {{"Content-Type", "application/json; charset=utf-8"},
                      {"Authorization", "Bearer " + bearer}};
   request.body = json{{"message", message}}.dump(-1, ' ', false, json::error_handler_t::replace);

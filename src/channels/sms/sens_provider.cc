@@ -92,6 +92,7 @@ void SensProvider::Send(const SmsMessage& message, std::function<void(SmsResult)
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   OutboundRequest request;
   request.url = endpoint + target;
+  request.operator_configured = true;  // the provider's API, from the configuration
   request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   request.headers = {
       {"Content-Type", "application/json; charset=utf-8"},

@@ -62,6 +62,7 @@ void TwilioProvider::Send(const SmsMessage& message, std::function<void(SmsResul
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   const bool service = options_.from.rfind("MG", 0) == 0;
   OutboundRequest request;
+  request.operator_configured = true;  // the provider's API, from the configuration
   request.url =
       endpoint + "/2010-04-01/Accounts/" + PercentEncode(options_.account_sid) + "/Messages.json";
   request.body = "To=" + PercentEncode(message.to) +

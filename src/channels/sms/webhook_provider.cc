@@ -21,6 +21,7 @@ void WebhookSmsProvider::Send(const SmsMessage& message, std::function<void(SmsR
   }
   OutboundRequest request;
   request.url = options_.url;
+  request.operator_configured = true;  // the provider's API, from the configuration
   request.body = nlohmann::json{{"messageId", message.message_id},
                                 {"phoneNumber", message.to},
                                 {"message", message.text},

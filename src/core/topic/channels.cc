@@ -50,6 +50,10 @@ void HttpChannel::Deliver(const Delivery& delivery, std::function<void(DeliveryO
   if (!delivery.chat_format.empty()) return DeliverToChat(delivery, std::move(done));
   sender_.Post(ToRequest(delivery), [done = std::move(done)](int status, const std::string& error) {
     if (status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, error});
+    // Retrying cannot help: the address stays refused until the operator allows it.
+    if (status == channels::kRefusedByGuard) {
+      return done({DeliveryVerdict::kPermanentFailure, 0, error});
+    }
     if (status >= 200 && status < 300) return done({DeliveryVerdict::kDelivered, status, ""});
     done({DeliveryVerdict::kRetry, status,
           error.empty() ? "HTTP " + std::to_string(status) : error});
@@ -68,6 +72,9 @@ void HttpChannel::DeliverToChat(const Delivery& delivery,
   sender_.Exchange(std::move(request), [format = delivery.chat_format,
                                         done = std::move(done)](channels::OutboundResponse r) {
     if (r.status == channels::kCancelled) return done({DeliveryVerdict::kNotTried, 0, r.error});
+    if (r.status == channels::kRefusedByGuard) {
+      return done({DeliveryVerdict::kPermanentFailure, 0, r.error});
+    }
     channels::ChatVerdict v = channels::ClassifyChatAnswer(format, r);
     if (v.delivered) return done({DeliveryVerdict::kDelivered, r.status, ""});
     if (v.rate_limited) {

@@ -68,8 +68,11 @@ class PostboxServer:
     """
 
     def __init__(self, binary=None, data_dir=None, extra_args=(), start_timeout=20.0,
-                 keep_data_dir=False, env=None, command_prefix=()):
+                 keep_data_dir=False, env=None, command_prefix=(), dev=True):
         self.external = external_endpoint()
+        # `serve --dev`: any credentials, and deliveries to 127.0.0.1 (the tests' fake
+        # subscribers) allowed. False for tests of authentication or of the outbound guard.
+        self.dev = dev
         self.env = dict(env or {})  # added to the server's environment
         # Run the server through this (e.g. ["prlimit", "--nofile=1024:1024"]).
         self.command_prefix = list(command_prefix)
@@ -129,6 +132,8 @@ class PostboxServer:
             self.data_dir = tempfile.mkdtemp(prefix="postbox-e2e-")
         cmd = self.command_prefix + [self.binary, "serve", "--listen", "127.0.0.1:0",
                                      "--data-dir", self.data_dir]
+        if self.dev:
+            cmd.append("--dev")
         cmd += self.extra_args
         with self._lines_lock:
             self._lines.append("---- start #%d: %s\n" % (self.starts + 1, " ".join(cmd)))

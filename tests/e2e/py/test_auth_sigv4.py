@@ -43,7 +43,7 @@ class SigV4(unittest.TestCase):
         cls.server = harness.PostboxServer(
             extra_args=["--config", cls.config.name, "--auth-mode", "sigv4",
                         "--auth-access-key-id", harness.ACCESS_KEY],
-            env={"POSTBOX_AUTH_SECRET_ACCESS_KEY": harness.SECRET_KEY})
+            env={"POSTBOX_AUTH_SECRET_ACCESS_KEY": harness.SECRET_KEY}, dev=False)
         cls.server.require_local("SigV4 mode")
         cls.server.start()
 
@@ -174,14 +174,16 @@ class SigV4(unittest.TestCase):
         get = AWSRequest(method="GET", url=url + "?Action=GetQueueAttributes&Version=2012-11-05")
         SigV4QueryAuth(Credentials(harness.ACCESS_KEY, harness.SECRET_KEY), "sqs",
                        harness.REGION, expires=60).add_auth(get)
-        replay = urllib.request.Request(get.url, data=b"", method="POST", headers={
-            "X-Amz-Target": "AmazonSQS.DeleteQueue",
-            "Content-Type": "application/x-amz-json-1.0"})
+        # The same method, host and query as signed, plus an unsigned header naming another
+        # operation: the signature matches, the header must not be believed.
+        replay = urllib.request.Request(get.url, method="GET", headers={
+            "X-Amz-Target": "AmazonSQS.DeleteQueue"})
         try:
             urllib.request.urlopen(replay, timeout=10)
             self.fail("a presigned URL was replayed as DeleteQueue")
         except urllib.error.HTTPError as e:
             self.assertEqual(e.code, 400)
+            self.assertIn(b"must be a 'SignedHeader'", e.read())
         self.assertIn(url, sqs.list_queues().get("QueueUrls", []))
 
     def test_unsubscribe_links_work_unsigned(self):

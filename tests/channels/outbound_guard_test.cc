@@ -1,0 +1,151 @@
+#include "channels/outbound_guard.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include <future>
+#include <string>
+
+#include "channels/curl_sender.h"
+
+namespace postbox::channels {
+namespace {
+
+// A socket address for a literal IPv4 or IPv6 address.
+struct Address {
+  sockaddr_storage storage{};
+  explicit Address(const std::string& text) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+    } else {
+      EXPECT_EQ(inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr), 1) << text;
+      v6->sin6_family = AF_INET6;
+    }
+  }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+std::string ClassOf(const std::string& text) {
+  return AddressClassName(ClassifyAddress(Address(text).get()));
+}
+
+TEST(OutboundGuard, ClassifiesAddressesThatReachInsideTheNetwork) {
+  struct Case {
+    const char* address;
+    const char* expected;
+  };
+  for (auto [address, expected] : {
+           Case{"127.0.0.1", "loopback"},
+           {"127.255.0.9", "loopback"},
+           {"::1", "loopback"},
+           {"10.1.2.3", "private"},
+           {"172.16.0.1", "private"},
+           {"172.31.255.255", "private"},
+           {"192.168.1.1", "private"},
+           {"100.64.0.1", "private"},
+           {"fd12:3456::1", "private"},
+           {"169.254.1.1", "link_local"},
+           {"fe80::1", "link_local"},
+           {"169.254.169.254", "metadata"},
+           {"fd00:ec2::254", "metadata"},
+           {"0.0.0.0", "reserved"},
+           {"::", "reserved"},
+           {"224.0.0.1", "reserved"},
+           {"255.255.255.255", "reserved"},
+           {"ff02::1", "reserved"},
+           // IPv6 forms that carry an IPv4 address are judged by it.
+           {"::ffff:127.0.0.1", "loopback"},
+           {"::ffff:169.254.169.254", "metadata"},
+           {"64:ff9b::10.0.0.1", "private"},
+           {"2002:c0a8:0101::1", "private"},
+           // Neighbours of the ranges are public.
+           {"172.32.0.1", "public"},
+           {"11.0.0.1", "public"},
+           {"100.128.0.1", "public"},
+           {"93.184.216.34", "public"},
+           {"2606:4700::1111", "public"},
+           {"::ffff:8.8.8.8", "public"},
+       }) {
+    EXPECT_EQ(ClassOf(address), expected) << address;
+  }
+}
+
+TEST(OutboundGuard, RefusesUnlessTheOperatorAllows) {
+  const Address loopback("127.0.0.1"), metadata("169.254.169.254"), lan("10.0.0.5"),
+      v6_loopback("::1"), public_address("93.184.216.34");
+  OutboundGuard strict({});
+  EXPECT_EQ(strict.Check("127.0.0.1", loopback.get()), AddressClass::kLoopback);
+  EXPECT_EQ(strict.Check("hooks.example.com", lan.get()), AddressClass::kPrivate);
+  EXPECT_EQ(strict.Check("169.254.169.254", metadata.get()), AddressClass::kMetadata);
+  EXPECT_EQ(strict.Check("example.com", public_address.get()), std::nullopt);
+
+  // --dev: loopback only.
+  OutboundGuard dev({.allow_loopback = true});
+  EXPECT_EQ(dev.Check("localhost", loopback.get()), std::nullopt);
+  EXPECT_EQ(dev.Check("[::1]", v6_loopback.get()), std::nullopt);
+  EXPECT_EQ(dev.Check("10.0.0.5", lan.get()), AddressClass::kPrivate);
+
+  // allow_hosts: by the URL's host name (any case) or by the address it resolved to.
+  OutboundGuard listed({.allow_hosts = {"Hooks.Internal", "10.0.0.5", "::1"}});
+  EXPECT_EQ(listed.Check("hooks.internal", lan.get()), std::nullopt);
+  EXPECT_EQ(listed.Check("other.internal", lan.get()), std::nullopt);  // the address is listed
+  EXPECT_EQ(listed.Check("[::1]", v6_loopback.get()), std::nullopt);
+  EXPECT_EQ(listed.Check("other.internal", metadata.get()), AddressClass::kMetadata);
+
+  OutboundGuard open({.allow_private = true});
+  EXPECT_EQ(open.Check("169.254.169.254", metadata.get()), std::nullopt);
+}
+
+// What a real POST through CurlSender comes back with.
+OutboundResponse PostTo(CurlSender& sender, const std::string& url,
+                        bool operator_configured = false) {
+  std::promise<OutboundResponse> answer;
+  OutboundRequest request;
+  request.url = url;
+  request.body = "{}";
+  request.operator_configured = operator_configured;
+  sender.Exchange(request, [&](OutboundResponse r) { answer.set_value(std::move(r)); });
+  return answer.get_future().get();
+}
+
+TEST(OutboundGuard, CurlSenderRefusesBeforeConnecting) {
+  CurlOptions options;
+  options.connect_timeout_ms = 2000;
+  CurlSender sender(options);
+  // Port 9 (discard) is not listening here: a real attempt would be refused by the kernel,
+  // answering status 0; the guard answers kRefusedByGuard without trying.
+  OutboundResponse literal = PostTo(sender, "http://127.0.0.1:9/");
+  EXPECT_EQ(literal.status, kRefusedByGuard);
+  EXPECT_NE(literal.error.find("loopback"), std::string::npos) << literal.error;
+  EXPECT_NE(literal.error.find("outbound.allow_hosts"), std::string::npos) << literal.error;
+
+  // A name is judged by the address it resolves to (localhost is in /etc/hosts).
+  OutboundResponse named = PostTo(sender, "http://localhost:9/");
+  EXPECT_EQ(named.status, kRefusedByGuard) << named.error;
+
+  EXPECT_EQ(PostTo(sender, "http://169.254.169.254/latest/meta-data/").status, kRefusedByGuard);
+  EXPECT_EQ(PostTo(sender, "http://[::ffff:10.0.0.1]:9/").status, kRefusedByGuard);
+  EXPECT_GE(sender.guard_refusals().loopback.value(), 2u);
+  EXPECT_EQ(sender.guard_refusals().metadata.value(), 1u);
+  EXPECT_EQ(sender.guard_refusals().private_network.value(), 1u);
+
+  // A provider's API, configured by the operator, is not the guard's business.
+  EXPECT_EQ(PostTo(sender, "http://127.0.0.1:9/", /*operator_configured=*/true).status, 0);
+}
+
+TEST(OutboundGuard, CurlSenderConnectsWhereAllowed) {
+  CurlOptions options;
+  options.connect_timeout_ms = 2000;
+  options.outbound.allow_loopback = true;
+  CurlSender sender(options);
+  // Allowed, so really tried: nothing listens, so no answer (0), not a refusal.
+  OutboundResponse r = PostTo(sender, "http://127.0.0.1:9/");
+  EXPECT_EQ(r.status, 0) << r.error;
+  EXPECT_EQ(sender.guard_refusals().loopback.value(), 0u);
+}
+
+}  // namespace
+}  // namespace postbox::channels
