@@ -44,7 +44,7 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 echo "workload: ${seconds}s, 1 KiB messages, batches of 10, $producers producer and $consumers consumer connections, at most $backlog messages outstanding"
 
 port=$(free_port)
-taskset -c 0 "$build/postbox" serve --listen "127.0.0.1:$port" --data-dir "$work/postbox" \
+taskset -c 0 "$build/postbox" serve --dev --listen "127.0.0.1:$port" --data-dir "$work/postbox" \
   --server-io-threads 1 > "$work/postbox.log" 2>&1 &
 pids+=($!)
 wait_port "$port"

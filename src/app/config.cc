@@ -1,14 +1,18 @@
 #include "app/config.h"
 
+#include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
+#include <string_view>
 
 #include "channels/mime_message.h"
 
@@ -155,13 +159,14 @@ std::vector<Setting> Settings() {
            size_t end = v.find(',', start);
            if (end == std::string::npos) end = v.size();
            std::string host = v.substr(start, end - start);
-           host.erase(0, host.find_first_not_of(' '));
-           host.erase(host.find_last_not_of(' ') + 1);
+           host.erase(0, host.find_first_not_of(" \t"));
+           host.erase(host.find_last_not_of(" \t") + 1);
            if (!host.empty()) c.outbound_allow_hosts.push_back(host);
            start = end + 1;
          }
          return true;
        }},
+      {"auth.credentials_file", Text(&Config::auth_credentials_file)},
       {"auth.secret_access_key",
        [](Config& c, const std::string& v) {
          c.secret_access_key = v;
@@ -362,29 +367,69 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseSmsRoutes(
   return routes;
 }
 
-// [[auth.keys]]: access_key, secret_key and a 12-digit account, each required.
-Status ReadAuthKeys(const toml::table& table, const std::string& config_file, Config* config) {
-  const toml::array* keys = table.at_path("auth.keys").as_array();
+namespace {
+
+// The key tables at `path` ([[auth.keys]] in the config file, [[keys]] in a credentials file):
+// access_key, secret_key and a 12-digit account, each required. `admin` defaults to true;
+// a policy (and so a key that is not an admin) is refused until policies are evaluated, so
+// that no key gets more than its operator meant.
+Status ReadAuthKeys(const toml::table& table, const char* path, const std::string& source,
+                    std::vector<Config::AuthKey>* out) {
+  const toml::array* keys = table.at_path(path).as_array();
   if (keys == nullptr) return Status::Ok();
   for (const toml::node& node : *keys) {
     const toml::table* entry = node.as_table();
     Config::AuthKey key;
+    bool admin = true;
+    bool has_policy = false;
     if (entry != nullptr) {
       key.access_key = entry->at_path("access_key").value_or(std::string());
       key.secret_key = entry->at_path("secret_key").value_or(std::string());
       key.account = entry->at_path("account").value_or(std::string());
+      admin = entry->at_path("admin").value_or(true);
+      has_policy = static_cast<bool>(entry->at_path("policy"));
     }
     const bool account_ok = key.account.size() == 12 &&
                             key.account.find_first_not_of("0123456789") == std::string::npos;
     if (key.access_key.empty() || key.secret_key.empty() || !account_ok) {
-      return Status(ErrorCode::kInvalidParameterValue,
-                    config_file +
-                        ": each [[auth.keys]] needs access_key, secret_key and a "
-                        "12-digit account");
+      return Status(
+          ErrorCode::kInvalidParameterValue,
+          source + ": each [[" + path + "]] needs access_key, secret_key and a 12-digit account");
     }
-    config->auth_keys.push_back(std::move(key));
+    if (has_policy || !admin) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    source + ": key " + key.access_key +
+                        ": policies are not evaluated yet, so every key must be an admin "
+                        "(admin = true, no policy)");
+    }
+    out->push_back(std::move(key));
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Config::AuthKey>> ReadCredentialsFile(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "cannot read the credentials file " + path + ": " + std::strerror(errno));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "the credentials file " + path +
+                      " may be read by other users: refused (chmod 600 " + path + ")");
+  }
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "cannot read " + path + ": " + std::string(e.description()));
+  }
+  std::vector<Config::AuthKey> keys;
+  POSTBOX_RETURN_IF_ERROR(ReadAuthKeys(table, "keys", path, &keys));
+  return keys;
 }
 
 Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_vars) {
@@ -435,7 +480,8 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
         value = std::to_string(*num);
       } else if (auto flag = node.value<bool>()) {
         value = *flag ? "true" : "false";
-      } else if (const toml::array* list = node.as_array()) {
+      } else if (const toml::array* list = node.as_array();
+                 list != nullptr && std::string_view(s.key) == "outbound.allow_hosts") {
         // A list of texts (outbound.allow_hosts) as the comma-separated form.
         for (const toml::node& item : *list) {
           auto text = item.value<std::string>();
@@ -448,7 +494,7 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
       }
       if (!s.set(config, value)) return Invalid(config_file, s.key, value);
     }
-    POSTBOX_RETURN_IF_ERROR(ReadAuthKeys(table, config_file, &config));
+    POSTBOX_RETURN_IF_ERROR(ReadAuthKeys(table, "auth.keys", config_file, &config.auth_keys));
   }
   std::map<std::string, std::string> env;
   for (char** e = environ_vars; e && *e; ++e) {

@@ -34,17 +34,23 @@ struct Config {
   bool storage_repair = false;
   std::string region = "us-east-1";         // aws.region
   std::string account_id = "000000000000";  // aws.account_id
-  std::string access_key_id = "postbox";    // auth.access_key_id (development credentials)
-  std::string secret_access_key = "postbox-dev-secret";  // auth.secret_access_key
-  // auth.mode: "dev" accepts any credentials; "sigv4" accepts only requests signed with
-  // auth.access_key_id/secret_access_key (account aws.account_id) or an [[auth.keys]] entry.
-  std::string auth_mode = "dev";
+  // auth.access_key_id / auth.secret_access_key: the credentials printed in development mode;
+  // in sigv4 mode a key of account aws.account_id, unless the secret is the published default.
+  std::string access_key_id = "postbox";
+  std::string secret_access_key = "postbox-dev-secret";
+  // auth.mode: "sigv4" (the default) accepts only requests signed with a configured key (see
+  // app/access_keys.h for where keys come from); "dev" (also `serve --dev`) accepts any
+  // credentials.
+  std::string auth_mode = "sigv4";
   struct AuthKey {
     std::string access_key;
     std::string secret_key;  // never logged
     std::string account;
   };
   std::vector<AuthKey> auth_keys;  // [[auth.keys]] in the config file
+  // auth.credentials_file: a TOML file of [[keys]] tables (as [[auth.keys]]), kept out of the
+  // config file; refused when group or others may read it.
+  std::string auth_credentials_file;
   // outbound.*: where deliveries to URLs that API callers chose (HTTP/S subscriptions, chat
   // webhooks) may connect. Loopback, private, link-local, metadata and reserved addresses are
   // refused unless allow_private is set or the host (by name or address) is in allow_hosts
@@ -116,6 +122,10 @@ bool IsSmsProvider(const std::string& name);
 // sms.routes: "82:sens, 1:twilio" as (digits, provider) pairs; nullopt when malformed.
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseSmsRoutes(
     const std::string& text);
+
+// The [[keys]] of a credentials file; kInvalidParameterValue when it cannot be read, is
+// malformed, or may be read by anyone but its owner (mode & 077).
+Result<std::vector<Config::AuthKey>> ReadCredentialsFile(const std::string& path);
 
 // Parses `serve` flags (argv without the subcommand), the file named by --config, and the
 // environment. Returns kInvalidParameterValue with a message for the user on bad input.

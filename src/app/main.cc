@@ -17,6 +17,7 @@
 #include <thread>
 #include <utility>  // Asio's awaitable uses std::exchange without including it
 
+#include "app/access_keys.h"
 #include "app/config.h"
 #include "app/health.h"
 #include "app/metrics_page.h"
@@ -85,16 +86,36 @@ Result<channels::ServiceAccount> ReadServiceAccount(const std::string& path) {
   return channels::ParseServiceAccount(text.str());
 }
 
-// SigV4 mode: the configured pair (auth.access_key_id / secret_access_key, in aws.account_id)
-// and every [[auth.keys]] entry; development mode: none (any credentials are accepted).
-std::unique_ptr<wire::auth::Authenticator> MakeAuthenticator(const Config& config) {
-  if (config.auth_mode != "sigv4") return nullptr;
-  std::vector<wire::auth::AccessKey> keys;
-  keys.push_back({config.access_key_id, config.secret_access_key, config.account_id, ""});
-  for (const Config::AuthKey& key : config.auth_keys) {
-    keys.push_back({key.access_key, key.secret_key, key.account, ""});
+// SigV4 mode: every gathered key (app/access_keys.h); development mode: none (any credentials
+// are accepted).
+std::unique_ptr<wire::auth::Authenticator> MakeAuthenticator(const AccessKeySet& keys) {
+  std::vector<wire::auth::AccessKey> accepted;
+  for (const Config::AuthKey& key : keys.keys) {
+    accepted.push_back({key.access_key, key.secret_key, key.account, ""});
   }
-  return std::make_unique<wire::auth::Authenticator>(std::move(keys), SystemClock::Get());
+  return std::make_unique<wire::auth::Authenticator>(std::move(accepted), SystemClock::Get());
+}
+
+// The start-up lines about credentials: in development mode the pair to copy; in sigv4 mode
+// how many keys there are, or, on the start that made the first one, that key (shown once).
+std::string CredentialsBanner(const Config& config, const AccessKeySet* keys) {
+  auto exports = [&](const std::string& id, const std::string& secret) {
+    return "    AWS_ACCESS_KEY_ID=" + id + " AWS_SECRET_ACCESS_KEY=" + secret +
+           " AWS_DEFAULT_REGION=" + config.region;
+  };
+  if (keys == nullptr) {
+    return "  DEVELOPMENT MODE (auth.mode = \"dev\"): any credentials are accepted; for "
+           "example:\n" +
+           exports(config.access_key_id, config.secret_access_key);
+  }
+  if (keys->created) {
+    return "  authentication: SigV4. No key was configured, so an admin key of account " +
+           keys->created->account + " was made and stored in " + keys->created_file +
+           " (mode 0600); its secret is shown only this once:\n" +
+           exports(keys->created->access_key, keys->created->secret_key);
+  }
+  return "  authentication: SigV4 (auth.mode = \"sigv4\"): " + std::to_string(keys->keys.size()) +
+         " access key(s) configured (secrets are never shown; `serve --dev` accepts any)";
 }
 
 std::string RedactUserInfo(const std::string& url) {
@@ -297,13 +318,17 @@ int Serve(const Config& config) {
     return 1;
   }
   wire::RequestMetrics request_metrics;
-  if (config.auth_mode == "sigv4" && config.secret_access_key == Config().secret_access_key) {
-    // The development pair is published: in sigv4 mode it would be a key anyone has.
-    std::cerr << "postbox: auth.mode = \"sigv4\" needs auth.secret_access_key set to a secret "
-                 "of your own (POSTBOX_AUTH_SECRET_ACCESS_KEY); the development one is public\n";
-    return 1;
+  std::optional<AccessKeySet> access_keys;
+  std::unique_ptr<wire::auth::Authenticator> authenticator;
+  if (config.auth_mode == "sigv4") {
+    auto gathered = GatherAccessKeys(config, data_dir);
+    if (!gathered.ok()) {
+      std::cerr << "postbox: " << gathered.status().message() << "\n";
+      return 1;
+    }
+    access_keys = std::move(*gathered);
+    authenticator = MakeAuthenticator(*access_keys);
   }
-  std::unique_ptr<wire::auth::Authenticator> authenticator = MakeAuthenticator(config);
   wire::sns::SnsFrontend sns(topics, {config.region, config.account_id, &request_metrics,
                                       config.public_url, &sms, &platforms, authenticator.get()});
   core::EmailOptions email_options;
@@ -408,21 +433,14 @@ int Serve(const Config& config) {
       "postbox %s\n"
       "  data directory: %s (storage: %s)\n"
       "  region: %s, account: %s\n"
-      "  %s\n"
-      "    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n"
+      "%s\n"
       "  try: aws --endpoint-url %s sqs create-queue --queue-name orders\n"
       "  connections: at most %d (open-file limit %llu)\n"
       "postbox: listening on %s\n",
       kVersion, data_dir.c_str(), storage->description.c_str(), config.region.c_str(),
       config.account_id.c_str(),
-      authenticator ? "authentication: SigV4 (auth.mode = \"sigv4\"); the configured key:"
-                    : "DEVELOPMENT MODE (auth.mode = \"dev\"): any credentials are accepted; "
-                      "for example:",
-      config.access_key_id.c_str(),
-      // A real key's secret is never shown; the development one is there to be copied.
-      authenticator ? "(auth.secret_access_key)" : config.secret_access_key.c_str(),
-      config.region.c_str(), endpoint.c_str(), server.max_connections(),
-      static_cast<unsigned long long>(open_file_limit), endpoint.c_str());
+      CredentialsBanner(config, access_keys ? &*access_keys : nullptr).c_str(), endpoint.c_str(),
+      server.max_connections(), static_cast<unsigned long long>(open_file_limit), endpoint.c_str());
   std::fflush(stdout);
   ready.store(true);
 

@@ -57,9 +57,11 @@ struct CurlSender::Transfer {
   // The outbound guard, for a URL a subscriber chose (else null), and what it refused.
   const OutboundGuard* guard = nullptr;
   GuardRefusals* refusals = nullptr;
-  std::string host;  // the URL's host, as written
-  std::optional<AddressClass> refused;
+  std::string host;                     // the URL's host, as written
+  std::optional<AddressClass> refused;  // the last address refused
   std::string refused_address;
+  int sockets_opened = 0;        // to allowed addresses
+  bool refused_at_send = false;  // a (reused) connection refused before the request
 
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
@@ -175,7 +177,7 @@ std::unique_ptr<CurlSender::Transfer> CurlSender::NewPost(OutboundRequest reques
     t->refusals = &refusals_;
     t->host = UrlHost(request.url);
     // libcurl calls this for each address it is about to connect to (after DNS resolution, for
-    // every address it tries): the guard's last word on where the connection goes.
+    // every address it tries): refused addresses get no socket.
     auto open_socket =
         +[](void* user, curlsocktype purpose, curl_sockaddr* address) -> curl_socket_t {
       auto* transfer = static_cast<Transfer*>(user);
@@ -184,13 +186,31 @@ std::unique_ptr<CurlSender::Transfer> CurlSender::NewPost(OutboundRequest reques
       if (auto refused = transfer->guard->Check(transfer->host, target)) {
         transfer->refused = refused;
         transfer->refused_address = AddressText(target);
-        transfer->refusals->For(*refused).Add();
         return CURL_SOCKET_BAD;
       }
+      ++transfer->sockets_opened;
       return socket(address->family, address->socktype, address->protocol);
     };
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+    // And just before the request goes out, on whatever connection carries it: one reused
+    // from the cache was opened for another transfer (perhaps an operator-configured one, to
+    // the same host and port) and never passed the hook above.
+    auto before_request = +[](void* user, char* primary_ip, char*, int, int) -> int {
+      auto* transfer = static_cast<Transfer*>(user);
+      sockaddr_storage address{};
+      const sockaddr* target = reinterpret_cast<const sockaddr*>(&address);
+      std::optional<AddressClass> refused = AddressClass::kReserved;  // unreadable: refused
+      if (ParseAddress(primary_ip, &address))
+        refused = transfer->guard->Check(transfer->host, target);
+      if (!refused) return CURL_PREREQFUNC_OK;
+      transfer->refused = refused;
+      transfer->refused_address = primary_ip;
+      transfer->refused_at_send = true;
+      return CURL_PREREQFUNC_ABORT;
+    };
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, before_request);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
     // An empty proxy means none, whatever http_proxy says: the guard must see the real target.
     curl_easy_setopt(e, CURLOPT_PROXY, "");
   }
@@ -322,7 +342,13 @@ void CurlSender::Run() {
       if (msg->data.result != CURLE_OK) {
         error = t->error_text[0] != '\0' ? t->error_text : curl_easy_strerror(msg->data.result);
       }
-      if (msg->data.result == CURLE_COULDNT_CONNECT && t->refused) {
+      // Refused only when the guard stopped every way there: when some address was allowed
+      // but did not answer, it is an ordinary failure, worth a retry.
+      const bool refused =
+          t->refused && ((msg->data.result == CURLE_ABORTED_BY_CALLBACK && t->refused_at_send) ||
+                         (msg->data.result == CURLE_COULDNT_CONNECT && t->sockets_opened == 0));
+      if (refused) {
+        t->refusals->For(*t->refused).Add();
         finish(t, kRefusedByGuard,
                "refused by the outbound guard: " + t->host + " is " + t->refused_address + ", a " +
                    AddressClassName(*t->refused) +

@@ -101,6 +101,20 @@ std::string AddressText(const sockaddr* address) {
   return text;
 }
 
+bool ParseAddress(const char* text, sockaddr_storage* out) {
+  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (text != nullptr && inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    return true;
+  }
+  if (text != nullptr && inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    return true;
+  }
+  return false;
+}
+
 Counter& GuardRefusals::For(AddressClass c) {
   switch (c) {
     case AddressClass::kLoopback:
@@ -129,7 +143,10 @@ bool OutboundGuard::Listed(std::string_view name) const {
 std::optional<AddressClass> OutboundGuard::Check(std::string_view host,
                                                  const sockaddr* address) const {
   const AddressClass c = ClassifyAddress(address);
-  if (c == AddressClass::kPublic || policy_.allow_private) return std::nullopt;
+  if (c == AddressClass::kPublic) return std::nullopt;
+  // allow_private opens the internal network, not the machine's credentials: the metadata
+  // service is reached only when listed by name or address.
+  if (policy_.allow_private && c != AddressClass::kMetadata) return std::nullopt;
   if (c == AddressClass::kLoopback && policy_.allow_loopback) return std::nullopt;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);

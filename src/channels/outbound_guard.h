@@ -40,7 +40,7 @@ AddressClass ClassifyAddress(const sockaddr* address);
 
 // Addresses postbox connects to without asking, and the operator's exceptions.
 struct OutboundPolicy {
-  bool allow_private = false;   // outbound.allow_private: every address class allowed
+  bool allow_private = false;   // outbound.allow_private: every class but metadata allowed
   bool allow_loopback = false;  // `postbox serve --dev`: loopback allowed too
   // outbound.allow_hosts: a URL host name (compared without case) or an address in its usual
   // text form ("127.0.0.1", "::1") that is allowed whatever its class.
@@ -66,6 +66,9 @@ class OutboundGuard {
 
   OutboundPolicy policy_;
 };
+
+// Fills `out` from an address's text form ("10.0.0.5", "::1"); false if it is neither.
+bool ParseAddress(const char* text, sockaddr_storage* out);
 
 // The text form of an IPv4 or IPv6 socket address ("10.0.0.5", "fe80::1"), for logs.
 std::string AddressText(const sockaddr* address);

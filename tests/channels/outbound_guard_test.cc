@@ -3,9 +3,13 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <string>
+#include <thread>
 
 #include "channels/curl_sender.h"
 
@@ -83,7 +87,7 @@ TEST(OutboundGuard, RefusesUnlessTheOperatorAllows) {
   EXPECT_EQ(strict.Check("example.com", public_address.get()), std::nullopt);
 
   // --dev: loopback only.
-  OutboundGuard dev({.allow_loopback = true});
+  OutboundGuard dev({.allow_loopback = true, .allow_hosts = {}});
   EXPECT_EQ(dev.Check("localhost", loopback.get()), std::nullopt);
   EXPECT_EQ(dev.Check("[::1]", v6_loopback.get()), std::nullopt);
   EXPECT_EQ(dev.Check("10.0.0.5", lan.get()), AddressClass::kPrivate);
@@ -95,8 +99,13 @@ TEST(OutboundGuard, RefusesUnlessTheOperatorAllows) {
   EXPECT_EQ(listed.Check("[::1]", v6_loopback.get()), std::nullopt);
   EXPECT_EQ(listed.Check("other.internal", metadata.get()), AddressClass::kMetadata);
 
-  OutboundGuard open({.allow_private = true});
-  EXPECT_EQ(open.Check("169.254.169.254", metadata.get()), std::nullopt);
+  // allow_private opens the network but not the metadata service, unless it is listed.
+  OutboundGuard open({.allow_private = true, .allow_hosts = {}});
+  EXPECT_EQ(open.Check("10.0.0.5", lan.get()), std::nullopt);
+  EXPECT_EQ(open.Check("localhost", loopback.get()), std::nullopt);
+  EXPECT_EQ(open.Check("169.254.169.254", metadata.get()), AddressClass::kMetadata);
+  OutboundGuard open_with_metadata({.allow_private = true, .allow_hosts = {"169.254.169.254"}});
+  EXPECT_EQ(open_with_metadata.Check("169.254.169.254", metadata.get()), std::nullopt);
 }
 
 // What a real POST through CurlSender comes back with.
@@ -128,12 +137,79 @@ TEST(OutboundGuard, CurlSenderRefusesBeforeConnecting) {
 
   EXPECT_EQ(PostTo(sender, "http://169.254.169.254/latest/meta-data/").status, kRefusedByGuard);
   EXPECT_EQ(PostTo(sender, "http://[::ffff:10.0.0.1]:9/").status, kRefusedByGuard);
-  EXPECT_GE(sender.guard_refusals().loopback.value(), 2u);
+  EXPECT_EQ(sender.guard_refusals().loopback.value(), 2u);  // once per request
   EXPECT_EQ(sender.guard_refusals().metadata.value(), 1u);
   EXPECT_EQ(sender.guard_refusals().private_network.value(), 1u);
 
   // A provider's API, configured by the operator, is not the guard's business.
   EXPECT_EQ(PostTo(sender, "http://127.0.0.1:9/", /*operator_configured=*/true).status, 0);
+}
+
+// A small HTTP server on 127.0.0.1 that keeps connections alive, so that libcurl caches them.
+class KeepAliveServer {
+ public:
+  KeepAliveServer() {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    socklen_t length = sizeof address;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    listen(listener_, 4);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~KeepAliveServer() {
+    shutdown(listener_, SHUT_RDWR);
+    close(listener_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void Serve() {
+    for (;;) {
+      const int connection = accept(listener_, nullptr, nullptr);
+      if (connection < 0) return;
+      std::string received;
+      char buffer[4096];
+      for (;;) {
+        const ssize_t n = read(connection, buffer, sizeof buffer);
+        if (n <= 0) break;
+        received.append(buffer, size_t(n));
+        // Each request here is headers plus a 2-byte body ("{}").
+        size_t end;
+        while ((end = received.find("\r\n\r\n")) != std::string::npos &&
+               received.size() >= end + 6) {
+          received.erase(0, end + 6);
+          ++requests_;
+          const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+          (void)!write(connection, answer, sizeof answer - 1);
+        }
+      }
+      close(connection);
+    }
+  }
+
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+TEST(OutboundGuard, ACachedConnectionIsCheckedToo) {
+  KeepAliveServer server;
+  CurlSender sender;
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  // An operator-configured endpoint on this host and port leaves a live connection behind...
+  EXPECT_EQ(PostTo(sender, url, /*operator_configured=*/true).status, 200);
+  // ...which a subscriber's request to the same place must not get to use.
+  OutboundResponse r = PostTo(sender, url);
+  EXPECT_EQ(r.status, kRefusedByGuard) << r.error;
+  EXPECT_EQ(server.requests(), 1);
+  EXPECT_EQ(sender.guard_refusals().loopback.value(), 1u);
 }
 
 TEST(OutboundGuard, CurlSenderConnectsWhereAllowed) {

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "wire/auth/authenticator.h"
+#include "wire/common/request_context.h"
 
 namespace postbox::wire::auth {
 namespace {
@@ -301,6 +302,27 @@ TEST(SigV4, PlusInAQueryIsASpaceAsTheApplicationReadsIt) {
   EXPECT_NE(canonical("MessageBody=a+b"), canonical("MessageBody=a%2Bb"));
   // X-Amz-Signature is left out of a presigned URL's canonical query only.
   EXPECT_NE(canonical("A=1&X-Amz-Signature=00"), canonical("A=1"));
+}
+
+TEST(CallerAccount, SignedCallersNameOnlyTheirOwnAccountsResources) {
+  RequestContext signed_in;
+  signed_in.authenticated = true;
+  signed_in.account = "111111111111";
+  EXPECT_FALSE(NamesAnotherAccount(signed_in, "arn:aws:sqs:us-east-1:111111111111:dlq"));
+  EXPECT_TRUE(NamesAnotherAccount(signed_in, "arn:aws:sqs:us-east-1:222222222222:dlq"));
+  EXPECT_TRUE(NamesAnotherAccount(
+      signed_in, R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:222222222222:dlq",)"
+                 R"("maxReceiveCount":"3"})"));
+  EXPECT_TRUE(NamesAnotherAccount(signed_in,
+                                  "arn:aws:sns:us-east-1:222222222222:endpoint/GCM/app/0f1e2d3c"));
+  // Other services' ARNs (a policy's principal) and text without an ARN are not resources.
+  EXPECT_FALSE(NamesAnotherAccount(signed_in, "arn:aws:iam::222222222222:root"));
+  EXPECT_FALSE(NamesAnotherAccount(signed_in, "https://example.com/hook"));
+  EXPECT_FALSE(NamesAnotherAccount(signed_in, "arn:aws:sqs"));
+  // Development mode is one account's world.
+  RequestContext dev;
+  dev.account = "111111111111";
+  EXPECT_FALSE(NamesAnotherAccount(dev, "arn:aws:sqs:us-east-1:222222222222:dlq"));
 }
 
 }  // namespace

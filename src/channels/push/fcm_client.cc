@@ -183,6 +183,8 @@ void FcmClient::Send(const ServiceAccount& account, const std::string& device_to
   sender_.Exchange(std::move(request), [this, account, device_token, message_json,
                                         done = std::move(done)](OutboundResponse r) mutable {
     if (r.status == kCancelled) return done({PushVerdict::kNotTried, 0, r.error, -1});
+    // The credential names a token URL the outbound guard refuses: no retry can reach it.
+    if (r.status == kRefusedByGuard) return done({PushVerdict::kPermanent, 0, r.error, -1});
     json body = json::parse(r.body, nullptr, false);
     const std::string token = body.is_object() ? StringAt(body, "access_token") : "";
     if (r.status != 200 || token.empty()) {

@@ -41,4 +41,27 @@ void ParseCredentialScope(const HttpRequest& request, RequestContext* context) {
   }
 }
 
+bool NamesAnotherAccount(const RequestContext& context, std::string_view text) {
+  if (!context.authenticated) return false;
+  for (size_t at = text.find("arn:"); at != std::string_view::npos;
+       at = text.find("arn:", at + 4)) {
+    // arn:partition:service:region:account:resource
+    std::string_view fields[5];
+    size_t start = at;
+    bool complete = true;
+    for (auto& field : fields) {
+      const size_t colon = text.find(':', start);
+      if (colon == std::string_view::npos) {
+        complete = false;
+        break;
+      }
+      field = text.substr(start, colon - start);
+      start = colon + 1;
+    }
+    if (!complete) break;
+    if ((fields[2] == "sqs" || fields[2] == "sns") && fields[4] != context.account) return true;
+  }
+  return false;
+}
+
 }  // namespace postbox::wire

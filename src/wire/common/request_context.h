@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "wire/common/http_message.h"
 
@@ -18,11 +19,19 @@ struct RequestContext {
   // Set when a SigV4 signature was verified (auth.mode = "sigv4"): `account` is then the
   // key's, and resources of other accounts are out of reach (no resource policies yet).
   bool authenticated = false;
+  // An unsigned visit of a SubscribeURL or UnsubscribeURL link (sigv4 mode lets those in).
+  bool unsigned_link_visit = false;
 };
 
 // Fills access key, region and service from an "AWS4-HMAC-SHA256 Credential=AKID/date/region/
 // service/aws4_request, ..." header (or the X-Amz-Credential query parameter); other fields
 // keep their defaults when absent. Signature verification is not done here.
 void ParseCredentialScope(const HttpRequest& request, RequestContext* context);
+
+// True when a signed caller names, anywhere in `text` (a parameter, or an attribute such as a
+// RedrivePolicy's JSON), an SQS or SNS ARN of another account. Signed callers reach only their
+// own account's resources until resource policies are evaluated; development mode (not
+// authenticated) is one account's world and never refused.
+bool NamesAnotherAccount(const RequestContext& context, std::string_view text);
 
 }  // namespace postbox::wire

@@ -246,6 +246,7 @@ void SnsFrontend::Handle(const HttpRequest& request,
         request.method == "GET" && s.code() == ErrorCode::kMissingAuthenticationToken &&
         (call->action == "ConfirmSubscription" || call->action == "Unsubscribe");
     if (!s.ok() && !link_visit) return fail(s);
+    call->context.unsigned_link_visit = !s.ok();
   }
   if (call->action.empty()) {
     return fail(Status(ErrorCode::kMissingParameter,

@@ -42,8 +42,17 @@ void Subscribe(SnsCall& call, Reply reply) {
   auto protocol = call.Required("Protocol");
   if (!protocol.ok()) return reply(protocol.status());
   const bool return_arn = call.String("ReturnSubscriptionArn") == "true";
+  // A queue, device endpoint or dead-letter queue of another account (until their policies
+  // can allow it).
+  auto attributes = call.Map("Attributes");
+  auto redrive = attributes.find("RedrivePolicy");
+  if (NamesAnotherAccount(call.context, call.String("Endpoint")) ||
+      (redrive != attributes.end() && NamesAnotherAccount(call.context, redrive->second))) {
+    return reply(Status(ErrorCode::kAccessDenied,
+                        "User is not authorized to use a resource of another account"));
+  }
   call.topics->Subscribe(
-      *topic, *protocol, call.String("Endpoint"), call.Map("Attributes"), call.base_url,
+      *topic, *protocol, call.String("Endpoint"), std::move(attributes), call.base_url,
       [reply, return_arn](Result<core::SubscribeResult> result) {
         if (!result.ok()) return reply(result.status());
         std::string arn =
@@ -71,6 +80,18 @@ void Unsubscribe(SnsCall& call, Reply reply) {
   if (!arn.ok()) return reply(arn.status());
   if (std::count(arn->begin(), arn->end(), ':') < 6) {
     return reply(Status(ErrorCode::kInvalidParameter, "Invalid parameter: SubscriptionId"));
+  }
+  if (call.context.unsigned_link_visit) {
+    // Only subscriptions that are sent an UnsubscribeURL (http/s, email) may be ended by an
+    // unsigned visit; a queue's or a device's subscription needs its owner's signature.
+    auto attributes = call.topics->GetSubscriptionAttributes(*arn);
+    const std::string protocol =
+        attributes.ok() && attributes->count("Protocol") ? attributes->at("Protocol") : "";
+    if (protocol != "http" && protocol != "https" && protocol != "email" &&
+        protocol != "email-json") {
+      return reply(Status(ErrorCode::kMissingAuthenticationToken,
+                          "Request is missing Authentication Token"));
+    }
   }
   call.topics->Unsubscribe(*arn, call.base_url, ReplyEmpty(reply));
 }
@@ -103,6 +124,11 @@ void SetSubscriptionAttributes(SnsCall& call, Reply reply) {
   if (!arn.ok()) return reply(arn.status());
   auto name = call.Required("AttributeName");
   if (!name.ok()) return reply(name.status());
+  if (*name == "RedrivePolicy" &&
+      NamesAnotherAccount(call.context, call.String("AttributeValue"))) {
+    return reply(Status(ErrorCode::kAccessDenied,
+                        "User is not authorized to use a resource of another account"));
+  }
   call.topics->SetSubscriptionAttribute(*arn, *name, call.String("AttributeValue"),
                                         ReplyEmpty(reply));
 }

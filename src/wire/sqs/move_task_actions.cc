@@ -1,4 +1,7 @@
 // StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask: dead-letter queue redrive.
+#include <initializer_list>
+#include <string>
+
 #include "core/queue/move_tasks.h"
 #include "wire/sqs/sqs_call.h"
 
@@ -6,9 +9,25 @@ namespace postbox::wire::sqs {
 
 using nlohmann::json;
 
+namespace {
+
+// Another account's queue as the source or destination (until queue policies can allow it).
+Status CheckQueueArns(const Call& call, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (NamesAnotherAccount(call.context, call.OptionalString(name))) {
+      return Status(ErrorCode::kAccessDenied, std::string("Access to the queue in ") + name +
+                                                  " is denied: it belongs to another account.");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 void StartMessageMoveTask(Call& call, Reply reply) {
   auto rate = call.OptionalInt("MaxNumberOfMessagesPerSecond");
   if (!rate.ok()) return reply(rate.status());
+  if (Status s = CheckQueueArns(call, {"SourceArn", "DestinationArn"}); !s.ok()) return reply(s);
   core::MessageMoveTasks::StartRequest request{call.OptionalString("SourceArn"),
                                                call.OptionalString("DestinationArn"), *rate};
   call.move_tasks->Start(request, [reply = std::move(reply)](Result<std::string> handle) {
@@ -20,6 +39,7 @@ void StartMessageMoveTask(Call& call, Reply reply) {
 void ListMessageMoveTasks(Call& call, Reply reply) {
   auto max_results = call.OptionalInt("MaxResults");
   if (!max_results.ok()) return reply(max_results.status());
+  if (Status s = CheckQueueArns(call, {"SourceArn"}); !s.ok()) return reply(s);
   auto tasks = call.move_tasks->List(call.OptionalString("SourceArn"), *max_results);
   if (!tasks.ok()) return reply(tasks.status());
   json results = json::array();

@@ -15,6 +15,17 @@ static core::StatusCallback EmptyReply(Reply reply) {
   };
 }
 
+// A RedrivePolicy naming another account's queue (until queue policies can allow it).
+Status CheckRedriveTarget(const Call& call, const core::AttributeMap& attributes) {
+  auto it = attributes.find("RedrivePolicy");
+  if (it == attributes.end() || !NamesAnotherAccount(call.context, it->second)) {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kAccessDenied,
+                "Access to the dead-letter queue in RedrivePolicy is denied: it belongs to "
+                "another account.");
+}
+
 void CreateQueue(Call& call, Reply reply) {
   auto name = call.RequiredString("QueueName");
   if (!name.ok()) return reply(name.status());
@@ -22,7 +33,9 @@ void CreateQueue(Call& call, Reply reply) {
   for (auto& [k, v] : call.StringMap("Tags")) tags[k] = v;
   core::QueueId id{call.context.region, call.context.account, *name};
   std::string url = call.QueueUrl(id);
-  call.service->CreateQueue(id, call.StringMap("Attributes"), tags,
+  core::AttributeMap attributes = call.StringMap("Attributes");
+  if (Status s = CheckRedriveTarget(call, attributes); !s.ok()) return reply(s);
+  call.service->CreateQueue(id, std::move(attributes), tags,
                             [reply = std::move(reply), url](Result<core::QueuePtr> r) {
                               if (!r.ok()) return reply(r.status());
                               reply(json{{"QueueUrl", url}});
@@ -117,7 +130,9 @@ void GetQueueAttributes(Call& call, Reply reply) {
 
 void SetQueueAttributes(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
-  call.service->SetAttributes(queue, call.StringMap("Attributes"), EmptyReply(std::move(reply)));
+  core::AttributeMap attributes = call.StringMap("Attributes");
+  if (Status s = CheckRedriveTarget(call, attributes); !s.ok()) return reply(s);
+  call.service->SetAttributes(queue, std::move(attributes), EmptyReply(std::move(reply)));
 }
 
 void PurgeQueue(Call& call, Reply reply) {

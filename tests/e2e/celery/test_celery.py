@@ -7,7 +7,7 @@ the system interpreter:
 
     /usr/bin/python3 tests/e2e/celery/test_celery.py
 
-It starts ``$POSTBOX_BIN serve --listen 127.0.0.1:0 --data-dir <tmp>``
+It starts ``$POSTBOX_BIN serve --listen 127.0.0.1:0 --data-dir <tmp> --dev``
 (POSTBOX_BIN defaults to <repo>/build/postbox), or uses the running server at
 POSTBOX_ENDPOINT. Then it sends tasks with .delay() before and after starting
 ``python3 -m celery -A postbox_celery_app worker --pool=solo``, checks that
@@ -97,7 +97,7 @@ class PostboxServer:
             )
         self.data_dir = tempfile.mkdtemp(prefix="postbox-e2e-celery-data-")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
+            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, "--dev"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

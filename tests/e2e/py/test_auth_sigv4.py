@@ -3,8 +3,11 @@
 configured key get answers, in the account of their key; a wrong secret, an unknown key, an
 unsigned request, a stale date and an expired presigned URL get AWS's errors in the caller's
 protocol (SQS JSON with boto3 1.43, SQS query with boto3 1.26, SNS query, SES v1 and v2);
-/metrics counts the refusals by reason. Runs under python3 and /usr/bin/python3."""
+/metrics counts the refusals by reason. Without --dev, sigv4 is the default: the first start
+with no key makes an admin key and shows it once; a credentials file must be private.
+Runs under python3 and /usr/bin/python3."""
 
+import json
 import os
 import sys
 import tempfile
@@ -161,9 +164,28 @@ class SigV4(unittest.TestCase):
         self.assertIn(code, ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"))
         topic = client("sns", self.server.endpoint).create_topic(
             Name="private" + harness.uid())["TopicArn"]
-        code, status, _ = self.error_of(client("sns", self.server.endpoint, OTHER_KEY,
-                                               OTHER_SECRET).publish, TopicArn=topic, Message="x")
+        other_sns = client("sns", self.server.endpoint, OTHER_KEY, OTHER_SECRET)
+        code, status, _ = self.error_of(other_sns.publish, TopicArn=topic, Message="x")
         self.assertEqual((code, status), ("AuthorizationError", 403))
+        # ARNs of the first account named inside the other's own requests: a subscription
+        # of its topic to my queue, my queue as its dead-letter queue, moving my messages.
+        arn = mine.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        own_topic = other_sns.create_topic(Name="theirs" + harness.uid())["TopicArn"]
+        code, status, _ = self.error_of(other_sns.subscribe, TopicArn=own_topic,
+                                        Protocol="sqs", Endpoint=arn)
+        self.assertEqual((code, status), ("AuthorizationError", 403))
+        code, status, _ = self.error_of(
+            other.create_queue, QueueName="theirs" + harness.uid(),
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn,
+                                                     "maxReceiveCount": "3"})})
+        self.assertEqual((code, status), ("AccessDenied", 403))
+        if hasattr(other, "start_message_move_task"):  # boto3 1.26 predates move tasks
+            code, status, _ = self.error_of(other.start_message_move_task, SourceArn=arn)
+            self.assertEqual((code, status), ("AccessDenied", 403))
+        self.assertEqual(mine.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"], "0")
 
     def test_a_presigned_url_cannot_change_its_operation(self):
         sqs = client("sqs", self.server.endpoint)
@@ -186,32 +208,61 @@ class SigV4(unittest.TestCase):
             self.assertIn(b"must be a 'SignedHeader'", e.read())
         self.assertIn(url, sqs.list_queues().get("QueueUrls", []))
 
-    def test_unsubscribe_links_work_unsigned(self):
+    def test_unsubscribe_links_work_unsigned_for_subscriptions_sent_one(self):
         sqs = client("sqs", self.server.endpoint)
         url = sqs.create_queue(QueueName="links" + harness.uid())["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
         sns = client("sns", self.server.endpoint)
         topic = sns.create_topic(Name="links" + harness.uid())["TopicArn"]
-        subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
-                                     ReturnSubscriptionArn=True)["SubscriptionArn"]
-        link = self.server.endpoint + "/?Action=Unsubscribe&SubscriptionArn=" + \
-            urllib.parse.quote(subscription, safe="")
-        with urllib.request.urlopen(link, timeout=10) as r:
-            self.assertEqual(r.status, 200)
-        self.assertEqual(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"], [])
 
-    def test_the_public_development_secret_is_refused(self):
+        def visit(subscription):
+            link = self.server.endpoint + "/?Action=Unsubscribe&SubscriptionArn=" + \
+                urllib.parse.quote(subscription, safe="")
+            try:
+                with urllib.request.urlopen(link, timeout=10) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        # An http subscriber is sent an UnsubscribeURL: visiting it unsigned works.
+        hook = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint="http://127.0.0.1:9/h",
+                             ReturnSubscriptionArn=True)["SubscriptionArn"]
+        self.assertEqual(visit(hook), 200)
+        # A queue's subscription is never sent one: it needs its owner's signature.
+        queue = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                              ReturnSubscriptionArn=True)["SubscriptionArn"]
+        self.assertEqual(visit(queue), 403)
+        self.assertEqual([s["SubscriptionArn"] for s in
+                          sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]],
+                         [queue])
+
+    def test_both_aws_cli_generations_sign_and_are_checked(self):
+        import shutil
         import subprocess
-        with tempfile.TemporaryDirectory() as directory:
-            run = subprocess.run([self.server.binary, "serve", "--auth-mode", "sigv4",
-                                  "--data-dir", os.path.join(directory, "data"),
-                                  "--listen", "127.0.0.1:0"],
-                                 capture_output=True, text=True, timeout=20,
-                                 env={k: v for k, v in os.environ.items()
-                                      if not k.startswith("POSTBOX_AUTH")})
-            self.assertNotEqual(run.returncode, 0)
-            self.assertIn("the development one is public", run.stderr)
+        clis = {}
+        for path in (os.environ.get("POSTBOX_AWS_CLI_V1") or shutil.which("aws"),
+                     os.environ.get("POSTBOX_AWS_CLI_V2") or "/usr/bin/aws"):
+            if not path or not os.access(path, os.X_OK):
+                continue
+            version = subprocess.run([path, "--version"], capture_output=True, text=True,
+                                     timeout=60, env=harness.aws_env())
+            clis[(version.stdout + version.stderr).strip()[:9]] = path
+        if not clis:
+            self.skipTest("no AWS CLI installed")
+        name = "cli" + harness.uid()
+        for version, path in clis.items():
+            env = harness.aws_env()
+            run = subprocess.run([path, "--endpoint-url", self.server.endpoint, "sqs",
+                                  "create-queue", "--queue-name", name],
+                                 capture_output=True, text=True, timeout=60, env=env)
+            self.assertEqual(run.returncode, 0, version + ": " + run.stderr)
+            env["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
+            run = subprocess.run([path, "--endpoint-url", self.server.endpoint, "sns",
+                                  "list-topics"],
+                                 capture_output=True, text=True, timeout=60, env=env)
+            self.assertNotEqual(run.returncode, 0, version)
+            self.assertIn("SignatureDoesNotMatch", run.stderr, version)
 
     def test_a_malformed_key_entry_stops_the_start(self):
         import subprocess
@@ -241,6 +292,89 @@ class SigV4(unittest.TestCase):
         self.assertNotIn(harness.ACCESS_KEY, text)
         self.assertNotIn(harness.SECRET_KEY, self.server.output())  # not even in the banner
         self.assertNotIn(OTHER_SECRET, self.server.output())
+
+
+class FirstStartAndKeyFiles(unittest.TestCase):
+    """`postbox serve` without --dev: sigv4 is the default; with no key anywhere the first
+    start makes an admin key (0600 in the data directory), shows its secret once, and the
+    development pair is not a key. A credentials file is refused unless only its owner may
+    read it."""
+
+    def directory(self):
+        import shutil
+        path = tempfile.mkdtemp(prefix="postbox-e2e-keys-")
+        self.addCleanup(shutil.rmtree, path, True)  # after the server stops (cleanups: LIFO)
+        return path
+
+    def start(self, data_dir, extra_args=()):
+        server = harness.PostboxServer(data_dir=data_dir, extra_args=list(extra_args), dev=False)
+        server.require_local("first start")
+        server.start()
+        self.addCleanup(server.close)
+        return server
+
+    def test_the_first_start_makes_an_admin_key_shown_once(self):
+        import re
+        import stat
+        data_dir = os.path.join(self.directory(), "data")
+        server = self.start(data_dir)
+        found = re.search(r"AWS_ACCESS_KEY_ID=(AKIA[A-Z2-7]{16}) "
+                          r"AWS_SECRET_ACCESS_KEY=(\S{40}) ", server.output())
+        self.assertIsNotNone(found, server.output())
+        key, secret = found.group(1), found.group(2)
+        key_file = os.path.join(data_dir, "credentials.toml")
+        self.assertEqual(stat.S_IMODE(os.stat(key_file).st_mode), 0o600)
+        sqs = client("sqs", server.endpoint, key, secret)
+        url = sqs.create_queue(QueueName="first" + harness.uid())["QueueUrl"]
+        self.assertIn("/000000000000/", url)
+        # The published development pair is no key in sigv4 mode.
+        with self.assertRaises(Exception) as refused:
+            client("sqs", server.endpoint, "postbox", "postbox-dev-secret").list_queues()
+        self.assertIn("InvalidClientTokenId", str(refused.exception))
+        # A restart keeps the key and does not show its secret again.
+        server.restart()
+        after = server.output().split("---- start #2")[1]
+        self.assertNotIn(secret, after)
+        self.assertIn("1 access key(s) configured", after)
+        urls = client("sqs", server.endpoint, key, secret).list_queues().get("QueueUrls", [])
+        self.assertEqual([u.rsplit("/", 1)[1] for u in urls], [url.rsplit("/", 1)[1]])
+
+    def test_a_credentials_file_must_be_private(self):
+        import subprocess
+        directory = self.directory()
+        creds = os.path.join(directory, "keys.toml")
+        with open(creds, "w") as f:
+            f.write('[[keys]]\naccess_key = "%s"\nsecret_key = "%s"\naccount = "%s"\n'
+                    'admin = true\n' % (OTHER_KEY, OTHER_SECRET, OTHER_ACCOUNT))
+        os.chmod(creds, 0o644)
+        args = ["--auth-credentials-file", creds]
+        run = subprocess.run([harness.PostboxServer().binary, "serve", "--data-dir",
+                              os.path.join(directory, "data"), "--listen", "127.0.0.1:0"]
+                             + args, capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("may be read by other users", run.stderr)
+        os.chmod(creds, 0o600)
+        server = self.start(os.path.join(directory, "data"), args)
+        # A configured key means no key is made.
+        self.assertNotIn("AWS_SECRET_ACCESS_KEY=", server.output())
+        self.assertFalse(os.path.exists(os.path.join(directory, "data", "credentials.toml")))
+        sns = client("sns", server.endpoint, OTHER_KEY, OTHER_SECRET)
+        topic = sns.create_topic(Name="from-file" + harness.uid())["TopicArn"]
+        self.assertIn(":" + OTHER_ACCOUNT + ":", topic)
+
+    def test_a_key_with_a_policy_is_refused_until_policies_work(self):
+        import subprocess
+        with tempfile.TemporaryDirectory() as directory:
+            config = os.path.join(directory, "postbox.toml")
+            with open(config, "w") as f:
+                f.write('[[auth.keys]]\naccess_key = "AKIAPOLICY0000000001"\nsecret_key = "s"\n'
+                        'account = "123456789012"\npolicy = \'{"Version": "2012-10-17"}\'\n')
+            run = subprocess.run([harness.PostboxServer().binary, "serve", "--config", config,
+                                  "--data-dir", os.path.join(directory, "data"),
+                                  "--listen", "127.0.0.1:0"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn("policies are not evaluated yet", run.stderr)
 
 
 if __name__ == "__main__":

@@ -79,8 +79,11 @@ export function uniqueName(prefix) {
  * Start postbox (or attach to POSTBOX_ENDPOINT).
  * @returns {Promise<{endpoint: string, external: boolean, stop: () => Promise<{code: number|null, signal: string|null, killed: boolean}|null>, output: () => string}>}
  */
-/** Starts $POSTBOX_BIN with `extraArgs` added to its command line. */
-export async function startServer(extraArgs = []) {
+/**
+ * Starts $POSTBOX_BIN with `extraArgs` added to its command line; `dev: false` leaves out
+ * --dev (for authentication tests), `env` adds to its environment.
+ */
+export async function startServer(extraArgs = [], { dev = true, env = {} } = {}) {
   if (process.env.POSTBOX_ENDPOINT) {
     const endpoint = process.env.POSTBOX_ENDPOINT.replace(/\/+$/, "");
     return { endpoint, external: true, stop: async () => null, output: () => "" };
@@ -95,9 +98,11 @@ export async function startServer(extraArgs = []) {
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), "postbox-e2e-js-"));
   // --dev: any credentials, and deliveries to the tests' fake servers on 127.0.0.1 allowed.
-  const args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--dev", ...extraArgs];
+  const args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
+                ...(dev ? ["--dev"] : []), ...extraArgs];
   const child = spawn(bin, args, {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
 
   let output = "";
