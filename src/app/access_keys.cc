@@ -28,13 +28,14 @@ Config::AuthKey NewAdminKey(const std::string& account) {
   return key;
 }
 
-Status WriteFailure(const std::string& path) {
+Status WriteFailure(const std::string& path, int error) {
   return Status(ErrorCode::kStorageError,
-                "cannot write the first access key to " + path + ": " + std::strerror(errno));
+                "cannot write the first access key to " + path + ": " + std::strerror(error));
 }
 
 // Writes the key file so that a crash leaves either no file or the whole one: a temporary
-// file (0600 from its creation), synced, renamed into place, and the directory synced.
+// file (0600 from its creation), synced, renamed into place, and the directory synced. A
+// failure removes the temporary file (it may hold part of the secret).
 Status WriteKeyFile(const std::string& data_dir, const Config::AuthKey& key) {
   const std::string path = data_dir + "/" + kKeyFileName;
   const std::string temporary = path + ".tmp";
@@ -54,28 +55,36 @@ Status WriteKeyFile(const std::string& data_dir, const Config::AuthKey& key) {
       "admin = true\n";
   unlink(temporary.c_str());  // left by a start that crashed while writing
   const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return WriteFailure(temporary);
+  if (fd < 0) return WriteFailure(temporary, errno);
+  auto fail = [&](int error) {
+    close(fd);
+    unlink(temporary.c_str());
+    return WriteFailure(temporary, error);
+  };
   size_t written = 0;
   while (written < text.size()) {
     const ssize_t n = write(fd, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      return WriteFailure(temporary);
-    }
+    if (n < 0) return fail(errno);
+    if (n == 0) return fail(EIO);
     written += size_t(n);
   }
-  if (fsync(fd) != 0) {
-    close(fd);
-    return WriteFailure(temporary);
+  if (fsync(fd) != 0) return fail(errno);
+  if (close(fd) != 0) {
+    const int error = errno;
+    unlink(temporary.c_str());
+    return WriteFailure(temporary, error);
   }
-  if (close(fd) != 0) return WriteFailure(temporary);
-  if (rename(temporary.c_str(), path.c_str()) != 0) return WriteFailure(path);
+  if (rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    unlink(temporary.c_str());
+    return WriteFailure(path, error);
+  }
   const int dir = open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return WriteFailure(data_dir);
-  const int synced = fsync(dir);
+  if (dir < 0) return WriteFailure(data_dir, errno);
+  const int synced = fsync(dir) == 0 ? 0 : errno;
   close(dir);
-  if (synced != 0) return WriteFailure(data_dir);
+  if (synced != 0) return WriteFailure(data_dir, synced);
   return Status::Ok();
 }
 
@@ -98,12 +107,17 @@ Result<AccessKeySet> GatherAccessKeys(const Config& config, const std::string& d
     auto keys = ReadCredentialsFile(key_file);
     if (!keys.ok()) return keys.status();
     set.keys.insert(set.keys.end(), keys->begin(), keys->end());
+    set.data_dir_file = key_file;
+  } else if (errno != ENOENT) {
+    // Unreadable is not absent: making a key now would replace the one it holds.
+    return Status(ErrorCode::kStorageError,
+                  "cannot read " + key_file + ": " + std::strerror(errno));
   } else if (set.keys.empty()) {
     Config::AuthKey key = NewAdminKey(config.account_id);
     POSTBOX_RETURN_IF_ERROR(WriteKeyFile(data_dir, key));
     set.keys.push_back(key);
     set.created = key;
-    set.created_file = key_file;
+    set.data_dir_file = key_file;
   }
   std::set<std::string> seen;
   for (const Config::AuthKey& key : set.keys) {

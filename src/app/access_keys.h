@@ -24,7 +24,9 @@ struct AccessKeySet {
   std::vector<Config::AuthKey> keys;
   // Set on the start that made the data directory's admin key: what to print, once.
   std::optional<Config::AuthKey> created;
-  std::string created_file;
+  // <data dir>/credentials.toml when its key is among `keys` (made now or at an earlier
+  // start), so that every start can say that this key is still accepted.
+  std::string data_dir_file;
 };
 
 // Fails on an unreadable or too readable credentials file, on a malformed key file, on an

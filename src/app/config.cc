@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -167,6 +168,9 @@ std::vector<Setting> Settings() {
          return true;
        }},
       {"auth.credentials_file", Text(&Config::auth_credentials_file)},
+      {"tls.listen", Text(&Config::tls_listen)},
+      {"tls.cert_file", Text(&Config::tls_cert_file)},
+      {"tls.key_file", Text(&Config::tls_key_file)},
       {"auth.secret_access_key",
        [](Config& c, const std::string& v) {
          c.secret_access_key = v;
@@ -386,8 +390,24 @@ Status ReadAuthKeys(const toml::table& table, const char* path, const std::strin
       key.access_key = entry->at_path("access_key").value_or(std::string());
       key.secret_key = entry->at_path("secret_key").value_or(std::string());
       key.account = entry->at_path("account").value_or(std::string());
-      admin = entry->at_path("admin").value_or(true);
       has_policy = static_cast<bool>(entry->at_path("policy"));
+      // A misspelt field or admin = "false" must not leave a key with more than was meant.
+      for (const auto& [name, value] : *entry) {
+        const std::string_view field = name.str();
+        if (field != "access_key" && field != "secret_key" && field != "account" &&
+            field != "admin" && field != "policy") {
+          return Status(ErrorCode::kInvalidParameterValue,
+                        source + ": unknown field '" + std::string(field) + "' in [[" + path +
+                            "]] (access_key, secret_key, account, admin, policy)");
+        }
+      }
+      if (auto node = entry->at_path("admin")) {
+        if (!node.is_boolean()) {
+          return Status(ErrorCode::kInvalidParameterValue,
+                        source + ": admin in [[" + path + "]] must be true or false");
+        }
+        admin = node.value_or(true);
+      }
     }
     const bool account_ok = key.account.size() == 12 &&
                             key.account.find_first_not_of("0123456789") == std::string::npos;
@@ -410,19 +430,35 @@ Status ReadAuthKeys(const toml::table& table, const char* path, const std::strin
 }  // namespace
 
 Result<std::vector<Config::AuthKey>> ReadCredentialsFile(const std::string& path) {
+  auto refuse = [&path](const std::string& why) {
+    return Status(ErrorCode::kInvalidParameterValue, "the credentials file " + path + " " + why);
+  };
+  // Checked and read through one descriptor, so that the file read is the file checked.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return refuse(std::string("cannot be opened: ") + std::strerror(errno));
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "cannot read the credentials file " + path + ": " + std::strerror(errno));
+  std::string text;
+  Status checked = Status::Ok();
+  if (fstat(fd, &st) != 0) {
+    checked = refuse(std::string("cannot be read: ") + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    checked = refuse("is not a regular file");
+  } else if ((st.st_mode & 077) != 0) {
+    checked = refuse("may be read by other users: refused (chmod 600 " + path + ")");
+  } else if (st.st_uid != geteuid() && st.st_uid != 0) {
+    // Another user who owns it could add a key: only ours (or root's) is trusted.
+    checked = refuse("belongs to another user (uid " + std::to_string(st.st_uid) + ")");
+  } else {
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, size_t(n));
+    if (n < 0) checked = refuse(std::string("cannot be read: ") + std::strerror(errno));
   }
-  if ((st.st_mode & 077) != 0) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "the credentials file " + path +
-                      " may be read by other users: refused (chmod 600 " + path + ")");
-  }
+  close(fd);
+  if (!checked.ok()) return checked;
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Status(ErrorCode::kInvalidParameterValue,
                   "cannot read " + path + ": " + std::string(e.description()));
@@ -513,6 +549,10 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
     if (!value.empty() && !s.set(config, value)) return Invalid("flag", s.key, value);
   }
   if (repair) config.storage_repair = true;
+  if (!config.tls_listen.empty() && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "tls.listen needs tls.cert_file and tls.key_file");
+  }
   if (dev) {
     config.auth_mode = "dev";
     config.outbound_allow_loopback = true;

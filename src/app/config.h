@@ -59,8 +59,13 @@ struct Config {
   bool outbound_allow_private = false;
   std::vector<std::string> outbound_allow_hosts;
   bool outbound_allow_loopback = false;  // only through --dev
-  std::string log_format = "text";       // log.format: text | json
-  int metrics_max_queue_series = 1000;   // metrics.max_queue_series: queues with their own series
+  // tls.*: an HTTPS listener beside the plain one (host:port; empty: none), with a PEM
+  // certificate chain and its private key. TLS 1.2 and 1.3 only.
+  std::string tls_listen;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string log_format = "text";      // log.format: text | json
+  int metrics_max_queue_series = 1000;  // metrics.max_queue_series: queues with their own series
   int sns_outbox_max_mib_per_endpoint = 64;  // sns.outbox_max_mib_per_endpoint
   // sns.tls_ca_file: a PEM file of CA certificates that https subscribers' certificates are
   // verified against instead of the system's (a private CA); empty: the system's.

@@ -110,12 +110,19 @@ std::string CredentialsBanner(const Config& config, const AccessKeySet* keys) {
   }
   if (keys->created) {
     return "  authentication: SigV4. No key was configured, so an admin key of account " +
-           keys->created->account + " was made and stored in " + keys->created_file +
+           keys->created->account + " was made and stored in " + keys->data_dir_file +
            " (mode 0600); its secret is shown only this once:\n" +
            exports(keys->created->access_key, keys->created->secret_key);
   }
-  return "  authentication: SigV4 (auth.mode = \"sigv4\"): " + std::to_string(keys->keys.size()) +
-         " access key(s) configured (secrets are never shown; `serve --dev` accepts any)";
+  std::string text =
+      "  authentication: SigV4 (auth.mode = \"sigv4\"): " + std::to_string(keys->keys.size()) +
+      " access key(s) configured (secrets are never shown; `serve --dev` "
+      "accepts any)";
+  if (!keys->data_dir_file.empty()) {
+    text += "\n  the admin key made at the first start is still accepted: see " +
+            keys->data_dir_file + " (delete it to retire the key)";
+  }
+  return text;
 }
 
 std::string RedactUserInfo(const std::string& url) {
@@ -134,13 +141,19 @@ void AdvanceDeliveriesPeriodically(asio::io_context& io, core::DeliveryOutbox& o
   });
 }
 
-// Polls until no request is in flight (or the deadline passes), then stops the I/O loop.
-void DrainThenStop(asio::io_context& io, net::HttpServer& server, int64_t deadline_ms) {
-  if (server.in_flight() == 0 || SystemClock::Get().MonotonicMillis() > deadline_ms) {
+// Polls until no request is in flight on any listener (null ones are skipped), or the
+// deadline passes, then stops the I/O loop.
+void DrainThenStop(asio::io_context& io, std::vector<net::HttpServer*> servers,
+                   int64_t deadline_ms) {
+  int64_t in_flight = 0;
+  for (net::HttpServer* server : servers) in_flight += server ? server->in_flight() : 0;
+  if (in_flight == 0 || SystemClock::Get().MonotonicMillis() > deadline_ms) {
     io.stop();
     return;
   }
-  RunAfter(io, 20, [&io, &server, deadline_ms] { DrainThenStop(io, server, deadline_ms); });
+  RunAfter(io, 20, [&io, servers = std::move(servers), deadline_ms]() mutable {
+    DrainThenStop(io, std::move(servers), deadline_ms);
+  });
 }
 
 // The real file system, or, when a test names a fault rules file (POSTBOX_TEST_FAULTS_FILE,
@@ -379,40 +392,63 @@ int Serve(const Config& config) {
   options.io_timeout_seconds = config.io_timeout_seconds;
   options.io_threads = config.io_threads;
   options.max_connections = config.max_connections;
-  net::HttpServer server(
-      io, options,
-      [&sqs, &sns, &ses, &ready, &signer, &certificate_path, &engine, &metrics](
-          wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
-        std::string_view path = request.Path();
-        if (request.method == "GET" && path == "/metrics") {
-          wire::HttpResponse r;
-          r.content_type = wire::PrometheusText::kContentType;
-          r.body = RenderMetrics(metrics);
-          return respond(std::move(r));
-        }
-        if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
-          return respond(HealthResponse(path == "/healthz" ? Probe::kLiveness : Probe::kReadiness,
-                                        ready.load(), engine.Health()));
-        }
-        if (request.method == "GET" && path == certificate_path) {
-          // SigningCertURL: the certificate subscribers verify SNS message signatures with.
-          wire::HttpResponse r;
-          r.content_type = "application/x-pem-file";
-          r.body = (*signer)->certificate_pem();
-          return respond(std::move(r));
-        }
-        if (wire::ses::SesFrontend::IsSesRequest(request)) {
-          return ses.Handle(request, std::move(respond));
-        }
-        if (wire::sns::SnsFrontend::IsSnsRequest(request))
-          return sns.Handle(request, std::move(respond));
-        sqs.Handle(request, std::move(respond));
-      });
+  net::RequestHandler handler = [&sqs, &sns, &ses, &ready, &signer, &certificate_path, &engine,
+                                 &metrics](wire::HttpRequest request,
+                                           std::function<void(wire::HttpResponse)> respond) {
+    std::string_view path = request.Path();
+    if (request.method == "GET" && path == "/metrics") {
+      wire::HttpResponse r;
+      r.content_type = wire::PrometheusText::kContentType;
+      r.body = RenderMetrics(metrics);
+      return respond(std::move(r));
+    }
+    if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
+      return respond(HealthResponse(path == "/healthz" ? Probe::kLiveness : Probe::kReadiness,
+                                    ready.load(), engine.Health()));
+    }
+    if (request.method == "GET" && path == certificate_path) {
+      // SigningCertURL: the certificate subscribers verify SNS message signatures with.
+      wire::HttpResponse r;
+      r.content_type = "application/x-pem-file";
+      r.body = (*signer)->certificate_pem();
+      return respond(std::move(r));
+    }
+    if (wire::ses::SesFrontend::IsSesRequest(request)) {
+      return ses.Handle(request, std::move(respond));
+    }
+    if (wire::sns::SnsFrontend::IsSnsRequest(request))
+      return sns.Handle(request, std::move(respond));
+    sqs.Handle(request, std::move(respond));
+  };
+  net::HttpServer server(io, options, handler);
   metrics.server = &server;  // read by /metrics, which cannot be asked before Listen
   auto bound = server.Listen();
   if (!bound.ok()) {
     std::cerr << "postbox: " << bound.status().message() << "\n";
     return 1;
+  }
+  // The HTTPS listener (tls.listen), beside the plain one, serving the same requests.
+  std::unique_ptr<net::HttpServer> tls_server;
+  std::string tls_host;
+  if (!config.tls_listen.empty()) {
+    net::ServerOptions tls_options = options;
+    if (!SplitListen(config.tls_listen, &tls_host, &tls_options.port)) {
+      std::cerr << "postbox: tls.listen must be host:port, got '" << config.tls_listen << "'\n";
+      return 1;
+    }
+    tls_options.address = tls_host;
+    tls_options.tls_cert_file = config.tls_cert_file;
+    tls_options.tls_key_file = config.tls_key_file;
+    tls_server = std::make_unique<net::HttpServer>(io, tls_options, handler);
+    auto tls_bound = tls_server->Listen();
+    if (!tls_bound.ok()) {
+      std::cerr << "postbox: " << tls_bound.status().message() << "\n";
+      return 1;
+    }
+    tls_server->Start();
+    metrics.tls_server = tls_server.get();
+    std::printf("postbox: listening on https://%s:%u (TLS)\n", tls_host.c_str(),
+                unsigned(*tls_bound));
   }
   server.Start();
   SweepPeriodically(io, service);
@@ -425,7 +461,9 @@ int Serve(const Config& config) {
     spdlog::info("event=shutdown signal={} in_flight={}", signal, server.in_flight());
     ready.store(false);
     server.StopAccepting();
-    DrainThenStop(io, server, SystemClock::Get().MonotonicMillis() + kDrainSeconds * 1000);
+    if (tls_server) tls_server->StopAccepting();
+    DrainThenStop(io, {&server, tls_server.get()},
+                  SystemClock::Get().MonotonicMillis() + kDrainSeconds * 1000);
   });
 
   std::string endpoint = "http://" + host + ":" + std::to_string(*bound);

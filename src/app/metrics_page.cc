@@ -234,6 +234,20 @@ void WriteConnections(const MetricsSources& s, PrometheusText& out) {
   out.Family("postbox_accept_errors_total", "counter",
              "accept() failures, such as running out of open files (backed off).");
   out.Sample("postbox_accept_errors_total", {}, st.accept_errors.value());
+  if (s.tls_server != nullptr) {
+    const net::ConnectionStats& tls = s.tls_server->connection_stats();
+    out.Family("postbox_tls_connections_open", "gauge", "Client connections open on tls.listen.");
+    out.Sample("postbox_tls_connections_open", {}, tls.open.value());
+    out.Family("postbox_tls_connections_total", "counter",
+               "Connections accepted on tls.listen, and of those: closed at once (every "
+               "connection busy), closed idle to make room, or whose TLS handshake failed "
+               "(an old protocol version, a client that gave up, the I/O timeout).");
+    out.Sample("postbox_tls_connections_total", {{"outcome", "accepted"}}, tls.accepted.value());
+    out.Sample("postbox_tls_connections_total", {{"outcome", "refused"}}, tls.refused.value());
+    out.Sample("postbox_tls_connections_total", {{"outcome", "evicted"}}, tls.evicted.value());
+    out.Sample("postbox_tls_connections_total", {{"outcome", "handshake_failed"}},
+               tls.tls_handshake_failures.value());
+  }
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ struct MetricsSources {
   const storage::Engine* engine = nullptr;
   const storage::LogEngine* log = nullptr;  // null on the RocksDB engine
   const net::HttpServer* server = nullptr;
+  const net::HttpServer* tls_server = nullptr;  // null without tls.listen
   const Clock* clock = nullptr;
   const wire::auth::Authenticator* authenticator = nullptr;  // null in development mode
   const channels::GuardRefusals* outbound_refusals = nullptr;

@@ -349,10 +349,12 @@ void CurlSender::Run() {
                          (msg->data.result == CURLE_COULDNT_CONNECT && t->sockets_opened == 0));
       if (refused) {
         t->refusals->For(*t->refused).Add();
-        finish(t, kRefusedByGuard,
-               "refused by the outbound guard: " + t->host + " is " + t->refused_address + ", a " +
-                   AddressClassName(*t->refused) +
-                   " address (allow it with outbound.allow_hosts or outbound.allow_private)");
+        finish(
+            t, kRefusedByGuard,
+            "refused by the outbound guard: " + t->host + " is " + t->refused_address + ", a " +
+                AddressClassName(*t->refused) +
+                " address (allow it with outbound.allow_hosts or outbound.allow_private)" +
+                (t->refused_at_send ? "; seen on a connection kept from an earlier request" : ""));
         continue;
       }
       if (t->mail) {

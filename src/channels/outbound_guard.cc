@@ -13,7 +13,11 @@ namespace {
 
 AddressClass ClassifyV4(uint32_t a) {  // host byte order
   auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  if (a == 0xA9FEA9FE) return AddressClass::kMetadata;  // 169.254.169.254
+  // Credential services: 169.254.169.254 (instance metadata), 169.254.170.2 (ECS task
+  // credentials), 169.254.170.23 (EKS Pod Identity), 100.100.100.200 (Alibaba metadata).
+  if (a == 0xA9FEA9FE || a == 0xA9FEAA02 || a == 0xA9FEAA17 || a == 0x646464C8) {
+    return AddressClass::kMetadata;
+  }
   if (in(0x7F000000, 8)) return AddressClass::kLoopback;
   if (in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10)) {
     return AddressClass::kPrivate;
@@ -36,7 +40,11 @@ AddressClass ClassifyV6(const uint8_t* b) {
   // fd00:ec2::254
   static constexpr std::array<uint8_t, 16> kMetadataV6 = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
                                                           0,    0,    0,    0,    0, 0, 0x02, 0x54};
-  if (std::memcmp(b, kMetadataV6.data(), 16) == 0) return AddressClass::kMetadata;
+  // fd00:ec2::23 (EKS Pod Identity) differs only in its last byte.
+  if (std::memcmp(b, kMetadataV6.data(), 14) == 0 &&
+      ((b[14] == 0x02 && b[15] == 0x54) || (b[14] == 0x00 && b[15] == 0x23))) {
+    return AddressClass::kMetadata;
+  }
   auto zeros = [b](int from, int to) {
     for (int i = from; i < to; ++i) {
       if (b[i] != 0) return false;

@@ -28,7 +28,8 @@ enum class AddressClass {
   kLoopback,   // 127.0.0.0/8, ::1
   kPrivate,    // 10/8, 172.16/12, 192.168/16, 100.64/10 (carrier NAT), fc00::/7, fec0::/10
   kLinkLocal,  // 169.254/16, fe80::/10
-  kMetadata,   // 169.254.169.254, fd00:ec2::254: cloud instance metadata (credentials)
+  kMetadata,   // cloud credential services: 169.254.169.254, 169.254.170.2, 169.254.170.23,
+               // 100.100.100.200, fd00:ec2::254, fd00:ec2::23
   kReserved,   // unspecified (0.0.0.0 reaches the local host), multicast, broadcast, others
 };
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
@@ -121,12 +122,45 @@ asio::awaitable<void> WatchDeadline(std::shared_ptr<Connection> connection,
 }
 
 // Sends head and body with one gather write; the body is not copied.
-asio::awaitable<void> WriteResponse(tcp::socket& socket, const wire::HttpResponse& response,
+template <typename Stream>
+asio::awaitable<void> WriteResponse(Stream& stream, const wire::HttpResponse& response,
                                     unsigned version, bool keep_alive, beast::error_code& ec) {
   const std::string head = ResponseHead(response, version, keep_alive);
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                      asio::buffer(response.body)};
-  co_await asio::async_write(socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+using TlsStream = asio::ssl::stream<tcp::socket&>;
+
+// A server context that speaks TLS 1.2 and 1.3 only, with the operator's certificate chain.
+Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const ServerOptions& options) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  beast::error_code ec;
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                       ec);
+  if (!ec && SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION) != 1) {
+    ec = beast::error_code(int(ERR_get_error()), asio::error::get_ssl_category());
+  }
+  if (ec) return Status(ErrorCode::kInvalidParameterValue, "cannot set up TLS: " + ec.message());
+  context->use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "cannot load tls.cert_file " + options.tls_cert_file + ": " + ec.message());
+  }
+  context->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "cannot load tls.key_file " + options.tls_key_file + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return Status(ErrorCode::kInvalidParameterValue, "tls.key_file " + options.tls_key_file +
+                                                         " does not match tls.cert_file " +
+                                                         options.tls_cert_file);
+  }
+  return context;
 }
 
 }  // namespace
@@ -136,6 +170,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   ServerOptions options;
   RequestHandler handler;
   tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> tls;  // set by Listen when TLS is configured
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> in_flight{0};
   ConnectionStats stats;
@@ -213,6 +248,62 @@ struct SessionGuard {
   }
 };
 
+// Reads requests from `stream` and answers them until the connection ends.
+template <typename Stream>
+asio::awaitable<void> ServeRequests(HttpServer::State& state, Connection& connection,
+                                    SessionGuard& guard, Stream& stream,
+                                    const std::string& remote) {
+  beast::error_code ec;
+  const auto timeout = std::chrono::seconds(state.options.io_timeout_seconds);
+  beast::flat_buffer buffer;
+  // Beast reads at most the buffer's spare capacity per recv (at least 512 bytes): without a
+  // reserve, a 10 KiB SendMessageBatch took about eight recv calls.
+  buffer.reserve(kReadBufferBytes);
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(state.options.body_limit);
+    parser.header_limit(uint32_t(state.options.header_limit));
+    // One deadline for the whole request, idle time included: a client trickling bytes
+    // cannot hold the connection longer than a silent one.
+    connection.ExpireAfter(timeout);
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      int status = 0;
+      if (ec == http::error::body_limit) status = 413;
+      if (ec == http::error::header_limit) status = 431;
+      if (status != 0) {
+        wire::HttpResponse too_large;
+        too_large.status = status;
+        too_large.content_type = "text/plain";
+        too_large.body = status == 413 ? "request body too large\n" : "request headers too large\n";
+        connection.ExpireAfter(timeout);
+        co_await WriteResponse(stream, too_large, 11, false, ec);
+      }
+      co_return;  // closed, timed out or malformed: drop the connection
+    }
+    // Closed to make room after the request arrived but before this ran (the close and this
+    // share the connection's executor): not served, so that no request runs unanswered.
+    if (!connection.socket.is_open()) co_return;
+    auto request = parser.release();
+    bool keep_alive = request.keep_alive() && !state.stopping.load();
+    const unsigned version = request.version();
+    connection.SetBusy(true);
+    state.in_flight.fetch_add(1);
+    guard.in_flight = true;
+    connection.NoDeadline();  // a long poll may wait longer than the I/O timeout
+    wire::HttpResponse answer =
+        co_await AsyncHandle(state.handler, ToWire(std::move(request), remote),
+                             co_await asio::this_coro::executor, asio::use_awaitable);
+    connection.ExpireAfter(timeout);
+    co_await WriteResponse(stream, answer, version, keep_alive, ec);
+    state.in_flight.fetch_sub(1);
+    guard.in_flight = false;
+    connection.SetBusy(false);
+    if (ec || !keep_alive) co_return;
+  }
+}
+
 asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state,
                                  std::shared_ptr<Connection> connection) {
   beast::error_code ec;
@@ -226,55 +317,23 @@ asio::awaitable<void> RunSession(std::shared_ptr<HttpServer::State> state,
   connection->ExpireAfter(timeout);
   asio::co_spawn(connection->socket.get_executor(), WatchDeadline(connection, timeout),
                  asio::detached);
-  tcp::socket& stream = connection->socket;
-  beast::flat_buffer buffer;
-  // Beast reads at most the buffer's spare capacity per recv (at least 512 bytes): without a
-  // reserve, a 10 KiB SendMessageBatch took about eight recv calls.
-  buffer.reserve(kReadBufferBytes);
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(state->options.body_limit);
-    parser.header_limit(uint32_t(state->options.header_limit));
-    // One deadline for the whole request, idle time included: a client trickling bytes
-    // cannot hold the connection longer than a silent one.
-    connection->ExpireAfter(timeout);
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
+  if (state->tls) {
+    // The handshake is under the same deadline as a request: a client that never finishes it
+    // loses the connection when the watchdog closes the socket.
+    TlsStream stream(connection->socket, *state->tls);
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      int status = 0;
-      if (ec == http::error::body_limit) status = 413;
-      if (ec == http::error::header_limit) status = 431;
-      if (status != 0) {
-        wire::HttpResponse too_large;
-        too_large.status = status;
-        too_large.content_type = "text/plain";
-        too_large.body = status == 413 ? "request body too large\n" : "request headers too large\n";
-        connection->ExpireAfter(timeout);
-        co_await WriteResponse(stream, too_large, 11, false, ec);
-      }
-      break;  // closed, timed out or malformed: drop the connection
+      state->stats.tls_handshake_failures.Add();
+    } else {
+      co_await ServeRequests(*state, *connection, guard, stream, remote);
     }
-    // Closed to make room after the request arrived but before this ran (the close and this
-    // share the connection's executor): not served, so that no request runs unanswered.
-    if (!stream.is_open()) break;
-    auto request = parser.release();
-    bool keep_alive = request.keep_alive() && !state->stopping.load();
-    const unsigned version = request.version();
-    connection->SetBusy(true);
-    state->in_flight.fetch_add(1);
-    guard.in_flight = true;
-    connection->NoDeadline();  // a long poll may wait longer than the I/O timeout
-    wire::HttpResponse answer =
-        co_await AsyncHandle(state->handler, ToWire(std::move(request), remote),
-                             co_await asio::this_coro::executor, asio::use_awaitable);
-    connection->ExpireAfter(timeout);
-    co_await WriteResponse(stream, answer, version, keep_alive, ec);
-    state->in_flight.fetch_sub(1);
-    guard.in_flight = false;
-    connection->SetBusy(false);
-    if (ec || !keep_alive) break;
+  } else {
+    co_await ServeRequests(*state, *connection, guard, connection->socket, remote);
   }
-  stream.shutdown(tcp::socket::shutdown_send, ec);
+  // No TLS close_notify exchange: answers carry their length, so a cut cannot shorten one,
+  // and waiting for the peer's reply would hold the connection for nothing.
+  connection->socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
 // Lets an event through at most once a minute; Due() says how often it happened since the
@@ -381,6 +440,11 @@ HttpServer::HttpServer(asio::io_context& io, ServerOptions options, RequestHandl
 HttpServer::~HttpServer() = default;
 
 Result<uint16_t> HttpServer::Listen() {
+  if (!state_->options.tls_cert_file.empty() || !state_->options.tls_key_file.empty()) {
+    auto tls = MakeTlsContext(state_->options);
+    if (!tls.ok()) return tls.status();
+    state_->tls = std::move(*tls);
+  }
   beast::error_code ec;
   auto address = asio::ip::make_address(state_->options.address, ec);
   if (ec) return Status(ErrorCode::kInvalidParameterValue, "bad listen address: " + ec.message());

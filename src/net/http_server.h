@@ -1,4 +1,5 @@
-// HttpServer: HTTP/1.1 with keep-alive on Boost.Beast, one C++20 coroutine per connection.
+// HttpServer: HTTP/1.1 with keep-alive on Boost.Beast, one C++20 coroutine per connection,
+// over plain TCP or TLS (OpenSSL through Asio; one server per listener).
 //
 // Limits keep a slow or hostile client from holding the server: header and body size caps
 // (answered 431/413), a deadline on every read and write (a whole request, idle time
@@ -40,6 +41,10 @@ struct ServerOptions {
   // longest (no request being read to the end or answered), or is closed at once if every
   // connection is busy. 0: DefaultMaxConnections().
   int max_connections = 0;
+  // TLS: a PEM certificate chain and its PEM private key. Both set: every connection speaks
+  // TLS 1.2 or 1.3 (older versions are refused in the handshake); both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // The open-file limit less a reserve for storage files, outbound deliveries and the rest
@@ -49,9 +54,10 @@ int DefaultMaxConnections(uint64_t open_file_limit);
 // What the server did with connections, for /metrics.
 struct ConnectionStats {
   Counter accepted;
-  Counter refused;        // closed at once: at the cap with every connection busy
-  Counter evicted;        // idle connections closed to make room
-  Counter accept_errors;  // accept() failed (EMFILE, ENFILE...): backed off
+  Counter refused;                 // closed at once: at the cap with every connection busy
+  Counter evicted;                 // idle connections closed to make room
+  Counter accept_errors;           // accept() failed (EMFILE, ENFILE...): backed off
+  Counter tls_handshake_failures;  // TLS listener: handshakes that failed or timed out
   Gauge open;
 };
 
@@ -63,7 +69,8 @@ class HttpServer {
   HttpServer(boost::asio::io_context& io, ServerOptions options, RequestHandler handler);
   ~HttpServer();
 
-  // Binds and listens; returns the bound port (useful with port 0).
+  // Loads the TLS certificate and key (if configured), binds and listens; returns the bound
+  // port (useful with port 0).
   Result<uint16_t> Listen();
   // Starts accepting on the io_context.
   void Start();

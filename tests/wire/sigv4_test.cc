@@ -315,6 +315,13 @@ TEST(CallerAccount, SignedCallersNameOnlyTheirOwnAccountsResources) {
                  R"("maxReceiveCount":"3"})"));
   EXPECT_TRUE(NamesAnotherAccount(signed_in,
                                   "arn:aws:sns:us-east-1:222222222222:endpoint/GCM/app/0f1e2d3c"));
+  // Escapes in JSON are decoded as the server decodes them.
+  EXPECT_TRUE(NamesAnotherAccount(
+      signed_in, R"({"deadLetterTargetArn":"arn\u003aaws:sqs:us-east-1:222222222222:dlq"})"));
+  EXPECT_TRUE(NamesAnotherAccount(
+      signed_in, R"({"deadLetterTargetArn":"\u0061rn:aws:sqs:us-east-1:222222222222:dlq"})"));
+  EXPECT_FALSE(NamesAnotherAccount(
+      signed_in, R"({"deadLetterTargetArn":"arn\u003aaws:sqs:us-east-1:111111111111:dlq"})"));
   // Other services' ARNs (a policy's principal) and text without an ARN are not resources.
   EXPECT_FALSE(NamesAnotherAccount(signed_in, "arn:aws:iam::222222222222:root"));
   EXPECT_FALSE(NamesAnotherAccount(signed_in, "https://example.com/hook"));

@@ -1,5 +1,7 @@
 #include "wire/common/request_context.h"
 
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "wire/common/form.h"
@@ -41,8 +43,9 @@ void ParseCredentialScope(const HttpRequest& request, RequestContext* context) {
   }
 }
 
-bool NamesAnotherAccount(const RequestContext& context, std::string_view text) {
-  if (!context.authenticated) return false;
+namespace {
+
+bool TextNamesAnotherAccount(const RequestContext& context, std::string_view text) {
   for (size_t at = text.find("arn:"); at != std::string_view::npos;
        at = text.find("arn:", at + 4)) {
     // arn:partition:service:region:account:resource
@@ -60,6 +63,33 @@ bool NamesAnotherAccount(const RequestContext& context, std::string_view text) {
     }
     if (!complete) break;
     if ((fields[2] == "sqs" || fields[2] == "sns") && fields[4] != context.account) return true;
+  }
+  return false;
+}
+
+// Every string in a JSON document, decoded.
+void CollectStrings(const nlohmann::json& node, std::vector<std::string>* out) {
+  if (node.is_string()) {
+    out->push_back(node.get<std::string>());
+  } else if (node.is_structured()) {
+    for (const auto& item : node) CollectStrings(item, out);
+  }
+}
+
+}  // namespace
+
+bool NamesAnotherAccount(const RequestContext& context, std::string_view text) {
+  if (!context.authenticated) return false;
+  if (TextNamesAnotherAccount(context, text)) return true;
+  // JSON can hide an ARN behind escapes ("arn\u003aaws:sqs:..."), and the server reads the
+  // decoded strings: those are what must be checked.
+  if (text.find('\\') == std::string_view::npos) return false;
+  const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
+  if (document.is_discarded()) return false;
+  std::vector<std::string> strings;
+  CollectStrings(document, &strings);
+  for (const std::string& decoded : strings) {
+    if (TextNamesAnotherAccount(context, decoded)) return true;
   }
   return false;
 }

@@ -46,7 +46,8 @@ void Subscribe(SnsCall& call, Reply reply) {
   // can allow it).
   auto attributes = call.Map("Attributes");
   auto redrive = attributes.find("RedrivePolicy");
-  if (NamesAnotherAccount(call.context, call.String("Endpoint")) ||
+  const bool endpoint_is_arn = *protocol == "sqs" || *protocol == "application";
+  if ((endpoint_is_arn && NamesAnotherAccount(call.context, call.String("Endpoint"))) ||
       (redrive != attributes.end() && NamesAnotherAccount(call.context, redrive->second))) {
     return reply(Status(ErrorCode::kAccessDenied,
                         "User is not authorized to use a resource of another account"));
@@ -82,8 +83,10 @@ void Unsubscribe(SnsCall& call, Reply reply) {
     return reply(Status(ErrorCode::kInvalidParameter, "Invalid parameter: SubscriptionId"));
   }
   if (call.context.unsigned_link_visit) {
-    // Only subscriptions that are sent an UnsubscribeURL (http/s, email) may be ended by an
-    // unsigned visit; a queue's or a device's subscription needs its owner's signature.
+    // Only subscriptions whose UnsubscribeURL goes to people or web endpoints (http/s, email)
+    // may be ended by an unsigned visit. A queue's or a device's subscription needs its
+    // owner's signature, although its envelopes carry the link too (AWS takes it unsigned):
+    // anyone who can read one message must not be able to cut a queue off a topic.
     auto attributes = call.topics->GetSubscriptionAttributes(*arn);
     const std::string protocol =
         attributes.ok() && attributes->count("Protocol") ? attributes->at("Protocol") : "";

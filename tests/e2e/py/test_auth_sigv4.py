@@ -362,6 +362,22 @@ class FirstStartAndKeyFiles(unittest.TestCase):
         topic = sns.create_topic(Name="from-file" + harness.uid())["TopicArn"]
         self.assertIn(":" + OTHER_ACCOUNT + ":", topic)
 
+    def test_a_key_table_that_could_mean_less_than_admin_stops_the_start(self):
+        import subprocess
+        directory = self.directory()
+        for extra, message in (('admin = "false"\n', "must be true or false"),
+                               ('polcy = "x"\n', "unknown field 'polcy'")):
+            config = os.path.join(directory, "odd.toml")
+            with open(config, "w") as f:
+                f.write('[[auth.keys]]\naccess_key = "AKIAODD0000000000001"\nsecret_key = "s"\n'
+                        'account = "123456789012"\n' + extra)
+            run = subprocess.run([harness.PostboxServer().binary, "serve", "--config", config,
+                                  "--data-dir", os.path.join(directory, "data"),
+                                  "--listen", "127.0.0.1:0"],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(run.returncode, 0)
+            self.assertIn(message, run.stderr)
+
     def test_a_key_with_a_policy_is_refused_until_policies_work(self):
         import subprocess
         with tempfile.TemporaryDirectory() as directory:
