@@ -549,9 +549,10 @@ Result<Config> LoadConfig(const std::vector<std::string>& args, char** environ_v
     if (!value.empty() && !s.set(config, value)) return Invalid("flag", s.key, value);
   }
   if (repair) config.storage_repair = true;
-  if (!config.tls_listen.empty() && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
+  if (config.tls_listen.empty() != config.tls_cert_file.empty() ||
+      config.tls_listen.empty() != config.tls_key_file.empty()) {
     return Status(ErrorCode::kInvalidParameterValue,
-                  "tls.listen needs tls.cert_file and tls.key_file");
+                  "tls.listen, tls.cert_file and tls.key_file go together: set all three");
   }
   if (dev) {
     config.auth_mode = "dev";

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <cstdio>
@@ -391,7 +392,12 @@ int Serve(const Config& config) {
   options.port = port;
   options.io_timeout_seconds = config.io_timeout_seconds;
   options.io_threads = config.io_threads;
-  options.max_connections = config.max_connections;
+  options.max_connections = config.max_connections > 0
+                                ? config.max_connections
+                                : net::DefaultMaxConnections(open_file_limit);
+  // Both listeners draw on one open-file budget: with TLS each gets half of the cap.
+  if (!config.tls_listen.empty())
+    options.max_connections = std::max(options.max_connections / 2, 16);
   net::RequestHandler handler = [&sqs, &sns, &ses, &ready, &signer, &certificate_path, &engine,
                                  &metrics](wire::HttpRequest request,
                                            std::function<void(wire::HttpResponse)> respond) {
@@ -447,8 +453,8 @@ int Serve(const Config& config) {
     }
     tls_server->Start();
     metrics.tls_server = tls_server.get();
-    std::printf("postbox: listening on https://%s:%u (TLS)\n", tls_host.c_str(),
-                unsigned(*tls_bound));
+    std::printf("postbox: listening on https://%s:%u (TLS; connections: at most %d)\n",
+                tls_host.c_str(), unsigned(*tls_bound), tls_server->max_connections());
   }
   server.Start();
   SweepPeriodically(io, service);
@@ -458,7 +464,8 @@ int Serve(const Config& config) {
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
-    spdlog::info("event=shutdown signal={} in_flight={}", signal, server.in_flight());
+    spdlog::info("event=shutdown signal={} in_flight={}", signal,
+                 server.in_flight() + (tls_server ? tls_server->in_flight() : 0));
     ready.store(false);
     server.StopAccepting();
     if (tls_server) tls_server->StopAccepting();

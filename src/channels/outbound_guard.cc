@@ -40,7 +40,7 @@ AddressClass ClassifyV6(const uint8_t* b) {
   // fd00:ec2::254
   static constexpr std::array<uint8_t, 16> kMetadataV6 = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
                                                           0,    0,    0,    0,    0, 0, 0x02, 0x54};
-  // fd00:ec2::23 (EKS Pod Identity) differs only in its last byte.
+  // fd00:ec2::23 (EKS Pod Identity) differs from fd00:ec2::254 only in its last two bytes.
   if (std::memcmp(b, kMetadataV6.data(), 14) == 0 &&
       ((b[14] == 0x02 && b[15] == 0x54) || (b[14] == 0x00 && b[15] == 0x23))) {
     return AddressClass::kMetadata;

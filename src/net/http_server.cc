@@ -60,8 +60,10 @@ auto AsyncHandle(const RequestHandler& handler, wire::HttpRequest request,
       token, std::move(request));
 }
 
-wire::HttpRequest ToWire(http::request<http::string_body>&& in, const std::string& remote) {
+wire::HttpRequest ToWire(http::request<http::string_body>&& in, const std::string& remote,
+                         bool secure) {
   wire::HttpRequest out;
+  out.secure = secure;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
   out.headers.reserve(size_t(std::distance(in.begin(), in.end())));
@@ -121,7 +123,8 @@ asio::awaitable<void> WatchDeadline(std::shared_ptr<Connection> connection,
   }
 }
 
-// Sends head and body with one gather write; the body is not copied.
+// Sends head and body with one gather write (over TLS, Asio encrypts them record by record);
+// the body is not copied.
 template <typename Stream>
 asio::awaitable<void> WriteResponse(Stream& stream, const wire::HttpResponse& response,
                                     unsigned version, bool keep_alive, beast::error_code& ec) {
@@ -141,10 +144,23 @@ Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const ServerOptions& 
                            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                            asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
                        ec);
-  if (!ec && SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION) != 1) {
-    ec = beast::error_code(int(ERR_get_error()), asio::error::get_ssl_category());
-  }
   if (ec) return Status(ErrorCode::kInvalidParameterValue, "cannot set up TLS: " + ec.message());
+  SSL_CTX* native = context->native_handle();
+  // Forward-secret AEAD suites for TLS 1.2 (TLS 1.3 has only such suites); no
+  // renegotiation (one client could make the server handshake again and again); record
+  // buffers given back while a connection is idle.
+  constexpr char kTls12Ciphers[] =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "cannot set up TLS: this OpenSSL lacks TLS 1.2 or its ECDHE/AEAD suites");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  // An encrypted key would make OpenSSL ask for its passphrase on the terminal: refuse it.
+  SSL_CTX_set_default_passwd_cb(native, [](char*, int, int, void*) { return -1; });
   context->use_certificate_chain_file(options.tls_cert_file, ec);
   if (ec) {
     return Status(ErrorCode::kInvalidParameterValue,
@@ -153,7 +169,8 @@ Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const ServerOptions& 
   context->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
   if (ec) {
     return Status(ErrorCode::kInvalidParameterValue,
-                  "cannot load tls.key_file " + options.tls_key_file + ": " + ec.message());
+                  "cannot load tls.key_file " + options.tls_key_file + ": " + ec.message() +
+                      " (an unencrypted PEM key matching tls.cert_file is needed)");
   }
   if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
     return Status(ErrorCode::kInvalidParameterValue, "tls.key_file " + options.tls_key_file +
@@ -292,9 +309,9 @@ asio::awaitable<void> ServeRequests(HttpServer::State& state, Connection& connec
     state.in_flight.fetch_add(1);
     guard.in_flight = true;
     connection.NoDeadline();  // a long poll may wait longer than the I/O timeout
-    wire::HttpResponse answer =
-        co_await AsyncHandle(state.handler, ToWire(std::move(request), remote),
-                             co_await asio::this_coro::executor, asio::use_awaitable);
+    wire::HttpResponse answer = co_await AsyncHandle(
+        state.handler, ToWire(std::move(request), remote, state.tls != nullptr),
+        co_await asio::this_coro::executor, asio::use_awaitable);
     connection.ExpireAfter(timeout);
     co_await WriteResponse(stream, answer, version, keep_alive, ec);
     state.in_flight.fetch_sub(1);

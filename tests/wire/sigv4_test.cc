@@ -322,6 +322,9 @@ TEST(CallerAccount, SignedCallersNameOnlyTheirOwnAccountsResources) {
       signed_in, R"({"deadLetterTargetArn":"\u0061rn:aws:sqs:us-east-1:222222222222:dlq"})"));
   EXPECT_FALSE(NamesAnotherAccount(
       signed_in, R"({"deadLetterTargetArn":"arn\u003aaws:sqs:us-east-1:111111111111:dlq"})"));
+  // Deep nesting is walked without recursion (a million levels would overflow a stack).
+  std::string deep = std::string(1'000'000, '[') + R"("\n")" + std::string(1'000'000, ']');
+  EXPECT_FALSE(NamesAnotherAccount(signed_in, deep));
   // Other services' ARNs (a policy's principal) and text without an ARN are not resources.
   EXPECT_FALSE(NamesAnotherAccount(signed_in, "arn:aws:iam::222222222222:root"));
   EXPECT_FALSE(NamesAnotherAccount(signed_in, "https://example.com/hook"));

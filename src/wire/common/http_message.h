@@ -17,6 +17,10 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_address;
+  bool secure = false;  // arrived over TLS: URLs handed back say https://
+
+  // "https" or "http": the scheme of URLs that point back at this listener.
+  const char* Scheme() const { return secure ? "https" : "http"; }
 
   // The value of the field `lower_name` (the last one when repeated), empty when absent.
   std::string_view Header(std::string_view lower_name) const {

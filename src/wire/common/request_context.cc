@@ -67,14 +67,39 @@ bool TextNamesAnotherAccount(const RequestContext& context, std::string_view tex
   return false;
 }
 
-// Every string in a JSON document, decoded.
-void CollectStrings(const nlohmann::json& node, std::vector<std::string>* out) {
-  if (node.is_string()) {
-    out->push_back(node.get<std::string>());
-  } else if (node.is_structured()) {
-    for (const auto& item : node) CollectStrings(item, out);
+// Looks at every string of a JSON document (keys included), decoded, as the parser meets it:
+// no document is built, nesting costs no stack (nlohmann's SAX parser keeps its own), and the
+// first hit stops the parse.
+class ArnFinder final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit ArnFinder(const RequestContext& context) : context_(context) {}
+  bool found() const { return found_; }
+
+  bool string(string_t& value) override { return Check(value); }
+  bool key(string_t& value) override { return Check(value); }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;  // not JSON: the raw text was checked already
   }
-}
+
+ private:
+  bool Check(const std::string& text) {
+    found_ = TextNamesAnotherAccount(context_, text);
+    return !found_;
+  }
+
+  const RequestContext& context_;
+  bool found_ = false;
+};
 
 }  // namespace
 
@@ -84,14 +109,13 @@ bool NamesAnotherAccount(const RequestContext& context, std::string_view text) {
   // JSON can hide an ARN behind escapes ("arn\u003aaws:sqs:..."), and the server reads the
   // decoded strings: those are what must be checked.
   if (text.find('\\') == std::string_view::npos) return false;
-  const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
-  if (document.is_discarded()) return false;
-  std::vector<std::string> strings;
-  CollectStrings(document, &strings);
-  for (const std::string& decoded : strings) {
-    if (TextNamesAnotherAccount(context, decoded)) return true;
+  ArnFinder finder(context);
+  try {
+    nlohmann::json::sax_parse(text, &finder);
+  } catch (const nlohmann::json::exception&) {
+    // Malformed: the core refuses the value when it parses it.
   }
-  return false;
+  return finder.found();
 }
 
 }  // namespace postbox::wire

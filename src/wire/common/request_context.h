@@ -10,12 +10,13 @@ namespace postbox::wire {
 
 struct RequestContext {
   std::string request_id;
-  std::string access_key_id;  // from the SigV4 credential scope; empty if unsigned
-  std::string region;         // from the credential scope, else the server default
-  std::string service;        // signing name from the scope ("sqs"), may be empty
-  std::string account;        // the caller's account id
-  std::string host;           // Host header, for building queue URLs
-  std::string trace_header;   // X-Amzn-Trace-Id header (X-Ray), empty if absent
+  std::string access_key_id;    // from the SigV4 credential scope; empty if unsigned
+  std::string region;           // from the credential scope, else the server default
+  std::string service;          // signing name from the scope ("sqs"), may be empty
+  std::string account;          // the caller's account id
+  std::string host;             // Host header, for building queue URLs
+  std::string scheme = "http";  // "https" on the TLS listener, for the same
+  std::string trace_header;     // X-Amzn-Trace-Id header (X-Ray), empty if absent
   // Set when a SigV4 signature was verified (auth.mode = "sigv4"): `account` is then the
   // key's, and resources of other accounts are out of reach (no resource policies yet).
   bool authenticated = false;

@@ -84,9 +84,10 @@ void SesFrontend::Handle(const HttpRequest& request,
   call->context.account = options_.default_account;
   call->context.host = request.Header("host");
   if (call->context.host.empty()) call->context.host = "localhost";
+  call->context.scheme = request.Scheme();
   ParseCredentialScope(request, &call->context);
-  call->base_url =
-      options_.public_url.empty() ? "http://" + call->context.host : options_.public_url;
+  call->base_url = options_.public_url.empty() ? call->context.scheme + "://" + call->context.host
+                                               : options_.public_url;
   const bool v2 = request.Path().rfind("/v2/email/", 0) == 0;
   // Every answer is counted by API, action and outcome, with the time it took. The call
   // object lives until then (the handlers capture it).

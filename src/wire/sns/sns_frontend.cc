@@ -217,9 +217,10 @@ void SnsFrontend::Handle(const HttpRequest& request,
   call->context.account = options_.default_account;
   call->context.host = request.Header("host");
   if (call->context.host.empty()) call->context.host = "localhost";
+  call->context.scheme = request.Scheme();
   call->context.trace_header = request.Header("x-amzn-trace-id");
-  call->base_url =
-      options_.public_url.empty() ? "http://" + call->context.host : options_.public_url;
+  call->base_url = options_.public_url.empty() ? call->context.scheme + "://" + call->context.host
+                                               : options_.public_url;
   ParseCredentialScope(request, &call->context);
   const std::string request_id = call->context.request_id;
   auto fail = [&](Status s) { respond(ErrorResponse(s, request_id), s.code()); };

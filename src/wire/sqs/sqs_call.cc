@@ -34,7 +34,7 @@ std::optional<std::pair<std::string, std::string>> SplitQueuePath(std::string_vi
 }  // namespace
 
 std::string Call::QueueUrl(const core::QueueId& id) const {
-  return "http://" + context.host + "/" + id.account + "/" + id.name;
+  return context.scheme + "://" + context.host + "/" + id.account + "/" + id.name;
 }
 
 Result<core::QueuePtr> Call::Queue() const { return QueueAt(OptionalString("QueueUrl")); }

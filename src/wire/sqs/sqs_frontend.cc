@@ -76,6 +76,7 @@ std::shared_ptr<Call> SqsFrontend::NewCall(const HttpRequest& request) {
   call->context.account = options_.default_account;
   call->context.host = request.Header("host");
   if (call->context.host.empty()) call->context.host = "localhost";
+  call->context.scheme = request.Scheme();
   call->context.trace_header = request.Header("x-amzn-trace-id");
   call->path = std::string(request.Path());
   ParseCredentialScope(request, &call->context);

@@ -51,7 +51,7 @@ class TlsListener(unittest.TestCase):
             "--tls-key-file", cls.key])
         cls.server.require_local("the TLS listener")
         cls.server.start()
-        found = re.search(r"listening on (https://127\.0\.0\.1:(\d+)) \(TLS\)",
+        found = re.search(r"listening on (https://127\.0\.0\.1:(\d+)) \(TLS",
                           cls.server.output())
         assert found, cls.server.output()
         cls.https, cls.tls_port = found.group(1), int(found.group(2))
@@ -64,6 +64,8 @@ class TlsListener(unittest.TestCase):
     def test_sdk_clients_work_over_https_beside_plain_http(self):
         sqs = https_client("sqs", self.https, self.cert)
         url = sqs.create_queue(QueueName="tls-" + harness.uid())["QueueUrl"]
+        # URLs handed back on the TLS listener point at it (SDKs that send to the QueueUrl).
+        self.assertTrue(url.startswith(self.https + "/"), url)
         sqs.send_message(QueueUrl=url, MessageBody="over tls")
         messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
         self.assertEqual([m["Body"] for m in messages], ["over tls"])
