@@ -93,7 +93,11 @@ Status WriteKeyFile(const std::string& data_dir, const Config::AuthKey& key) {
 Result<AccessKeySet> GatherAccessKeys(const Config& config, const std::string& data_dir) {
   AccessKeySet set;
   if (config.secret_access_key != Config().secret_access_key) {
-    set.keys.push_back({config.access_key_id, config.secret_access_key, config.account_id});
+    Config::AuthKey key;  // an admin of aws.account_id
+    key.access_key = config.access_key_id;
+    key.secret_key = config.secret_access_key;
+    key.account = config.account_id;
+    set.keys.push_back(std::move(key));
   }
   set.keys.insert(set.keys.end(), config.auth_keys.begin(), config.auth_keys.end());
   if (!config.auth_credentials_file.empty()) {

@@ -101,6 +101,10 @@ std::vector<Setting> Settings() {
        [](Config& c, const std::string& v) {
          return SetInt(c.max_connections, v) && c.max_connections >= 0;
        }},
+      {"server.max_connections_per_address",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_connections_per_address, v) && c.max_connections_per_address >= 0;
+       }},
       {"server.public_url",
        [](Config& c, const std::string& v) {
          c.public_url = v;
@@ -168,6 +172,10 @@ std::vector<Setting> Settings() {
          return true;
        }},
       {"auth.credentials_file", Text(&Config::auth_credentials_file)},
+      {"auth.requests_per_second",
+       [](Config& c, const std::string& v) {
+         return SetDouble(c.auth_requests_per_second, v) && c.auth_requests_per_second >= 0;
+       }},
       {"tls.listen", Text(&Config::tls_listen)},
       {"tls.cert_file", Text(&Config::tls_cert_file)},
       {"tls.key_file", Text(&Config::tls_key_file)},
@@ -374,9 +382,10 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseSmsRoutes(
 namespace {
 
 // The key tables at `path` ([[auth.keys]] in the config file, [[keys]] in a credentials file):
-// access_key, secret_key and a 12-digit account, each required. `admin` defaults to true;
-// a policy (and so a key that is not an admin) is refused until policies are evaluated, so
-// that no key gets more than its operator meant.
+// access_key, secret_key and a 12-digit account, each required. A key is an admin of its
+// account unless it has a `policy` (IAM's JSON policy language) or says admin = false (then,
+// without a policy, it may do nothing). A policy that cannot be read, or admin = true beside
+// a policy, stops the start: no key may end up with more than its operator meant.
 Status ReadAuthKeys(const toml::table& table, const char* path, const std::string& source,
                     std::vector<Config::AuthKey>* out) {
   const toml::array* keys = table.at_path(path).as_array();
@@ -384,22 +393,31 @@ Status ReadAuthKeys(const toml::table& table, const char* path, const std::strin
   for (const toml::node& node : *keys) {
     const toml::table* entry = node.as_table();
     Config::AuthKey key;
-    bool admin = true;
-    bool has_policy = false;
+    std::optional<bool> admin;
+    std::optional<std::string> policy_text;
     if (entry != nullptr) {
       key.access_key = entry->at_path("access_key").value_or(std::string());
       key.secret_key = entry->at_path("secret_key").value_or(std::string());
       key.account = entry->at_path("account").value_or(std::string());
-      has_policy = static_cast<bool>(entry->at_path("policy"));
       // A misspelt field or admin = "false" must not leave a key with more than was meant.
       for (const auto& [name, value] : *entry) {
         const std::string_view field = name.str();
         if (field != "access_key" && field != "secret_key" && field != "account" &&
-            field != "admin" && field != "policy") {
+            field != "admin" && field != "policy" && field != "requests_per_second") {
           return Status(ErrorCode::kInvalidParameterValue,
                         source + ": unknown field '" + std::string(field) + "' in [[" + path +
-                            "]] (access_key, secret_key, account, admin, policy)");
+                            "]] (access_key, secret_key, account, admin, policy, "
+                            "requests_per_second)");
         }
+      }
+      if (auto node = entry->at_path("requests_per_second")) {
+        const std::optional<double> rate = node.value<double>();
+        if (!rate || !(*rate > 0) || *rate > 1e9) {
+          return Status(
+              ErrorCode::kInvalidParameterValue,
+              source + ": requests_per_second in [[" + path + "]] must be a positive number");
+        }
+        key.requests_per_second = *rate;
       }
       if (auto node = entry->at_path("admin")) {
         if (!node.is_boolean()) {
@@ -407,6 +425,14 @@ Status ReadAuthKeys(const toml::table& table, const char* path, const std::strin
                         source + ": admin in [[" + path + "]] must be true or false");
         }
         admin = node.value_or(true);
+      }
+      if (auto node = entry->at_path("policy")) {
+        if (!node.is_string()) {
+          return Status(ErrorCode::kInvalidParameterValue, source + ": key " + key.access_key +
+                                                               ": policy in [[" + path +
+                                                               "]] must be a string of JSON");
+        }
+        policy_text = node.value_or(std::string());
       }
     }
     const bool account_ok = key.account.size() == 12 &&
@@ -416,12 +442,21 @@ Status ReadAuthKeys(const toml::table& table, const char* path, const std::strin
           ErrorCode::kInvalidParameterValue,
           source + ": each [[" + path + "]] needs access_key, secret_key and a 12-digit account");
     }
-    if (has_policy || !admin) {
-      return Status(ErrorCode::kInvalidParameterValue,
-                    source + ": key " + key.access_key +
-                        ": policies are not evaluated yet, so every key must be an admin "
-                        "(admin = true, no policy)");
+    if (policy_text) {
+      if (admin.value_or(false)) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      source + ": key " + key.access_key +
+                          " is an admin and has a policy: choose one (admin = false)");
+      }
+      auto policy = core::policy::ParsePolicy(*policy_text, core::policy::PolicyKind::kIdentity);
+      if (!policy.ok()) {
+        return Status(
+            ErrorCode::kInvalidParameterValue,
+            source + ": the policy of key " + key.access_key + ": " + policy.status().message());
+      }
+      key.policy = std::move(*policy);
     }
+    key.admin = admin.value_or(!policy_text.has_value());
     out->push_back(std::move(key));
   }
   return Status::Ok();

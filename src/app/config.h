@@ -3,12 +3,14 @@
 // --section-key (the most used also have short forms: --listen, --data-dir, --config).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "core/policy/access_policy.h"
 
 namespace postbox::app {
 
@@ -20,6 +22,8 @@ struct Config {
   // server.max_connections: open connections at most; 0 derives it from the open-file limit
   // (net::DefaultMaxConnections).
   int max_connections = 0;
+  // server.max_connections_per_address: connections one client address may hold (0: no limit).
+  int max_connections_per_address = 0;
   // server.public_url: how people and subscribers reach this server ("https://postbox.example
   // .com"), for the links in mails and SNS documents (SubscribeURL, UnsubscribeURL,
   // SigningCertURL); empty: "http://" plus the Host header of the request.
@@ -46,8 +50,18 @@ struct Config {
     std::string access_key;
     std::string secret_key;  // never logged
     std::string account;
+    // An admin may do anything in its account; otherwise `policy` (IAM's language) says what
+    // the key may do, and without one it may do nothing.
+    bool admin = true;
+    std::shared_ptr<const core::policy::Document> policy;
+    // Requests a second this key may make (a burst of one second's worth); 0: the default,
+    // auth.requests_per_second.
+    double requests_per_second = 0;
   };
   std::vector<AuthKey> auth_keys;  // [[auth.keys]] in the config file
+  // auth.requests_per_second: each key's request rate unless its table sets its own; beyond
+  // it requests are throttled (AWS's throttling error). 0: no limit.
+  double auth_requests_per_second = 0;
   // auth.credentials_file: a TOML file of [[keys]] tables (as [[auth.keys]]), kept out of the
   // config file; refused when group or others may read it.
   std::string auth_credentials_file;

@@ -89,10 +89,14 @@ Result<channels::ServiceAccount> ReadServiceAccount(const std::string& path) {
 
 // SigV4 mode: every gathered key (app/access_keys.h); development mode: none (any credentials
 // are accepted).
-std::unique_ptr<wire::auth::Authenticator> MakeAuthenticator(const AccessKeySet& keys) {
+std::unique_ptr<wire::auth::Authenticator> MakeAuthenticator(const Config& config,
+                                                             const AccessKeySet& keys) {
   std::vector<wire::auth::AccessKey> accepted;
   for (const Config::AuthKey& key : keys.keys) {
-    accepted.push_back({key.access_key, key.secret_key, key.account, ""});
+    const double rate =
+        key.requests_per_second > 0 ? key.requests_per_second : config.auth_requests_per_second;
+    accepted.push_back(
+        {key.access_key, key.secret_key, key.account, "", key.admin, key.policy, rate});
   }
   return std::make_unique<wire::auth::Authenticator>(std::move(accepted), SystemClock::Get());
 }
@@ -341,7 +345,7 @@ int Serve(const Config& config) {
       return 1;
     }
     access_keys = std::move(*gathered);
-    authenticator = MakeAuthenticator(*access_keys);
+    authenticator = MakeAuthenticator(config, *access_keys);
   }
   wire::sns::SnsFrontend sns(topics, {config.region, config.account_id, &request_metrics,
                                       config.public_url, &sms, &platforms, authenticator.get()});
@@ -395,6 +399,7 @@ int Serve(const Config& config) {
   options.max_connections = config.max_connections > 0
                                 ? config.max_connections
                                 : net::DefaultMaxConnections(open_file_limit);
+  options.max_connections_per_address = config.max_connections_per_address;
   // Both listeners draw on one open-file budget: with TLS each gets half of the cap.
   if (!config.tls_listen.empty())
     options.max_connections = std::max(options.max_connections / 2, 16);

@@ -195,14 +195,22 @@ void WritePush(const MetricsSources& s, PrometheusText& out) {
 void WriteAuthentication(const MetricsSources& s, PrometheusText& out) {
   const auto& f = s.authenticator->failures();
   out.Family("postbox_auth_failures_total", "counter",
-             "API requests refused by SigV4 authentication, by reason.");
+             "API requests refused by SigV4 authentication, by reason (throttled: over the "
+             "key's requests_per_second).");
   for (auto [reason, counter] : {std::pair{"missing_signature", &f.missing},
                                  {"incomplete_signature", &f.incomplete},
                                  {"unknown_key", &f.unknown_key},
                                  {"signature_mismatch", &f.bad_signature},
-                                 {"expired", &f.expired}}) {
+                                 {"expired", &f.expired},
+                                 {"throttled", &f.throttled}}) {
     out.Sample("postbox_auth_failures_total", {{"reason", reason}}, counter->value());
   }
+  const auto& d = s.authenticator->denials();
+  out.Family("postbox_authorization_denied_total", "counter",
+             "Signed API requests refused by access policies (AccessDenied), by reason.");
+  out.Sample("postbox_authorization_denied_total", {{"reason", "explicit_deny"}},
+             d.explicit_deny.value());
+  out.Sample("postbox_authorization_denied_total", {{"reason", "no_allow"}}, d.no_allow.value());
 }
 
 void WriteOutboundGuard(const MetricsSources& s, PrometheusText& out) {
@@ -226,10 +234,13 @@ void WriteConnections(const MetricsSources& s, PrometheusText& out) {
   out.Family("postbox_connections_max", "gauge", "server.max_connections.");
   out.Sample("postbox_connections_max", {}, int64_t(s.server->max_connections()));
   out.Family("postbox_connections_total", "counter",
-             "Connections accepted, and of those: closed at once (every connection busy) or "
-             "closed idle to make room for a new one.");
+             "Connections accepted, and of those: closed at once (every connection busy, or "
+             "its client address at server.max_connections_per_address) or closed idle to "
+             "make room for a new one.");
   out.Sample("postbox_connections_total", {{"outcome", "accepted"}}, st.accepted.value());
   out.Sample("postbox_connections_total", {{"outcome", "refused"}}, st.refused.value());
+  out.Sample("postbox_connections_total", {{"outcome", "refused_per_address"}},
+             st.refused_per_address.value());
   out.Sample("postbox_connections_total", {{"outcome", "evicted"}}, st.evicted.value());
   out.Family("postbox_accept_errors_total", "counter",
              "accept() failures, such as running out of open files (backed off).");

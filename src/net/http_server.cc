@@ -96,6 +96,7 @@ struct Connection {
   }
 
   tcp::socket socket;
+  std::string address;  // the client's, counted against max_connections_per_address
   asio::steady_timer watchdog;
   Clock::time_point deadline = Clock::time_point::max();
   bool finished = false;  // the session is over; the watchdog stops
@@ -192,26 +193,46 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::atomic<int64_t> in_flight{0};
   ConnectionStats stats;
 
-  // Every open connection, so that a full server can close the one idle the longest.
+  // Every open connection, so that a full server can close the one idle the longest, and
+  // how many each client address holds.
+  struct Registered {
+    std::weak_ptr<Connection> connection;
+    std::string address;
+  };
   std::mutex connections_mu;
-  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections;
+  std::unordered_map<const Connection*, Registered> connections;
+  std::unordered_map<std::string, int> per_address;
 
   State(asio::io_context& io_context, ServerOptions opts, RequestHandler h)
       : io(io_context), options(std::move(opts)), handler(std::move(h)), acceptor(io_context) {}
 
   void Register(const std::shared_ptr<Connection>& c) {
     std::lock_guard lock(connections_mu);
-    connections.insert_or_assign(c.get(), c);
+    if (connections.insert_or_assign(c.get(), Registered{c, c->address}).second) {
+      ++per_address[c->address];
+    }
     stats.open.Set(int64_t(connections.size()));
   }
   void Unregister(const Connection* c) {
     std::lock_guard lock(connections_mu);
-    connections.erase(c);
+    auto it = connections.find(c);
+    if (it != connections.end()) Forget(it);
     stats.open.Set(int64_t(connections.size()));
   }
   size_t open() {
     std::lock_guard lock(connections_mu);
     return connections.size();
+  }
+  int OpenFrom(const std::string& address) {
+    std::lock_guard lock(connections_mu);
+    auto it = per_address.find(address);
+    return it == per_address.end() ? 0 : it->second;
+  }
+  // Drops a registry entry and its address's count (connections_mu held).
+  decltype(connections)::iterator Forget(decltype(connections)::iterator it) {
+    auto count = per_address.find(it->second.address);
+    if (count != per_address.end() && --count->second <= 0) per_address.erase(count);
+    return connections.erase(it);
   }
   // Closes the connection idle the longest (on its own executor); false if all are busy.
   bool EvictIdle() {
@@ -219,9 +240,9 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     {
       std::lock_guard lock(connections_mu);
       for (auto it = connections.begin(); it != connections.end();) {
-        auto c = it->second.lock();
+        auto c = it->second.connection.lock();
         if (!c) {  // its session ended without unregistering: forget it
-          it = connections.erase(it);
+          it = Forget(it);
           continue;
         }
         ++it;
@@ -386,8 +407,10 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
   // become a flood of log lines.
   OncePerInterval accept_log;
   OncePerInterval full_log;
+  OncePerInterval per_address_log;
   asio::steady_timer pause(state->io);
   const size_t max_connections = size_t(state->options.max_connections);
+  const int per_address_cap = state->options.max_connections_per_address;
   for (;;) {
     beast::error_code ec;
     // Several I/O threads: each connection's handlers (its stream's timer included) must
@@ -419,6 +442,21 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
     }
     backoff = kFirstBackoff;
     state->stats.accepted.Add();
+    std::string address;
+    if (auto remote = socket.remote_endpoint(ec); !ec) address = remote.address().to_string();
+    if (per_address_cap > 0 && state->OpenFrom(address) >= per_address_cap) {
+      // One client holding its share: closed at once, whatever the rest of the server does.
+      state->stats.refused_per_address.Add();
+      if (uint64_t times = per_address_log.Due()) {
+        spdlog::warn(
+            "event=connections_per_address_full times={} address={} max={} action=\"closing "
+            "new connections from this address; raise server.max_connections_per_address if "
+            "it is a proxy\"",
+            times, address, per_address_cap);
+      }
+      socket.close(ec);
+      continue;
+    }
     if (state->open() >= max_connections && !state->EvictIdle()) {
       // Every connection is working: this one is closed at once rather than queued.
       state->stats.refused.Add();
@@ -434,6 +472,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<HttpServer::State> state) {
     socket.set_option(tcp::no_delay(true), ec);
     // Registered here, not in the session, so that the next accept already counts it.
     auto connection = std::make_shared<Connection>(std::move(socket));
+    connection->address = std::move(address);
     state->Register(connection);
     asio::co_spawn(connection->socket.get_executor(), RunSession(state, connection),
                    asio::detached);

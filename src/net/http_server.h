@@ -41,6 +41,10 @@ struct ServerOptions {
   // longest (no request being read to the end or answered), or is closed at once if every
   // connection is busy. 0: DefaultMaxConnections().
   int max_connections = 0;
+  // Connections one client address may hold open at once; a new one beyond it is closed at
+  // once, so that one client cannot take every connection. 0: no such limit (behind a proxy
+  // every client has the proxy's address).
+  int max_connections_per_address = 0;
   // TLS: a PEM certificate chain and its PEM private key. Both set: every connection speaks
   // TLS 1.2 or 1.3 (older versions are refused in the handshake); both empty: plain HTTP.
   std::string tls_cert_file;
@@ -55,6 +59,7 @@ int DefaultMaxConnections(uint64_t open_file_limit);
 struct ConnectionStats {
   Counter accepted;
   Counter refused;                 // closed at once: at the cap with every connection busy
+  Counter refused_per_address;     // closed at once: its address has its share open
   Counter evicted;                 // idle connections closed to make room
   Counter accept_errors;           // accept() failed (EMFILE, ENFILE...): backed off
   Counter tls_handshake_failures;  // TLS listener: handshakes that failed or timed out

@@ -274,7 +274,11 @@ Vector Named(const std::string& name) {
 TEST(Authenticator, UnsignedOperationHeadersAreRefused) {
   Vector v = Named("sigv4/presigned-get.json");
   ManualClock clock(SignedAt(v) * 1000);
-  Authenticator auth({{kAccessKey, kSecret, "111111111111", ""}}, clock);
+  AccessKey key;
+  key.access_key_id = kAccessKey;
+  key.secret_key = kSecret;
+  key.account = "111111111111";
+  Authenticator auth({key}, clock);
   RequestContext context;
   ASSERT_TRUE(auth.Authenticate(v.request, &context).ok());
   EXPECT_TRUE(context.authenticated);

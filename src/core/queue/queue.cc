@@ -62,6 +62,11 @@ QueueConfig Queue::config() const {
   return config_;
 }
 
+std::shared_ptr<const policy::Document> Queue::access_policy() const {
+  std::lock_guard lock(mu_);
+  return config_.policy;
+}
+
 AttributeMap Queue::tags() const {
   std::lock_guard lock(mu_);
   return tags_;

@@ -104,6 +104,8 @@ class Queue {
   uint64_t storage_id() const { return storage_id_; }
 
   QueueConfig config() const;
+  // The queue's Policy, parsed; null when it has none. Cheaper than config() per request.
+  std::shared_ptr<const policy::Document> access_policy() const;
   AttributeMap tags() const;
   int64_t created_seconds() const { return created_seconds_; }
   int64_t last_modified_seconds() const;

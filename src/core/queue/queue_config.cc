@@ -160,7 +160,16 @@ Status QueueConfig::Apply(const AttributeMap& attributes, bool creating) {
       }
       next.redrive_allow_policy_json = value;
     } else if (name == "Policy") {
-      if (!value.empty() && !nlohmann::json::accept(value)) return InvalidValue(name);
+      next.policy.reset();
+      if (!value.empty()) {
+        auto policy = policy::ParsePolicy(value, policy::PolicyKind::kResource);
+        if (!policy.ok()) {
+          return Status(
+              ErrorCode::kInvalidAttributeValue,
+              "Invalid value for the parameter Policy. Reason: " + policy.status().message() + ".");
+        }
+        next.policy = std::move(*policy);
+      }
       next.policy_json = value;
     } else if (name == "FifoQueue") {
       bool fifo = false;

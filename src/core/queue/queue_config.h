@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "core/policy/access_policy.h"
 
 namespace postbox::core {
 
@@ -38,6 +40,8 @@ struct QueueConfig {
   std::string redrive_allow_policy_json;
   RedriveAllowPolicy redrive_allow_policy;  // parsed from redrive_allow_policy_json
   std::string policy_json;
+  // policy_json as parsed (access checks read this); null when there is none.
+  std::shared_ptr<const policy::Document> policy;
   bool fifo_queue = false;
   bool content_based_deduplication = false;
   std::string deduplication_scope;    // FIFO: queue | messageGroup

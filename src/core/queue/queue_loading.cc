@@ -1,5 +1,7 @@
 // QueueService::Load: rebuilding queues, messages and FIFO deduplication windows from storage
 // at start-up.
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/queue/message_codec.h"
@@ -19,10 +21,28 @@ Status QueueService::Load() {
     }
     QueueId id{j.value("region", ""), j.value("account", ""), j.value("name", "")};
     QueueConfig config;
-    Status s = config.Apply(j.value("attributes", AttributeMap{}), /*creating=*/true);
+    AttributeMap attributes = j.value("attributes", AttributeMap{});
+    // Versions before access policies were evaluated kept any JSON as a queue's Policy. One
+    // that is not a policy postbox can evaluate is kept as text but grants nothing (and the
+    // start goes on): what it meant to allow stays refused until it is set again.
+    std::string unreadable_policy;
+    if (auto it = attributes.find("Policy");
+        it != attributes.end() && !it->second.empty() &&
+        !policy::ParsePolicy(it->second, policy::PolicyKind::kResource).ok()) {
+      unreadable_policy = std::move(it->second);
+      attributes.erase(it);
+    }
+    Status s = config.Apply(attributes, /*creating=*/true);
     if (!s.ok()) {
       status = s;
       return;
+    }
+    if (!unreadable_policy.empty()) {
+      spdlog::warn(
+          "event=queue_policy_unreadable queue={} action=\"the queue's Policy grants nothing "
+          "until it is set again (SetQueueAttributes)\"",
+          id.Arn());
+      config.policy_json = std::move(unreadable_policy);
     }
     auto queue = std::make_shared<Queue>(id, storage_id, config, j.value("tags", AttributeMap{}),
                                          j.value("created", int64_t{0}), clock_);

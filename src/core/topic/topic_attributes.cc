@@ -7,6 +7,7 @@
 #include "channels/chat/chat_message.h"
 #include "channels/mime_message.h"
 #include "channels/sms/phone_number.h"
+#include "core/policy/access_policy.h"
 #include "core/queue/message_rules.h"
 #include "core/topic/delivery_policy.h"
 
@@ -84,6 +85,12 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
     // AWS's limit on a topic policy is 30 KiB; it also bounds the nesting that writing the
     // document back out (AddPermission) must recurse through.
     if (value.size() > 30 * 1024) return InvalidParameter(name);
+    if (name == "Policy") {
+      // Evaluated for every request from another account: refused unless postbox can read
+      // every statement as its author meant (core/policy/access_policy.h).
+      auto parsed = policy::ParsePolicy(value, policy::PolicyKind::kResource);
+      if (!parsed.ok()) return InvalidParameter("Policy Reason: " + parsed.status().message());
+    }
     return ValidateJsonObject(name, value);
   }
   if (name == "DeliveryPolicy") return ValidateDeliveryPolicy(value, /*topic_level=*/true);

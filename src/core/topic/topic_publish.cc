@@ -9,6 +9,7 @@
 
 #include "base/encoding.h"
 #include "channels/push/fcm_message.h"
+#include "core/policy/access_check.h"
 #include "core/queue/message_rules.h"
 #include "core/topic/sns_envelope.h"
 #include "core/topic/topic_attributes.h"
@@ -16,6 +17,26 @@
 #include "core/topic/topic_state.h"
 
 namespace postbox::core {
+namespace {
+
+// SNS delivers to a queue as the service principal "sns.amazonaws.com" for the topic: the
+// queue's Policy may deny it, and must allow it when the queue is in another account.
+bool TopicMaySendTo(const Queue& queue, const std::string& topic_arn) {
+  const auto queue_policy = queue.access_policy();
+  const std::string queue_arn = queue.id().Arn();
+  policy::Caller caller;
+  caller.service = "sns.amazonaws.com";
+  caller.source_arn = topic_arn;
+  policy::Target target;
+  target.action = "sqs:SendMessage";
+  target.resource = queue_arn;
+  target.resource_account = queue.id().account;
+  target.resource_policy = queue_policy.get();
+  return policy::Authorize(caller, target) == policy::Decision::kAllowed;
+}
+
+}  // namespace
+
 namespace {
 
 using nlohmann::json;
@@ -202,6 +223,13 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
         spdlog::warn(
             "event=sns_delivery_dropped subscription={} reason=\"queue {} does not exist\"", arn,
             s.endpoint);
+        continue;
+      }
+      if (!TopicMaySendTo(**queue, snapshot.arn)) {
+        spdlog::warn(
+            "event=sns_delivery_denied subscription={} reason=\"the Policy of queue {} does not "
+            "let topic {} send (sqs:SendMessage for sns.amazonaws.com with aws:SourceArn)\"",
+            arn, s.endpoint, snapshot.arn);
         continue;
       }
       to_queues.push_back({s, *queue});

@@ -121,6 +121,15 @@ Status TopicService::Load() {
           bad = Status(ErrorCode::kStorageError, "corrupt topic record");
           return;
         }
+        state->access_policy = ParsedTopicPolicy(state->topic);
+        if (auto it = state->topic.attributes.find("Policy");
+            it != state->topic.attributes.end() && !it->second.empty() && !state->access_policy) {
+          // Stored by a version that did not evaluate policies: kept, granting nothing.
+          spdlog::warn(
+              "event=topic_policy_unreadable topic={} action=\"the topic's Policy grants "
+              "nothing until it is set again (SetTopicAttributes)\"",
+              state->topic.arn);
+        }
         topics_[state->topic.arn] = state;
       }));
   POSTBOX_RETURN_IF_ERROR(bad);
@@ -201,7 +210,10 @@ void TopicService::ChangeTopic(const std::string& arn, ErrorCode missing, TopicE
               if (s.ok()) {
                 std::unique_lock lock(mu_);
                 auto it = topics_.find(updated.arn);
-                if (it != topics_.end()) it->second->topic = updated;
+                if (it != topics_.end()) {
+                  it->second->topic = updated;
+                  it->second->access_policy = ParsedTopicPolicy(updated);
+                }
               }
               done(s);
             }};
@@ -272,6 +284,7 @@ void TopicService::CreateTopic(const std::string& region, const std::string& acc
                 std::unique_lock lock(mu_);
                 auto state = std::make_shared<TopicState>();
                 state->topic = topic;
+                state->access_policy = ParsedTopicPolicy(topic);
                 topics_[topic.arn] = state;
               }
               done(topic.arn);
@@ -325,6 +338,14 @@ std::vector<std::string> TopicService::ListTopics(const std::string& region,
     if (state->topic.region == region && state->topic.account == account) out.push_back(arn);
   }
   return out;
+}
+
+Result<std::shared_ptr<const policy::Document>> TopicService::TopicAccessPolicy(
+    const std::string& topic_arn) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(topic_arn);
+  if (it == topics_.end()) return TopicNotFound();
+  return it->second->access_policy;
 }
 
 Result<AttributeMap> TopicService::GetTopicAttributes(const std::string& topic_arn) const {

@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "core/config/config_store.h"
+#include "core/policy/access_policy.h"
 #include "core/queue/message.h"
 #include "core/queue/queue_service.h"
 #include "core/topic/delivery_outbox.h"
@@ -68,6 +69,9 @@ class TopicService {
   void DeleteTopic(const std::string& topic_arn, StatusCallback done);
   // ARNs of the account's topics in the region, sorted.
   std::vector<std::string> ListTopics(const std::string& region, const std::string& account) const;
+  // The topic's Policy as parsed, for access checks; null when it has none.
+  Result<std::shared_ptr<const policy::Document>> TopicAccessPolicy(
+      const std::string& topic_arn) const;
   Result<AttributeMap> GetTopicAttributes(const std::string& topic_arn) const;
   // Statements of the topic's Policy, by label (topic_permissions.h).
   void AddPermission(const std::string& topic_arn, const std::string& label,

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/filter/filter_policy.h"
+#include "core/policy/access_policy.h"
 #include "core/topic/topic_service.h"
 
 namespace postbox::core {
@@ -26,6 +27,15 @@ inline bool IsHttp(const std::string& protocol) {
 
 inline bool IsEmail(const std::string& protocol) {
   return protocol == "email" || protocol == "email-json";
+}
+
+// The topic's Policy, parsed; null when it has none (the default policy grants no other
+// account anything) or when a stored one cannot be read (it then grants nothing).
+inline std::shared_ptr<const policy::Document> ParsedTopicPolicy(const Topic& topic) {
+  auto it = topic.attributes.find("Policy");
+  if (it == topic.attributes.end() || it->second.empty()) return nullptr;
+  auto parsed = policy::ParsePolicy(it->second, policy::PolicyKind::kResource);
+  return parsed.ok() ? *parsed : nullptr;
 }
 
 // FIFO topics: what was published under each deduplication id in the last five minutes, so
@@ -61,6 +71,8 @@ class RecentPublishes {
 
 struct TopicService::TopicState {
   Topic topic;
+  // topic.attributes["Policy"] as parsed (null when unset or unreadable): set with `topic`.
+  std::shared_ptr<const policy::Document> access_policy;
   std::map<std::string, Subscription> subscriptions;                   // by ARN
   std::map<std::string, std::shared_ptr<const FilterPolicy>> filters;  // by subscription ARN
   std::set<std::string> unusable_filters;  // stored policies that no longer compile: no delivery

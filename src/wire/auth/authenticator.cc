@@ -10,7 +10,11 @@ namespace postbox::wire::auth {
 Authenticator::Authenticator(std::vector<AccessKey> keys, const Clock& clock) : clock_(clock) {
   for (AccessKey& key : keys) {
     std::string id = key.access_key_id;
-    keys_[id] = std::move(key);
+    Entry& entry = keys_[id];
+    if (key.requests_per_second > 0) {
+      entry.rate = std::make_unique<RequestRate>(key.requests_per_second);
+    }
+    entry.key = std::move(key);
   }
 }
 
@@ -18,7 +22,7 @@ Status Authenticator::Authenticate(const HttpRequest& request, RequestContext* c
   auto lookup = [this](const std::string& id) -> std::optional<SigningSecret> {
     auto it = keys_.find(id);
     if (it == keys_.end()) return std::nullopt;
-    return SigningSecret{it->second.secret_key, it->second.session_token};
+    return SigningSecret{it->second.key.secret_key, it->second.key.session_token};
   };
   auto fields = VerifySigV4(request, lookup, clock_.NowMillis() / 1000);
   if (!fields.ok()) {
@@ -56,11 +60,20 @@ Status Authenticator::Authenticate(const HttpRequest& request, RequestContext* c
           std::string("'") + name + "' must be a 'SignedHeader' in the AWS Authorization.");
     }
   }
+  const Entry& entry = keys_.at(fields->access_key_id);
+  if (entry.rate != nullptr && !entry.rate->TryTake(clock_.MonotonicMillis())) {
+    failures_.throttled.Add();
+    return Status(ErrorCode::kThrottling, "Rate exceeded");
+  }
   context->authenticated = true;
   context->access_key_id = fields->access_key_id;
   context->region = fields->region;
   context->service = fields->service;
-  context->account = keys_.at(fields->access_key_id).account;
+  const AccessKey& key = entry.key;
+  context->account = key.account;
+  context->admin = key.admin;
+  context->policy = key.policy;
+  context->denials = &denials_;
   return Status::Ok();
 }
 

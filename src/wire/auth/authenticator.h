@@ -8,12 +8,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "base/status.h"
+#include "wire/auth/request_rate.h"
 #include "wire/common/http_message.h"
 #include "wire/common/request_context.h"
 
@@ -24,6 +26,9 @@ struct AccessKey {
   std::string secret_key;     // never logged
   std::string account;        // 12 digits: the account the key's requests act in
   std::string session_token;  // temporary credentials only; empty for a long-term key
+  bool admin = true;          // anything in its account; else only what `policy` allows
+  std::shared_ptr<const core::policy::Document> policy;
+  double requests_per_second = 0;  // 0: no limit; beyond it requests are throttled
 };
 
 class Authenticator {
@@ -35,22 +40,29 @@ class Authenticator {
     Counter unknown_key;    // InvalidClientTokenId
     Counter bad_signature;  // SignatureDoesNotMatch (also a clock outside the window)
     Counter expired;        // RequestExpired (a presigned URL)
+    Counter throttled;      // a valid request over its key's requests_per_second
   };
 
   Authenticator(std::vector<AccessKey> keys, const Clock& clock);
 
-  // Checks the request's signature; on success fills the context's access key, region,
-  // service and account from the key. The error is AWS's (sigv4.h), for the caller's protocol
-  // to render.
+  // Checks the request's signature and its key's request rate; on success fills the
+  // context's access key, region, service, account and permissions from the key. The error is
+  // AWS's (sigv4.h; kThrottling over the rate), for the caller's protocol to render.
   Status Authenticate(const HttpRequest& request, RequestContext* context) const;
 
   const Failures& failures() const { return failures_; }
+  const AccessDenials& denials() const { return denials_; }
   size_t key_count() const { return keys_.size(); }
 
  private:
-  std::map<std::string, AccessKey> keys_;  // by access key id
+  struct Entry {
+    AccessKey key;
+    std::unique_ptr<RequestRate> rate;  // null: no limit
+  };
+  std::map<std::string, Entry> keys_;  // by access key id
   const Clock& clock_;
   mutable Failures failures_;
+  mutable AccessDenials denials_;
 };
 
 }  // namespace postbox::wire::auth

@@ -1,12 +1,21 @@
 // RequestContext: who is calling and where, as parsed from the request's headers.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "base/metrics.h"
+#include "core/policy/access_policy.h"
 #include "wire/common/http_message.h"
 
 namespace postbox::wire {
+
+// Requests refused by access policies (access.h), for /metrics.
+struct AccessDenials {
+  Counter explicit_deny;  // a Deny statement matched
+  Counter no_allow;       // no statement allowed it (the default deny)
+};
 
 struct RequestContext {
   std::string request_id;
@@ -18,8 +27,12 @@ struct RequestContext {
   std::string scheme = "http";  // "https" on the TLS listener, for the same
   std::string trace_header;     // X-Amzn-Trace-Id header (X-Ray), empty if absent
   // Set when a SigV4 signature was verified (auth.mode = "sigv4"): `account` is then the
-  // key's, and resources of other accounts are out of reach (no resource policies yet).
+  // key's, and what the request may touch is decided by access.h from the key's `admin` or
+  // `policy` and the resource's own policy.
   bool authenticated = false;
+  bool admin = false;
+  std::shared_ptr<const core::policy::Document> policy;  // the key's; null: none
+  AccessDenials* denials = nullptr;                      // where refusals are counted
   // An unsigned visit of a SubscribeURL or UnsubscribeURL link (sigv4 mode lets those in).
   bool unsigned_link_visit = false;
 };

@@ -29,6 +29,11 @@ struct SesCall {
   std::function<void(HttpResponse, ErrorCode)> respond;
 };
 
+// Whether the caller may perform the call's action ("ses:SendEmail"). SES checks its
+// actions against the account's every resource ("arn:aws:ses:<region>:<account>:*"): a policy
+// must grant them with Resource "*" (or that pattern), not per identity.
+Status CheckSesAccess(const SesCall& call);
+
 // An SES error answer's code (v1: the Error's Code; v2: x-amzn-ErrorType) and HTTP status.
 struct SesError {
   const char* code;

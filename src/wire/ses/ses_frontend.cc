@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "wire/common/access.h"
 #include "wire/common/form.h"
 #include "wire/ses/ses_call.h"
 
@@ -55,6 +56,12 @@ std::vector<std::string> StringsAt(const nlohmann::json& input,
     if (v.is_string()) out.push_back(v.get<std::string>());
   }
   return out;
+}
+
+Status CheckSesAccess(const SesCall& call) {
+  const std::string every_resource =
+      "arn:aws:ses:" + call.context.region + ":" + call.context.account + ":*";
+  return CheckAccess(call.context, "ses:" + call.action, every_resource);
 }
 
 SesFrontend::SesFrontend(core::EmailService& email, SesOptions options)

@@ -41,6 +41,8 @@ std::optional<SesError> ApiCodes(ErrorCode code) {
       return SesError{"RequestExpired", 400};
     case ErrorCode::kThrottling:
       return SesError{"Throttling", 400};
+    case ErrorCode::kAccessDenied:
+      return SesError{"AccessDenied", 403};
     case ErrorCode::kInvalidAction:
       return SesError{"InvalidAction", 400};
     case ErrorCode::kUnsupportedOperation:
@@ -276,6 +278,7 @@ void HandleQueryCall(const std::shared_ptr<SesCall>& call, const Result<FormFiel
                                        "SendEmail, SendRawEmail and email identities)."));
   }
   call->action = action;
+  if (Status s = CheckSesAccess(*call); !s.ok()) return Fail(*call, s);
   it->second(call, in);
 }
 

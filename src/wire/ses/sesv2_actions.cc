@@ -37,6 +37,8 @@ std::optional<SesError> ApiCodes(ErrorCode code) {
       return SesError{"InvalidSignatureException", 403};
     case ErrorCode::kThrottling:
       return SesError{"TooManyRequestsException", 429};
+    case ErrorCode::kAccessDenied:
+      return SesError{"AccessDeniedException", 403};
     case ErrorCode::kNotFound:
     case ErrorCode::kResourceNotFound:
       return SesError{"NotFoundException", 404};
@@ -196,14 +198,17 @@ void HandleV2Call(const std::shared_ptr<SesCall>& call, const HttpRequest& reque
   }
   if (method == "POST" && path == "/v2/email/outbound-emails") {
     call->action = "SendEmail";
+    if (Status s = CheckSesAccess(*call); !s.ok()) return Fail(*call, s);
     return SendEmail(call, in);
   }
   if (method == "POST" && path == kIdentities) {
     call->action = "CreateEmailIdentity";
+    if (Status s = CheckSesAccess(*call); !s.ok()) return Fail(*call, s);
     return CreateEmailIdentity(call, in);
   }
   if (method == "GET" && path == kIdentities) {
     call->action = "ListEmailIdentities";
+    if (Status s = CheckSesAccess(*call); !s.ok()) return Fail(*call, s);
     return ListEmailIdentities(call);
   }
   if (path.rfind(std::string(kIdentities) + "/", 0) == 0) {
@@ -216,16 +221,19 @@ void HandleV2Call(const std::shared_ptr<SesCall>& call, const HttpRequest& reque
     if (name && name->find('/') == std::string::npos) {
       if (method == "GET") {
         call->action = "GetEmailIdentity";
+        if (Status s = CheckSesAccess(*call); !s.ok()) return Fail(*call, s);
         return GetEmailIdentity(call, *name);
       }
       if (method == "DELETE") {
         call->action = "DeleteEmailIdentity";
+        if (Status s = CheckSesAccess(*call); !s.ok()) return Fail(*call, s);
         return DeleteEmailIdentity(call, *name);
       }
     }
   }
   if (method == "GET" && path == "/v2/email/account") {
     call->action = "GetAccount";
+    if (Status s = CheckSesAccess(*call); !s.ok()) return Fail(*call, s);
     return GetAccount(call);
   }
   call->action = "unknown";

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "base/encoding.h"
+#include "wire/common/access.h"
 
 namespace postbox::wire::sns {
 namespace {
@@ -15,7 +16,47 @@ size_t NthColon(const std::string& arn, int n) {
   return at;
 }
 
+// The resource IAM checks for an ARN parameter: a subscription is checked as its topic.
+std::string ResourceOf(std::string_view name, const std::string& arn) {
+  if (name == "SubscriptionArn" && std::count(arn.begin(), arn.end(), ':') >= 6) {
+    return arn.substr(0, arn.rfind(':'));
+  }
+  return arn;
+}
+
+// A topic's ARN has no '/' and no seventh part (endpoints and applications have '/').
+bool IsTopicArn(const std::string& arn) {
+  return arn.rfind("arn:aws:sns:", 0) == 0 && std::count(arn.begin(), arn.end(), ':') == 5 &&
+         arn.find('/') == std::string::npos;
+}
+
 }  // namespace
+
+Status AuthorizeCall(SnsCall& call) {
+  std::string resource;
+  for (const char* name : {"TopicArn", "TargetArn", "ResourceArn", "PlatformApplicationArn",
+                           "EndpointArn", "SubscriptionArn"}) {
+    std::string value = call.String(name);
+    if (!value.empty()) {
+      resource = ResourceOf(name, value);
+      break;
+    }
+  }
+  const std::string account_prefix =
+      "arn:aws:sns:" + call.context.region + ":" + call.context.account + ":";
+  if (resource.empty()) {
+    const std::string topic_name = call.String("Name");
+    resource = account_prefix + (call.action == "CreateTopic" ? topic_name : "*");
+  }
+  call.authorized_resource = resource;
+  if (!call.context.authenticated) return Status::Ok();
+  std::shared_ptr<const core::policy::Document> policy;
+  if (IsTopicArn(resource)) {
+    auto found = call.topics->TopicAccessPolicy(resource);
+    if (found.ok()) policy = *found;
+  }
+  return CheckAccess(call.context, "sns:" + call.action, resource, policy.get());
+}
 
 Result<std::string> RequiredArn(const SnsCall& call, const char* name) {
   auto value = call.Required(name);
@@ -27,14 +68,11 @@ Result<std::string> RequiredArn(const SnsCall& call, const char* name) {
                       " Reason: An ARN must have at least 6 elements, not " +
                       std::to_string(parts));
   }
-  // Authenticated callers reach only their own account's resources (no topic policies yet).
-  if (call.context.authenticated) {
-    const size_t account_start = NthColon(*value, 4) + 1;
-    const size_t account_end = value->find(':', account_start);
-    if (value->compare(account_start, account_end - account_start, call.context.account) != 0) {
-      return Status(ErrorCode::kAccessDenied,
-                    std::string("User is not authorized to access ") + name + " " + *value);
-    }
+  // The ARN a handler acts on must be the one AuthorizeCall checked (a request naming one
+  // resource in TopicArn and another in ResourceArn is refused, not half-checked).
+  if (call.context.authenticated && ResourceOf(name, *value) != call.authorized_resource) {
+    return Status(ErrorCode::kAccessDenied,
+                  std::string("User is not authorized to access ") + name + " " + *value);
   }
   // A topic belongs to its region: a client in another region cannot name it (AWS answers
   // so for every action that takes a TopicArn).

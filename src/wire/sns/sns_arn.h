@@ -8,8 +8,16 @@
 namespace postbox::wire::sns {
 
 // The ARN parameter `name`, which must be present and have at least six ':'-separated parts
-// ("Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1").
+// ("Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1"). An
+// ARN of another account is refused unless AuthorizeCall let the caller in to it.
 Result<std::string> RequiredArn(const SnsCall& call, const char* name);
+
+// Whether the caller may perform the call's action (IAM's "sns:Publish") on the resource the
+// call names: its TopicArn, TargetArn, ResourceArn, PlatformApplicationArn or EndpointArn, the
+// topic of its SubscriptionArn, the topic CreateTopic makes, else every resource of the
+// account ("arn:aws:sns:<region>:<account>:*"). A topic's Policy can let other accounts in.
+// Records the resource in call->authorized_resource.
+Status AuthorizeCall(SnsCall& call);
 
 struct PageRange {
   size_t begin = 0;

@@ -30,6 +30,9 @@ struct SnsCall {
   core::TopicService* topics = nullptr;
   core::SmsService* sms = nullptr;        // null: SMS operations answer UnsupportedOperation
   core::PlatformService* push = nullptr;  // null: push operations answer UnsupportedOperation
+  // The resource AuthorizeCall (sns_arn.h) checked; an ARN of another account is usable only
+  // when it is this one (or, for a subscription, its topic).
+  std::string authorized_resource;
 
   // The string member `name`, or "" when absent.
   std::string String(const char* name) const;

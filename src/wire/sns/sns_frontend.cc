@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "wire/common/form.h"
+#include "wire/sns/sns_arn.h"
 #include "wire/sns/sns_call.h"
 #include "wire/sns/sns_query.h"
 
@@ -95,6 +96,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"TagLimitExceeded", 400};
     case ErrorCode::kAccessDenied:
       return {"AuthorizationError", 403};
+    case ErrorCode::kThrottling:  // a key over its requests_per_second
+      return {"Throttled", 429};
     case ErrorCode::kMissingAuthenticationToken:
       return {"MissingAuthenticationToken", 403};
     case ErrorCode::kIncompleteSignature:
@@ -262,6 +265,7 @@ void SnsFrontend::Handle(const HttpRequest& request,
     return fail(Status(ErrorCode::kInvalidAction,
                        "The action " + call->action + " is not valid for this endpoint."));
   }
+  if (Status s = AuthorizeCall(*call); !s.ok()) return fail(s);
   handler->second(*call, [call, respond = std::move(respond)](Result<ResultWriter> result) {
     if (!result.ok()) {
       const Status& s = result.status();

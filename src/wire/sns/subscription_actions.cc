@@ -42,12 +42,12 @@ void Subscribe(SnsCall& call, Reply reply) {
   auto protocol = call.Required("Protocol");
   if (!protocol.ok()) return reply(protocol.status());
   const bool return_arn = call.String("ReturnSubscriptionArn") == "true";
-  // A queue, device endpoint or dead-letter queue of another account (until their policies
-  // can allow it).
+  // A device endpoint or dead-letter queue of another account is refused. A queue of another
+  // account may be subscribed: its Policy decides at each delivery whether the topic may send
+  // (aws:SourceArn), as on AWS.
   auto attributes = call.Map("Attributes");
   auto redrive = attributes.find("RedrivePolicy");
-  const bool endpoint_is_arn = *protocol == "sqs" || *protocol == "application";
-  if ((endpoint_is_arn && NamesAnotherAccount(call.context, call.String("Endpoint"))) ||
+  if ((*protocol == "application" && NamesAnotherAccount(call.context, call.String("Endpoint"))) ||
       (redrive != attributes.end() && NamesAnotherAccount(call.context, redrive->second))) {
     return reply(Status(ErrorCode::kAccessDenied,
                         "User is not authorized to use a resource of another account"));

@@ -28,6 +28,7 @@ void StartMessageMoveTask(Call& call, Reply reply) {
   auto rate = call.OptionalInt("MaxNumberOfMessagesPerSecond");
   if (!rate.ok()) return reply(rate.status());
   if (Status s = CheckQueueArns(call, {"SourceArn", "DestinationArn"}); !s.ok()) return reply(s);
+  if (Status s = call.CheckAccessTo(call.OptionalString("SourceArn")); !s.ok()) return reply(s);
   core::MessageMoveTasks::StartRequest request{call.OptionalString("SourceArn"),
                                                call.OptionalString("DestinationArn"), *rate};
   call.move_tasks->Start(request, [reply = std::move(reply)](Result<std::string> handle) {
@@ -40,6 +41,7 @@ void ListMessageMoveTasks(Call& call, Reply reply) {
   auto max_results = call.OptionalInt("MaxResults");
   if (!max_results.ok()) return reply(max_results.status());
   if (Status s = CheckQueueArns(call, {"SourceArn"}); !s.ok()) return reply(s);
+  if (Status s = call.CheckAccessTo(call.OptionalString("SourceArn")); !s.ok()) return reply(s);
   auto tasks = call.move_tasks->List(call.OptionalString("SourceArn"), *max_results);
   if (!tasks.ok()) return reply(tasks.status());
   json results = json::array();
@@ -62,6 +64,11 @@ void ListMessageMoveTasks(Call& call, Reply reply) {
 }
 
 void CancelMessageMoveTask(Call& call, Reply reply) {
+  // The handle is opaque to IAM here: cancelling needs the action on every queue of the
+  // account (a narrower grant cannot name the task's queue).
+  const std::string every_queue =
+      "arn:aws:sqs:" + call.context.region + ":" + call.context.account + ":*";
+  if (Status s = call.CheckAccessTo(every_queue); !s.ok()) return reply(s);
   call.move_tasks->Cancel(call.OptionalString("TaskHandle"),
                           [reply = std::move(reply)](Result<int64_t> moved) {
                             if (!moved.ok()) return reply(moved.status());

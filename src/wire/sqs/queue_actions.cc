@@ -32,6 +32,7 @@ void CreateQueue(Call& call, Reply reply) {
   core::AttributeMap tags = call.StringMap("tags");
   for (auto& [k, v] : call.StringMap("Tags")) tags[k] = v;
   core::QueueId id{call.context.region, call.context.account, *name};
+  if (Status s = call.CheckAccessTo(id.Arn()); !s.ok()) return reply(s);
   std::string url = call.QueueUrl(id);
   core::AttributeMap attributes = call.StringMap("Attributes");
   if (Status s = CheckRedriveTarget(call, attributes); !s.ok()) return reply(s);
@@ -46,12 +47,8 @@ void GetQueueUrl(Call& call, Reply reply) {
   auto name = call.RequiredString("QueueName");
   if (!name.ok()) return reply(name.status());
   std::string owner = call.OptionalString("QueueOwnerAWSAccountId");
-  if (call.context.authenticated && !owner.empty() && owner != call.context.account) {
-    // Another account's queue: out of reach until queue policies exist.
-    return reply(Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist."));
-  }
   core::QueueId id{call.context.region, owner.empty() ? call.context.account : owner, *name};
-  auto queue = call.service->GetQueue(id);
+  auto queue = call.AccessibleQueue(id);
   if (!queue.ok()) return reply(queue.status());
   reply(json{{"QueueUrl", call.QueueUrl(id)}});
 }
@@ -104,6 +101,9 @@ static json ListPage(const Call& call, const PageRequest& page,
 }
 
 void ListQueues(Call& call, Reply reply) {
+  const std::string every_queue =
+      "arn:aws:sqs:" + call.context.region + ":" + call.context.account + ":*";
+  if (Status s = call.CheckAccessTo(every_queue); !s.ok()) return reply(s);
   auto page = ReadPageRequest(call);
   if (!page.ok()) return reply(page.status());
   std::vector<core::QueueId> ids;

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <set>
 
+#include "wire/common/access.h"
+
 namespace postbox::wire::sqs {
 namespace {
 
@@ -46,13 +48,37 @@ Result<core::QueuePtr> Call::QueueAt(std::string url) const {
   }
   // AWS also takes the queue's bare name where a URL is expected: the caller's account.
   if (url.find('/') == std::string::npos) {
-    return service->GetQueue(core::QueueId{context.region, context.account, url});
+    return AccessibleQueue(core::QueueId{context.region, context.account, url});
   }
   auto parts = SplitQueuePath(url);
   if (!parts) return NonExistentQueue();
-  // Authenticated callers reach only their own account's queues (no queue policies yet).
-  if (context.authenticated && parts->first != context.account) return NonExistentQueue();
-  return service->GetQueue(core::QueueId{context.region, parts->first, parts->second});
+  return AccessibleQueue(core::QueueId{context.region, parts->first, parts->second});
+}
+
+Result<core::QueuePtr> Call::AccessibleQueue(const core::QueueId& id) const {
+  auto queue = service->GetQueue(id);
+  if (!context.authenticated) return queue;
+  // A missing queue of one's own account is NonExistentQueue; of another account, the same
+  // AccessDenied an existing one without a grant gets, so that names cannot be probed.
+  if (!queue.ok() && id.account == context.account) return queue;
+  const auto policy = queue.ok() ? (*queue)->access_policy() : nullptr;
+  POSTBOX_RETURN_IF_ERROR(CheckAccessTo(id.Arn(), policy.get()));
+  return queue;
+}
+
+std::string Call::IamAction() const {
+  // A batch is authorized as its single-message action, as IAM names them.
+  std::string_view name = action;
+  constexpr std::string_view kBatch = "Batch";
+  if (name.size() > kBatch.size() && name.substr(name.size() - kBatch.size()) == kBatch) {
+    name.remove_suffix(kBatch.size());
+  }
+  return "sqs:" + std::string(name);
+}
+
+Status Call::CheckAccessTo(std::string_view resource,
+                           const core::policy::Document* resource_policy) const {
+  return CheckAccess(context, IamAction(), resource, resource_policy);
 }
 
 Result<std::string> Call::RequiredString(const char* name) const {

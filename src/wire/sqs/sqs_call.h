@@ -41,6 +41,14 @@ struct Call {
   Result<core::QueuePtr> Queue() const;
   // The same for a QueueUrl read elsewhere (empty: the request path).
   Result<core::QueuePtr> QueueAt(std::string url) const;
+  // The queue `id`, once the caller may perform this call's action on it (its key's policy
+  // and the queue's Policy: access.h); every action on a queue finds it through here.
+  Result<core::QueuePtr> AccessibleQueue(const core::QueueId& id) const;
+  // The action as IAM names it: "sqs:SendMessage" (also for SendMessageBatch).
+  std::string IamAction() const;
+  // Whether the caller may perform this call's action on `resource` (an ARN).
+  Status CheckAccessTo(std::string_view resource,
+                       const core::policy::Document* resource_policy = nullptr) const;
   // The SenderId of messages this call sends: the access key, else the account.
   std::string SenderId() const {
     return context.access_key_id.empty() ? context.account : context.access_key_id;

@@ -154,8 +154,8 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InvalidParameterValueException", "InvalidParameterValue", 400, true};
     case ErrorCode::kMissingParameter:
       return {"MissingRequiredParameterException", "MissingParameter", 400, true};
-    case ErrorCode::kThrottling:  // SES's today; SQS's own throttling answer when it has one
-      return {"ThrottlingException", "RequestThrottled", 400, true};
+    case ErrorCode::kThrottling:  // a key over its requests_per_second
+      return {"RequestThrottled", "RequestThrottled", 400, true};
     case ErrorCode::kInvalidAction:
       return {"InvalidAction", "InvalidAction", 400, true};
     case ErrorCode::kUnsupportedOperation:
