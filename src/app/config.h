@@ -54,8 +54,8 @@ struct Config {
     // the key may do, and without one it may do nothing.
     bool admin = true;
     std::shared_ptr<const core::policy::Document> policy;
-    // Requests a second this key may make (a burst of one second's worth); 0: the default,
-    // auth.requests_per_second.
+    // Requests a second this key may make (a burst of one second's worth), when its table
+    // sets it (a positive number); 0 (not set): auth.requests_per_second.
     double requests_per_second = 0;
   };
   std::vector<AuthKey> auth_keys;  // [[auth.keys]] in the config file

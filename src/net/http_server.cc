@@ -208,9 +208,11 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
   void Register(const std::shared_ptr<Connection>& c) {
     std::lock_guard lock(connections_mu);
-    if (connections.insert_or_assign(c.get(), Registered{c, c->address}).second) {
-      ++per_address[c->address];
-    }
+    // An entry left at this address by a connection whose session never ran is replaced,
+    // its count with it.
+    if (auto stale = connections.find(c.get()); stale != connections.end()) Forget(stale);
+    connections.emplace(c.get(), Registered{c, c->address});
+    ++per_address[c->address];
     stats.open.Set(int64_t(connections.size()));
   }
   void Unregister(const Connection* c) {

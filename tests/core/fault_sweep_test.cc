@@ -153,7 +153,7 @@ class FaultSweep {
     if (!topic.ok()) return;
     auto subscribed = Await<Result<SubscribeResult>>([&](auto done) {
       topics_->Subscribe(*topic, "sqs", (*work)->id().Arn(), {{"RawMessageDelivery", "true"}},
-                         "http://127.0.0.1", std::move(done));
+                         "http://127.0.0.1", "", std::move(done));
     });
     if (!subscribed.ok()) return;
     PublishRequest request;

@@ -111,17 +111,25 @@ bool ConditionHolds(const Condition& condition, const Caller& caller) {
   return Negated(condition.op) ? !any : any;
 }
 
-bool PrincipalMatches(const Principal& principal, const Caller& caller) {
+// `account_grants`: whether naming the caller's account lets the caller in. Across accounts
+// it does (the owner trusts that account, whose own policies decide the rest). Within the
+// resource's own account it does not: IAM reads such an Allow as leaving the decision to
+// the key's own policy, so that a narrow key does not gain what the account was granted. A
+// Deny naming the account applies either way.
+bool PrincipalMatches(const Statement& statement, const Caller& caller, bool account_grants) {
+  const Principal& principal = statement.principal;
   if (principal.everyone) return true;
   if (!caller.account.empty()) {
-    return std::find(principal.accounts.begin(), principal.accounts.end(), caller.account) !=
-           principal.accounts.end();
+    const bool named = std::find(principal.accounts.begin(), principal.accounts.end(),
+                                 caller.account) != principal.accounts.end();
+    return named && (account_grants || statement.effect == Effect::kDeny);
   }
   return std::find(principal.services.begin(), principal.services.end(), caller.service) !=
          principal.services.end();
 }
 
-bool StatementApplies(const Statement& statement, const Caller& caller, const Target& target) {
+bool StatementApplies(const Statement& statement, const Caller& caller, const Target& target,
+                      bool account_grants) {
   const bool action_listed =
       std::any_of(statement.actions.begin(), statement.actions.end(),
                   [&](const std::string& a) { return WildcardMatch(a, target.action, true); });
@@ -130,18 +138,21 @@ bool StatementApplies(const Statement& statement, const Caller& caller, const Ta
       std::any_of(statement.resources.begin(), statement.resources.end(),
                   [&](const std::string& r) { return WildcardMatch(r, target.resource, false); });
   if (resource_listed == statement.not_resource) return false;
-  if (statement.has_principal && !PrincipalMatches(statement.principal, caller)) return false;
+  if (statement.has_principal && !PrincipalMatches(statement, caller, account_grants)) {
+    return false;
+  }
   return std::all_of(statement.conditions.begin(), statement.conditions.end(),
                      [&](const Condition& c) { return ConditionHolds(c, caller); });
 }
 
 enum class Verdict { kNone, kAllow, kDeny };
 
-Verdict Evaluate(const Document* document, const Caller& caller, const Target& target) {
+Verdict Evaluate(const Document* document, const Caller& caller, const Target& target,
+                 bool account_grants = true) {
   if (document == nullptr) return Verdict::kNone;
   Verdict verdict = Verdict::kNone;
   for (const Statement& statement : document->statements) {
-    if (!StatementApplies(statement, caller, target)) continue;
+    if (!StatementApplies(statement, caller, target, account_grants)) continue;
     if (statement.effect == Effect::kDeny) return Verdict::kDeny;
     verdict = Verdict::kAllow;
   }
@@ -177,18 +188,20 @@ bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_
 }
 
 Decision Authorize(const Caller& caller, const Target& target) {
-  const Verdict own = caller.admin ? Verdict::kAllow : Evaluate(caller.policy, caller, target);
-  const Verdict resource = Evaluate(target.resource_policy, caller, target);
-  if (own == Verdict::kDeny || resource == Verdict::kDeny) return Decision::kExplicitDeny;
   // A service acts for one of its resources: within that resource's account postbox lets it
   // in unless denied (AWS would want the queue policy even there; see docs/authorization.md).
   const std::string_view caller_account =
       caller.account.empty() ? ArnAccount(caller.source_arn) : caller.account;
   const bool same_account =
       target.resource_account.empty() || target.resource_account == caller_account;
+  const Verdict own = caller.admin ? Verdict::kAllow : Evaluate(caller.policy, caller, target);
+  const Verdict resource =
+      Evaluate(target.resource_policy, caller, target, /*account_grants=*/!same_account);
+  if (own == Verdict::kDeny || resource == Verdict::kDeny) return Decision::kExplicitDeny;
   if (!caller.service.empty()) {
-    return same_account || resource == Verdict::kAllow ? Decision::kAllowed
-                                                       : Decision::kImplicitDeny;
+    const bool trusted =
+        same_account && (caller.acting_for.empty() || caller.acting_for == target.resource_account);
+    return trusted || resource == Verdict::kAllow ? Decision::kAllowed : Decision::kImplicitDeny;
   }
   const bool allowed = same_account ? (own == Verdict::kAllow || resource == Verdict::kAllow)
                                     : (own == Verdict::kAllow && resource == Verdict::kAllow);

@@ -1,7 +1,9 @@
 // Deciding whether one request may act on one resource, from the caller's own policy and the
 // resource's policy, as AWS decides it:
 // - an explicit Deny in either policy refuses;
-// - within one account, an Allow in either policy grants;
+// - within one account, an Allow in either policy grants (a resource policy's Allow only
+//   when it names everyone or a service: one naming the account itself leaves the decision
+//   to the key's own policy, as IAM reads it);
 // - across accounts, both must grant: the caller's account lets it act, and the resource's
 //   owner lets that account in (resource policy);
 // - otherwise the request is refused (the default deny).
@@ -24,6 +26,9 @@ struct Caller {
   const Document* policy = nullptr;  // the key's policy; null: none
   bool secure_transport = false;     // aws:SecureTransport
   std::string_view source_arn;       // aws:SourceArn, for a service caller
+  // For a service caller: the account it acts for when that may differ from the source's
+  // (who subscribed a queue to a topic); empty: the source's.
+  std::string_view acting_for;
 };
 
 // What is asked for.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <utility>
 
 namespace postbox::core::policy {
@@ -45,6 +46,17 @@ Result<std::vector<std::string>> Strings(const json& value, const std::string& w
     POSTBOX_RETURN_IF_ERROR(add(value));
   }
   return out;
+}
+
+// IAM's policy variables ("${aws:username}") are not substituted by postbox: a pattern
+// holding one would be matched literally and so never apply, which for a Deny is a hole.
+Status RefuseVariables(const std::vector<std::string>& values, const std::string& where) {
+  for (const std::string& value : values) {
+    if (value.find("${") != std::string::npos) {
+      return Invalid(where + " \"" + value + "\" uses a policy variable, which is not supported");
+    }
+  }
+  return Status();
 }
 
 Status CheckActions(const std::vector<std::string>& actions) {
@@ -148,8 +160,14 @@ Status ParseConditions(const json& value, std::vector<Condition>* out) {
           std::end(kConditionKeys)) {
         return Invalid("Condition key " + key + " is not supported");
       }
-      auto strings = Strings(values, "Condition " + operator_text + " " + key, true);
+      const std::string where = "Condition " + operator_text + " " + key;
+      auto strings = Strings(values, where, true);
       if (!strings.ok()) return strings.status();
+      POSTBOX_RETURN_IF_ERROR(RefuseVariables(*strings, where));
+      if (condition.op == Condition::Operator::kNull &&
+          (strings->size() != 1 || ((*strings)[0] != "true" && (*strings)[0] != "false"))) {
+        return Invalid(where + " must be \"true\" or \"false\"");
+      }
       condition.values = std::move(*strings);
       out->push_back(condition);
     }
@@ -180,6 +198,7 @@ Result<Statement> ParseStatement(const json& value, PolicyKind kind) {
       auto actions = Strings(content, member);
       if (!actions.ok()) return actions.status();
       POSTBOX_RETURN_IF_ERROR(CheckActions(*actions));
+      POSTBOX_RETURN_IF_ERROR(RefuseVariables(*actions, member));
       statement.not_action = member == "NotAction";
       statement.actions = std::move(*actions);
       has_action = true;
@@ -187,6 +206,7 @@ Result<Statement> ParseStatement(const json& value, PolicyKind kind) {
       if (has_resource) return Invalid("a statement has either Resource or NotResource");
       auto resources = Strings(content, member);
       if (!resources.ok()) return resources.status();
+      POSTBOX_RETURN_IF_ERROR(RefuseVariables(*resources, member));
       statement.not_resource = member == "NotResource";
       statement.resources = std::move(*resources);
       has_resource = true;
@@ -219,8 +239,24 @@ Result<std::shared_ptr<const Document>> ParsePolicy(std::string_view text, Polic
   if (text.size() > kMaxPolicyBytes) {
     return Invalid("the policy is longer than " + std::to_string(kMaxPolicyBytes) + " bytes");
   }
-  const json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // JSON lets a member repeat and nlohmann keeps the last: {"Effect":"Deny","Effect":"Allow"}
+  // would silently lose its Deny. A repeated member is refused instead.
+  std::vector<std::set<std::string>> members;
+  std::string repeated;
+  const json::parser_callback_t track = [&](int, json::parse_event_t event, json& value) {
+    if (event == json::parse_event_t::object_start) {
+      members.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!members.empty()) members.pop_back();
+    } else if (event == json::parse_event_t::key && !members.empty() &&
+               !members.back().insert(value.get<std::string>()).second && repeated.empty()) {
+      repeated = value.get<std::string>();
+    }
+    return true;
+  };
+  const json parsed = json::parse(text, track, /*allow_exceptions=*/false);
   if (!parsed.is_object()) return Invalid("the policy is not a JSON object");
+  if (!repeated.empty()) return Invalid("the member " + repeated + " appears twice");
   auto document = std::make_shared<Document>();
   bool has_statement = false;
   for (const auto& [member, content] : parsed.items()) {

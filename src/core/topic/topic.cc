@@ -32,9 +32,16 @@ bool DecodeTopic(std::string_view blob, Topic* topic) {
 }
 
 std::string EncodeSubscription(const Subscription& s) {
-  return json{{"arn", s.arn},           {"topic_arn", s.topic_arn},  {"protocol", s.protocol},
-              {"endpoint", s.endpoint}, {"owner", s.owner},          {"confirmed", s.confirmed},
-              {"token", s.token},       {"attributes", s.attributes}}
+  return json{{"arn", s.arn},
+              {"topic_arn", s.topic_arn},
+              {"protocol", s.protocol},
+              {"endpoint", s.endpoint},
+              {"owner", s.owner},
+              {"confirmed", s.confirmed},
+              {"token", s.token},
+              {"attributes", s.attributes},
+              {"authenticate_on_unsubscribe", s.authenticate_on_unsubscribe},
+              {"subscriber_account", s.subscriber_account}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -50,6 +57,9 @@ bool DecodeSubscription(std::string_view blob, Subscription* s) {
     s->confirmed = j.at("confirmed").get<bool>();
     s->token = j.at("token").get<std::string>();
     s->attributes = j.at("attributes").get<AttributeMap>();
+    // Absent from records written before AuthenticateOnUnsubscribe was honoured.
+    s->authenticate_on_unsubscribe = j.value("authenticate_on_unsubscribe", false);
+    s->subscriber_account = j.value("subscriber_account", std::string());
   } catch (const json::exception&) {
     return false;
   }

@@ -26,9 +26,16 @@ struct Subscription {
   std::string protocol;  // sqs, http, https, email, email-json, sms, application, lambda
   std::string endpoint;
   std::string owner;  // account id
+  // The account that subscribed (empty in records from before it was kept: the topic's). A
+  // queue of the topic's account lets the topic in without a grant only when this is that
+  // same account (core/topic/topic_publish.cc).
+  std::string subscriber_account;
   bool confirmed = false;
   std::string token;        // ConfirmSubscription token while pending
   AttributeMap attributes;  // RawMessageDelivery, FilterPolicy, RedrivePolicy, ...
+  // Confirmed by a signed ConfirmSubscription with AuthenticateOnUnsubscribe=true: its
+  // UnsubscribeURL no longer works unsigned.
+  bool authenticate_on_unsubscribe = false;
 };
 
 // Topic and subscription records as stored (JSON documents).

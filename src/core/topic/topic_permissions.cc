@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/policy/access_policy.h"
 #include "core/topic/topic_attributes.h"
 
 namespace postbox::core {
@@ -58,9 +59,17 @@ bool IsSnsAction(const std::string& name) {
   return kActions.count(name) > 0;
 }
 
-// The topic's policy document; the default one until a policy is set.
+// The topic's policy document; the default one until a policy is set. A stored one that
+// cannot be evaluated (kept from before policies were) is refused: rewritten statement by
+// statement it could come out meaning something else (a repeated member dropped).
 Result<ordered_json> PolicyOf(const Topic& topic) {
   auto set = topic.attributes.find("Policy");
+  if (set != topic.attributes.end() &&
+      !policy::ParsePolicy(set->second, policy::PolicyKind::kResource).ok()) {
+    return InvalidParameter(
+        "Policy Reason: the topic's stored Policy cannot be evaluated; set it anew with "
+        "SetTopicAttributes");
+  }
   ordered_json policy = ordered_json::parse(
       set != topic.attributes.end() ? set->second : DefaultPolicy(topic), nullptr, false);
   if (!policy.is_object()) return InvalidParameter("Policy: failed to parse JSON.");
@@ -145,7 +154,13 @@ Status AddPermissionStatement(Topic& topic, const std::string& label,
   statement["Action"] = OneOrList(allowed);
   statement["Resource"] = topic.arn;
   statements.push_back(std::move(statement));
-  topic.attributes["Policy"] = Dump(*policy);
+  // The policy is enforced: one stored before it was (now unreadable) must be set anew
+  // rather than silently grant nothing.
+  std::string text = Dump(*policy);
+  if (auto parsed = policy::ParsePolicy(text, policy::PolicyKind::kResource); !parsed.ok()) {
+    return InvalidParameter("Policy Reason: " + parsed.status().message());
+  }
+  topic.attributes["Policy"] = std::move(text);
   return Status::Ok();
 }
 

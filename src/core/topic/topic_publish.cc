@@ -20,13 +20,17 @@ namespace postbox::core {
 namespace {
 
 // SNS delivers to a queue as the service principal "sns.amazonaws.com" for the topic: the
-// queue's Policy may deny it, and must allow it when the queue is in another account.
-bool TopicMaySendTo(const Queue& queue, const std::string& topic_arn) {
+// queue's Policy may deny it, and must allow it unless the topic, the queue and whoever
+// subscribed the queue are all one account (else another account granted Subscribe on a
+// topic could make it write into the topic owner's queues).
+bool TopicMaySendTo(const Queue& queue, const std::string& topic_arn,
+                    const std::string& subscriber_account) {
   const auto queue_policy = queue.access_policy();
   const std::string queue_arn = queue.id().Arn();
   policy::Caller caller;
   caller.service = "sns.amazonaws.com";
   caller.source_arn = topic_arn;
+  caller.acting_for = subscriber_account;
   policy::Target target;
   target.action = "sqs:SendMessage";
   target.resource = queue_arn;
@@ -225,7 +229,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
             s.endpoint);
         continue;
       }
-      if (!TopicMaySendTo(**queue, snapshot.arn)) {
+      if (!TopicMaySendTo(**queue, snapshot.arn, s.subscriber_account)) {
         spdlog::warn(
             "event=sns_delivery_denied subscription={} reason=\"the Policy of queue {} does not "
             "let topic {} send (sqs:SendMessage for sns.amazonaws.com with aws:SourceArn)\"",

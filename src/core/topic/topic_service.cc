@@ -208,11 +208,12 @@ void TopicService::ChangeTopic(const std::string& arn, ErrorCode missing, TopicE
     }
     return {TopicWrite(updated), [this, updated, done](Status s) {
               if (s.ok()) {
+                auto access_policy = ParsedTopicPolicy(updated);  // before the lock: 30 KiB
                 std::unique_lock lock(mu_);
                 auto it = topics_.find(updated.arn);
                 if (it != topics_.end()) {
                   it->second->topic = updated;
-                  it->second->access_policy = ParsedTopicPolicy(updated);
+                  it->second->access_policy = std::move(access_policy);
                 }
               }
               done(s);
@@ -281,10 +282,10 @@ void TopicService::CreateTopic(const std::string& region, const std::string& acc
     return {TopicWrite(topic), [this, topic, done](Status s) {
               if (!s.ok()) return done(s);
               {
-                std::unique_lock lock(mu_);
                 auto state = std::make_shared<TopicState>();
                 state->topic = topic;
                 state->access_policy = ParsedTopicPolicy(topic);
+                std::unique_lock lock(mu_);
                 topics_[topic.arn] = state;
               }
               done(topic.arn);
@@ -338,6 +339,13 @@ std::vector<std::string> TopicService::ListTopics(const std::string& region,
     if (state->topic.region == region && state->topic.account == account) out.push_back(arn);
   }
   return out;
+}
+
+std::shared_ptr<const policy::Document> TopicService::QueueAccessPolicy(
+    const std::string& queue_arn) const {
+  const std::optional<QueueId> id = QueueId::FromArn(queue_arn);
+  auto queue = id ? queues_.GetQueue(*id) : Result<QueuePtr>(Status(ErrorCode::kNotFound, ""));
+  return queue.ok() ? (*queue)->access_policy() : nullptr;
 }
 
 Result<std::shared_ptr<const policy::Document>> TopicService::TopicAccessPolicy(
@@ -407,7 +415,7 @@ Result<std::string> TopicService::GetDataProtectionPolicy(const std::string& top
 
 void TopicService::Subscribe(const std::string& topic_arn, const std::string& protocol,
                              const std::string& endpoint, AttributeMap attributes,
-                             const std::string& base_url,
+                             const std::string& base_url, const std::string& subscriber_account,
                              std::function<void(Result<SubscribeResult>)> done) {
   auto topic = FindTopic(topic_arn);
   if (!topic.ok()) return done(topic.status());
@@ -434,7 +442,8 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
   if (!filter.ok()) return done(ToAttributesReason(filter.status()));
 
   config_.Submit([this, topic_arn, protocol, endpoint, attributes = std::move(attributes), base_url,
-                  filter = *filter, done = std::move(done)]() -> ConfigStore::Change {
+                  subscriber_account, filter = *filter,
+                  done = std::move(done)]() -> ConfigStore::Change {
     auto answer = [done](Result<SubscribeResult> r) {
       return ConfigStore::Answer([done, r = std::move(r)](Status) { done(r); });
     };
@@ -465,6 +474,7 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       subscription.protocol = protocol;
       subscription.endpoint = endpoint;
       subscription.owner = it->second->topic.account;
+      subscription.subscriber_account = subscriber_account;
       subscription.confirmed = ConfirmedAtOnce(protocol);
       // Unguessable (OpenSSL's generator, not the fast one behind ids): it confirms.
       if (!subscription.confirmed) subscription.token = HexEncode(RandomBytes(32));
@@ -513,8 +523,10 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
 }
 
 void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::string& token,
+                                       bool authenticate_on_unsubscribe,
                                        std::function<void(Result<std::string>)> done) {
-  config_.Submit([this, topic_arn, token, done = std::move(done)]() -> ConfigStore::Change {
+  config_.Submit([this, topic_arn, token, authenticate_on_unsubscribe,
+                  done = std::move(done)]() -> ConfigStore::Change {
     auto answer = [done](Result<std::string> r) {
       return ConfigStore::Answer([done, r = std::move(r)](Status) { done(r); });
     };
@@ -535,10 +547,16 @@ void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::
         return answer(well_formed ? InvalidParameter("Token")
                                   : Status(ErrorCode::kInvalidParameter, "Invalid token"));
       }
-      if (match->confirmed) return answer(match->arn);
+      // Confirming again changes nothing, unless it now asks for signed unsubscribes.
+      if (match->confirmed &&
+          (match->authenticate_on_unsubscribe || !authenticate_on_unsubscribe)) {
+        return answer(match->arn);
+      }
       confirmed = *match;
     }
     confirmed.confirmed = true;
+    // Only ever set: an unsigned confirmation cannot lift what a signed one asked for.
+    confirmed.authenticate_on_unsubscribe |= authenticate_on_unsubscribe;
     return {SubscriptionWrite(confirmed, std::nullopt), [this, confirmed, done](Status s) {
               if (!s.ok()) return done(s);
               StoreSubscriptionInMemory(confirmed);
@@ -547,55 +565,75 @@ void TopicService::ConfirmSubscription(const std::string& topic_arn, const std::
   });
 }
 
+namespace {
+
+// Only subscriptions whose UnsubscribeURL goes to people or web endpoints (http/s, email)
+// may be ended by an unsigned visit, and not those confirmed with AuthenticateOnUnsubscribe.
+// A queue's or a device's subscription needs its owner's signature, although its envelopes
+// carry the link too (AWS takes it unsigned): anyone who can read one message must not be
+// able to cut a queue off a topic.
+bool UnsignedUnsubscribeAllowed(const Subscription& s) {
+  return (IsHttp(s.protocol) || IsEmail(s.protocol)) && !s.authenticate_on_unsubscribe;
+}
+
+}  // namespace
+
 void TopicService::Unsubscribe(const std::string& subscription_arn, const std::string& base_url,
-                               StatusCallback done) {
-  config_.Submit(
-      [this, subscription_arn, base_url, done = std::move(done)]() -> ConfigStore::Change {
-        std::optional<Delivery> goodbye;
-        {
-          std::shared_lock lock(mu_);
-          auto topic_arn = subscription_topic_.find(subscription_arn);
-          // Unsubscribing twice is not an error (AWS answers 200 again).
-          if (topic_arn == subscription_topic_.end()) return ConfigStore::Answer(done);
-          auto topic = topics_.find(topic_arn->second);
-          if (topic != topics_.end()) {
-            auto found = topic->second->subscriptions.find(subscription_arn);
-            // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again;
-            // a chat webhook is not (people would read an SNS document).
-            if (found != topic->second->subscriptions.end() && IsHttp(found->second.protocol) &&
-                found->second.confirmed && ChatFormatOf(found->second.attributes).empty() &&
-                outbox_ != nullptr) {
-              goodbye = ConfirmationDelivery(*topic->second, found->second,
-                                             "UnsubscribeConfirmation", base_url);
-            }
-          }
+                               bool unsigned_link, StatusCallback done) {
+  config_.Submit([this, subscription_arn, base_url, unsigned_link,
+                  done = std::move(done)]() -> ConfigStore::Change {
+    std::optional<Delivery> goodbye;
+    {
+      std::shared_lock lock(mu_);
+      auto topic_arn = subscription_topic_.find(subscription_arn);
+      // Unsubscribing twice is not an error (AWS answers 200 again).
+      if (topic_arn == subscription_topic_.end()) return ConfigStore::Answer(done);
+      auto topic = topics_.find(topic_arn->second);
+      if (topic != topics_.end()) {
+        auto found = topic->second->subscriptions.find(subscription_arn);
+        if (unsigned_link && found != topic->second->subscriptions.end() &&
+            !UnsignedUnsubscribeAllowed(found->second)) {
+          return ConfigStore::Answer([done](Status) {
+            done(Status(ErrorCode::kMissingAuthenticationToken,
+                        "Request is missing Authentication Token"));
+          });
         }
-        storage::WriteBatch batch;
-        batch.DeleteRecord(storage::RecordKind::kSubscription, 0, subscription_arn);
-        if (goodbye) DeliveryOutbox::Stage(*goodbye, &batch);
-        return {std::move(batch), [this, subscription_arn, goodbye, done](Status s) mutable {
-                  if (!s.ok()) return done(s);
-                  {
-                    std::unique_lock lock(mu_);
-                    auto topic_arn = subscription_topic_.find(subscription_arn);
-                    if (topic_arn != subscription_topic_.end()) {
-                      auto topic = topics_.find(topic_arn->second);
-                      if (topic != topics_.end() &&
-                          topic->second->subscriptions.erase(subscription_arn) > 0) {
-                        topic->second->filters.erase(subscription_arn);
-                        topic->second->unusable_filters.erase(subscription_arn);
-                        ++topic->second->deleted_subscriptions;
-                      }
-                      subscription_topic_.erase(topic_arn);
-                    }
+        // A confirmed HTTP/S endpoint is told, with a link that would subscribe it again;
+        // a chat webhook is not (people would read an SNS document).
+        if (found != topic->second->subscriptions.end() && IsHttp(found->second.protocol) &&
+            found->second.confirmed && ChatFormatOf(found->second.attributes).empty() &&
+            outbox_ != nullptr) {
+          goodbye = ConfirmationDelivery(*topic->second, found->second, "UnsubscribeConfirmation",
+                                         base_url);
+        }
+      }
+    }
+    storage::WriteBatch batch;
+    batch.DeleteRecord(storage::RecordKind::kSubscription, 0, subscription_arn);
+    if (goodbye) DeliveryOutbox::Stage(*goodbye, &batch);
+    return {std::move(batch), [this, subscription_arn, goodbye, done](Status s) mutable {
+              if (!s.ok()) return done(s);
+              {
+                std::unique_lock lock(mu_);
+                auto topic_arn = subscription_topic_.find(subscription_arn);
+                if (topic_arn != subscription_topic_.end()) {
+                  auto topic = topics_.find(topic_arn->second);
+                  if (topic != topics_.end() &&
+                      topic->second->subscriptions.erase(subscription_arn) > 0) {
+                    topic->second->filters.erase(subscription_arn);
+                    topic->second->unusable_filters.erase(subscription_arn);
+                    ++topic->second->deleted_subscriptions;
                   }
-                  if (outbox_ != nullptr) {
-                    outbox_->CancelSubscription(subscription_arn);
-                    if (goodbye) outbox_->Activate(std::move(*goodbye));
-                  }
-                  done(s);
-                }};
-      });
+                  subscription_topic_.erase(topic_arn);
+                }
+              }
+              if (outbox_ != nullptr) {
+                outbox_->CancelSubscription(subscription_arn);
+                if (goodbye) outbox_->Activate(std::move(*goodbye));
+              }
+              done(s);
+            }};
+  });
 }
 
 std::vector<Subscription> TopicService::ListSubscriptions(const std::string& region,

@@ -69,6 +69,9 @@ class TopicService {
   void DeleteTopic(const std::string& topic_arn, StatusCallback done);
   // ARNs of the account's topics in the region, sorted.
   std::vector<std::string> ListTopics(const std::string& region, const std::string& account) const;
+  // The Policy of the queue a subscription would deliver to, for access checks; null when
+  // the queue has none or does not exist.
+  std::shared_ptr<const policy::Document> QueueAccessPolicy(const std::string& queue_arn) const;
   // The topic's Policy as parsed, for access checks; null when it has none.
   Result<std::shared_ptr<const policy::Document>> TopicAccessPolicy(
       const std::string& topic_arn) const;
@@ -88,13 +91,21 @@ class TopicService {
 
   // --- subscriptions ---
   // `base_url`: how the caller reached this server; HTTP/S confirmations point there.
+  // `subscriber_account`: the caller's account (empty: the topic's).
   void Subscribe(const std::string& topic_arn, const std::string& protocol,
                  const std::string& endpoint, AttributeMap attributes, const std::string& base_url,
+                 const std::string& subscriber_account,
                  std::function<void(Result<SubscribeResult>)> done);
+  // `authenticate_on_unsubscribe`: a signed request asked that only signed requests may
+  // unsubscribe (AuthenticateOnUnsubscribe=true).
   void ConfirmSubscription(const std::string& topic_arn, const std::string& token,
+                           bool authenticate_on_unsubscribe,
                            std::function<void(Result<std::string>)> done);
+  // `unsigned_link`: an unsigned visit of the UnsubscribeURL. It may end only subscriptions
+  // that are sent one (http/s, email, email-json) and that did not ask for signed
+  // unsubscribes; others are refused with kMissingAuthenticationToken.
   void Unsubscribe(const std::string& subscription_arn, const std::string& base_url,
-                   StatusCallback done);
+                   bool unsigned_link, StatusCallback done);
   // Sorted by topic, then subscription ARN. An empty topic ARN lists the account's all.
   std::vector<Subscription> ListSubscriptions(const std::string& region,
                                               const std::string& account) const;

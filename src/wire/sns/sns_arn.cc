@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include "base/encoding.h"
 #include "wire/common/access.h"
@@ -30,32 +31,70 @@ bool IsTopicArn(const std::string& arn) {
          arn.find('/') == std::string::npos;
 }
 
+// The parameter naming the resource of each action that acts on one, as IAM checks it.
+// Publish (TopicArn or TargetArn) and CreateTopic (Name) are handled by CallResource below;
+// every other action acts on no one resource and is checked against the whole account.
+const char* ResourceParameter(const std::string& action) {
+  static const std::unordered_map<std::string, const char*> kParameters = {
+      {"DeleteTopic", "TopicArn"},
+      {"GetTopicAttributes", "TopicArn"},
+      {"SetTopicAttributes", "TopicArn"},
+      {"Subscribe", "TopicArn"},
+      {"ConfirmSubscription", "TopicArn"},
+      {"ListSubscriptionsByTopic", "TopicArn"},
+      {"AddPermission", "TopicArn"},
+      {"RemovePermission", "TopicArn"},
+      {"PublishBatch", "TopicArn"},
+      {"Unsubscribe", "SubscriptionArn"},
+      {"GetSubscriptionAttributes", "SubscriptionArn"},
+      {"SetSubscriptionAttributes", "SubscriptionArn"},
+      {"TagResource", "ResourceArn"},
+      {"UntagResource", "ResourceArn"},
+      {"ListTagsForResource", "ResourceArn"},
+      {"PutDataProtectionPolicy", "ResourceArn"},
+      {"GetDataProtectionPolicy", "ResourceArn"},
+      {"GetPlatformApplicationAttributes", "PlatformApplicationArn"},
+      {"SetPlatformApplicationAttributes", "PlatformApplicationArn"},
+      {"DeletePlatformApplication", "PlatformApplicationArn"},
+      {"CreatePlatformEndpoint", "PlatformApplicationArn"},
+      {"ListEndpointsByPlatformApplication", "PlatformApplicationArn"},
+      {"GetEndpointAttributes", "EndpointArn"},
+      {"SetEndpointAttributes", "EndpointArn"},
+      {"DeleteEndpoint", "EndpointArn"},
+  };
+  auto it = kParameters.find(action);
+  return it == kParameters.end() ? nullptr : it->second;
+}
+
+// The resource the call acts on; empty when the parameter naming it is missing or empty.
+std::string CallResource(const SnsCall& call) {
+  const std::string account_prefix =
+      "arn:aws:sns:" + call.context.region + ":" + call.context.account + ":";
+  if (call.action == "CreateTopic") return account_prefix + call.String("Name");
+  if (call.action == "Publish") {
+    // As the handler reads it: TopicArn, else TargetArn, else a phone number (the account).
+    std::string target = call.String("TopicArn");
+    if (target.empty()) target = call.String("TargetArn");
+    return target.empty() ? account_prefix + "*" : target;
+  }
+  const char* parameter = ResourceParameter(call.action);
+  if (parameter == nullptr) return account_prefix + "*";
+  return ResourceOf(parameter, call.String(parameter));
+}
+
 }  // namespace
 
 Status AuthorizeCall(SnsCall& call) {
-  std::string resource;
-  for (const char* name : {"TopicArn", "TargetArn", "ResourceArn", "PlatformApplicationArn",
-                           "EndpointArn", "SubscriptionArn"}) {
-    std::string value = call.String(name);
-    if (!value.empty()) {
-      resource = ResourceOf(name, value);
-      break;
-    }
-  }
-  const std::string account_prefix =
-      "arn:aws:sns:" + call.context.region + ":" + call.context.account + ":";
-  if (resource.empty()) {
-    const std::string topic_name = call.String("Name");
-    resource = account_prefix + (call.action == "CreateTopic" ? topic_name : "*");
-  }
-  call.authorized_resource = resource;
-  if (!call.context.authenticated) return Status::Ok();
+  call.authorized_resource = CallResource(call);
+  // A missing resource parameter: the handler answers InvalidParameter (RequiredArn holds it
+  // to this empty resource, so it cannot act on another).
+  if (!call.context.authenticated || call.authorized_resource.empty()) return Status::Ok();
   std::shared_ptr<const core::policy::Document> policy;
-  if (IsTopicArn(resource)) {
-    auto found = call.topics->TopicAccessPolicy(resource);
+  if (IsTopicArn(call.authorized_resource)) {
+    auto found = call.topics->TopicAccessPolicy(call.authorized_resource);
     if (found.ok()) policy = *found;
   }
-  return CheckAccess(call.context, "sns:" + call.action, resource, policy.get());
+  return CheckAccess(call.context, "sns:" + call.action, call.authorized_resource, policy.get());
 }
 
 Result<std::string> RequiredArn(const SnsCall& call, const char* name) {

@@ -13,10 +13,11 @@ namespace postbox::wire::sns {
 Result<std::string> RequiredArn(const SnsCall& call, const char* name);
 
 // Whether the caller may perform the call's action (IAM's "sns:Publish") on the resource the
-// call names: its TopicArn, TargetArn, ResourceArn, PlatformApplicationArn or EndpointArn, the
-// topic of its SubscriptionArn, the topic CreateTopic makes, else every resource of the
-// account ("arn:aws:sns:<region>:<account>:*"). A topic's Policy can let other accounts in.
-// Records the resource in call->authorized_resource.
+// action acts on: for each action, the one parameter its handler reads (TopicArn, the topic of
+// a SubscriptionArn, ResourceArn, PlatformApplicationArn, EndpointArn; Publish's TopicArn or
+// TargetArn), the topic CreateTopic makes, else every resource of the account
+// ("arn:aws:sns:<region>:<account>:*"). A topic's Policy can let other accounts in. Records
+// the resource in call->authorized_resource, which RequiredArn holds handlers to.
 Status AuthorizeCall(SnsCall& call);
 
 struct PageRange {

@@ -1,4 +1,8 @@
 // Subscription actions of the SNS API.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "wire/common/access.h"
 #include "wire/sns/sns_arn.h"
 #include "wire/sns/sns_call.h"
 
@@ -34,6 +38,28 @@ void ReplyList(const SnsCall& call, std::vector<core::Subscription> subscription
   });
 }
 
+// A subscription sends to its queue and its dead-letter queue on the subscriber's behalf: a
+// signed caller must itself be allowed to send to such a queue of its own account (else a
+// key allowed only to subscribe could write into any queue). A queue of another account is
+// guarded by that queue's Policy at each delivery instead.
+Status CheckMaySendTo(const SnsCall& call, const std::string& queue_arn) {
+  if (!call.context.authenticated || queue_arn.empty() ||
+      AccountOfArn(queue_arn) != call.context.account) {
+    return Status::Ok();
+  }
+  const auto policy = call.topics->QueueAccessPolicy(queue_arn);
+  return CheckAccess(call.context, "sqs:SendMessage", queue_arn, policy.get());
+}
+
+// The dead-letter queue a RedrivePolicy names ("" when it names none or does not parse: the
+// core refuses a malformed one).
+std::string DeadLetterQueueOf(const std::string& redrive_policy) {
+  const auto parsed = nlohmann::json::parse(redrive_policy, nullptr, false);
+  if (!parsed.is_object()) return "";
+  auto it = parsed.find("deadLetterTargetArn");
+  return it != parsed.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 }  // namespace
 
 void Subscribe(SnsCall& call, Reply reply) {
@@ -52,9 +78,14 @@ void Subscribe(SnsCall& call, Reply reply) {
     return reply(Status(ErrorCode::kAccessDenied,
                         "User is not authorized to use a resource of another account"));
   }
+  for (const std::string& queue :
+       {*protocol == "sqs" ? call.String("Endpoint") : std::string(),
+        redrive != attributes.end() ? DeadLetterQueueOf(redrive->second) : std::string()}) {
+    if (Status s = CheckMaySendTo(call, queue); !s.ok()) return reply(s);
+  }
   call.topics->Subscribe(
       *topic, *protocol, call.String("Endpoint"), std::move(attributes), call.base_url,
-      [reply, return_arn](Result<core::SubscribeResult> result) {
+      call.context.account, [reply, return_arn](Result<core::SubscribeResult> result) {
         if (!result.ok()) return reply(result.status());
         std::string arn =
             result->pending && !return_arn ? "pending confirmation" : result->subscription_arn;
@@ -70,10 +101,14 @@ void ConfirmSubscription(SnsCall& call, Reply reply) {
   }
   auto token = call.Required("Token");
   if (!token.ok()) return reply(token.status());
-  call.topics->ConfirmSubscription(*topic, *token, [reply](Result<std::string> arn) {
-    if (!arn.ok()) return reply(arn.status());
-    Answer(reply, [arn = *arn](XmlWriter& xml) { xml.Element("SubscriptionArn", arn); });
-  });
+  // Honoured only from a signed request, as on AWS.
+  const bool authenticate_on_unsubscribe =
+      call.context.authenticated && call.String("AuthenticateOnUnsubscribe") == "true";
+  call.topics->ConfirmSubscription(
+      *topic, *token, authenticate_on_unsubscribe, [reply](Result<std::string> arn) {
+        if (!arn.ok()) return reply(arn.status());
+        Answer(reply, [arn = *arn](XmlWriter& xml) { xml.Element("SubscriptionArn", arn); });
+      });
 }
 
 void Unsubscribe(SnsCall& call, Reply reply) {
@@ -82,21 +117,9 @@ void Unsubscribe(SnsCall& call, Reply reply) {
   if (std::count(arn->begin(), arn->end(), ':') < 6) {
     return reply(Status(ErrorCode::kInvalidParameter, "Invalid parameter: SubscriptionId"));
   }
-  if (call.context.unsigned_link_visit) {
-    // Only subscriptions whose UnsubscribeURL goes to people or web endpoints (http/s, email)
-    // may be ended by an unsigned visit. A queue's or a device's subscription needs its
-    // owner's signature, although its envelopes carry the link too (AWS takes it unsigned):
-    // anyone who can read one message must not be able to cut a queue off a topic.
-    auto attributes = call.topics->GetSubscriptionAttributes(*arn);
-    const std::string protocol =
-        attributes.ok() && attributes->count("Protocol") ? attributes->at("Protocol") : "";
-    if (protocol != "http" && protocol != "https" && protocol != "email" &&
-        protocol != "email-json") {
-      return reply(Status(ErrorCode::kMissingAuthenticationToken,
-                          "Request is missing Authentication Token"));
-    }
-  }
-  call.topics->Unsubscribe(*arn, call.base_url, ReplyEmpty(reply));
+  // An unsigned visit of the UnsubscribeURL: the core says which subscriptions it may end.
+  call.topics->Unsubscribe(*arn, call.base_url, call.context.unsigned_link_visit,
+                           ReplyEmpty(reply));
 }
 
 void ListSubscriptions(SnsCall& call, Reply reply) {
@@ -131,6 +154,12 @@ void SetSubscriptionAttributes(SnsCall& call, Reply reply) {
       NamesAnotherAccount(call.context, call.String("AttributeValue"))) {
     return reply(Status(ErrorCode::kAccessDenied,
                         "User is not authorized to use a resource of another account"));
+  }
+  if (*name == "RedrivePolicy") {
+    if (Status s = CheckMaySendTo(call, DeadLetterQueueOf(call.String("AttributeValue")));
+        !s.ok()) {
+      return reply(s);
+    }
   }
   call.topics->SetSubscriptionAttribute(*arn, *name, call.String("AttributeValue"),
                                         ReplyEmpty(reply));

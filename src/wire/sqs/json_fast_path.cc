@@ -271,6 +271,14 @@ void WriteReceived(JsonTextWriter& w, const core::ReceivedMessage& r,
 
 // ---- the five calls ----
 
+// A failed queue lookup is declined (the general path answers it), except an access
+// refusal: answered here, so that it is counted once. Whether the request was taken.
+bool TakeRefusal(const Status& lookup, const TextReply& reply) {
+  if (lookup.code() != ErrorCode::kAccessDenied) return false;
+  reply(lookup);
+  return true;
+}
+
 bool SendMessages(const std::shared_ptr<Call>& call, const Request& request, bool batch,
                   const TextReply& reply) {
   std::vector<core::NewMessage> messages;
@@ -298,7 +306,7 @@ bool SendMessages(const std::shared_ptr<Call>& call, const Request& request, boo
     messages.back().trace_header = call->context.trace_header;  // SendMessage only
   }
   auto queue = call->QueueAt(request.queue_url);
-  if (!queue.ok()) return false;
+  if (!queue.ok()) return TakeRefusal(queue.status(), reply);
   if (batch && !core::CheckFifoBatch((*queue)->config(), messages).ok()) return false;
 
   call->service->SendMessages(
@@ -353,7 +361,7 @@ bool Receive(const std::shared_ptr<Call>& call, const Request& request, const Te
   selection.system_names.insert(selection.system_names.end(), system_names.begin(),
                                 system_names.end());
   auto queue = call->QueueAt(request.queue_url);
-  if (!queue.ok()) return false;
+  if (!queue.ok()) return TakeRefusal(queue.status(), reply);
   options.max_messages = max.value_or(1);
   int wait_seconds = wait.value_or((*queue)->config().receive_message_wait_time_seconds);
   int64_t deadline = call->service->clock().MonotonicMillis() + int64_t(wait_seconds) * 1000;
@@ -410,7 +418,7 @@ bool Delete(const std::shared_ptr<Call>& call, const Request& request, bool batc
   }
   if (batch ? ids.empty() || !DistinctValidIds(ids) : !handle.has_value()) return false;
   auto queue = call->QueueAt(request.queue_url);
-  if (!queue.ok()) return false;
+  if (!queue.ok()) return TakeRefusal(queue.status(), reply);
   if (!batch) {
     call->service->DeleteMessage(*queue, *handle, [reply](Status s) {
       reply(s.ok() ? Result<std::string>(std::string("{}")) : Result<std::string>(s));

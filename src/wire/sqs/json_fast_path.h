@@ -7,12 +7,14 @@
 // writes the answer as text.
 //
 // It takes only requests in the plain shape the SDKs send, and only when nothing in them is
-// an error the request as a whole would answer (a missing queue, an empty batch, a repeated
-// entry id, an out-of-range parameter, a malformed attribute). Everything else it declines,
-// before any side effect, and the general path answers it, so AWS's errors are written in
-// one place. Errors of single messages (an invalid body, too large) come from the core, and
-// both paths render them the same way. tests/wire/json_fast_path_test.cc runs request tables
-// through both paths and requires byte-identical answers.
+// an error the request as a whole would answer (an empty batch, a repeated entry id, an
+// out-of-range parameter, a malformed attribute). Everything else it declines, before any
+// side effect, and the general path answers it, so AWS's errors are written in one place.
+// Only an access refusal of the queue lookup, the last step of a request read whole, is
+// answered here: the general path would meet the same answer, and count the denial twice. Errors of
+// single messages (an invalid body, too large) come from the core, and both paths render them the
+// same way. tests/wire/json_fast_path_test.cc runs request tables through both paths and requires
+// byte-identical answers.
 #pragma once
 
 #include <functional>

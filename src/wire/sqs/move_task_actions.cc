@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/queue/move_tasks.h"
+#include "wire/common/access.h"
 #include "wire/sqs/sqs_call.h"
 
 namespace postbox::wire::sqs {
@@ -22,13 +23,33 @@ Status CheckQueueArns(const Call& call, std::initializer_list<const char*> names
   return Status::Ok();
 }
 
+// The caller may perform `action` on the queue `arn` (its Policy included). An empty or
+// malformed ARN is left for the core to answer.
+Status CheckQueueAccess(const Call& call, const std::string& arn, const char* action) {
+  if (arn.empty() || !call.context.authenticated) return Status::Ok();
+  const auto id = core::QueueId::FromArn(arn);
+  if (!id) return Status::Ok();
+  auto queue = call.service->GetQueue(*id);
+  const auto policy = queue.ok() ? (*queue)->access_policy() : nullptr;
+  return CheckAccess(call.context, action, id->Arn(), policy.get());
+}
+
 }  // namespace
 
 void StartMessageMoveTask(Call& call, Reply reply) {
   auto rate = call.OptionalInt("MaxNumberOfMessagesPerSecond");
   if (!rate.ok()) return reply(rate.status());
   if (Status s = CheckQueueArns(call, {"SourceArn", "DestinationArn"}); !s.ok()) return reply(s);
-  if (Status s = call.CheckAccessTo(call.OptionalString("SourceArn")); !s.ok()) return reply(s);
+  if (Status s =
+          CheckQueueAccess(call, call.OptionalString("SourceArn"), "sqs:StartMessageMoveTask");
+      !s.ok()) {
+    return reply(s);
+  }
+  // Moving messages into a queue is sending to it, as AWS checks it.
+  if (Status s = CheckQueueAccess(call, call.OptionalString("DestinationArn"), "sqs:SendMessage");
+      !s.ok()) {
+    return reply(s);
+  }
   core::MessageMoveTasks::StartRequest request{call.OptionalString("SourceArn"),
                                                call.OptionalString("DestinationArn"), *rate};
   call.move_tasks->Start(request, [reply = std::move(reply)](Result<std::string> handle) {
@@ -41,7 +62,11 @@ void ListMessageMoveTasks(Call& call, Reply reply) {
   auto max_results = call.OptionalInt("MaxResults");
   if (!max_results.ok()) return reply(max_results.status());
   if (Status s = CheckQueueArns(call, {"SourceArn"}); !s.ok()) return reply(s);
-  if (Status s = call.CheckAccessTo(call.OptionalString("SourceArn")); !s.ok()) return reply(s);
+  if (Status s =
+          CheckQueueAccess(call, call.OptionalString("SourceArn"), "sqs:ListMessageMoveTasks");
+      !s.ok()) {
+    return reply(s);
+  }
   auto tasks = call.move_tasks->List(call.OptionalString("SourceArn"), *max_results);
   if (!tasks.ok()) return reply(tasks.status());
   json results = json::array();
@@ -64,11 +89,18 @@ void ListMessageMoveTasks(Call& call, Reply reply) {
 }
 
 void CancelMessageMoveTask(Call& call, Reply reply) {
-  // The handle is opaque to IAM here: cancelling needs the action on every queue of the
-  // account (a narrower grant cannot name the task's queue).
-  const std::string every_queue =
-      "arn:aws:sqs:" + call.context.region + ":" + call.context.account + ":*";
-  if (Status s = call.CheckAccessTo(every_queue); !s.ok()) return reply(s);
+  // The handle names the task's source queue: the caller must be let in to that queue.
+  // (A handle that does not decode is answered by the core.)
+  if (auto decoded = core::DecodeTaskHandle(call.OptionalString("TaskHandle"))) {
+    if (NamesAnotherAccount(call.context, decoded->second)) {
+      return reply(Status(ErrorCode::kAccessDenied,
+                          "Access to the queue of this task is denied: it belongs to another "
+                          "account."));
+    }
+    if (Status s = CheckQueueAccess(call, decoded->second, "sqs:CancelMessageMoveTask"); !s.ok()) {
+      return reply(s);
+    }
+  }
   call.move_tasks->Cancel(call.OptionalString("TaskHandle"),
                           [reply = std::move(reply)](Result<int64_t> moved) {
                             if (!moved.ok()) return reply(moved.status());

@@ -186,10 +186,25 @@ json PolicyDocument(const core::Queue& queue) {
   if (!policy.is_object()) {
     policy = {{"Version", "2012-10-17"}, {"Id", queue.id().Arn() + "/SQSDefaultPolicy"}};
   }
-  if (!policy.contains("Statement") || !policy["Statement"].is_array()) {
-    policy["Statement"] = json::array();
+  json& statements = policy["Statement"];
+  if (statements.is_object()) {
+    statements = json::array({statements});  // IAM allows a lone statement: kept, in a list
+  } else if (!statements.is_array()) {
+    statements = json::array();
   }
   return policy;
+}
+
+// A Policy stored before policies were evaluated that cannot be read now: editing it
+// statement by statement would rewrite it into something else than was meant (a repeated
+// member dropped, say), so it must be set anew as a whole.
+Status CheckStoredPolicyReadable(const core::Queue& queue) {
+  if (queue.access_policy() != nullptr || queue.config().policy_json.empty()) {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kInvalidAttributeValue,
+                "Invalid value for the parameter Policy. Reason: the queue's stored Policy "
+                "cannot be evaluated; set it anew with SetQueueAttributes.");
 }
 
 // A statement's Sid; empty for a statement without one (the stored policy is the user's JSON).
@@ -204,6 +219,7 @@ std::string Sid(const json& statement) {
 // label. postbox stores and returns the policy; it does not enforce it yet.
 void AddPermission(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  if (Status s = CheckStoredPolicyReadable(*queue); !s.ok()) return reply(s);
   auto label = call.RequiredString("Label");
   if (!label.ok()) return reply(label.status());
   auto accounts = call.StringList("AWSAccountIds");
@@ -238,6 +254,7 @@ void AddPermission(Call& call, Reply reply) {
 
 void RemovePermission(Call& call, Reply reply) {
   POSTBOX_QUEUE_OR_REPLY(queue, call, reply);
+  if (Status s = CheckStoredPolicyReadable(*queue); !s.ok()) return reply(s);
   auto label = call.RequiredString("Label");
   if (!label.ok()) return reply(label.status());
   json policy = PolicyDocument(*queue);

@@ -114,6 +114,43 @@ TEST(ParsePolicy, RefusesWhatItCannotEvaluateAsMeant) {
   EXPECT_NE(RefusalOf(std::string(kMaxPolicyBytes + 1, ' ')).find("longer"), std::string::npos);
 }
 
+TEST(ParsePolicy, RefusesRepeatedMembersVariablesAndOddNullTests) {
+  // nlohmann would keep the last "Effect": the Deny would be lost.
+  EXPECT_NE(RefusalOf(R"({"Statement":[{"Effect":"Deny","Action":"*","Resource":"*",
+                           "Effect":"Allow"}]})")
+                .find("Effect appears twice"),
+            std::string::npos);
+  EXPECT_NE(RefusalOf(R"({"Statement":[],"Statement":[]})").find("twice"), std::string::npos);
+  EXPECT_NE(RefusalOf(R"({"Statement":[{"Effect":"Deny","Action":"sqs:*",
+                           "Resource":"arn:aws:sqs:*:*:${aws:username}-*"}]})")
+                .find("policy variable"),
+            std::string::npos);
+  EXPECT_NE(RefusalOf(R"({"Statement":[{"Effect":"Deny","Action":"*","Resource":"*",
+                           "Condition":{"Null":{"aws:SourceArn":["true","false"]}}}]})")
+                .find("\"true\" or \"false\""),
+            std::string::npos);
+  // The same member name in two different objects is fine.
+  EXPECT_TRUE(Parse(R"({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+                         {"Effect":"Deny","Action":"sqs:Delete*","Resource":"*"}]})"));
+}
+
+TEST(Authorize, ANamedAccountGrantsOtherAccountsOnly) {
+  // AddPermission writes the account itself as principal: within that account the key's
+  // own policy still decides, but a Deny naming the account binds every key of it.
+  auto own_account = Parse(R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":
+      "arn:aws:iam::111111111111:root"},"Action":"sqs:*","Resource":"*"}]})",
+                           PolicyKind::kResource);
+  EXPECT_EQ(KeyMay(nullptr, "sqs:SendMessage", kQueue, own_account.get()), Decision::kImplicitDeny);
+  auto deny_account = Parse(R"({"Statement":[{"Effect":"Deny","Principal":{"AWS":
+      "111111111111"},"Action":"sqs:PurgeQueue","Resource":"*"}]})",
+                            PolicyKind::kResource);
+  Caller admin;
+  admin.account = kOwner;
+  admin.admin = true;
+  EXPECT_EQ(Authorize(admin, {"sqs:PurgeQueue", kQueue, kOwner, deny_account.get()}),
+            Decision::kExplicitDeny);
+}
+
 TEST(Authorize, AdminMayDoAnythingInItsAccount) {
   Caller caller;
   caller.account = kOwner;
@@ -234,6 +271,24 @@ TEST(Authorize, TopicMaySendToAQueueOfAnotherAccountWithSourceArn) {
                         PolicyKind::kResource);
   EXPECT_EQ(Authorize(own_topic, {"sqs:SendMessage", inbox, kOwner, deny_sns.get()}),
             Decision::kExplicitDeny);
+}
+
+TEST(Authorize, ATopicSubscribedByAnotherAccountNeedsTheQueuesGrant) {
+  // Account 2222... was granted Subscribe on a topic of 1111... and subscribed a queue of
+  // 1111... to it: the queue must allow the topic itself, or the topic cannot write there.
+  Caller topic;
+  topic.service = "sns.amazonaws.com";
+  topic.source_arn = "arn:aws:sns:us-east-1:111111111111:mine";
+  topic.acting_for = kOther;
+  EXPECT_EQ(Authorize(topic, {"sqs:SendMessage", kQueue, kOwner, nullptr}),
+            Decision::kImplicitDeny);
+  auto grant = Parse(R"({"Statement":[{"Effect":"Allow","Principal":{"Service":
+      "sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnEquals":
+      {"aws:SourceArn":"arn:aws:sns:us-east-1:111111111111:mine"}}}]})",
+                     PolicyKind::kResource);
+  EXPECT_EQ(Authorize(topic, {"sqs:SendMessage", kQueue, kOwner, grant.get()}), Decision::kAllowed);
+  topic.acting_for = kOwner;  // subscribed by the owner itself
+  EXPECT_EQ(Authorize(topic, {"sqs:SendMessage", kQueue, kOwner, nullptr}), Decision::kAllowed);
 }
 
 TEST(Authorize, ConditionsOnAbsentKeysAndSecureTransport) {

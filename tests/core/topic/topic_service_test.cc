@@ -96,7 +96,7 @@ class TopicServiceTest : public ::testing::Test {
   Result<SubscribeResult> Subscribe(const std::string& topic, const std::string& protocol,
                                     const std::string& endpoint, AttributeMap attributes = {}) {
     Result<SubscribeResult> out = Status(ErrorCode::kInternal, "not called");
-    topics_->Subscribe(topic, protocol, endpoint, std::move(attributes), kBaseUrl,
+    topics_->Subscribe(topic, protocol, endpoint, std::move(attributes), kBaseUrl, "",
                        [&](Result<SubscribeResult> r) { out = std::move(r); });
     return out;
   }

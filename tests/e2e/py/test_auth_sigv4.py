@@ -45,7 +45,8 @@ class SigV4(unittest.TestCase):
         # would show in the process list).
         cls.server = harness.PostboxServer(
             extra_args=["--config", cls.config.name, "--auth-mode", "sigv4",
-                        "--auth-access-key-id", harness.ACCESS_KEY],
+                        "--auth-access-key-id", harness.ACCESS_KEY,
+                        "--outbound-allow-hosts", "127.0.0.1"],  # the test's subscriber
             env={"POSTBOX_AUTH_SECRET_ACCESS_KEY": harness.SECRET_KEY}, dev=False)
         cls.server.require_local("SigV4 mode")
         cls.server.start()
@@ -236,6 +237,36 @@ class SigV4(unittest.TestCase):
         self.assertEqual([s["SubscriptionArn"] for s in
                           sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]],
                          [queue])
+
+    def test_authenticate_on_unsubscribe_needs_a_signed_unsubscribe(self):
+        from test_sns_http import Subscriber
+        subscriber = Subscriber()
+        self.addCleanup(subscriber.close)
+        sns = client("sns", self.server.endpoint)
+        topic = sns.create_topic(Name="signed-unsub" + harness.uid())["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=subscriber.url)
+        _, headers, body = subscriber.next()
+        self.assertEqual(headers["x-amz-sns-message-type"], "SubscriptionConfirmation")
+        token = json.loads(body)["Token"]
+        arn = sns.confirm_subscription(TopicArn=topic, Token=token,
+                                       AuthenticateOnUnsubscribe="true")["SubscriptionArn"]
+        link = self.server.endpoint + "/?Action=Unsubscribe&SubscriptionArn=" + \
+            urllib.parse.quote(arn, safe="")
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(link, timeout=10)
+        self.assertEqual(refused.exception.code, 403)
+        # Visiting the confirmation link again, unsigned, does not lift it.
+        confirm = self.server.endpoint + "/?Action=ConfirmSubscription&TopicArn=" + \
+            urllib.parse.quote(topic, safe="") + "&Token=" + token
+        with urllib.request.urlopen(confirm, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        with self.assertRaises(urllib.error.HTTPError):
+            urllib.request.urlopen(link, timeout=10)
+        self.assertEqual([s["SubscriptionArn"] for s in
+                          sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]],
+                         [arn])
+        sns.unsubscribe(SubscriptionArn=arn)  # signed: allowed
+        self.assertEqual(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"], [])
 
     def test_both_aws_cli_generations_sign_and_are_checked(self):
         import shutil

@@ -33,7 +33,7 @@ LIMITED_POLICY = {
          "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:GetQueue*"],
          "Resource": "arn:aws:sqs:*:111111111111:orders-*"},
         {"Effect": "Deny", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:*:orders-secret*"},
-        {"Effect": "Allow", "Action": "sns:Publish",
+        {"Effect": "Allow", "Action": ["sns:Publish", "sns:Subscribe"],
          "Resource": "arn:aws:sns:*:111111111111:alerts-*"},
         {"Effect": "Allow", "Action": "ses:SendEmail", "Resource": "*"},
     ],
@@ -132,6 +132,13 @@ class Authorization(unittest.TestCase):
     def test_a_key_without_admin_or_policy_may_do_nothing(self):
         nothing = client("sqs", self.server.endpoint, NOTHING)
         self.assertEqual(self.error_of(nothing.list_queues), ("AccessDenied", 403))
+        # A queue policy naming its own account (as AddPermission writes it) leaves the
+        # decision to each key's own policy, as IAM reads it.
+        url, _ = self.queue("own-account-")
+        self.owner_sqs.add_permission(QueueUrl=url, Label="own", AWSAccountIds=[OWNER[2]],
+                                      Actions=["SendMessage"])
+        self.assertEqual(self.error_of(nothing.send_message, QueueUrl=url, MessageBody="x"),
+                         ("AccessDenied", 403))
         sns = client("sns", self.server.endpoint, NOTHING)
         self.assertEqual(self.error_of(sns.list_topics), ("AuthorizationError", 403))
         ses = client("ses", self.server.endpoint, NOTHING)
@@ -149,6 +156,18 @@ class Authorization(unittest.TestCase):
                          ("AuthorizationError", 403))
         self.assertEqual(self.error_of(limited.delete_topic, TopicArn=alerts),
                          ("AuthorizationError", 403))
+        # Subscribing a queue sends to it: only to a queue the key may send to.
+        orders_url, orders_arn = self.queue("orders-")
+        _, billing_arn = self.queue("billing-")
+        self.assertEqual(self.error_of(limited.subscribe, TopicArn=alerts, Protocol="sqs",
+                                       Endpoint=billing_arn), ("AuthorizationError", 403))
+        limited.subscribe(TopicArn=alerts, Protocol="sqs", Endpoint=orders_arn)
+        limited.publish(TopicArn=alerts, Message="to orders")
+        self.assertEqual([json.loads(b)["Message"] for b in self.bodies(self.owner_sqs,
+                                                                        orders_url)],
+                         ["to orders"])
+        # Naming an allowed topic beside an action that acts on none does not lend it.
+        self.assertEqual(self.error_of(limited.list_subscriptions), ("AuthorizationError", 403))
         # Tagging is not listed, not even for the allowed topic.
         self.assertEqual(self.error_of(limited.tag_resource, ResourceArn=alerts,
                                        Tags=[{"Key": "k", "Value": "v"}]),
@@ -198,6 +217,14 @@ class Authorization(unittest.TestCase):
         partner.publish(TopicArn=topic, Message="granted")
         self.assertEqual(self.error_of(partner.delete_topic, TopicArn=topic),
                          ("AuthorizationError", 403))
+        # Subscribe granted to the partner does not let it point the topic at the owner's
+        # queues: those must let the topic in themselves.
+        owner.add_permission(TopicArn=topic, Label="partner-subscribes",
+                             AWSAccountId=[PARTNER[2]], ActionName=["Subscribe"])
+        url, arn = self.queue("owners-")
+        partner.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        partner.publish(TopicArn=topic, Message="into the owner's queue?")
+        self.assertEqual(self.bodies(self.owner_sqs, url), [])
         owner.remove_permission(TopicArn=topic, Label="partner")
         self.assertEqual(self.error_of(partner.publish, TopicArn=topic, Message="x"),
                          ("AuthorizationError", 403))
