@@ -305,6 +305,17 @@ def http_get(endpoint, path, timeout=10):
         return e.code, e.read().decode()
 
 
+def metric_value(body, name, labels=()):
+    """The value of one sample in a /metrics page (None when absent); labels are (key, value)
+    pairs in the order the page prints them."""
+    import re
+    selector = ",".join('%s="%s"' % kv for kv in labels)
+    if selector:
+        selector = "{" + selector + "}"
+    match = re.search(r"^%s%s (\d+)$" % (re.escape(name), re.escape(selector)), body, re.M)
+    return int(match.group(1)) if match else None
+
+
 def client_protocol(client):
     """'json' (boto3 >= 1.34.x) or 'query' (older boto3, e.g. Debian's 1.26)."""
     return client.meta.service_model.protocol
