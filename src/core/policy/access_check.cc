@@ -44,12 +44,6 @@ bool ArnMatch(std::string_view pattern, std::string_view arn) {
   return true;
 }
 
-// The account named by an ARN ("" when it is not one).
-std::string_view ArnAccount(std::string_view arn) {
-  auto parts = ArnParts(arn);
-  return parts ? (*parts)[4] : std::string_view();
-}
-
 // The value of a condition key for this request; nullopt when the request has none.
 std::optional<std::string_view> ConditionValue(const Caller& caller, const std::string& key) {
   if (key == "aws:sourcearn") {
@@ -160,6 +154,11 @@ Verdict Evaluate(const Document* document, const Caller& caller, const Target& t
 }
 
 }  // namespace
+
+std::string_view ArnAccount(std::string_view arn) {
+  auto parts = ArnParts(arn);
+  return parts ? (*parts)[4] : std::string_view();
+}
 
 bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_case) {
   // Greedy matching with one backtrack point (the last '*'): linear in practice, and at

@@ -43,6 +43,9 @@ enum class Decision { kAllowed, kImplicitDeny, kExplicitDeny };
 
 Decision Authorize(const Caller& caller, const Target& target);
 
+// The account an ARN names ("" when `arn` is not an ARN, e.g. "*").
+std::string_view ArnAccount(std::string_view arn);
+
 // IAM's wildcards: '*' matches any run of characters, '?' any one.
 bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_case);
 

@@ -67,6 +67,11 @@ Result<QueuePtr> QueueService::GetQueue(const QueueId& id) const {
   return it->second;
 }
 
+std::shared_ptr<const policy::Document> QueueService::AccessPolicyOf(const QueueId& id) const {
+  auto queue = GetQueue(id);
+  return queue.ok() ? (*queue)->access_policy() : nullptr;
+}
+
 std::vector<std::string> QueueService::ListQueueNames(const std::string& region,
                                                       const std::string& account,
                                                       const std::string& prefix) const {

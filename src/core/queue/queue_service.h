@@ -42,6 +42,8 @@ class QueueService {
   void CreateQueue(QueueId id, AttributeMap attributes, AttributeMap tags,
                    std::function<void(Result<QueuePtr>)> done);
   Result<QueuePtr> GetQueue(const QueueId& id) const;
+  // The queue's Policy as access checks read it; null when it has none or does not exist.
+  std::shared_ptr<const policy::Document> AccessPolicyOf(const QueueId& id) const;
   // Every queue, sorted by region, account and name (for /metrics).
   std::vector<QueuePtr> AllQueues() const;
   // Names of the account's queues in the region, sorted, starting with `prefix`.

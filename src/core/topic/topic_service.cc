@@ -344,8 +344,7 @@ std::vector<std::string> TopicService::ListTopics(const std::string& region,
 std::shared_ptr<const policy::Document> TopicService::QueueAccessPolicy(
     const std::string& queue_arn) const {
   const std::optional<QueueId> id = QueueId::FromArn(queue_arn);
-  auto queue = id ? queues_.GetQueue(*id) : Result<QueuePtr>(Status(ErrorCode::kNotFound, ""));
-  return queue.ok() ? (*queue)->access_policy() : nullptr;
+  return id ? queues_.AccessPolicyOf(*id) : nullptr;
 }
 
 Result<std::shared_ptr<const policy::Document>> TopicService::TopicAccessPolicy(
@@ -465,6 +464,23 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
               return answer(InvalidParameter(
                   "Attributes Reason: Subscription already exists with different attributes"));
             }
+          }
+          // The queue's own account subscribing it again takes the subscription over from
+          // another account that subscribed it (and that the queue's policy may not let in):
+          // a grant of Subscribe to others must not keep the owner from its own queue.
+          const std::optional<QueueId> queue =
+              protocol == "sqs" ? QueueId::FromArn(endpoint) : std::nullopt;
+          // (An empty subscriber_account, stored before it was kept, is trusted already.)
+          if (queue && !subscriber_account.empty() && queue->account == subscriber_account &&
+              !existing.subscriber_account.empty() &&
+              existing.subscriber_account != subscriber_account) {
+            Subscription taken = existing;
+            taken.subscriber_account = subscriber_account;
+            return {SubscriptionWrite(taken, std::nullopt), [this, taken, done](Status s) {
+                      if (!s.ok()) return done(s);
+                      StoreSubscriptionInMemory(taken);
+                      done(SubscribeResult{taken.arn, !taken.confirmed});
+                    }};
           }
           return answer(SubscribeResult{existing.arn, !existing.confirmed});
         }

@@ -6,18 +6,6 @@
 
 namespace postbox::wire {
 
-std::string_view AccountOfArn(std::string_view arn) {
-  size_t start = 0;
-  for (int field = 0; field < 4; ++field) {
-    const size_t colon = arn.find(':', start);
-    if (colon == std::string_view::npos) return {};
-    start = colon + 1;
-  }
-  const size_t end = arn.find(':', start);
-  if (end == std::string_view::npos || arn.substr(0, 4) != "arn:") return {};
-  return arn.substr(start, end - start);
-}
-
 Status CheckAccess(const RequestContext& context, std::string_view action,
                    std::string_view resource, const core::policy::Document* resource_policy) {
   if (!context.authenticated) return Status::Ok();
@@ -29,7 +17,7 @@ Status CheckAccess(const RequestContext& context, std::string_view action,
   core::policy::Target target;
   target.action = action;
   target.resource = resource;
-  target.resource_account = AccountOfArn(resource);
+  target.resource_account = core::policy::ArnAccount(resource);
   target.resource_policy = resource_policy;
   const core::policy::Decision decision = core::policy::Authorize(caller, target);
   if (decision == core::policy::Decision::kAllowed) return Status::Ok();

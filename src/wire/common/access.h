@@ -18,7 +18,4 @@ Status CheckAccess(const RequestContext& context, std::string_view action,
                    std::string_view resource,
                    const core::policy::Document* resource_policy = nullptr);
 
-// The account an ARN names ("" when `arn` is not an ARN, e.g. "*").
-std::string_view AccountOfArn(std::string_view arn);
-
 }  // namespace postbox::wire

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/policy/access_check.h"
 #include "wire/common/access.h"
 #include "wire/sns/sns_arn.h"
 #include "wire/sns/sns_call.h"
@@ -44,7 +45,7 @@ void ReplyList(const SnsCall& call, std::vector<core::Subscription> subscription
 // guarded by that queue's Policy at each delivery instead.
 Status CheckMaySendTo(const SnsCall& call, const std::string& queue_arn) {
   if (!call.context.authenticated || queue_arn.empty() ||
-      AccountOfArn(queue_arn) != call.context.account) {
+      core::policy::ArnAccount(queue_arn) != call.context.account) {
     return Status::Ok();
   }
   const auto policy = call.topics->QueueAccessPolicy(queue_arn);

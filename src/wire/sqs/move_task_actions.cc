@@ -29,9 +29,7 @@ Status CheckQueueAccess(const Call& call, const std::string& arn, const char* ac
   if (arn.empty() || !call.context.authenticated) return Status::Ok();
   const auto id = core::QueueId::FromArn(arn);
   if (!id) return Status::Ok();
-  auto queue = call.service->GetQueue(*id);
-  const auto policy = queue.ok() ? (*queue)->access_policy() : nullptr;
-  return CheckAccess(call.context, action, id->Arn(), policy.get());
+  return CheckAccess(call.context, action, id->Arn(), call.service->AccessPolicyOf(*id).get());
 }
 
 }  // namespace

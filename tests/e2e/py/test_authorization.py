@@ -225,6 +225,11 @@ class Authorization(unittest.TestCase):
         partner.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
         partner.publish(TopicArn=topic, Message="into the owner's queue?")
         self.assertEqual(self.bodies(self.owner_sqs, url), [])
+        # The owner subscribing its queue itself takes the subscription over.
+        owner.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        partner.publish(TopicArn=topic, Message="owner subscribed")
+        self.assertEqual([json.loads(b)["Message"] for b in self.bodies(self.owner_sqs, url)],
+                         ["owner subscribed"])
         owner.remove_permission(TopicArn=topic, Label="partner")
         self.assertEqual(self.error_of(partner.publish, TopicArn=topic, Message="x"),
                          ("AuthorizationError", 403))
