@@ -264,7 +264,7 @@ TEST(SigV4, ErrorsAsAwsGivesThem) {
 }
 
 Vector Named(const std::string& name) {
-  for (Vector& each : LoadAll("sigv4")) {
+  for (Vector& each : LoadAll(name.substr(0, name.find('/')))) {
     if (each.name == name) return each;
   }
   ADD_FAILURE() << "no vector " << name;
@@ -280,17 +280,48 @@ TEST(Authenticator, UnsignedOperationHeadersAreRefused) {
   key.account = "111111111111";
   Authenticator auth({key}, clock);
   RequestContext context;
-  ASSERT_TRUE(auth.Authenticate(v.request, &context).ok());
+  ASSERT_TRUE(auth.Authenticate(v.request, "sqs", &context).ok());
   EXPECT_TRUE(context.authenticated);
   EXPECT_EQ(context.account, "111111111111");
   // A presigned URL signs only host: it must not be replayed as another operation.
   Vector replay = v;
   replay.request.AddHeader("x-amz-target", "AmazonSQS.DeleteQueue");
   RequestContext refused;
-  Status s = auth.Authenticate(replay.request, &refused);
+  Status s = auth.Authenticate(replay.request, "sqs", &refused);
   EXPECT_EQ(s.code(), ErrorCode::kIncompleteSignature);
   EXPECT_FALSE(refused.authenticated);
   EXPECT_EQ(auth.failures().incomplete.value(), 1u);
+}
+
+TEST(Authenticator, AScopeForAnotherServedApiIsRefused) {
+  Vector v = Named("sigv4/presigned-get.json");
+  ManualClock clock(SignedAt(v) * 1000);
+  AccessKey key;
+  key.access_key_id = kAccessKey;
+  key.secret_key = kSecret;
+  key.account = "111111111111";
+  Authenticator auth({key}, clock);
+  RequestContext context;
+  Status s = auth.Authenticate(v.request, "sns", &context);  // signed for sqs
+  EXPECT_EQ(s.code(), ErrorCode::kSignatureDoesNotMatch);
+  EXPECT_EQ(s.message(), "Credential should be scoped to correct service: 'sns'. ");
+  EXPECT_FALSE(context.authenticated);
+  EXPECT_EQ(auth.failures().bad_signature.value(), 1u);
+}
+
+TEST(Authenticator, AScopeForAnApiPostboxDoesNotServePassesToTheUnsupportedAnswer) {
+  Vector v = Named("wire/events/json/aws-cli-v2/ListRules.json");
+  ManualClock clock(SignedAt(v) * 1000);
+  AccessKey key;
+  key.access_key_id = kAccessKey;
+  key.secret_key = kSecret;
+  key.session_token = v.session_token;
+  key.account = "111111111111";
+  Authenticator auth({key}, clock);
+  RequestContext context;
+  Status s = auth.Authenticate(v.request, "sqs", &context);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(context.service, "events");
 }
 
 TEST(SigV4, PlusInAQueryIsASpaceAsTheApplicationReadsIt) {

@@ -18,7 +18,8 @@ Authenticator::Authenticator(std::vector<AccessKey> keys, const Clock& clock) : 
   }
 }
 
-Status Authenticator::Authenticate(const HttpRequest& request, RequestContext* context) const {
+Status Authenticator::Authenticate(const HttpRequest& request, std::string_view service,
+                                   RequestContext* context) const {
   auto lookup = [this](const std::string& id) -> std::optional<SigningSecret> {
     auto it = keys_.find(id);
     if (it == keys_.end()) return std::nullopt;
@@ -59,6 +60,15 @@ Status Authenticator::Authenticate(const HttpRequest& request, RequestContext* c
           ErrorCode::kIncompleteSignature,
           std::string("'") + name + "' must be a 'SignedHeader' in the AWS Authorization.");
     }
+  }
+  const bool served_elsewhere =
+      fields->service != service &&
+      (fields->service == "sqs" || fields->service == "sns" || fields->service == "ses");
+  if (served_elsewhere) {
+    failures_.bad_signature.Add();
+    return Status(
+        ErrorCode::kSignatureDoesNotMatch,
+        "Credential should be scoped to correct service: '" + std::string(service) + "'. ");
   }
   const Entry& entry = keys_.at(fields->access_key_id);
   if (entry.rate != nullptr && !entry.rate->TryTake(clock_.MonotonicMillis())) {

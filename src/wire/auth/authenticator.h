@@ -48,7 +48,12 @@ class Authenticator {
   // Checks the request's signature and its key's request rate; on success fills the
   // context's access key, region, service, account and permissions from the key. The error is
   // AWS's (sigv4.h; kThrottling over the rate), for the caller's protocol to render.
-  Status Authenticate(const HttpRequest& request, RequestContext* context) const;
+  // `service` is the signing name of the API answering ("sqs", "sns", "ses"): a signature
+  // scoped to another API postbox serves is refused as AWS refuses it. A scope naming an API
+  // postbox does not serve is let through, so that its operations get the unsupported-operation
+  // answer rather than a signing error.
+  Status Authenticate(const HttpRequest& request, std::string_view service,
+                      RequestContext* context) const;
 
   const Failures& failures() const { return failures_; }
   const AccessDenials& denials() const { return denials_; }

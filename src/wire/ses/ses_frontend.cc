@@ -110,7 +110,7 @@ void SesFrontend::Handle(const HttpRequest& request,
     respond(std::move(r));
   };
   if (options_.authenticator != nullptr) {
-    if (Status s = options_.authenticator->Authenticate(request, &call->context); !s.ok()) {
+    if (Status s = options_.authenticator->Authenticate(request, "ses", &call->context); !s.ok()) {
       return v2 ? RefuseV2Call(call, s) : RefuseQueryCall(call, s);
     }
   }

@@ -243,7 +243,7 @@ void SnsFrontend::Handle(const HttpRequest& request,
   call->input = QueryToInput(*fields);
   call->action = StringMember(call->input, "Action");
   if (options_.authenticator != nullptr) {
-    Status s = options_.authenticator->Authenticate(request, &call->context);
+    Status s = options_.authenticator->Authenticate(request, "sns", &call->context);
     // The SubscribeURL and UnsubscribeURL postbox mails and posts are visited unsigned, as on
     // AWS: confirming needs the subscription's 256-bit token, unsubscribing its ARN.
     const bool link_visit =

@@ -102,7 +102,7 @@ void SqsFrontend::Handle(const HttpRequest& request,
   const std::string request_id = call->context.request_id;
   auto fail = [&](Status s) { respond(ErrorResponse(protocol, s, request_id), s.code()); };
   if (options_.authenticator != nullptr) {
-    if (Status s = options_.authenticator->Authenticate(request, &call->context); !s.ok()) {
+    if (Status s = options_.authenticator->Authenticate(request, "sqs", &call->context); !s.ok()) {
       return fail(s);
     }
   }

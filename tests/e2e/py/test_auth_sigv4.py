@@ -308,6 +308,25 @@ class SigV4(unittest.TestCase):
             self.assertIn("[[auth.keys]]", run.stderr)
             self.assertNotIn('"s"', run.stderr)
 
+    def test_a_signature_scoped_to_another_api_is_refused(self):
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        def list_queues_signed_for(service):
+            request = AWSRequest(method="POST", url=self.server.endpoint + "/", data="{}",
+                                 headers={"Content-Type": "application/x-amz-json-1.0",
+                                          "X-Amz-Target": "AmazonSQS.ListQueues"})
+            SigV4Auth(Credentials(harness.ACCESS_KEY, harness.SECRET_KEY), service,
+                      harness.REGION).add_auth(request)
+            return self.post(request.body, dict(request.headers))
+
+        self.assertEqual(list_queues_signed_for("sqs")[0], 200)
+        status, body = list_queues_signed_for("sns")
+        self.assertEqual(status, 403, body)
+        self.assertIn("SignatureDoesNotMatch", body)
+        self.assertIn("Credential should be scoped to correct service: 'sqs'.", body)
+
     def test_zz_refusals_are_counted(self):
         status, text = harness.http_get(self.server.endpoint, "/metrics")
         self.assertEqual(status, 200)
