@@ -454,6 +454,25 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
       if (it == topics_.end()) return answer(TopicNotFound());
       for (const auto& [arn, existing] : it->second->subscriptions) {
         if (existing.protocol == protocol && existing.endpoint == endpoint) {
+          // The queue's own account subscribing it again takes the subscription over from
+          // another account that subscribed it (and that the queue's policy may not let in),
+          // with the owner's attributes: a grant of Subscribe to others must not keep the
+          // owner from its own queue, nor leave it the other account's filter or dead-letter
+          // queue. (An empty subscriber_account, stored before it was kept, is trusted.)
+          const std::optional<QueueId> queue =
+              protocol == "sqs" ? QueueId::FromArn(endpoint) : std::nullopt;
+          if (queue && !subscriber_account.empty() && queue->account == subscriber_account &&
+              !existing.subscriber_account.empty() &&
+              existing.subscriber_account != subscriber_account) {
+            Subscription taken = existing;
+            taken.subscriber_account = subscriber_account;
+            taken.attributes = attributes;
+            return {SubscriptionWrite(taken, std::nullopt), [this, taken, done](Status s) {
+                      if (!s.ok()) return done(s);
+                      StoreSubscriptionInMemory(taken);
+                      done(SubscribeResult{taken.arn, !taken.confirmed});
+                    }};
+          }
           // Subscribing again is idempotent unless it asks for different attributes.
           for (const auto& [name, value] : attributes) {
             auto old = existing.attributes.find(name);
@@ -464,23 +483,6 @@ void TopicService::Subscribe(const std::string& topic_arn, const std::string& pr
               return answer(InvalidParameter(
                   "Attributes Reason: Subscription already exists with different attributes"));
             }
-          }
-          // The queue's own account subscribing it again takes the subscription over from
-          // another account that subscribed it (and that the queue's policy may not let in):
-          // a grant of Subscribe to others must not keep the owner from its own queue.
-          const std::optional<QueueId> queue =
-              protocol == "sqs" ? QueueId::FromArn(endpoint) : std::nullopt;
-          // (An empty subscriber_account, stored before it was kept, is trusted already.)
-          if (queue && !subscriber_account.empty() && queue->account == subscriber_account &&
-              !existing.subscriber_account.empty() &&
-              existing.subscriber_account != subscriber_account) {
-            Subscription taken = existing;
-            taken.subscriber_account = subscriber_account;
-            return {SubscriptionWrite(taken, std::nullopt), [this, taken, done](Status s) {
-                      if (!s.ok()) return done(s);
-                      StoreSubscriptionInMemory(taken);
-                      done(SubscribeResult{taken.arn, !taken.confirmed});
-                    }};
           }
           return answer(SubscribeResult{existing.arn, !existing.confirmed});
         }

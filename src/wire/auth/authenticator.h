@@ -49,9 +49,9 @@ class Authenticator {
   // context's access key, region, service, account and permissions from the key. The error is
   // AWS's (sigv4.h; kThrottling over the rate), for the caller's protocol to render.
   // `service` is the signing name of the API answering ("sqs", "sns", "ses"): a signature
-  // scoped to another API postbox serves is refused as AWS refuses it. A scope naming an API
-  // postbox does not serve is let through, so that its operations get the unsupported-operation
-  // answer rather than a signing error.
+  // scoped to another service is refused as AWS refuses it, except the APIs postbox does not
+  // serve yet (EventBridge, Scheduler, CloudWatch), whose operations then get the
+  // unsupported-operation answer rather than a signing error.
   Status Authenticate(const HttpRequest& request, std::string_view service,
                       RequestContext* context) const;
 

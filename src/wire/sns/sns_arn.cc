@@ -85,7 +85,8 @@ std::string CallResource(const SnsCall& call) {
 }  // namespace
 
 Status AuthorizeCall(SnsCall& call) {
-  // Development mode (unauthenticated) checks nothing: skip building the resource.
+  // An unauthenticated call (development mode, or a visit of an unsigned link, which the
+  // handler itself limits) checks nothing here: skip building the resource.
   if (!call.context.authenticated) return Status::Ok();
   call.authorized_resource = CallResource(call);
   // A missing resource parameter: the handler answers InvalidParameter (RequiredArn holds it
