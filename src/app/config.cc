@@ -189,6 +189,15 @@ std::vector<Setting> Settings() {
          return SetInt(c.sns_outbox_max_mib_per_endpoint, v) &&
                 c.sns_outbox_max_mib_per_endpoint > 0;
        }},
+      {"sqs.max_in_flight_messages",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.sqs_max_in_flight_messages, v) && c.sqs_max_in_flight_messages > 0;
+       }},
+      {"sqs.max_in_flight_messages_fifo",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.sqs_max_in_flight_messages_fifo, v) &&
+                c.sqs_max_in_flight_messages_fifo > 0;
+       }},
       {"sns.tls_ca_file",
        [](Config& c, const std::string& v) {
          c.sns_tls_ca_file = v;

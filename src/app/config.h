@@ -81,6 +81,9 @@ struct Config {
   std::string log_format = "text";      // log.format: text | json
   int metrics_max_queue_series = 1000;  // metrics.max_queue_series: queues with their own series
   int sns_outbox_max_mib_per_endpoint = 64;  // sns.outbox_max_mib_per_endpoint
+  // sqs.max_in_flight_messages(_fifo): messages one queue may have in flight; AWS's quotas.
+  int sqs_max_in_flight_messages = 120'000;
+  int sqs_max_in_flight_messages_fifo = 120'000;
   // sns.tls_ca_file: a PEM file of CA certificates that https subscribers' certificates are
   // verified against instead of the system's (a private CA); empty: the system's.
   std::string sns_tls_ca_file;

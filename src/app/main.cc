@@ -250,6 +250,8 @@ int Serve(const Config& config) {
   // Every configuration change of every service is stored through it, in one order.
   core::ConfigStore config_store(engine);
   core::QueueService service(engine, SystemClock::Get(), &config_store);
+  service.set_in_flight_limits(
+      {config.sqs_max_in_flight_messages, config.sqs_max_in_flight_messages_fifo});
   if (Status s = service.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load state from " << data_dir << ": " << s.ToString() << "\n";
     return 1;

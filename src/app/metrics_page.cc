@@ -75,6 +75,11 @@ void WriteQueues(const MetricsSources& s, PrometheusText& out) {
            Event{"postbox_queue_dead_lettered_messages_total",
                  "Messages moved to the dead-letter queue by maxReceiveCount.",
                  &core::QueueStats::dead_lettered},
+           Event{"postbox_queue_receives_over_limit_total",
+                 "Receive attempts that found the queue at its in-flight quota "
+                 "(sqs.max_in_flight_messages*): answered OverLimit, or on a FIFO queue with no "
+                 "messages; a long poll may try more than once.",
+                 &core::QueueStats::over_limit},
        }) {
     out.Family(e.name, "counter", e.help);
     for (size_t i = 0; i < shown; ++i) {

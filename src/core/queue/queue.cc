@@ -98,10 +98,7 @@ void Queue::MarkDeleted() {
   {
     std::lock_guard lock(mu_);
     deleted_ = true;
-    messages_.clear();
-    by_visible_.clear();
-    groups_.clear();
-    attempts_.clear();
+    ClearLocked();
     waiters = TakeWaitersLocked();
   }
   for (auto& wake : waiters) wake();
@@ -138,6 +135,38 @@ void Queue::IndexLocked(const Message& m) {
   by_visible_.emplace(m.state.visible_at_ms, m.seq);
 }
 
+void Queue::ClearLocked() {
+  messages_.clear();
+  by_visible_.clear();
+  groups_.clear();
+  attempts_.clear();
+  hidden_.clear();
+  hidden_in_flight_ = 0;
+  hidden_delayed_ = 0;
+}
+
+void Queue::TrackLocked(const Message& m, int64_t now) {
+  if (m.state.visible_at_ms <= now) return;
+  const bool in_flight = m.state.receive_count > 0;
+  if (hidden_.insert({m.state.visible_at_ms, m.seq, in_flight}).second) {
+    ++(in_flight ? hidden_in_flight_ : hidden_delayed_);
+  }
+}
+
+void Queue::UntrackLocked(int64_t visible_at_ms, uint64_t seq, uint32_t receive_count) {
+  const bool in_flight = receive_count > 0;
+  if (hidden_.erase({visible_at_ms, seq, in_flight}) > 0) {
+    --(in_flight ? hidden_in_flight_ : hidden_delayed_);
+  }
+}
+
+void Queue::SettleLocked(int64_t now) const {
+  while (!hidden_.empty() && hidden_.begin()->visible_at_ms <= now) {
+    --(hidden_.begin()->in_flight ? hidden_in_flight_ : hidden_delayed_);
+    hidden_.erase(hidden_.begin());
+  }
+}
+
 Message& Queue::MutableLocked(MessageMap::iterator it) {
   if (!SoleOwner(it->second)) it->second = std::make_shared<Message>(*it->second);
   return *it->second;
@@ -146,6 +175,7 @@ Message& Queue::MutableLocked(MessageMap::iterator it) {
 std::shared_ptr<Message> Queue::UnlinkLocked(MessageMap::iterator it, int64_t now,
                                              bool* next_ready) {
   const Message& m = *it->second;
+  UntrackLocked(m.state.visible_at_ms, m.seq, m.state.receive_count);
   bool indexed = by_visible_.erase({m.state.visible_at_ms, m.seq}) > 0;
   if (fifo_) {
     auto group = groups_.find(m.message_group_id);
@@ -168,10 +198,12 @@ std::shared_ptr<Message> Queue::UnlinkLocked(MessageMap::iterator it, int64_t no
   return out;
 }
 
-void Queue::ReindexLocked(const Message& m, int64_t old_visible_at) {
+void Queue::ReindexLocked(const Message& m, int64_t old_visible_at, int64_t now) {
   if (by_visible_.erase({old_visible_at, m.seq}) > 0) {
     by_visible_.emplace(m.state.visible_at_ms, m.seq);
   }
+  UntrackLocked(old_visible_at, m.seq, m.state.receive_count);
+  TrackLocked(m, now);
 }
 
 std::vector<std::function<void()>> Queue::TakeWaitersLocked(size_t limit) {
@@ -197,6 +229,7 @@ void Queue::InsertUnlessPurgedSince(uint64_t purge_generation, std::vector<Messa
     // Checked under mu_, which Purge holds while it counts and clears: no purge slips in
     // between the check and the insert.
     if (deleted_ || purge_generation_.load() != purge_generation) return;
+    const int64_t now = clock_.NowMillis();
     for (auto& m : messages) {
       if (m.seq >= next_seq_) next_seq_ = m.seq + 1;
       uint64_t seq = m.seq;
@@ -204,6 +237,7 @@ void Queue::InsertUnlessPurgedSince(uint64_t purge_generation, std::vector<Messa
       if (!inserted) continue;
       it->second = std::make_shared<Message>(std::move(m));
       IndexLocked(*it->second);
+      TrackLocked(*it->second, now);
     }
     waiters = TakeWaitersLocked(messages.size());
   }
@@ -225,13 +259,28 @@ Queue::Fate Queue::DeliverOrRemoveLocked(MessageMap::iterator it, int64_t now, i
     out->to_dead_letter.push_back(Take(UnlinkLocked(it, now)));
     return Fate::kRemoved;
   }
+  // Visible, but perhaps still in hidden_ if no one has read the counters since.
+  UntrackLocked(current.state.visible_at_ms, current.seq, current.state.receive_count);
   Message& m = MutableLocked(it);
   m.state.receive_count += 1;
   if (m.state.first_receive_ms == 0) m.state.first_receive_ms = now;
   m.state.visible_at_ms = now + int64_t(visibility) * 1000;
+  TrackLocked(m, now);
   ReceiptHandle handle{storage_id_, m.seq, m.state.receive_count};
   out->received.push_back({it->second, handle.Encode()});
   return Fate::kDelivered;
+}
+
+int Queue::ReceiveRoomLocked(const ReceiveOptions& options, int visibility, int64_t now) {
+  if (options.max_in_flight <= 0 || visibility == 0) return options.max_messages;
+  SettleLocked(now);  // hidden_in_flight_ now counts exactly the messages in flight
+  const int64_t room = options.max_in_flight - hidden_in_flight_;
+  if (room <= 0) {
+    stats_.over_limit.Add();
+    at_limit_ = true;
+    return 0;
+  }
+  return int(std::min<int64_t>(options.max_messages, room));
 }
 
 Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
@@ -239,14 +288,21 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
   const int64_t now = clock_.NowMillis();
   if (fifo_) return ReceiveFifoLocked(options, now);
   ReceiveOutcome out;
-  // Messages are large: reserved so that growth never moves them (at most 10 per receive).
-  out.received.reserve(size_t(std::clamp(options.max_messages, 0, 10)));
   const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
+  const int max_messages = ReceiveRoomLocked(options, visibility, now);
+  if (max_messages == 0 && options.max_messages > 0) {
+    out.status = Status(ErrorCode::kOverLimit,
+                        "The maximum number of in flight messages (" +
+                            std::to_string(options.max_in_flight) +
+                            ") is reached: delete or release some before receiving more.");
+    return out;
+  }
+  // Messages are large: reserved so that growth never moves them (at most 10 per receive).
+  out.received.reserve(size_t(std::clamp(max_messages, 0, 10)));
   // Re-indexed after the scan, so a VisibilityTimeout of 0 cannot hand out one message twice.
   std::vector<std::pair<int64_t, uint64_t>> reindex;
   auto it = by_visible_.begin();
-  while (it != by_visible_.end() && it->first <= now &&
-         int(out.received.size()) < options.max_messages) {
+  while (it != by_visible_.end() && it->first <= now && int(out.received.size()) < max_messages) {
     uint64_t seq = it->second;
     it = by_visible_.erase(it);
     auto found = messages_.find(seq);
@@ -262,14 +318,15 @@ Queue::ReceiveOutcome Queue::Receive(const ReceiveOptions& options) {
 Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, int64_t now) {
   ReceiveOutcome out;
   if (RetryAttemptLocked(options, now, &out)) return out;  // the retry's answer or error
-  out.received.reserve(size_t(std::clamp(options.max_messages, 0, 10)));
-
   const int visibility = options.visibility_timeout.value_or(config_.visibility_timeout);
+  // At the in-flight limit AWS answers a FIFO receive with no messages, not an error.
+  const int max_messages = ReceiveRoomLocked(options, visibility, now);
+  out.received.reserve(size_t(std::clamp(max_messages, 0, 10)));
+
   // Groups whose first message was taken: their new first message is indexed after the scan.
   std::vector<std::string> touched;
   auto it = by_visible_.begin();
-  while (it != by_visible_.end() && it->first <= now &&
-         int(out.received.size()) < options.max_messages) {
+  while (it != by_visible_.end() && it->first <= now && int(out.received.size()) < max_messages) {
     auto head = messages_.find(it->second);
     it = by_visible_.erase(it);
     if (head == messages_.end()) continue;
@@ -278,8 +335,7 @@ Queue::ReceiveOutcome Queue::ReceiveFifoLocked(const ReceiveOptions& options, in
     // Take the group's messages in order, as many as fit, up to the first one in flight.
     // The group's first message is unindexed here, so removing messages neither indexes the
     // next one nor erases the group (see UnlinkLocked); the loop after this one settles both.
-    for (auto seq = group.begin();
-         seq != group.end() && int(out.received.size()) < options.max_messages;) {
+    for (auto seq = group.begin(); seq != group.end() && int(out.received.size()) < max_messages;) {
       auto found = messages_.find(*seq);
       if (found->second->state.visible_at_ms > now) break;
       ++seq;  // before DeliverOrRemoveLocked may erase the current one from the group
@@ -337,7 +393,7 @@ bool Queue::RetryAttemptLocked(const ReceiveOptions& options, int64_t now, Recei
     Message& m = MutableLocked(entry);
     int64_t old_visible_at = m.state.visible_at_ms;
     m.state.visible_at_ms = now + int64_t(visibility) * 1000;
-    ReindexLocked(m, old_visible_at);
+    ReindexLocked(m, old_visible_at, now);
     d.visible_at_ms = m.state.visible_at_ms;
     ReceiptHandle handle{storage_id_, m.seq, m.state.receive_count};
     out->received.push_back({entry->second, handle.Encode()});
@@ -379,8 +435,10 @@ Result<Queue::Removed> Queue::Delete(const std::string& handle_text) {
   }
   bool next_ready = false;
   UnlinkLocked(found, now, &next_ready);
-  if (next_ready) {
-    // FIFO: the group's next message can go out now; tell one long-poller.
+  // A receive met the in-flight limit: this delete may have made room for a waiting poll.
+  const bool made_room = std::exchange(at_limit_, false);
+  if (next_ready || made_room) {
+    // Something can go out now (FIFO: the group's next message): tell one long-poller.
     auto waiters = TakeWaitersLocked(1);
     lock.unlock();
     for (auto& wake : waiters) wake();
@@ -409,7 +467,7 @@ Result<Queue::VisibilityChanged> Queue::ChangeVisibility(const std::string& hand
   Message& m = MutableLocked(found);
   int64_t old_visible_at = m.state.visible_at_ms;
   m.state.visible_at_ms = now + int64_t(timeout_seconds) * 1000;
-  ReindexLocked(m, old_visible_at);
+  ReindexLocked(m, old_visible_at, now);
   VisibilityChanged result{{m.seq, m.state}};
   if (timeout_seconds == 0) {
     // The message is visible again at once: a long-poller may take it.
@@ -427,10 +485,7 @@ bool Queue::Purge() {
   purged_ = true;
   last_purge_ms_ = now;
   purge_generation_.fetch_add(1);
-  messages_.clear();
-  by_visible_.clear();
-  groups_.clear();
-  attempts_.clear();
+  ClearLocked();
   return true;
 }
 
@@ -480,32 +535,12 @@ uint64_t Queue::LastSeq() const {
 }
 
 QueueCounters Queue::Counters() const {
-  QueueCounters c;
   std::lock_guard lock(mu_);
-  const int64_t now = clock_.NowMillis();
-  if (fifo_) {
-    // Only each group's first message is indexed: count from the messages themselves.
-    for (const auto& [seq, m] : messages_) {
-      if (m->state.visible_at_ms <= now) {
-        ++c.visible;
-      } else if (m->state.receive_count > 0) {
-        ++c.not_visible;
-      } else {
-        ++c.delayed;
-      }
-    }
-    return c;
-  }
-  for (auto it = by_visible_.upper_bound({now, UINT64_MAX}); it != by_visible_.end(); ++it) {
-    auto found = messages_.find(it->second);
-    if (found == messages_.end()) continue;
-    if (found->second->state.receive_count > 0) {
-      ++c.not_visible;
-    } else {
-      ++c.delayed;
-    }
-  }
-  c.visible = int64_t(by_visible_.size()) - c.not_visible - c.delayed;
+  SettleLocked(clock_.NowMillis());
+  QueueCounters c;
+  c.not_visible = hidden_in_flight_;
+  c.delayed = hidden_delayed_;
+  c.visible = int64_t(messages_.size()) - c.not_visible - c.delayed;
   return c;
 }
 

@@ -12,6 +12,11 @@
 // delayed. While the first message is in flight its entry sits in the future, so nothing later
 // in the group is delivered; deleting it puts the next message of the group in its place.
 //
+// ApproximateNumberOf* are kept as states change, not counted by scanning: `hidden_` holds the
+// messages that were not visible when they last changed, by when they become visible, and
+// Counters() first retires the entries whose time has come (each entry once), so a queue of
+// millions answers in constant time.
+//
 // Thread-safety: every method locks the queue's mutex; callbacks run without it.
 #pragma once
 
@@ -62,6 +67,7 @@ struct QueueStats {
   Counter deleted;
   Counter expired;        // past MessageRetentionPeriod
   Counter dead_lettered;  // moved to the dead-letter queue by maxReceiveCount
+  Counter over_limit;     // receive attempts at the in-flight limit (FIFO: answered empty)
 };
 
 struct ReceiveOptions {
@@ -70,6 +76,10 @@ struct ReceiveOptions {
   // FIFO only: a retry with the same id within five minutes, while the messages it returned
   // are untouched and in flight, returns them again with the same receipt handles.
   std::string receive_request_attempt_id;
+  // Messages the queue may have in flight at most (0: no limit). At the limit a standard
+  // queue's receive fails with OverLimit and a FIFO queue's returns nothing, as AWS's do; a
+  // receive with a visibility timeout of 0 puts nothing in flight and is not limited.
+  int64_t max_in_flight = 0;
 };
 
 // How long a ReceiveRequestAttemptId is remembered ("ReceiveMessage", SQS API Reference).
@@ -128,7 +138,8 @@ class Queue {
     std::vector<ReceivedMessage> received;
     std::vector<Message> expired;
     std::vector<Message> to_dead_letter;
-    Status status;  // not ok: a ReceiveRequestAttemptId that can no longer be retried
+    // Not ok: a ReceiveRequestAttemptId that can no longer be retried, or OverLimit.
+    Status status;
   };
   ReceiveOutcome Receive(const ReceiveOptions& options);
 
@@ -191,9 +202,20 @@ class Queue {
   // *next_ready when this let the next message of its group become receivable now.
   std::shared_ptr<Message> UnlinkLocked(MessageMap::iterator it, int64_t now,
                                         bool* next_ready = nullptr);
-  // Puts a message into by_visible_ again after its visibility changed, if it is indexed.
-  void ReindexLocked(const Message& m, int64_t old_visible_at);
+  // Puts a message into by_visible_ again after its visibility changed, if it is indexed,
+  // and into hidden_ by its new visibility.
+  void ReindexLocked(const Message& m, int64_t old_visible_at, int64_t now);
+  // Counter bookkeeping: a message enters hidden_ when it changes to not visible at `now`,
+  // and leaves it before it changes or goes (by the state it entered with).
+  void TrackLocked(const Message& m, int64_t now);
+  void UntrackLocked(int64_t visible_at_ms, uint64_t seq, uint32_t receive_count);
+  // Retires the hidden_ entries visible by `now`.
+  void SettleLocked(int64_t now) const;
+  void ClearLocked();
   ReceiveOutcome ReceiveFifoLocked(const ReceiveOptions& options, int64_t now);
+  // How many messages this receive may take: options.max_messages, less what would pass the
+  // in-flight limit (0 at the limit, which is counted and remembered in at_limit_).
+  int ReceiveRoomLocked(const ReceiveOptions& options, int visibility, int64_t now);
   // FIFO: the result of an earlier receive with the same attempt id, if still valid.
   bool RetryAttemptLocked(const ReceiveOptions& options, int64_t now, ReceiveOutcome* out);
   // FIFO only: the handle is from an earlier receive, or its visibility ran out.
@@ -224,6 +246,20 @@ class Queue {
   MessageMap messages_;
   std::set<std::pair<int64_t, uint64_t>> by_visible_;
   std::unordered_map<std::string, std::set<uint64_t>> groups_;  // FIFO: group id -> seqs
+  struct Hidden {
+    int64_t visible_at_ms;
+    uint64_t seq;
+    bool in_flight;  // received (else delayed)
+    auto operator<=>(const Hidden&) const = default;
+  };
+  // Mutable: reading the counters retires entries whose time has passed, which changes no
+  // observable state.
+  mutable std::set<Hidden> hidden_;
+  mutable int64_t hidden_in_flight_ = 0;
+  mutable int64_t hidden_delayed_ = 0;
+  // A receive found the in-flight limit reached: the next delete wakes a waiting long poll
+  // (FIFO polls wait at the limit instead of failing).
+  bool at_limit_ = false;
   struct ReceiveAttempt {
     int64_t expires_ms = 0;
     struct Delivered {

@@ -296,7 +296,9 @@ Result<std::vector<ReceivedMessage>> QueueService::Receive(const QueuePtr& queue
   }
   // A receive puts messages in flight before their new states are stored.
   if (Status s = engine_.Accepts(storage::SpaceUse::kShrinks); !s.ok()) return fail(s);
-  Queue::ReceiveOutcome outcome = queue->Receive(options);
+  ReceiveOptions limited = options;
+  limited.max_in_flight = queue->fifo() ? in_flight_limits_.fifo : in_flight_limits_.standard;
+  Queue::ReceiveOutcome outcome = queue->Receive(limited);
   if (!outcome.status.ok()) return fail(outcome.status);
   queue->stats().received.Add(outcome.received.size());
   queue->stats().expired.Add(outcome.expired.size());

@@ -29,11 +29,21 @@ namespace postbox::core {
 using QueuePtr = std::shared_ptr<Queue>;
 using StatusCallback = std::function<void(Status)>;
 
+// Messages one queue may have in flight (received, neither deleted nor visible again): AWS's
+// quotas by default ("Amazon SQS message quotas"; FIFO queues had 20,000 until AWS raised it).
+struct InFlightLimits {
+  int64_t standard = 120'000;
+  int64_t fifo = 120'000;
+};
+
 class QueueService {
  public:
   // Configuration changes go through `config` (shared with the other services, so that all
   // of them are stored in one order); without one, the service makes its own.
   QueueService(storage::Engine& engine, const Clock& clock, ConfigStore* config = nullptr);
+
+  // Set before serving (sqs.max_in_flight_messages*).
+  void set_in_flight_limits(InFlightLimits limits) { in_flight_limits_ = limits; }
 
   // Rebuilds every queue and message from storage. Call once, before serving.
   Status Load();
@@ -119,6 +129,7 @@ class QueueService {
                         StatusesCallback done);
 
   storage::Engine& engine_;
+  InFlightLimits in_flight_limits_;
   const Clock& clock_;
   std::unique_ptr<ConfigStore> own_config_;
   ConfigStore& config_;
