@@ -271,14 +271,20 @@ Vector Named(const std::string& name) {
   return {};
 }
 
-TEST(Authenticator, UnsignedOperationHeadersAreRefused) {
-  Vector v = Named("sigv4/presigned-get.json");
-  ManualClock clock(SignedAt(v) * 1000);
+// The key the captured vectors were signed with, in account 111111111111.
+AccessKey KeyFor(const Vector& v) {
   AccessKey key;
   key.access_key_id = kAccessKey;
   key.secret_key = kSecret;
+  key.session_token = v.session_token;
   key.account = "111111111111";
-  Authenticator auth({key}, clock);
+  return key;
+}
+
+TEST(Authenticator, UnsignedOperationHeadersAreRefused) {
+  Vector v = Named("sigv4/presigned-get.json");
+  ManualClock clock(SignedAt(v) * 1000);
+  Authenticator auth({KeyFor(v)}, clock);
   RequestContext context;
   ASSERT_TRUE(auth.Authenticate(v.request, "sqs", &context).ok());
   EXPECT_TRUE(context.authenticated);
@@ -296,11 +302,7 @@ TEST(Authenticator, UnsignedOperationHeadersAreRefused) {
 TEST(Authenticator, AScopeForAnotherServedApiIsRefused) {
   Vector v = Named("sigv4/presigned-get.json");
   ManualClock clock(SignedAt(v) * 1000);
-  AccessKey key;
-  key.access_key_id = kAccessKey;
-  key.secret_key = kSecret;
-  key.account = "111111111111";
-  Authenticator auth({key}, clock);
+  Authenticator auth({KeyFor(v)}, clock);
   RequestContext context;
   Status s = auth.Authenticate(v.request, "sns", &context);  // signed for sqs
   EXPECT_EQ(s.code(), ErrorCode::kSignatureDoesNotMatch);
@@ -312,12 +314,7 @@ TEST(Authenticator, AScopeForAnotherServedApiIsRefused) {
 TEST(Authenticator, AScopeForAnApiPostboxDoesNotServePassesToTheUnsupportedAnswer) {
   Vector v = Named("wire/events/json/aws-cli-v2/ListRules.json");
   ManualClock clock(SignedAt(v) * 1000);
-  AccessKey key;
-  key.access_key_id = kAccessKey;
-  key.secret_key = kSecret;
-  key.session_token = v.session_token;
-  key.account = "111111111111";
-  Authenticator auth({key}, clock);
+  Authenticator auth({KeyFor(v)}, clock);
   RequestContext context;
   Status s = auth.Authenticate(v.request, "sqs", &context);
   EXPECT_TRUE(s.ok()) << s.message();
