@@ -120,6 +120,10 @@ std::vector<Setting> Settings() {
        [](Config& c, const std::string& v) {
          return SetInt(c.storage_reserve_mib, v) && c.storage_reserve_mib >= 0;
        }},
+      {"storage.max_pending_mib",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.storage_max_pending_mib, v) && c.storage_max_pending_mib >= 1;
+       }},
       {"storage.segment_mib",
        [](Config& c, const std::string& v) {
          return SetInt(c.storage_segment_mib, v) && c.storage_segment_mib >= 1 &&

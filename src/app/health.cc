@@ -23,4 +23,14 @@ wire::HttpResponse HealthResponse(Probe probe, bool serving, const storage::Stor
   return r;
 }
 
+wire::HttpResponse LoadingResponse(std::string_view method, std::string_view path) {
+  wire::HttpResponse r;
+  r.content_type = "text/plain";
+  r.body = "starting: loading the stored state\n";
+  if (method == "GET" && path == "/healthz") return r;
+  r.status = 503;
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 }  // namespace postbox::app

@@ -39,6 +39,7 @@
 #include "storage/data_dir_lock.h"
 #include "storage/fault_injection.h"
 #include "storage/file_system.h"
+#include "storage/write_admission.h"
 #include "wire/ses/ses_frontend.h"
 #include "wire/sns/sns_frontend.h"
 #include "wire/sqs/sqs_frontend.h"
@@ -146,6 +147,37 @@ void AdvanceDeliveriesPeriodically(asio::io_context& io, core::DeliveryOutbox& o
   });
 }
 
+// Runs an io_context on `count` threads until it is stopped. Joins them when destroyed, after
+// stopping the io_context (a start-up that fails while they run).
+class IoThreads {
+ public:
+  IoThreads(asio::io_context& io, int count) : io_(io) {
+    try {
+      for (int i = 0; i < std::max(count, 1); ++i) threads_.emplace_back([&io] { io.run(); });
+    } catch (...) {  // no thread may be left joinable: the vector's destructor would terminate
+      io_.stop();
+      Join();
+      throw;
+    }
+  }
+  ~IoThreads() {
+    io_.stop();
+    Join();
+  }
+  IoThreads(const IoThreads&) = delete;
+  IoThreads& operator=(const IoThreads&) = delete;
+  // Waits until the io_context is stopped (DrainThenStop) and every thread has returned.
+  void Join() {
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+ private:
+  asio::io_context& io_;
+  std::vector<std::thread> threads_;
+};
+
 // Polls until no request is in flight on any listener (null ones are skipped), or the
 // deadline passes, then stops the I/O loop.
 void DrainThenStop(asio::io_context& io, std::vector<net::HttpServer*> servers,
@@ -227,6 +259,74 @@ int Serve(const Config& config) {
   }
   const uint64_t open_file_limit = RaiseOpenFileLimit();
   asio::io_context io(config.io_threads);
+
+  // The listeners start before the state is loaded, so that supervisors can tell a server
+  // loading a large log (/healthz 200, /readyz 503) from a dead one. Until `serving` is set,
+  // every other request is answered 503 (AWS SDKs retry it).
+  std::atomic<const net::RequestHandler*> serving{nullptr};
+  net::RequestHandler gate = [&serving](wire::HttpRequest request,
+                                        std::function<void(wire::HttpResponse)> respond) {
+    if (const net::RequestHandler* handler = serving.load(std::memory_order_acquire)) {
+      return (*handler)(std::move(request), std::move(respond));
+    }
+    respond(LoadingResponse(request.method, request.Path()));
+  };
+  net::ServerOptions options;
+  options.address = host;
+  options.port = port;
+  options.io_timeout_seconds = config.io_timeout_seconds;
+  options.io_threads = config.io_threads;
+  options.max_connections = config.max_connections > 0
+                                ? config.max_connections
+                                : net::DefaultMaxConnections(open_file_limit);
+  options.max_connections_per_address = config.max_connections_per_address;
+  // Both listeners draw on one open-file budget: with TLS each gets half of the cap.
+  if (!config.tls_listen.empty())
+    options.max_connections = std::max(options.max_connections / 2, 16);
+  net::HttpServer server(io, options, gate);
+  auto bound = server.Listen();
+  if (!bound.ok()) {
+    std::cerr << "postbox: " << bound.status().message() << "\n";
+    return 1;
+  }
+  // The HTTPS listener (tls.listen), beside the plain one, serving the same requests.
+  std::unique_ptr<net::HttpServer> tls_server;
+  std::string tls_host;
+  uint16_t tls_port = 0;
+  if (!config.tls_listen.empty()) {
+    net::ServerOptions tls_options = options;
+    if (!SplitListen(config.tls_listen, &tls_host, &tls_options.port)) {
+      std::cerr << "postbox: tls.listen must be host:port, got '" << config.tls_listen << "'\n";
+      return 1;
+    }
+    tls_options.address = tls_host;
+    tls_options.tls_cert_file = config.tls_cert_file;
+    tls_options.tls_key_file = config.tls_key_file;
+    tls_server = std::make_unique<net::HttpServer>(io, tls_options, gate);
+    auto tls_bound = tls_server->Listen();
+    if (!tls_bound.ok()) {
+      std::cerr << "postbox: " << tls_bound.status().message() << "\n";
+      return 1;
+    }
+    tls_port = *tls_bound;
+    tls_server->Start();
+  }
+  server.Start();
+  // From here until it returns, the I/O threads run (all of them: this thread loads).
+  IoThreads io_threads(io, config.io_threads);
+  // A start-up that fails from here stops the I/O threads before anything they might reach
+  // (storage callbacks, the services) is destroyed.
+  auto fail = [&io, &io_threads] {
+    io.stop();
+    io_threads.Join();
+    return 1;
+  };
+  const std::string endpoint = "http://" + host + ":" + std::to_string(*bound);
+  std::printf("postbox: loading the state in %s; %s/healthz and /readyz answer meanwhile\n",
+              data_dir.c_str(), endpoint.c_str());
+  std::fflush(stdout);
+  const int64_t load_started_ms = SystemClock::Get().MonotonicMillis();
+
   storage::FileSystem& fs = FileSystemForServe();
   StorageSettings settings;
   settings.engine = config.storage_engine;
@@ -241,12 +341,16 @@ int Serve(const Config& config) {
   if (!storage.ok()) {
     std::cerr << "postbox: cannot open storage in " << data_dir << ": "
               << storage.status().message() << "\n";
-    return 1;
+    return fail();
   }
   for (const std::string& note : storage->recovery.notes) {
     spdlog::warn("event=storage_recovery note=\"{}\"", note);
   }
-  storage::Engine& engine = *storage->engine;
+  // Every service writes through the admission bound: a disk slower than the requests makes
+  // sends wait in memory only up to storage.max_pending_mib, then they are throttled.
+  storage::WriteAdmission admission(*storage->engine, uint64_t(config.storage_max_pending_mib)
+                                                          << 20);
+  storage::Engine& engine = admission;
   // Every configuration change of every service is stored through it, in one order.
   core::ConfigStore config_store(engine);
   core::QueueService service(engine, SystemClock::Get(), &config_store);
@@ -254,19 +358,19 @@ int Serve(const Config& config) {
       {config.sqs_max_in_flight_messages, config.sqs_max_in_flight_messages_fifo});
   if (Status s = service.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load state from " << data_dir << ": " << s.ToString() << "\n";
-    return 1;
+    return fail();
   }
 
   core::MessageMoveTasks move_tasks(service, engine, SystemClock::Get());
   if (Status s = move_tasks.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load message move tasks: " << s.ToString() << "\n";
-    return 1;
+    return fail();
   }
 
   auto signer = core::MessageSigner::Open(data_dir + "/sns-signing", fs);
   if (!signer.ok()) {
     std::cerr << "postbox: " << signer.status().message() << "\n";
-    return 1;
+    return fail();
   }
   channels::CurlOptions curl_options;
   curl_options.ca_file = config.sns_tls_ca_file;
@@ -296,7 +400,7 @@ int Serve(const Config& config) {
   if (sms_setup.channel) outbox.AddChannel("sms", sms_setup.channel.get());
   if (Status s = sms.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load SMS settings: " << s.ToString() << "\n";
-    return 1;
+    return fail();
   }
   core::PushOptions push_options;
   push_options.retry = sms_options.retry;
@@ -304,7 +408,7 @@ int Serve(const Config& config) {
     auto account = ReadServiceAccount(config.push_fcm_service_account_file);
     if (!account.ok()) {
       std::cerr << "postbox: push.fcm.service_account_file: " << account.status().message() << "\n";
-      return 1;
+      return fail();
     }
     push_options.default_account = *account;
   }
@@ -314,11 +418,11 @@ int Serve(const Config& config) {
   outbox.AddChannel("application", &push_channel);
   if (Status s = platforms.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load platform applications: " << s.ToString() << "\n";
-    return 1;
+    return fail();
   }
   if (Status s = outbox.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load pending SNS deliveries: " << s.ToString() << "\n";
-    return 1;
+    return fail();
   }
   core::TopicService topics(engine, SystemClock::Get(), service, **signer, &outbox, &config_store);
   topics.SetManagedRetryPolicy(core::ManagedRetryPolicy(config.delivery_retry_min_delay_seconds,
@@ -335,7 +439,7 @@ int Serve(const Config& config) {
   }
   if (Status s = topics.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load topics: " << s.ToString() << "\n";
-    return 1;
+    return fail();
   }
   wire::RequestMetrics request_metrics;
   std::optional<AccessKeySet> access_keys;
@@ -344,7 +448,7 @@ int Serve(const Config& config) {
     auto gathered = GatherAccessKeys(config, data_dir);
     if (!gathered.ok()) {
       std::cerr << "postbox: " << gathered.status().message() << "\n";
-      return 1;
+      return fail();
     }
     access_keys = std::move(*gathered);
     authenticator = MakeAuthenticator(config, *access_keys);
@@ -363,7 +467,7 @@ int Serve(const Config& config) {
   core::EmailService email(engine, SystemClock::Get(), config_store, outbox, email_options);
   if (Status s = email.Load(); !s.ok()) {
     std::cerr << "postbox: cannot load SES identities: " << s.ToString() << "\n";
-    return 1;
+    return fail();
   }
   wire::ses::SesFrontend ses(email, {config.region, config.account_id, &request_metrics,
                                      config.public_url, authenticator.get()});
@@ -385,6 +489,7 @@ int Serve(const Config& config) {
   metrics.push = &push_channel;
   metrics.fcm = &fcm;
   metrics.engine = &engine;
+  metrics.admission = &admission;
   metrics.log = storage->log;
   metrics.clock = &SystemClock::Get();
   metrics.data_dir = data_dir;
@@ -392,78 +497,40 @@ int Serve(const Config& config) {
   metrics.authenticator = authenticator.get();
   metrics.outbound_refusals = &http_sender.guard_refusals();
   std::atomic<bool> ready{false};
-
-  net::ServerOptions options;
-  options.address = host;
-  options.port = port;
-  options.io_timeout_seconds = config.io_timeout_seconds;
-  options.io_threads = config.io_threads;
-  options.max_connections = config.max_connections > 0
-                                ? config.max_connections
-                                : net::DefaultMaxConnections(open_file_limit);
-  options.max_connections_per_address = config.max_connections_per_address;
-  // Both listeners draw on one open-file budget: with TLS each gets half of the cap.
-  if (!config.tls_listen.empty())
-    options.max_connections = std::max(options.max_connections / 2, 16);
-  net::RequestHandler handler = [&sqs, &sns, &ses, &ready, &signer, &certificate_path, &engine,
-                                 &metrics](wire::HttpRequest request,
-                                           std::function<void(wire::HttpResponse)> respond) {
-    std::string_view path = request.Path();
-    if (request.method == "GET" && path == "/metrics") {
-      wire::HttpResponse r;
-      r.content_type = wire::PrometheusText::kContentType;
-      r.body = RenderMetrics(metrics);
-      return respond(std::move(r));
-    }
-    if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
-      return respond(HealthResponse(path == "/healthz" ? Probe::kLiveness : Probe::kReadiness,
-                                    ready.load(), engine.Health()));
-    }
-    if (request.method == "GET" && path == certificate_path) {
-      // SigningCertURL: the certificate subscribers verify SNS message signatures with.
-      wire::HttpResponse r;
-      r.content_type = "application/x-pem-file";
-      r.body = (*signer)->certificate_pem();
-      return respond(std::move(r));
-    }
-    if (wire::ses::SesFrontend::IsSesRequest(request)) {
-      return ses.Handle(request, std::move(respond));
-    }
-    if (wire::sns::SnsFrontend::IsSnsRequest(request))
-      return sns.Handle(request, std::move(respond));
-    sqs.Handle(request, std::move(respond));
-  };
-  net::HttpServer server(io, options, handler);
-  metrics.server = &server;  // read by /metrics, which cannot be asked before Listen
-  auto bound = server.Listen();
-  if (!bound.ok()) {
-    std::cerr << "postbox: " << bound.status().message() << "\n";
-    return 1;
-  }
-  // The HTTPS listener (tls.listen), beside the plain one, serving the same requests.
-  std::unique_ptr<net::HttpServer> tls_server;
-  std::string tls_host;
-  if (!config.tls_listen.empty()) {
-    net::ServerOptions tls_options = options;
-    if (!SplitListen(config.tls_listen, &tls_host, &tls_options.port)) {
-      std::cerr << "postbox: tls.listen must be host:port, got '" << config.tls_listen << "'\n";
-      return 1;
-    }
-    tls_options.address = tls_host;
-    tls_options.tls_cert_file = config.tls_cert_file;
-    tls_options.tls_key_file = config.tls_key_file;
-    tls_server = std::make_unique<net::HttpServer>(io, tls_options, handler);
-    auto tls_bound = tls_server->Listen();
-    if (!tls_bound.ok()) {
-      std::cerr << "postbox: " << tls_bound.status().message() << "\n";
-      return 1;
-    }
-    tls_server->Start();
+  const net::RequestHandler handler =
+      [&sqs, &sns, &ses, &ready, &signer, &certificate_path, &engine, &metrics](
+          wire::HttpRequest request, std::function<void(wire::HttpResponse)> respond) {
+        std::string_view path = request.Path();
+        if (request.method == "GET" && path == "/metrics") {
+          wire::HttpResponse r;
+          r.content_type = wire::PrometheusText::kContentType;
+          r.body = RenderMetrics(metrics);
+          return respond(std::move(r));
+        }
+        if (request.method == "GET" && (path == "/healthz" || path == "/readyz")) {
+          return respond(HealthResponse(path == "/healthz" ? Probe::kLiveness : Probe::kReadiness,
+                                        ready.load(), engine.Health()));
+        }
+        if (request.method == "GET" && path == certificate_path) {
+          // SigningCertURL: the certificate subscribers verify SNS message signatures with.
+          wire::HttpResponse r;
+          r.content_type = "application/x-pem-file";
+          r.body = (*signer)->certificate_pem();
+          return respond(std::move(r));
+        }
+        if (wire::ses::SesFrontend::IsSesRequest(request)) {
+          return ses.Handle(request, std::move(respond));
+        }
+        if (wire::sns::SnsFrontend::IsSnsRequest(request))
+          return sns.Handle(request, std::move(respond));
+        sqs.Handle(request, std::move(respond));
+      };
+  metrics.server = &server;
+  if (tls_server) {
     metrics.tls_server = tls_server.get();
     std::printf("postbox: listening on https://%s:%u (TLS; connections: at most %d)\n",
-                tls_host.c_str(), unsigned(*tls_bound), tls_server->max_connections());
+                tls_host.c_str(), unsigned(tls_port), tls_server->max_connections());
   }
-  server.Start();
   SweepPeriodically(io, service);
   AdvanceMoveTasksPeriodically(io, move_tasks);
   AdvanceDeliveriesPeriodically(io, outbox);
@@ -480,7 +547,11 @@ int Serve(const Config& config) {
                   SystemClock::Get().MonotonicMillis() + kDrainSeconds * 1000);
   });
 
-  std::string endpoint = "http://" + host + ":" + std::to_string(*bound);
+  spdlog::info("event=state_loaded millis={}",
+               SystemClock::Get().MonotonicMillis() - load_started_ms);
+  // Ready before the line that tells clients (and the tests' harness) to come.
+  serving.store(&handler, std::memory_order_release);
+  ready.store(true);
   std::printf(
       "postbox %s\n"
       "  data directory: %s (storage: %s)\n"
@@ -494,12 +565,8 @@ int Serve(const Config& config) {
       CredentialsBanner(config, access_keys ? &*access_keys : nullptr).c_str(), endpoint.c_str(),
       server.max_connections(), static_cast<unsigned long long>(open_file_limit), endpoint.c_str());
   std::fflush(stdout);
-  ready.store(true);
 
-  std::vector<std::thread> threads;
-  for (int i = 1; i < config.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& t : threads) t.join();
+  io_threads.Join();
   // Deliveries cut short here stay in the outbox and resume at the next start.
   http_sender.Stop();
 

@@ -102,6 +102,14 @@ void WriteStorage(const MetricsSources& s, PrometheusText& out) {
   out.Family("postbox_storage_available_bytes", "gauge",
              "Free space on the file system of the data directory.");
   out.Sample("postbox_storage_available_bytes", {}, available.ok() ? *available : uint64_t(0));
+  if (s.admission != nullptr) {
+    out.Family("postbox_storage_pending_bytes", "gauge",
+               "Bytes of writes waiting for storage (bounded by storage.max_pending_mib).");
+    out.Sample("postbox_storage_pending_bytes", {}, s.admission->pending_bytes());
+    out.Family("postbox_storage_throttled_total", "counter",
+               "Writes that add data refused with a throttling error: storage was behind.");
+    out.Sample("postbox_storage_throttled_total", {}, s.admission->throttled().value());
+  }
   if (s.log == nullptr) return;
   const storage::LogEngineStats& st = s.log->stats();
   out.Family("postbox_storage_group_batches", "histogram",

@@ -20,6 +20,7 @@
 #include "net/http_server.h"
 #include "storage/engine.h"
 #include "storage/log/log_engine.h"
+#include "storage/write_admission.h"
 #include "wire/auth/authenticator.h"
 #include "wire/metrics/request_metrics.h"
 
@@ -34,6 +35,7 @@ struct MetricsSources {
   const channels::FcmClient* fcm = nullptr;
   const storage::Engine* engine = nullptr;
   const storage::LogEngine* log = nullptr;  // null on the RocksDB engine
+  const storage::WriteAdmission* admission = nullptr;
   const net::HttpServer* server = nullptr;
   const net::HttpServer* tls_server = nullptr;  // null without tls.listen
   const Clock* clock = nullptr;

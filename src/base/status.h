@@ -74,6 +74,13 @@ inline bool IsServerFault(ErrorCode code) {
          code == ErrorCode::kServiceUnavailable || code == ErrorCode::kInternal;
 }
 
+// A failure that says nothing against the request or message itself: the server's own
+// trouble, or storage throttling writes because it is behind (kThrottling). Retrying later can
+// succeed; a message that met one was not refused by its target and must not be dropped.
+inline bool IsTransient(ErrorCode code) {
+  return IsServerFault(code) || code == ErrorCode::kThrottling;
+}
+
 class [[nodiscard]] Status {
  public:
   Status() = default;

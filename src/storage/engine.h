@@ -203,10 +203,17 @@ class Engine {
   virtual Status Flush() = 0;
 
   // Ok when a batch of this kind would be taken now; otherwise the error to answer with
-  // (kStorageFull or kServiceUnavailable). Operations that change memory before they store
+  // (kStorageFull or kServiceUnavailable; for kGrows also kThrottling while storage is behind,
+  // see AdmitNewData). Operations that change memory before they store
   // (receives, deletes, visibility changes, purges) ask first and change nothing if refused.
   virtual Status Accepts(SpaceUse use) const = 0;
   virtual StorageHealth Health() const = 0;
+
+  // Asked once before a request's writes that add data (sends, publishes), before anything is
+  // claimed or changed: kThrottling when storage is too far behind to take more now
+  // (write_admission.h), so that a request is refused whole rather than stored in part.
+  // Counts its refusals. Engines without such a bound always admit.
+  virtual Status AdmitNewData() { return Status::Ok(); }
 };
 
 // Loads every record of `kind` into a service's memory: `apply` returns false for a record it

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace postbox::storage {
@@ -64,6 +66,8 @@ Result<FaultRule> ParseRule(std::string_view line) {
         }
       }
       if (!known) return BadRule(word);
+    } else if (key == "delay_ms") {
+      if (!ParseCount(value, &rule.delay_ms)) return BadRule(word);
     } else if (key == "short") {
       rule.short_write = value == "1" || value == "true";
     } else {
@@ -143,7 +147,7 @@ FaultInjectingFileSystem::Verdict FaultInjectingFileSystem::Decide(const char* o
                                                                    const std::string& path,
                                                                    int* error) {
   ReloadIfChanged();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   bool counted = false;
   for (auto& [name, count] : calls_) {
     if (name == op) {
@@ -158,6 +162,13 @@ FaultInjectingFileSystem::Verdict FaultInjectingFileSystem::Decide(const char* o
     if (!rule.path.empty() && path.find(rule.path) == std::string::npos) continue;
     if (armed.seen++ < rule.after) continue;
     if (rule.count != 0 && armed.failed >= rule.count) continue;
+    if (rule.delay_ms != 0) {
+      ++armed.failed;
+      const auto delay = std::chrono::milliseconds(rule.delay_ms);
+      lock.unlock();
+      std::this_thread::sleep_for(delay);
+      return Verdict::kPass;
+    }
     *error = rule.error;
     ++injected_;
     if (rule.short_write && std::string_view(op) == "write" && !armed.shortened) {

@@ -16,6 +16,9 @@
 //   errno  EIO | ENOSPC | EDQUOT | EROFS | EACCES | ENOENT | EMFILE (default EIO)
 //   short  write only: the first failing call writes half its bytes and reports that; the
 //          next one fails with errno (a disk that fills up in the middle of a write)
+//   delay_ms  instead of failing, the call waits this long and then goes through (a slow
+//          disk: start-up tests load a log slowly enough to probe the server meanwhile); the
+//          rules after a delaying rule that fires are not consulted for that call
 // Counting starts when the rules are set (or the file changes).
 //
 // Thread-safety: all methods are safe from any thread.
@@ -42,6 +45,7 @@ struct FaultRule {
   uint64_t count = 0;
   int error = EIO;
   bool short_write = false;
+  uint64_t delay_ms = 0;  // nonzero: slow the call down instead of failing it
 };
 
 // Parses the rule text described above.
@@ -89,7 +93,8 @@ class FaultInjectingFileSystem final : public FileSystem {
     bool shortened = false;
   };
   enum class Verdict { kPass, kFail, kShorten };
-  // Counts the call and decides its fate; *error is the errno to fail with.
+  // Counts the call and decides its fate; *error is the errno to fail with. A delaying rule
+  // sleeps here (outside the lock) and passes the call.
   Verdict Decide(const char* op, const std::string& path, int* error);
   void ReloadIfChanged();
 

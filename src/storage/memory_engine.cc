@@ -78,6 +78,19 @@ void MemoryEngine::FailCommits(Status status) {
   fail_ = std::move(status);
 }
 
+void MemoryEngine::ThrottleNewDataAfter(int admitted) {
+  std::lock_guard lock(mu_);
+  admit_left_ = admitted;
+}
+
+Status MemoryEngine::AdmitNewData() {
+  std::lock_guard lock(mu_);
+  if (admit_left_ < 0) return Status::Ok();
+  if (admit_left_ == 0) return Status(ErrorCode::kThrottling, "storage is behind (test)");
+  --admit_left_;
+  return Status::Ok();
+}
+
 size_t MemoryEngine::message_count() const {
   std::lock_guard lock(mu_);
   return messages_.size();

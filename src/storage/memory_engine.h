@@ -24,8 +24,14 @@ class MemoryEngine final : public Engine {
   Status Accepts(SpaceUse use) const override;
   StorageHealth Health() const override;
 
+  // AdmitNewData: as set by ThrottleNewDataAfter.
+  Status AdmitNewData() override;
+
   // Test hook: make every later commit fail with this status (ok() = stop failing).
   void FailCommits(Status status);
+  // Test hook: AdmitNewData admits `admitted` more requests, then answers kThrottling, as
+  // storage that is behind does; -1 (the default): always admits.
+  void ThrottleNewDataAfter(int admitted);
   size_t message_count() const;
 
  private:
@@ -35,6 +41,7 @@ class MemoryEngine final : public Engine {
   };
   mutable std::mutex mu_;
   Status fail_;
+  int admit_left_ = -1;
   std::map<uint64_t, std::string> queues_;
   std::map<std::pair<uint64_t, uint64_t>, StoredMessage> messages_;
   // (kind, queue id, key) -> blob

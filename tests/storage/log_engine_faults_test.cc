@@ -1,5 +1,6 @@
 // The log engine under failing file operations (through FaultInjectingFileSystem): what is
 // acknowledged, what is refused, when it resumes, and what a restart finds.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -380,6 +381,34 @@ TEST(FaultRules, AreReadFromText) {
   EXPECT_FALSE(ParseFaultRules("op=fsync").ok());
   EXPECT_FALSE(ParseFaultRules("errno=EWHAT").ok());
   EXPECT_FALSE(ParseFaultRules("after").ok());
+  EXPECT_FALSE(ParseFaultRules("delay_ms=soon").ok());
+}
+
+// A delaying rule slows the calls it picks (a slow disk) and lets them through.
+TEST(FaultRules, DelayedCallsGoThrough) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("postbox-delay-" + std::to_string(::getpid())))
+          .string();
+  { std::ofstream(path) << "slow bytes"; }
+  FaultInjectingFileSystem fs(PosixFileSystem());
+  auto rules = ParseFaultRules("op=read delay_ms=60 count=1");
+  ASSERT_TRUE(rules.ok());
+  EXPECT_EQ((*rules)[0].delay_ms, 60u);
+  fs.SetRules(std::move(*rules));
+  auto fd = fs.Open(path, O_RDONLY, 0);
+  ASSERT_TRUE(fd.ok());
+  char buffer[4] = {};
+  const auto start = std::chrono::steady_clock::now();
+  auto read = fs.ReadAt(*fd, path, buffer, sizeof buffer, 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(60));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(std::string(buffer, *read), "slow");
+  read = fs.ReadAt(*fd, path, buffer, sizeof buffer, 5);  // past the rule's count: as usual
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(std::string(buffer, *read), "byte");
+  EXPECT_EQ(fs.injected(), 0u);  // slowed, not failed
+  fs.Close(*fd);
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -351,6 +351,8 @@ void EmailService::Send(const std::string& region, const std::string& account, O
                        "postbox has no SMTP relay configured (email.smtp_url): mail cannot be "
                        "sent."));
   }
+  // Before the quota is taken: a send refused because storage is behind must not use it up.
+  POSTBOX_RETURN_CALLBACK_IF_ERROR(done, engine_.AdmitNewData());
   POSTBOX_RETURN_CALLBACK_IF_ERROR(done, TakeQuota(recipients.size()));
   Delivery mail = NewMail(sender, std::move(recipients), std::move(message));
   mail.message_id = message_id;

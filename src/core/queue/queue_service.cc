@@ -175,7 +175,15 @@ Status QueueService::ValidateMessage(const QueueConfig& config, const NewMessage
 
 void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> messages,
                                 const std::string& sender_id,
-                                std::function<void(std::vector<Result<SentMessage>>)> done) {
+                                std::function<void(std::vector<Result<SentMessage>>)> done,
+                                SendAdmission admission) {
+  if (admission == SendAdmission::kAsk) {
+    // Before any deduplication key is claimed: a refused send leaves nothing behind that a
+    // duplicate could be acknowledged against.
+    if (Status s = engine_.AdmitNewData(); !s.ok()) {
+      return done(std::vector<Result<SentMessage>>(messages.size(), s));
+    }
+  }
   auto results = std::make_shared<std::vector<Result<SentMessage>>>();
   results->reserve(messages.size());
   std::vector<Message> accepted;

@@ -36,6 +36,9 @@ struct InFlightLimits {
   int64_t fifo = 120'000;
 };
 
+// Whether SendMessages asks storage to admit new data, or its caller did for it.
+enum class SendAdmission { kAsk, kAdmitted };
+
 class QueueService {
  public:
   // Configuration changes go through `config` (shared with the other services, so that all
@@ -73,9 +76,13 @@ class QueueService {
   // --- messages ---
   // Validates each message; the valid ones are stored durably, then made visible.
   // Results are per message, in order.
+  // Unless `admission` says the caller already asked (a publish, for all of its queues),
+  // storage is asked first (Engine::AdmitNewData): when it is too far behind, every message
+  // fails with kThrottling and nothing is claimed or stored.
   void SendMessages(const QueuePtr& queue, std::vector<NewMessage> messages,
                     const std::string& sender_id,
-                    std::function<void(std::vector<Result<SentMessage>>)> done);
+                    std::function<void(std::vector<Result<SentMessage>>)> done,
+                    SendAdmission admission = SendAdmission::kAsk);
   // Receives, deletes and visibility changes change memory first and store lazily (a crash
   // may repeat them: at-least-once). They ask storage first and change nothing if it cannot
   // write (a full disk still takes them); what they change is answered only once written.

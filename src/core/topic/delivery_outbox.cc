@@ -225,6 +225,7 @@ void DeliveryOutbox::Activate(Delivery delivery) {
 }
 
 void DeliveryOutbox::Enqueue(Delivery delivery, std::function<void(Status)> done) {
+  if (Status s = engine_.AdmitNewData(); !s.ok()) return done(s);  // storage is behind
   {
     // Refused before the write rather than given up after the answer: the caller can wait
     // and publish again. (Activate still gives up one that lost a race for the last room.)
@@ -437,7 +438,7 @@ void DeliveryOutbox::GiveUp(const Delivery& d, const std::string& reason) {
   queues_.SendMessages(*queue, std::move(batch), "sns",
                        [this, d, forget, reason](std::vector<Result<SentMessage>> results) {
                          const Status& s = results.front().status();
-                         if (IsServerFault(s.code())) {
+                         if (IsTransient(s.code())) {
                            // Storage could not take it: the record stays, and the delivery
                            // is tried again later (a lost notification is never the answer).
                            Delivery again = d;

@@ -155,6 +155,11 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
     Status s = ValidatePublish(snapshot, request);
     if (!s.ok()) return pending->done(std::vector<Result<PublishResult>>(requests.size(), s));
   }
+  // Once for the whole request, before anything is written: a publish is refused whole (and
+  // retried whole), never stored in some of its queues and refused in others.
+  if (Status s = engine_.AdmitNewData(); !s.ok()) {
+    return pending->done(std::vector<Result<PublishResult>>(requests.size(), s));
+  }
   pending->remaining = requests.size();
   const TopicPtr& state = *topic;
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -347,7 +352,7 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
         delivery.queue, std::move(batch), snapshot.account,
         [tracker, arn = s.arn](std::vector<Result<SentMessage>> results) {
           const Status& s = results.front().status();
-          if (IsServerFault(s.code())) {
+          if (IsTransient(s.code())) {  // the publish fails and is retried, never dropped
             tracker->Fail(s);
           } else if (!s.ok()) {
             // The queue refuses this message (e.g. larger than its MaximumMessageSize):
@@ -356,7 +361,8 @@ void TopicService::FanOut(const TopicPtr& topic, const Topic& snapshot,
                          ErrorCodeName(s.code()), s.message());
           }
           tracker->Arrive();
-        });
+        },
+        SendAdmission::kAdmitted);
   }
 }
 

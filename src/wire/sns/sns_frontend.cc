@@ -96,7 +96,7 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"TagLimitExceeded", 400};
     case ErrorCode::kAccessDenied:
       return {"AuthorizationError", 403};
-    case ErrorCode::kThrottling:  // a key over its requests_per_second
+    case ErrorCode::kThrottling:  // a key over its requests_per_second, or storage behind
       return {"Throttled", 429};
     case ErrorCode::kMissingAuthenticationToken:
       return {"MissingAuthenticationToken", 403};

@@ -319,7 +319,7 @@ bool SendMessages(const std::shared_ptr<Call>& call, const Request& request, boo
           return reply(w.Take());
         }
         // Storage could not take the batch: the request fails (503), not its entries.
-        if (const Status* fault = ServerFaultIn(results)) return reply(*fault);
+        if (const Status* fault = TransientFailureIn(results)) return reply(*fault);
         reply(BatchText(ids, results, &SentStatus,
                         [&](JsonTextWriter& w, size_t i, const Result<core::SentMessage>& r) {
                           WriteSent(w, *r, &ids[i]);

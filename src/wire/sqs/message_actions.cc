@@ -141,7 +141,7 @@ void SendMessageBatch(Call& call, Reply reply) {
       [reply = std::move(reply), ids = std::move(ids),
        failed = std::move(failed)](std::vector<Result<core::SentMessage>> results) mutable {
         // Storage could not take the batch: the request fails (503), not its entries.
-        if (const Status* fault = ServerFaultIn(results)) return reply(*fault);
+        if (const Status* fault = TransientFailureIn(results)) return reply(*fault);
         json successful = json::array();
         for (size_t i = 0; i < results.size(); ++i) {
           if (results[i].ok()) {

@@ -104,10 +104,11 @@ void CancelMessageMoveTask(Call& call, Reply reply);
 // value of the wrong type.
 Result<std::string> StringMember(const nlohmann::json& object, const char* name);
 
-// The first entry result that is the server's own failure (storage could not write), if any:
-// a batch that meets one is answered with it as the request's error, never as a 200.
+// The first entry result that is a transient failure (storage could not write, or throttled
+// the write), if any: a batch that meets one is answered with it as the request's error, never
+// as a 200, so that SDKs retry the request as they retry any 5xx or throttling error.
 template <typename Results>
-const Status* ServerFaultIn(const Results& results) {
+const Status* TransientFailureIn(const Results& results) {
   for (const auto& r : results) {
     const Status& s = [&]() -> const Status& {
       if constexpr (std::is_same_v<std::decay_t<decltype(r)>, Status>) {
@@ -116,7 +117,7 @@ const Status* ServerFaultIn(const Results& results) {
         return r.status();
       }
     }();
-    if (IsServerFault(s.code())) return &s;
+    if (IsTransient(s.code())) return &s;
   }
   return nullptr;
 }

@@ -154,8 +154,10 @@ ErrorInfo Lookup(ErrorCode code) {
       return {"InvalidParameterValueException", "InvalidParameterValue", 400, true};
     case ErrorCode::kMissingParameter:
       return {"MissingRequiredParameterException", "MissingParameter", 400, true};
-    case ErrorCode::kThrottling:  // a key over its requests_per_second
-      return {"RequestThrottled", "RequestThrottled", 400, true};
+    // A key over its requests_per_second, or storage behind. 403, as AWS answers it: botocore's
+    // legacy retry mode (the default) retries RequestThrottled only with that status.
+    case ErrorCode::kThrottling:
+      return {"RequestThrottled", "RequestThrottled", 403, true};
     case ErrorCode::kInvalidAction:
       return {"InvalidAction", "InvalidAction", 400, true};
     case ErrorCode::kUnsupportedOperation:

@@ -321,6 +321,19 @@ TEST_F(FifoQueueTest, DuplicateWithinWindowAnswersOriginalAndIsNotDelivered) {
   EXPECT_EQ(engine_.message_count(), 0u);
 }
 
+// Storage that is behind refuses the send before its deduplication id is claimed: a retry (or
+// a concurrent duplicate) is a new send, never answered as a duplicate of nothing stored.
+TEST_F(FifoQueueTest, AThrottledSendClaimsNothing) {
+  QueuePtr q = CreateFifo("throttled.fifo");
+  engine_.ThrottleNewDataAfter(0);
+  EXPECT_EQ(SendStatus(q, Fifo("m", "A", "d1")).code(), ErrorCode::kThrottling);
+  EXPECT_EQ(q->deduplication().size(), 0u);
+  EXPECT_EQ(engine_.message_count(), 0u);
+  engine_.ThrottleNewDataAfter(-1);
+  SendOne(q, Fifo("m", "A", "d1"));
+  EXPECT_EQ(Bodies(Receive(q)), std::vector<std::string>{"m"});
+}
+
 TEST_F(FifoQueueTest, DuplicateIsAcceptedAsNewAfterFiveMinutes) {
   QueuePtr q = CreateFifo("window.fifo");
   SentMessage first = SendOne(q, Fifo("m", "A", "d1"));

@@ -188,6 +188,27 @@ TEST_F(TopicServiceTest, FansOutAnEnvelopeToEveryQueueAndTheRawMessageWhereAsked
   EXPECT_EQ(received[0].message->attributes, request.attributes);
 }
 
+// Storage that is behind refuses a publish whole, before any queue has it; an admitted
+// publish reaches every queue (its queue sends do not ask again one by one).
+TEST_F(TopicServiceTest, APublishIsThrottledWholeOrDeliveredWhole) {
+  auto topic = CreateTopic("busy");
+  ASSERT_TRUE(topic.ok());
+  std::vector<QueuePtr> queues;
+  for (const std::string name : {"q1", "q2", "q3"}) {
+    queues.push_back(CreateQueue(name));
+    ASSERT_TRUE(Subscribe(*topic, "sqs", QueueArn(name)).ok());
+  }
+  engine_.ThrottleNewDataAfter(1);
+  ASSERT_TRUE(Publish(*topic, "admitted").ok());
+  EXPECT_EQ(Publish(*topic, "refused").status().code(), ErrorCode::kThrottling);
+  engine_.ThrottleNewDataAfter(-1);
+  for (const QueuePtr& q : queues) {
+    auto received = ReceiveAll(q);
+    ASSERT_EQ(received.size(), 1u);
+    EXPECT_EQ(json::parse(received[0].message->body)["Message"], "admitted");
+  }
+}
+
 TEST_F(TopicServiceTest, SignatureVersionTwoSignsWithSha256) {
   auto topic = CreateTopic("v2", {{"SignatureVersion", "2"}});
   ASSERT_TRUE(topic.ok());

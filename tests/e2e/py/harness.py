@@ -36,6 +36,8 @@ REGION = os.environ.get("POSTBOX_REGION", "us-east-1")
 ACCOUNT_ID = os.environ.get("POSTBOX_ACCOUNT_ID", "000000000000")
 
 LISTEN_RE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:-]+:(\d+))")
+# Printed as soon as the listener is bound, before the stored state is loaded.
+LOADING_RE = re.compile(r"loading the state in .*; (http://[0-9A-Za-z.\[\]:-]+:(\d+))/healthz")
 
 
 def external_endpoint():
@@ -119,7 +121,10 @@ class PostboxServer:
         return self.proc is not None and self.proc.poll() is None
 
     # --------------------------------------------------------------- control
-    def start(self):
+    def start(self, until_ready=True):
+        """Starts the server and returns its endpoint once it serves (prints 'listening on');
+        with until_ready=False, as soon as it listens while still loading its state (then only
+        /healthz and /readyz are answered; everything else is 503 until it is ready)."""
         if self.is_external:
             self.endpoint = self.external
             return self.endpoint
@@ -158,7 +163,7 @@ class PostboxServer:
                 with self._lines_lock:
                     self._lines.append(line)
                 if not found.is_set():
-                    m = LISTEN_RE.search(line)
+                    m = (LISTEN_RE if until_ready else LOADING_RE).search(line)
                     if m:
                         result["endpoint"] = m.group(1)
                         result["port"] = int(m.group(2))

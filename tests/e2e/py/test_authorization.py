@@ -334,7 +334,7 @@ class Limits(unittest.TestCase):
         sqs = client("sqs", self.server.endpoint, OWNER)
         codes = self.refusals(sqs.list_queues)
         self.assertGreaterEqual(len(codes), 4, codes)
-        self.assertEqual(set(codes), {("RequestThrottled", 400)})
+        self.assertEqual(set(codes), {("RequestThrottled", 403)})
         time.sleep(1.2)
         sns = client("sns", self.server.endpoint, OWNER)
         codes = self.refusals(sns.list_topics)
