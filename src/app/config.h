@@ -32,8 +32,8 @@ struct Config {
   // storage.reserve_mib: space the log engine sets aside, given back when the disk fills up
   // so that deletes and garbage collection can still free space (0: none).
   int storage_reserve_mib = 64;
-  // storage.max_pending_mib: writes that add data and wait for storage beyond this are
-  // refused with a throttling error (storage/write_admission.h).
+  // storage.max_pending_mib: while this much waits for storage, new sends, publishes and SES
+  // mail are refused with a throttling error (storage/write_admission.h).
   int storage_max_pending_mib = 64;
   int storage_segment_mib = 32;          // storage.segment_mib: log segment size
   int storage_retry_interval_ms = 1000;  // storage.retry_interval_ms: re-checks a failed disk
