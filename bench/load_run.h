@@ -59,6 +59,37 @@ struct Shape {
   int size = 1024;
   int producers = 4;
   int consumers = 4;
+  int batch = 10;  // messages per send call (1..10)
+  int rate = 0;    // messages per second over all producers; 0 = as fast as the server answers
+};
+
+// Paces one producer of a rate-limited run: its sends are spread evenly over the second, the
+// producers' schedules interleaved, so that latency is measured at a steady light load rather
+// than in bursts. A producer that falls behind sends at once (the run then reports a lower
+// rate); it never sends ahead of its schedule.
+class Pacer {
+ public:
+  Pacer(const Shape& shape, int producer) {
+    if (shape.rate <= 0) return;
+    interval_ = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+        double(shape.producers) * double(shape.batch) / double(shape.rate)));
+    next_ = Clock::now() + interval_ * producer / std::max(1, shape.producers);
+  }
+
+  asio::awaitable<void> WaitForTurn(asio::steady_timer& timer) {
+    if (interval_ == Clock::duration::zero()) co_return;
+    const auto now = Clock::now();
+    if (next_ > now) {
+      timer.expires_at(next_);
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    next_ = std::max(next_ + interval_, now);
+  }
+
+ private:
+  Clock::duration interval_{};
+  Clock::time_point next_{};
 };
 
 // Prints sent/s, received/s (= deleted or acknowledged, end to end), p50/p99 send-to-receive
@@ -72,11 +103,12 @@ inline void PrintReport(const Shape& shape, Totals& totals) {
   };
   std::printf(
       "{\"fifo\":%s,\"fanout\":%d,\"seconds\":%d,\"size\":%d,\"producers\":%d,\"consumers\":%d,"
-      "\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
+      "\"batch\":%d,\"rate\":%d,\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_"
+      "ms\":%.2f,"
       "\"messages_per_receive\":%.2f,\"errors\":%lld}\n",
       shape.fifo ? "true" : "false", shape.fanout, shape.seconds, shape.size, shape.producers,
-      shape.consumers, double(totals.sent) / shape.seconds, double(totals.received) / shape.seconds,
-      percentile(0.50), percentile(0.99),
+      shape.consumers, shape.batch, shape.rate, double(totals.sent) / shape.seconds,
+      double(totals.received) / shape.seconds, percentile(0.50), percentile(0.99),
       totals.receives ? double(totals.received) / double(totals.receives) : 0.0,
       static_cast<long long>(totals.errors));
 }

@@ -15,6 +15,9 @@
 // group, throughput per group) and messages are spread round-robin over --groups groups, each
 // with its own deduplication id.
 //
+// With --rate R the producers send R messages per second between them, evenly spaced, and
+// --batch B puts B messages in each SendMessageBatch (default 10): a light-load latency run.
+//
 // With --fanout N the producers Publish to an SNS topic (query protocol) that has N SQS queue
 // subscriptions with raw delivery, and the consumers drain all N queues: sent/s counts
 // publishes, received/s deliveries (N per publish), latency is publish-to-receive.
@@ -60,6 +63,19 @@ struct Options {
   // rate the server sustains, and latency is not just the length of a growing backlog.
   int max_backlog = 5000;
   int fanout = 0;  // > 0: publish to a topic with this many queue subscriptions
+  int batch = 10;  // messages per SendMessageBatch
+  int rate = 0;    // > 0: messages per second over all producers (a latency run)
+
+  postbox::bench::Shape shape() const {
+    return {.fifo = fifo,
+            .fanout = fanout,
+            .seconds = seconds,
+            .size = size,
+            .producers = producers,
+            .consumers = consumers,
+            .batch = batch,
+            .rate = rate};
+  }
 };
 
 // A JSON string literal for text that needs no escaping beyond quotes and backslashes.
@@ -184,14 +200,16 @@ asio::awaitable<void> Produce(Connection& c, const Options& o, std::string url_j
   const std::string padding(size_t(std::max(0, o.size - 24)), 'x');
   uint64_t counter = 0;
   asio::steady_timer pause(co_await asio::this_coro::executor);
+  postbox::bench::Pacer pacer(o.shape(), producer);
   while (Clock::now() < deadline) {
     if (o.consumers > 0 && totals.sent - totals.received > o.max_backlog) {
       co_await postbox::bench::WaitAMillisecond(pause);
       continue;
     }
+    co_await pacer.WaitForTurn(pause);
     std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
     int64_t now = NowMicros();
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < o.batch; ++i) {
       char head[32];
       std::snprintf(head, sizeof(head), "%020lld|", static_cast<long long>(now));
       body += std::string(i ? "," : "") + "{\"Id\":\"m" + std::to_string(i) +
@@ -487,19 +505,21 @@ int main(int argc, char** argv) {
       o.max_backlog = std::max(10, std::atoi(value.c_str()));
     else if (flag == "--fanout")
       o.fanout = std::max(0, std::atoi(value.c_str()));
+    else if (flag == "--batch")
+      o.batch = std::clamp(std::atoi(value.c_str()), 1, 10);
+    else if (flag == "--rate")
+      o.rate = std::max(0, std::atoi(value.c_str()));
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
-  const postbox::bench::Shape shape = {.fifo = o.fifo,
-                                       .fanout = o.fanout,
-                                       .seconds = o.seconds,
-                                       .size = o.size,
-                                       .producers = o.producers,
-                                       .consumers = o.consumers};
+  if (o.fanout > 0 && (o.rate > 0 || o.batch != 10)) {
+    std::fprintf(stderr, "--rate and --batch apply to queue runs, not to --fanout\n");
+    return 2;
+  }
   return postbox::bench::RunLoad(
-      o.host, o.port, shape,
+      o.host, o.port, o.shape(),
       [&o](asio::io_context& io, tcp::endpoint endpoint, Totals& totals, bool& setup_failed) {
         return Run(io, o, endpoint, totals, setup_failed);
       });

@@ -154,22 +154,26 @@ class RespConnection {
   std::array<char, 65536> chunk_;
 };
 
-asio::awaitable<void> Produce(RespConnection& c, const Options& o, Clock::time_point deadline,
-                              Totals& totals) {
+asio::awaitable<void> Produce(RespConnection& c, const Options& o, int producer,
+                              Clock::time_point deadline, Totals& totals) {
   const std::string padding(size_t(std::max(0, o.shape.size - 21)), 'x');
   asio::steady_timer pause(co_await asio::this_coro::executor);
+  bench::Pacer pacer(o.shape, producer);
   std::string commands;
   while (Clock::now() < deadline) {
     if (o.shape.consumers > 0 && totals.sent - totals.received > o.max_backlog) {
       co_await bench::WaitAMillisecond(pause);
       continue;
     }
+    co_await pacer.WaitForTurn(pause);
     commands.clear();
     char head[32];
     std::snprintf(head, sizeof(head), "%020lld|", static_cast<long long>(bench::NowMicros()));
     const std::string body = head + padding;
-    for (int i = 0; i < 10; ++i) AppendCommand(&commands, {"XADD", o.stream, "*", "b", body});
-    if (!co_await c.Exchange(commands, 10)) {
+    for (int i = 0; i < o.shape.batch; ++i) {
+      AppendCommand(&commands, {"XADD", o.stream, "*", "b", body});
+    }
+    if (!co_await c.Exchange(commands, size_t(o.shape.batch))) {
       ++totals.errors;
       co_return;
     }
@@ -258,7 +262,7 @@ asio::awaitable<void> Run(asio::io_context& io, const Options& o, tcp::endpoint 
   };
   for (int p = 0; p < o.shape.producers; ++p) {
     connections.push_back(std::make_unique<RespConnection>(io, endpoint));
-    asio::co_spawn(io, Produce(*connections.back(), o, deadline, totals), finished);
+    asio::co_spawn(io, Produce(*connections.back(), o, p, deadline, totals), finished);
   }
   for (int c = 0; c < o.shape.consumers; ++c) {
     connections.push_back(std::make_unique<RespConnection>(io, endpoint));
@@ -287,6 +291,10 @@ int main(int argc, char** argv) {
       o.shape.seconds = std::max(1, std::atoi(value.c_str()));
     } else if (flag == "--size") {
       o.shape.size = std::atoi(value.c_str());
+    } else if (flag == "--batch") {
+      o.shape.batch = std::clamp(std::atoi(value.c_str()), 1, 10);
+    } else if (flag == "--rate") {
+      o.shape.rate = std::max(0, std::atoi(value.c_str()));
     } else if (flag == "--max-backlog") {
       o.max_backlog = std::max(10, std::atoi(value.c_str()));
     } else {

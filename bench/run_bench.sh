@@ -9,6 +9,8 @@
 # BENCH_FANOUT_SECONDS long, default SECONDS). Issue 3's strongest fsync-before-ack peer,
 # Redis streams with `appendfsync always`, runs the same workload pinned the same way
 # (bench/redis_loadgen.cc says how the calls map), and moto_server as the SQS emulator peer.
+# Last, send-to-receive latency at a light fixed rate (50 and 1,000 msg/s, one message per
+# send, BENCH_LATENCY_SECONDS long, default SECONDS), postbox and Redis one after the other.
 #
 # Usage: bench/run_bench.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
@@ -38,6 +40,16 @@ wait_port() {
   echo "server on port $1 did not start" >&2
   return 1
 }
+# postbox answers on its port while it loads its state: wait until /readyz says it serves.
+wait_ready() {
+  for _ in $(seq 300); do
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+      "http://127.0.0.1:$1/readyz" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "postbox on port $1 did not become ready" >&2
+  return 1
+}
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -47,7 +59,7 @@ port=$(free_port)
 taskset -c 0 "$build/postbox" serve --dev --listen "127.0.0.1:$port" --data-dir "$work/postbox" \
   --server-io-threads 1 > "$work/postbox.log" 2>&1 &
 pids+=($!)
-wait_port "$port"
+wait_ready "$port"
 postbox=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$seconds" \
   --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "postbox: $postbox"
@@ -85,6 +97,31 @@ wait_port "$moto_port"
 moto=$(taskset -c 1 "$loadgen" --port "$moto_port" --seconds "$seconds" \
   --producers "$producers" --consumers "$consumers" --max-backlog "$backlog")
 echo "moto:    $moto"
+
+# Light-load latency, postbox and the Redis peer alternately on the same machine: one
+# message per send at a fixed total rate, one long-polling consumer. At 1,000 msg/s the sends
+# are spread over 8 connections, since each waits for its fsync before the next.
+latency_seconds=${BENCH_LATENCY_SECONDS:-$seconds}
+latencies=()
+for rate in 50 1000; do
+  senders=$([ "$rate" -ge 1000 ] && echo 8 || echo 1)
+  pb=$(taskset -c 1 "$loadgen" --port "$port" --seconds "$latency_seconds" --queue "latency$rate" \
+    --batch 1 --rate "$rate" --producers "$senders" --consumers 1)
+  rd=$(taskset -c 1 "$build/postbox-loadgen-redis" --port "$redis_port" \
+    --seconds "$latency_seconds" --stream "latency$rate" --batch 1 --rate "$rate" \
+    --producers "$senders" --consumers 1)
+  echo "latency at $rate msg/s: postbox $pb"
+  echo "latency at $rate msg/s: redis   $rd"
+  latencies+=("$pb" "$rd")
+done
+
+python3 - "${latencies[@]}" <<'PY'
+import json, sys
+runs = [json.loads(a) for a in sys.argv[1:]]
+for p, rd in zip(runs[0::2], runs[1::2]):
+    print("send-to-receive at %d msg/s: postbox p50 %.2f ms, p99 %.2f ms; redis streams p50 %.2f ms, "
+          "p99 %.2f ms" % (p["rate"], p["p50_ms"], p["p99_ms"], rd["p50_ms"], rd["p99_ms"]))
+PY
 
 python3 - "$postbox" "$moto" "$fifo" "$redis" "${fanouts[@]}" <<'PY'
 import json, sys

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "base/check.h"
+#include "base/uuid.h"
 
 namespace postbox {
 namespace {
@@ -215,20 +216,11 @@ class FastRandom {
 std::string NewUuid() {
   thread_local FastRandom random;
   uint64_t words[2] = {random.Next(), random.Next()};
-  uint8_t b[16];
-  std::memcpy(b, words, sizeof(b));
+  UuidBytes b;
+  std::memcpy(b.data(), words, b.size());
   b[6] = uint8_t((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = uint8_t((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  // 8-4-4-4-12 hex digits, written in place (one allocation: ids are made per message).
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(36, '-');
-  size_t at = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;
-    out[at++] = kDigits[b[i] >> 4];
-    out[at++] = kDigits[b[i] & 0x0f];
-  }
-  return out;
+  return FormatUuid(b);
 }
 
 }  // namespace postbox

@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "base/uuid.h"
+
 namespace postbox {
 namespace {
 
@@ -42,6 +44,20 @@ TEST(Encoding, UuidHasVersionFour) {
   EXPECT_EQ(id[14], '4');
   EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // RFC 4122 variant
   EXPECT_NE(NewUuid(), id);
+}
+
+TEST(Uuid, BytesAndTextRoundTrip) {
+  const std::string id = NewUuid();
+  auto bytes = ParseUuid(id);
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(FormatUuid(*bytes), id);
+  EXPECT_EQ(FormatUuid(*ParseUuid("0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F0")),
+            "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f0");
+  EXPECT_FALSE(ParseUuid(""));
+  EXPECT_FALSE(ParseUuid(id.substr(1)));
+  EXPECT_FALSE(ParseUuid("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0fg"));  // not hex
+  EXPECT_FALSE(ParseUuid("0f1e2d3c04b5a-4978-8695-a4b3c2d1e0f0"));  // hyphen missing
+  EXPECT_FALSE(ParseUuid("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f0-"));
 }
 
 }  // namespace

@@ -55,6 +55,10 @@ struct Message {
   storage::MessageState state;
 };
 
+// A FIFO SequenceNumber is this plus the message's seq, in decimal (SequenceNumber in
+// queue_service.h says why).
+inline constexpr uint64_t kSequenceNumberBase = 10'000'000'000'000'000'000ULL;
+
 // What SendMessage answers for one message.
 struct SentMessage {
   std::string message_id;

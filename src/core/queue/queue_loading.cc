@@ -77,6 +77,9 @@ Status QueueService::Load() {
     by_storage_id[queue_id]->Insert(std::move(messages));
   }
   const int64_t now = clock_.NowMillis();
+  constexpr size_t kRecordsPerRewrite = 4096;  // about 400 KB a batch
+  std::vector<storage::WriteBatch> rewrites;
+  size_t in_last_rewrite = 0;
   POSTBOX_RETURN_IF_ERROR(engine_.LoadRecords(
       storage::RecordKind::kDeduplication,
       [&](uint64_t queue_id, std::string_view key, std::string_view blob) {
@@ -86,9 +89,25 @@ Status QueueService::Load() {
           orphans.DeleteRecord(storage::RecordKind::kDeduplication, queue_id, std::string(key));
           return;
         }
-        queue->second->deduplication().Restore(std::string(key), std::move(*entry), now);
+        const DeduplicationHash hash = HashOfRecordKey(key);
+        queue->second->deduplication().Restore(hash, *entry, now);
+        if (IsLegacyRecordKey(key)) {
+          // Written before entries were hashed: stored again under the hash, in the binary
+          // form, delete and put in one batch (until it is written, the next start converts
+          // it again). In batches of bounded size, as a storage write must be.
+          if (rewrites.empty() || in_last_rewrite == kRecordsPerRewrite) {
+            rewrites.emplace_back();
+            in_last_rewrite = 0;
+          }
+          ++in_last_rewrite;
+          rewrites.back().DeleteRecord(storage::RecordKind::kDeduplication, queue_id,
+                                       std::string(key));
+          rewrites.back().PutRecord(storage::RecordKind::kDeduplication, queue_id,
+                                    DeduplicationRecordKey(hash), entry->Encode());
+        }
       }));
   if (!orphans.empty()) PersistLazily(std::move(orphans));
+  for (auto& rewrite : rewrites) PersistLazily(std::move(rewrite));
   return Status::Ok();
 }
 

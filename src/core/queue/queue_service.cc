@@ -5,6 +5,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/check.h"
 #include "base/encoding.h"
 #include "base/md5_many.h"
 #include "core/queue/message_codec.h"
@@ -29,9 +30,9 @@ std::string DeduplicationKey(const QueueConfig& config, const std::string& group
 }  // namespace
 
 std::string SequenceNumber(uint64_t seq) {
-  constexpr uint64_t kLeadingOne = 10'000'000'000'000'000'000ULL;
   char text[24];
-  std::snprintf(text, sizeof(text), "%llu", static_cast<unsigned long long>(kLeadingOne + seq));
+  std::snprintf(text, sizeof(text), "%llu",
+                static_cast<unsigned long long>(kSequenceNumberBase + seq));
   return text;
 }
 
@@ -102,8 +103,9 @@ void QueueService::Purge(const QueuePtr& queue, StatusCallback done) {
   batch.Purge(queue->storage_id());
   // A purge also ends a FIFO queue's deduplication interval: the same deduplication id may
   // be sent again at once, as on AWS.
-  for (auto& key : queue->deduplication().Clear()) {
-    batch.DeleteRecord(storage::RecordKind::kDeduplication, queue->storage_id(), std::move(key));
+  for (const auto& key : queue->deduplication().Clear()) {
+    batch.DeleteRecord(storage::RecordKind::kDeduplication, queue->storage_id(),
+                       DeduplicationRecordKey(key));
   }
   batch.MarkAppliedInMemory();
   engine_.Commit(std::move(batch), storage::Durability::kSync, std::move(done));
@@ -199,7 +201,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
   uint64_t seq = queue->ReserveSeqs(messages.size());
   storage::WriteBatch batch;
   // Deduplication keys this send claimed, released again if the batch is not stored.
-  auto claimed = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  auto claimed = std::make_shared<std::vector<std::pair<DeduplicationHash, UuidBytes>>>();
   bool duplicates = false;
   // The bodies' MD5s side by side (md5_many.h): a tenth of the core when hashed one by one.
   std::vector<std::string_view> bodies;
@@ -236,18 +238,22 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
                                        ? Sha256Hex(in.body)
                                        : std::move(in.message_deduplication_id);
       m.sequence_number = SequenceNumber(m.seq);
-      std::string key = DeduplicationKey(config, *in.message_group_id, m.message_deduplication_id);
-      DeduplicationEntry entry{m.message_id, m.sequence_number, now + kDeduplicationIntervalMs};
+      const DeduplicationHash key = HashDeduplicationKey(
+          DeduplicationKey(config, *in.message_group_id, m.message_deduplication_id));
+      const std::optional<UuidBytes> id_bytes = ParseUuid(m.message_id);
+      POSTBOX_CHECK(id_bytes.has_value());  // NewUuid's text
+      const DeduplicationEntry entry{*id_bytes, m.seq, now + kDeduplicationIntervalMs};
       if (auto original = queue->deduplication().Claim(key, entry, now)) {
         // Accepted, not enqueued again: the answer names the first send's message.
-        results->push_back(SentMessage{original->message_id, m.md5_of_body, m.md5_of_attributes,
-                                       m.md5_of_system_attributes, original->sequence_number});
+        results->push_back(SentMessage{FormatUuid(original->message_id), m.md5_of_body,
+                                       m.md5_of_attributes, m.md5_of_system_attributes,
+                                       SequenceNumber(original->seq)});
         duplicates = true;
         continue;
       }
-      batch.PutRecord(storage::RecordKind::kDeduplication, queue->storage_id(), key,
-                      entry.Encode());
-      claimed->emplace_back(std::move(key), m.message_id);
+      batch.PutRecord(storage::RecordKind::kDeduplication, queue->storage_id(),
+                      DeduplicationRecordKey(key), entry.Encode());
+      claimed->emplace_back(key, entry.message_id);
     }
     m.body = std::move(in.body);
     m.attributes = std::move(in.attributes);
@@ -458,13 +464,19 @@ void QueueService::SweepExpired() {
   }
   const int64_t now = clock_.NowMillis();
   for (const auto& queue : queues) {
+    // A FIFO send holds this from its claim to its commit: a key swept here and claimed again
+    // at once must have its delete submitted before the new claim's put, or storage would lose
+    // the new record while memory keeps it.
+    std::unique_lock<std::mutex> order_lock;
+    if (queue->fifo()) order_lock = std::unique_lock(queue->send_order_mutex());
     storage::WriteBatch batch;
     for (uint64_t seq : queue->SweepExpired()) {
       batch.DeleteMessage(queue->storage_id(), seq);
       queue->stats().expired.Add();
     }
-    for (auto& key : queue->deduplication().SweepExpired(now)) {
-      batch.DeleteRecord(storage::RecordKind::kDeduplication, queue->storage_id(), std::move(key));
+    for (const auto& key : queue->deduplication().SweepExpired(now)) {
+      batch.DeleteRecord(storage::RecordKind::kDeduplication, queue->storage_id(),
+                         DeduplicationRecordKey(key));
     }
     if (!batch.empty()) PersistLazily(std::move(batch));
   }

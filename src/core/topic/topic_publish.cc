@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/check.h"
 #include "base/encoding.h"
 #include "channels/push/fcm_message.h"
 #include "core/policy/access_check.h"
@@ -169,27 +170,32 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
     };
     PublishResult result;
     result.message_id = NewUuid();
-    std::string deduplication_id;
+    std::optional<DeduplicationHash> deduplication_key;  // FIFO topics only
+    uint64_t sequence = 0;
     if (snapshot.fifo) {
-      deduplication_id = DeduplicationId(requests[i]);
+      deduplication_key = HashDeduplicationKey(DeduplicationId(requests[i]));  // outside the lock
       std::unique_lock lock(mu_);
-      if (auto original = state->deduplication.Find(deduplication_id, clock_.NowMillis())) {
+      if (auto original = state->deduplication.Find(*deduplication_key, clock_.NowMillis())) {
         // A duplicate within the window: AWS answers with the original ids, delivers nothing.
         lock.unlock();
         finish(*original);
         continue;
       }
       last_sequence_ = std::max(last_sequence_ + 1, uint64_t(clock_.NowMillis()) << 16);
-      result.sequence_number = SequenceNumber(last_sequence_);
+      sequence = last_sequence_;
+      result.sequence_number = SequenceNumber(sequence);
     }
     FanOut(state, snapshot, requests[i], result.message_id, result.sequence_number, base_url,
-           [this, state, deduplication_id, result, finish](Status s) {
-             if (s.ok() && !deduplication_id.empty()) {
+           [this, state, deduplication_key, sequence, result, finish](Status s) {
+             if (s.ok() && deduplication_key) {
                // Remembered once stored, so that a duplicate is never acknowledged before its
                // original is durable; a duplicate racing the original is published again, and
                // the FIFO queues' own deduplication still delivers it once.
+               const std::optional<UuidBytes> id_bytes = ParseUuid(result.message_id);
+               POSTBOX_CHECK(id_bytes.has_value());  // NewUuid's text
                std::unique_lock lock(mu_);
-               state->deduplication.Remember(deduplication_id, result, clock_.NowMillis());
+               state->deduplication.Remember(*deduplication_key, *id_bytes, sequence,
+                                             clock_.NowMillis());
              }
              finish(s.ok() ? Result<PublishResult>(result) : Result<PublishResult>(s));
            });

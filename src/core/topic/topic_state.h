@@ -11,8 +11,11 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/uuid.h"
 #include "core/filter/filter_policy.h"
 #include "core/policy/access_policy.h"
+#include "core/queue/deduplication_window.h"
+#include "core/queue/queue_service.h"
 #include "core/topic/topic_service.h"
 
 namespace postbox::core {
@@ -41,32 +44,36 @@ inline std::shared_ptr<const policy::Document> ParsedTopicPolicy(const Topic& to
 // FIFO topics: what was published under each deduplication id in the last five minutes, so
 // that a duplicate gets the original MessageId and SequenceNumber. Kept in memory only: after
 // a restart a duplicate gets new ids, but the FIFO queues still deliver it once (their own
-// windows are durable).
+// windows are durable). Like a queue's window (deduplication_window.h), an entry has a fixed
+// small size: the id's 128-bit hash, the message id's 16 bytes and the sequence's number.
 class RecentPublishes {
  public:
-  std::optional<PublishResult> Find(const std::string& id, int64_t now_ms) {
+  // `key`: HashDeduplicationKey of the publish's deduplication id.
+  std::optional<PublishResult> Find(const DeduplicationHash& key, int64_t now_ms) {
     while (!order_.empty() && order_.front().first <= now_ms) {
       auto it = by_id_.find(order_.front().second);
       if (it != by_id_.end() && it->second.expires_ms <= now_ms) by_id_.erase(it);
       order_.pop_front();
     }
-    auto it = by_id_.find(id);
+    auto it = by_id_.find(key);
     if (it == by_id_.end()) return std::nullopt;
-    return it->second.result;
+    return PublishResult{FormatUuid(it->second.message_id), SequenceNumber(it->second.sequence)};
   }
-  void Remember(const std::string& id, const PublishResult& result, int64_t now_ms) {
-    by_id_[id] = {result, now_ms + kWindowMs};
-    order_.emplace_back(now_ms + kWindowMs, id);
+  void Remember(const DeduplicationHash& key, const UuidBytes& message_id, uint64_t sequence,
+                int64_t now_ms) {
+    by_id_[key] = {message_id, sequence, now_ms + kWindowMs};
+    order_.emplace_back(now_ms + kWindowMs, key);
   }
 
  private:
   static constexpr int64_t kWindowMs = 5 * 60 * 1000;
   struct Entry {
-    PublishResult result;
+    UuidBytes message_id;
+    uint64_t sequence = 0;
     int64_t expires_ms = 0;
   };
-  std::unordered_map<std::string, Entry> by_id_;
-  std::deque<std::pair<int64_t, std::string>> order_;  // expiry order
+  std::unordered_map<DeduplicationHash, Entry, DeduplicationHashHasher> by_id_;
+  std::deque<std::pair<int64_t, DeduplicationHash>> order_;  // expiry order
 };
 
 struct TopicService::TopicState {

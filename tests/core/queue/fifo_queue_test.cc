@@ -99,6 +99,12 @@ class FifoQueueTest : public ::testing::Test {
   SentMessage SendOne(const QueuePtr& q, NewMessage m) {
     return SendOne(service_, q, std::move(m));
   }
+  // `service`, loaded from this test's storage as at a restart: its copy of `q`, or null.
+  QueuePtr LoadAgain(QueueService& service, const QueuePtr& q) {
+    if (!service.Load().ok()) return nullptr;
+    auto loaded = service.GetQueue(q->id());
+    return loaded.ok() ? *loaded : nullptr;
+  }
   SentMessage SendOne(const QueuePtr& q, const std::string& body, const std::string& group) {
     return SendOne(q, Fifo(body, group));
   }
@@ -428,17 +434,16 @@ TEST_F(FifoQueueTest, DeduplicationWindowSurvivesRestart) {
   clock_.AdvanceSeconds(10);
 
   QueueService restarted(engine_, clock_);
-  ASSERT_TRUE(restarted.Load().ok());
-  auto q2 = restarted.GetQueue(q->id());
-  ASSERT_TRUE(q2.ok());
-  SentMessage again = SendOne(restarted, *q2, Fifo("m", "A", "d1"));
+  QueuePtr q2 = LoadAgain(restarted, q);
+  ASSERT_TRUE(q2);
+  SentMessage again = SendOne(restarted, q2, Fifo("m", "A", "d1"));
   EXPECT_EQ(again.message_id, first.message_id);
   EXPECT_EQ(again.sequence_number, first.sequence_number);
-  EXPECT_TRUE(Receive(restarted, *q2).empty());
+  EXPECT_TRUE(Receive(restarted, q2).empty());
   // The restored entry keeps its original expiry, not one counted from the restart.
   clock_.Advance(kDeduplicationIntervalMs - 10'000);
   restarted.SweepExpired();
-  EXPECT_NE(SendOne(restarted, *q2, Fifo("m", "A", "d1")).message_id, first.message_id);
+  EXPECT_NE(SendOne(restarted, q2, Fifo("m", "A", "d1")).message_id, first.message_id);
 }
 
 TEST_F(FifoQueueTest, PurgeEndsTheDeduplicationIntervalAlsoAfterRestart) {
@@ -468,6 +473,120 @@ TEST_F(FifoQueueTest, MessageGroupScopeWindowSurvivesRestart) {
   ASSERT_TRUE(q2.ok());
   EXPECT_EQ(SendOne(restarted, *q2, Fifo("m", "A", "d1")).message_id, a.message_id);
   EXPECT_NE(SendOne(restarted, *q2, Fifo("m", "B", "d1")).message_id, a.message_id);
+}
+
+// The records kept by the deduplication window of `q`, by record key.
+std::map<std::string, std::string> DeduplicationRecords(storage::Engine& engine,
+                                                        const QueuePtr& q) {
+  std::map<std::string, std::string> records;
+  EXPECT_TRUE(engine
+                  .LoadRecords(storage::RecordKind::kDeduplication,
+                               [&](uint64_t queue_id, std::string_view key, std::string_view blob) {
+                                 if (queue_id == q->storage_id()) records.emplace(key, blob);
+                               })
+                  .ok());
+  return records;
+}
+
+TEST_F(FifoQueueTest, DeduplicationRecordsAreKeyedByAFixedSizeHash) {
+  QueuePtr q = CreateFifo("hashed.fifo", {{"DeduplicationScope", "messageGroup"}});
+  SendOne(q, Fifo("m", "A", std::string(128, 'd')));
+  auto records = DeduplicationRecords(engine_, q);
+  ASSERT_EQ(records.size(), 1u);
+  const auto& [key, blob] = *records.begin();
+  EXPECT_EQ(key, DeduplicationRecordKey(HashDeduplicationKey("A\n" + std::string(128, 'd'))));
+  EXPECT_EQ(key.size(), 17u);
+  EXPECT_EQ(blob.size(), 33u);
+}
+
+// A server upgraded within five minutes of its last FIFO sends: their records, written with
+// the key text and the ids as text, still deduplicate, and are stored again in the new form.
+TEST_F(FifoQueueTest, RecordsWrittenBeforeHashingStillDeduplicateAndAreRewritten) {
+  QueuePtr q = CreateFifo("legacy.fifo");
+  SentMessage first = SendOne(q, Fifo("m", "A", "d1"));
+  // Replace the stored record by what the previous version wrote for the same send.
+  const int64_t expires = clock_.NowMillis() + kDeduplicationIntervalMs;
+  std::string legacy(1, '\1');
+  legacy.append(reinterpret_cast<const char*>(&expires), 8);
+  for (const std::string& text : {first.message_id, first.sequence_number}) {
+    legacy.push_back(char(text.size()));
+    legacy += text;
+  }
+  storage::WriteBatch batch;
+  for (const auto& [key, blob] : DeduplicationRecords(engine_, q)) {
+    batch.DeleteRecord(storage::RecordKind::kDeduplication, q->storage_id(), key);
+  }
+  batch.PutRecord(storage::RecordKind::kDeduplication, q->storage_id(), "d1", legacy);
+  Status written(ErrorCode::kInternal, "not called");
+  engine_.Commit(std::move(batch), storage::Durability::kSync, [&](Status s) { written = s; });
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  auto got = Receive(q);
+  ASSERT_EQ(got.size(), 1u);
+  Delete(q, got[0]);
+  clock_.AdvanceSeconds(10);
+
+  QueueService restarted(engine_, clock_);
+  QueuePtr q2 = LoadAgain(restarted, q);
+  ASSERT_TRUE(q2);
+  SentMessage again = SendOne(restarted, q2, Fifo("m", "A", "d1"));
+  EXPECT_EQ(again.message_id, first.message_id);
+  EXPECT_EQ(again.sequence_number, first.sequence_number);
+  EXPECT_TRUE(Receive(restarted, q2).empty());
+  auto records = DeduplicationRecords(engine_, q);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records.begin()->first, DeduplicationRecordKey(HashDeduplicationKey("d1")));
+  auto rewritten = DeduplicationEntry::Decode(records.begin()->second);
+  ASSERT_TRUE(rewritten);
+  EXPECT_EQ(records.begin()->second.size(), 33u);
+  EXPECT_EQ(FormatUuid(rewritten->message_id), first.message_id);
+  EXPECT_EQ(SequenceNumber(rewritten->seq), first.sequence_number);
+  EXPECT_EQ(rewritten->expires_ms, expires);
+  // The sweep deletes the rewritten record when the original interval ends.
+  clock_.Advance(kDeduplicationIntervalMs - 10'000);
+  restarted.SweepExpired();
+  EXPECT_TRUE(DeduplicationRecords(engine_, q).empty());
+}
+
+// Start-up restores entries in record-key order; the first sweep after it still removes
+// exactly the expired ones, claims made in between included.
+TEST(DeduplicationWindowTest, RestoredEntriesExpireInTimeOrder) {
+  DeduplicationWindow window;
+  auto key = [](int i) { return HashDeduplicationKey("k" + std::to_string(i)); };
+  for (int64_t expires : {300, 100, 500, 200, 400}) {
+    window.Restore(key(int(expires)), DeduplicationEntry{{}, uint64_t(expires), expires}, 0);
+  }
+  window.Restore(key(100), DeduplicationEntry{{}, 1, 50}, 0);  // an earlier interval loses
+  EXPECT_FALSE(window.Claim(key(600), DeduplicationEntry{{}, 600, 600}, 0));
+  EXPECT_TRUE(window.Claim(key(500), DeduplicationEntry{{}, 9, 900}, 0));  // still held
+  auto swept = window.SweepExpired(250);
+  EXPECT_EQ(swept, (std::vector<DeduplicationHash>{key(100), key(200)}));
+  EXPECT_EQ(window.size(), 4u);
+  EXPECT_EQ(window.SweepExpired(1000).size(), 4u);
+  EXPECT_EQ(window.size(), 0u);
+}
+
+TEST(DeduplicationEntryTest, BothRecordVersionsDecode) {
+  DeduplicationEntry entry{*ParseUuid("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f0"), 42, 1234};
+  EXPECT_EQ(DeduplicationEntry::Decode(entry.Encode()), entry);
+  std::string legacy(1, '\1');
+  const int64_t expires = 1234;
+  legacy.append(reinterpret_cast<const char*>(&expires), 8);
+  for (const std::string text : {"0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F0", "10000000000000000042"}) {
+    legacy.push_back(char(text.size()));
+    legacy += text;
+  }
+  EXPECT_EQ(DeduplicationEntry::Decode(legacy), entry);
+  // Sequence numbers older than the 10^19 + seq form were the zero-padded seq.
+  std::string padded = legacy.substr(0, legacy.size() - 20) + "00000000000000000042";
+  EXPECT_EQ(DeduplicationEntry::Decode(padded), entry);
+  EXPECT_FALSE(DeduplicationEntry::Decode(legacy.substr(0, legacy.size() - 1)));
+  EXPECT_FALSE(DeduplicationEntry::Decode(entry.Encode() + "x"));
+  EXPECT_FALSE(DeduplicationEntry::Decode(""));
+  EXPECT_TRUE(IsLegacyRecordKey("d1"));
+  EXPECT_FALSE(IsLegacyRecordKey(DeduplicationRecordKey(HashDeduplicationKey("d1"))));
+  EXPECT_EQ(HashOfRecordKey("d1"), HashDeduplicationKey("d1"));
+  EXPECT_EQ(HashOfRecordKey(DeduplicationRecordKey(HashDeduplicationKey("d1"))),
+            HashDeduplicationKey("d1"));
 }
 
 // --- SequenceNumber ---

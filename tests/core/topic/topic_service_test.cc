@@ -280,6 +280,7 @@ TEST_F(TopicServiceTest, FifoTopicsKeepGroupOrderAndDeduplicate) {
   QueuePtr q = CreateQueue("orders.fifo", {{"FifoQueue", "true"}});
   ASSERT_TRUE(Subscribe(*topic, "sqs", QueueArn("orders.fifo")).ok());
   std::string last_sequence;
+  PublishResult first;
   for (int i = 0; i < 6; ++i) {
     PublishRequest request;
     request.message = "m" + std::to_string(i);
@@ -289,11 +290,16 @@ TEST_F(TopicServiceTest, FifoTopicsKeepGroupOrderAndDeduplicate) {
     EXPECT_EQ(r->sequence_number.size(), 20u);
     EXPECT_GT(r->sequence_number, last_sequence);
     last_sequence = r->sequence_number;
+    if (i == 0) first = *r;
   }
   PublishRequest duplicate;
   duplicate.message = "m0";  // same content: the same deduplication id
   duplicate.message_group_id = "even";
-  ASSERT_TRUE(Publish(*topic, duplicate).ok());
+  auto again = Publish(*topic, duplicate);
+  ASSERT_TRUE(again.ok());
+  // Answered with the original's ids, as AWS does.
+  EXPECT_EQ(again->message_id, first.message_id);
+  EXPECT_EQ(again->sequence_number, first.sequence_number);
 
   std::map<std::string, std::vector<std::string>> by_group;
   for (const auto& m : ReceiveAll(q)) {

@@ -4,7 +4,9 @@
 //    applies must give attributes that apply again to the same attributes.
 //  - core::DecodeTaskHandle (client-supplied); a handle that decodes must re-encode and decode
 //    to the same pair.
-//  - core::DeduplicationEntry::Decode (a stored record); an entry that decodes round-trips.
+//  - core::DeduplicationEntry::Decode (a stored record, either version); an entry that decodes
+//    round-trips.
+//  - ParseUuid (a stored id); a UUID that parses prints back as its text in lowercase.
 //  - core::ValidateFifoToken, checked against the reference character rule.
 #include <cctype>
 #include <cstddef>
@@ -13,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/uuid.h"
 #include "core/queue/deduplication_window.h"
 #include "core/queue/message_rules.h"
 #include "core/queue/move_tasks.h"
@@ -66,6 +69,15 @@ void FuzzDeduplicationEntry(std::string_view data) {
   if (!again || !(*again == *entry)) std::abort();
 }
 
+// A UUID that parses is printed back as the same text, in lowercase.
+void FuzzUuid(std::string_view data) {
+  auto bytes = postbox::ParseUuid(data);
+  if (!bytes) return;
+  std::string lower(data);
+  for (char& c : lower) c = char(std::tolower(uint8_t(c)));
+  if (postbox::FormatUuid(*bytes) != lower) std::abort();
+}
+
 void FuzzFifoToken(std::string_view data) {
   bool reference = !data.empty() && data.size() <= 128;
   for (char c : data) {
@@ -81,6 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   FuzzConfig(data);
   FuzzTaskHandle(data);
   FuzzDeduplicationEntry(data);
+  FuzzUuid(data);
   FuzzFifoToken(data);
   return 0;
 }
