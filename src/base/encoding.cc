@@ -213,14 +213,16 @@ class FastRandom {
 
 }  // namespace
 
-std::string NewUuid() {
+UuidBytes NewUuidBytes() {
   thread_local FastRandom random;
   uint64_t words[2] = {random.Next(), random.Next()};
   UuidBytes b;
   std::memcpy(b.data(), words, b.size());
   b[6] = uint8_t((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = uint8_t((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  return FormatUuid(b);
+  return b;
 }
+
+std::string NewUuid() { return FormatUuid(NewUuidBytes()); }
 
 }  // namespace postbox

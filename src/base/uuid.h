@@ -13,6 +13,8 @@ namespace postbox {
 
 using UuidBytes = std::array<uint8_t, 16>;
 
+// A random (version 4) UUID. Defined with NewUuid (encoding.cc), its text form.
+UuidBytes NewUuidBytes();
 std::string FormatUuid(const UuidBytes& bytes);
 // The bytes of a UUID in text form (either case); nullopt for anything else.
 std::optional<UuidBytes> ParseUuid(std::string_view text);

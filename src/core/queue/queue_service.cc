@@ -217,7 +217,8 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
     }
     Message m;
     m.seq = seq++;
-    m.message_id = NewUuid();
+    const UuidBytes id_bytes = NewUuidBytes();
+    m.message_id = FormatUuid(id_bytes);
     m.sent_ms = now;
     m.sender_id = sender_id;
     m.md5_of_body = std::move(body_md5s[i]);
@@ -240,9 +241,7 @@ void QueueService::SendMessages(const QueuePtr& queue, std::vector<NewMessage> m
       m.sequence_number = SequenceNumber(m.seq);
       const DeduplicationHash key = HashDeduplicationKey(
           DeduplicationKey(config, *in.message_group_id, m.message_deduplication_id));
-      const std::optional<UuidBytes> id_bytes = ParseUuid(m.message_id);
-      POSTBOX_CHECK(id_bytes.has_value());  // NewUuid's text
-      const DeduplicationEntry entry{*id_bytes, m.seq, now + kDeduplicationIntervalMs};
+      const DeduplicationEntry entry{id_bytes, m.seq, now + kDeduplicationIntervalMs};
       if (auto original = queue->deduplication().Claim(key, entry, now)) {
         // Accepted, not enqueued again: the answer names the first send's message.
         results->push_back(SentMessage{FormatUuid(original->message_id), m.md5_of_body,

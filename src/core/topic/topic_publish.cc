@@ -169,7 +169,8 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
       if (pending->remaining.fetch_sub(1) == 1) pending->done(std::move(pending->results));
     };
     PublishResult result;
-    result.message_id = NewUuid();
+    const UuidBytes id_bytes = NewUuidBytes();
+    result.message_id = FormatUuid(id_bytes);
     std::optional<DeduplicationHash> deduplication_key;  // FIFO topics only
     uint64_t sequence = 0;
     if (snapshot.fifo) {
@@ -186,15 +187,13 @@ void TopicService::PublishBatch(const std::string& topic_arn, std::vector<Publis
       result.sequence_number = SequenceNumber(sequence);
     }
     FanOut(state, snapshot, requests[i], result.message_id, result.sequence_number, base_url,
-           [this, state, deduplication_key, sequence, result, finish](Status s) {
+           [this, state, deduplication_key, id_bytes, sequence, result, finish](Status s) {
              if (s.ok() && deduplication_key) {
                // Remembered once stored, so that a duplicate is never acknowledged before its
                // original is durable; a duplicate racing the original is published again, and
                // the FIFO queues' own deduplication still delivers it once.
-               const std::optional<UuidBytes> id_bytes = ParseUuid(result.message_id);
-               POSTBOX_CHECK(id_bytes.has_value());  // NewUuid's text
                std::unique_lock lock(mu_);
-               state->deduplication.Remember(*deduplication_key, *id_bytes, sequence,
+               state->deduplication.Remember(*deduplication_key, id_bytes, sequence,
                                              clock_.NowMillis());
              }
              finish(s.ok() ? Result<PublishResult>(result) : Result<PublishResult>(s));

@@ -195,6 +195,12 @@ void LogEngine::CommitLoop() {
     }
 
     lock.lock();
+    if (!failure.ok() || !collected.ok()) {
+      // The first probe waits a whole interval after the failure, never sooner: batches queued
+      // behind the failed one (a FIFO duplicate waiting for its original among them) must be
+      // refused, not written by a fault that went away at once.
+      next_probe = SteadyClock::now() + options_.retry_interval;
+    }
     if (!failure.ok()) {
       stats_.write_failures.Add();
       for (Pending& p : writing) p.result = failure;

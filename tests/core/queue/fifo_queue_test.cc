@@ -105,6 +105,24 @@ class FifoQueueTest : public ::testing::Test {
     auto loaded = service.GetQueue(q->id());
     return loaded.ok() ? *loaded : nullptr;
   }
+  // Receives and deletes the one message of `q` (sent as `first`: body "m", group "A",
+  // deduplication id "d1"), restarts into `restarted` 10 s later and sends it again there: a
+  // duplicate of `first`, nothing enqueued. The queue as loaded again, null if it was not.
+  QueuePtr ConsumeRestartAndSendAgain(QueueService& restarted, const QueuePtr& q,
+                                      const SentMessage& first) {
+    auto got = Receive(q);
+    EXPECT_EQ(got.size(), 1u);
+    if (got.size() != 1) return nullptr;
+    Delete(q, got[0]);
+    clock_.AdvanceSeconds(10);
+    QueuePtr q2 = LoadAgain(restarted, q);
+    if (!q2) return nullptr;
+    SentMessage again = SendOne(restarted, q2, Fifo("m", "A", "d1"));
+    EXPECT_EQ(again.message_id, first.message_id);
+    EXPECT_EQ(again.sequence_number, first.sequence_number);
+    EXPECT_TRUE(Receive(restarted, q2).empty());
+    return q2;
+  }
   SentMessage SendOne(const QueuePtr& q, const std::string& body, const std::string& group) {
     return SendOne(q, Fifo(body, group));
   }
@@ -428,18 +446,9 @@ TEST_F(FifoQueueTest, DuplicatesInsideOneBatch) {
 TEST_F(FifoQueueTest, DeduplicationWindowSurvivesRestart) {
   QueuePtr q = CreateFifo("durable.fifo");
   SentMessage first = SendOne(q, Fifo("m", "A", "d1"));
-  auto got = Receive(q);
-  ASSERT_EQ(got.size(), 1u);
-  Delete(q, got[0]);
-  clock_.AdvanceSeconds(10);
-
   QueueService restarted(engine_, clock_);
-  QueuePtr q2 = LoadAgain(restarted, q);
+  QueuePtr q2 = ConsumeRestartAndSendAgain(restarted, q, first);
   ASSERT_TRUE(q2);
-  SentMessage again = SendOne(restarted, q2, Fifo("m", "A", "d1"));
-  EXPECT_EQ(again.message_id, first.message_id);
-  EXPECT_EQ(again.sequence_number, first.sequence_number);
-  EXPECT_TRUE(Receive(restarted, q2).empty());
   // The restored entry keeps its original expiry, not one counted from the restart.
   clock_.Advance(kDeduplicationIntervalMs - 10'000);
   restarted.SweepExpired();
@@ -520,18 +529,9 @@ TEST_F(FifoQueueTest, RecordsWrittenBeforeHashingStillDeduplicateAndAreRewritten
   Status written(ErrorCode::kInternal, "not called");
   engine_.Commit(std::move(batch), storage::Durability::kSync, [&](Status s) { written = s; });
   ASSERT_TRUE(written.ok()) << written.ToString();
-  auto got = Receive(q);
-  ASSERT_EQ(got.size(), 1u);
-  Delete(q, got[0]);
-  clock_.AdvanceSeconds(10);
-
   QueueService restarted(engine_, clock_);
-  QueuePtr q2 = LoadAgain(restarted, q);
+  QueuePtr q2 = ConsumeRestartAndSendAgain(restarted, q, first);
   ASSERT_TRUE(q2);
-  SentMessage again = SendOne(restarted, q2, Fifo("m", "A", "d1"));
-  EXPECT_EQ(again.message_id, first.message_id);
-  EXPECT_EQ(again.sequence_number, first.sequence_number);
-  EXPECT_TRUE(Receive(restarted, q2).empty());
   auto records = DeduplicationRecords(engine_, q);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records.begin()->first, DeduplicationRecordKey(HashDeduplicationKey("d1")));
