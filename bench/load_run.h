@@ -54,6 +54,7 @@ inline asio::awaitable<void> WaitUntilStopped(asio::io_context& io) {
 // The run's shape, echoed in the report.
 struct Shape {
   bool fifo = false;
+  const char* protocol = "json";  // what the load generator speaks: json, query, redis
   int fanout = 0;
   int seconds = 10;
   int size = 1024;
@@ -102,13 +103,15 @@ inline void PrintReport(const Shape& shape, Totals& totals) {
     return double(latencies[size_t(q * double(latencies.size() - 1))]) / 1000.0;
   };
   std::printf(
-      "{\"fifo\":%s,\"fanout\":%d,\"seconds\":%d,\"size\":%d,\"producers\":%d,\"consumers\":%d,"
+      "{\"fifo\":%s,\"protocol\":\"%s\",\"fanout\":%d,\"seconds\":%d,\"size\":%d,\"producers\":%d,"
+      "\"consumers\":%d,"
       "\"batch\":%d,\"rate\":%d,\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_"
       "ms\":%.2f,"
       "\"messages_per_receive\":%.2f,\"errors\":%lld}\n",
-      shape.fifo ? "true" : "false", shape.fanout, shape.seconds, shape.size, shape.producers,
-      shape.consumers, shape.batch, shape.rate, double(totals.sent) / shape.seconds,
-      double(totals.received) / shape.seconds, percentile(0.50), percentile(0.99),
+      shape.fifo ? "true" : "false", shape.protocol, shape.fanout, shape.seconds, shape.size,
+      shape.producers, shape.consumers, shape.batch, shape.rate,
+      double(totals.sent) / shape.seconds, double(totals.received) / shape.seconds,
+      percentile(0.50), percentile(0.99),
       totals.receives ? double(totals.received) / double(totals.receives) : 0.0,
       static_cast<long long>(totals.errors));
 }

@@ -18,6 +18,9 @@
 // With --rate R the producers send R messages per second between them, evenly spaced, and
 // --batch B puts B messages in each SendMessageBatch (default 10): a light-load latency run.
 //
+// With --protocol query the same workload speaks SQS's query protocol (form bodies, XML
+// answers), as Celery/kombu and older SDKs do; the default is json.
+//
 // With --fanout N the producers Publish to an SNS topic (query protocol) that has N SQS queue
 // subscriptions with raw delivery, and the consumers drain all N queues: sent/s counts
 // publishes, received/s deliveries (N per publish), latency is publish-to-receive.
@@ -39,12 +42,14 @@
 #include <utility>  // before Asio
 #include <vector>
 
+#include "base/encoding.h"
 #include "load_run.h"
 
 namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using postbox::PercentEncode;
 using postbox::bench::Clock;
 using postbox::bench::NowMicros;
 using postbox::bench::Totals;
@@ -62,12 +67,17 @@ struct Options {
   // Producers wait while this many sent messages are not yet received: the run measures the
   // rate the server sustains, and latency is not just the length of a growing backlog.
   int max_backlog = 5000;
-  int fanout = 0;  // > 0: publish to a topic with this many queue subscriptions
-  int batch = 10;  // messages per SendMessageBatch
-  int rate = 0;    // > 0: messages per second over all producers (a latency run)
+  int fanout = 0;      // > 0: publish to a topic with this many queue subscriptions
+  int batch = 10;      // messages per SendMessageBatch
+  int rate = 0;        // > 0: messages per second over all producers (a latency run)
+  bool query = false;  // SQS query protocol instead of JSON
 
   postbox::bench::Shape shape() const {
     return {.fifo = fifo,
+            // Fan-out publishes through SNS's query protocol, drains with SQS JSON.
+            .protocol = fanout > 0 ? "sns-query"
+                        : query    ? "query"
+                                   : "json",
             .fanout = fanout,
             .seconds = seconds,
             .size = size,
@@ -98,6 +108,15 @@ size_t CountOf(std::string_view haystack, std::string_view needle) {
   return n;
 }
 
+// The text between <tag> and </tag> in an XML answer, or "" if absent.
+std::string XmlValue(std::string_view xml, const std::string& tag) {
+  size_t open = xml.find("<" + tag + ">");
+  if (open == std::string_view::npos) return "";
+  open += tag.size() + 2;
+  size_t close = xml.find("</" + tag + ">", open);
+  return close == std::string_view::npos ? "" : std::string(xml.substr(open, close - open));
+}
+
 // One keep-alive connection speaking the SQS JSON protocol. Reconnects when the server closes
 // or a request fails.
 class Connection {
@@ -108,15 +127,17 @@ class Connection {
               "\r\nContent-Type: application/x-amz-json-1.0\r\n"
               "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/sqs/"
               "aws4_request, SignedHeaders=host, Signature=0\r\nX-Amz-Target: AmazonSQS.";
-    form_prefix_ = "POST / HTTP/1.1\r\nHost: " + o.host + ":" + o.port +
-                   "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                   "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/sns/"
-                   "aws4_request, SignedHeaders=host, Signature=0";
+    form_prefix_ = FormPrefix(o, "sns");
+    sqs_form_prefix_ = FormPrefix(o, "sqs");
   }
 
   // An SNS query-protocol request (form body, XML answer).
   asio::awaitable<int> Form(const std::string& body) {
     co_return co_await Send(form_prefix_, body);
+  }
+  // An SQS query-protocol request.
+  asio::awaitable<int> SqsForm(const std::string& body) {
+    co_return co_await Send(sqs_form_prefix_, body);
   }
 
   // The HTTP status of the answer (0 when the connection failed); body() holds its body.
@@ -127,6 +148,13 @@ class Connection {
   std::string_view body() const { return body_; }
 
  private:
+  static std::string FormPrefix(const Options& o, const std::string& service) {
+    return "POST / HTTP/1.1\r\nHost: " + o.host + ":" + o.port +
+           "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+           "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/" +
+           service + "/aws4_request, SignedHeaders=host, Signature=0";
+  }
+
   asio::awaitable<int> Send(const std::string& head_start, const std::string& body) {
     boost::system::error_code ec;
     if (!socket_.is_open()) {
@@ -189,14 +217,38 @@ class Connection {
   tcp::endpoint endpoint_;
   std::string prefix_;
   std::string form_prefix_;
+  std::string sqs_form_prefix_;
   std::string in_;
   size_t consumed_ = 0;
   std::string_view body_;
   std::array<char, 65536> chunk_;
 };
 
-asio::awaitable<void> Produce(Connection& c, const Options& o, std::string url_json, int producer,
+// A SendMessageBatch in the query protocol: the same messages as the JSON producer's.
+std::string QuerySendBatch(const Options& o, const std::string& url_form, int producer,
+                           uint64_t& counter) {
+  const std::string padding(size_t(std::max(0, o.size - 24)), 'x');
+  std::string body = "Action=SendMessageBatch&Version=2012-11-05&QueueUrl=" + url_form;
+  const int64_t now = NowMicros();
+  for (int i = 0; i < o.batch; ++i) {
+    const std::string entry = "&SendMessageBatchRequestEntry." + std::to_string(i + 1) + ".";
+    char head[32];
+    std::snprintf(head, sizeof(head), "%020lld%%7C", static_cast<long long>(now));
+    body += entry + "Id=m" + std::to_string(i) + entry + "MessageBody=" + head + padding;
+    if (o.fifo) {
+      const uint64_t n = counter++;
+      body += entry + "MessageGroupId=g" +
+              std::to_string((n + uint64_t(producer)) % uint64_t(o.groups)) + entry +
+              "MessageDeduplicationId=p" + std::to_string(producer) + "-" + std::to_string(n);
+    }
+  }
+  return body;
+}
+
+asio::awaitable<void> Produce(Connection& c, const Options& o, std::string url, int producer,
                               Clock::time_point deadline, Totals& totals) {
+  const std::string url_json = Quoted(url);
+  const std::string url_form = PercentEncode(url);
   const std::string padding(size_t(std::max(0, o.size - 24)), 'x');
   uint64_t counter = 0;
   asio::steady_timer pause(co_await asio::this_coro::executor);
@@ -207,6 +259,15 @@ asio::awaitable<void> Produce(Connection& c, const Options& o, std::string url_j
       continue;
     }
     co_await pacer.WaitForTurn(pause);
+    if (o.query) {
+      int status = co_await c.SqsForm(QuerySendBatch(o, url_form, producer, counter));
+      if (status != 200) {
+        ++totals.errors;
+        continue;
+      }
+      totals.sent += int64_t(CountOf(c.body(), "<MessageId>"));
+      continue;
+    }
     std::string body = "{\"QueueUrl\":" + url_json + ",\"Entries\":[";
     int64_t now = NowMicros();
     for (int i = 0; i < o.batch; ++i) {
@@ -285,37 +346,56 @@ asio::awaitable<void> Consume(Connection& c, std::string url_json, Clock::time_p
   }
 }
 
-// --- fan-out (SNS) ---
-
-// The text between <tag> and </tag> in an XML answer, or "" if absent.
-std::string XmlValue(std::string_view xml, const std::string& tag) {
-  size_t open = xml.find("<" + tag + ">");
-  if (open == std::string_view::npos) return "";
-  open += tag.size() + 2;
-  size_t close = xml.find("</" + tag + ">", open);
-  return close == std::string_view::npos ? "" : std::string(xml.substr(open, close - open));
-}
-
-std::string FormEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    if (std::isalnum(uint8_t(c)) || c == '-' || c == '_' || c == '.') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[uint8_t(c) >> 4]);
-      out.push_back(kHex[uint8_t(c) & 15]);
+// The query-protocol consumer: ReceiveMessage and DeleteMessageBatch as form requests, the
+// messages read from the XML answer.
+asio::awaitable<void> ConsumeQuery(Connection& c, std::string url, Clock::time_point deadline,
+                                   Totals& totals) {
+  const std::string url_form = PercentEncode(url);
+  const std::string receive = "Action=ReceiveMessage&Version=2012-11-05&QueueUrl=" + url_form +
+                              "&MaxNumberOfMessages=10&WaitTimeSeconds=1";
+  while (Clock::now() < deadline) {
+    int status = co_await c.SqsForm(receive);
+    const int64_t now = NowMicros();
+    if (status != 200) {
+      ++totals.errors;
+      continue;
     }
+    std::string del = "Action=DeleteMessageBatch&Version=2012-11-05&QueueUrl=" + url_form;
+    int n = 0;
+    const std::string_view xml = c.body();
+    if (xml.find("<Message>") != std::string_view::npos) ++totals.receives;
+    for (size_t at = xml.find("<Message>"); at != std::string_view::npos;
+         at = xml.find("<Message>", at + 1)) {
+      const size_t end = xml.find("</Message>", at);
+      if (end == std::string_view::npos) break;
+      const std::string_view message = xml.substr(at, end - at);
+      const std::string text = XmlValue(message, "Body");
+      const std::string handle = XmlValue(message, "ReceiptHandle");
+      if (text.size() < 20 || handle.empty()) {
+        ++totals.errors;
+        continue;
+      }
+      totals.latencies_us.push_back(now - std::atoll(text.substr(0, 20).c_str()));
+      const std::string entry = "&DeleteMessageBatchRequestEntry." + std::to_string(++n) + ".";
+      del += entry + "Id=d" + std::to_string(n) + entry + "ReceiptHandle=" + PercentEncode(handle);
+    }
+    if (n == 0) continue;
+    status = co_await c.SqsForm(del);
+    if (status != 200) {
+      ++totals.errors;
+      continue;
+    }
+    totals.received += int64_t(CountOf(c.body(), "<DeleteMessageBatchResultEntry>"));
   }
-  return out;
 }
+
+// --- fan-out (SNS) ---
 
 asio::awaitable<void> Publish(Connection& c, const Options& o, std::string topic_arn,
                               Clock::time_point deadline, Totals& totals) {
   const std::string padding(size_t(std::max(0, o.size - 24)), 'x');
   const std::string prefix =
-      "Action=Publish&Version=2010-03-31&TopicArn=" + FormEncode(topic_arn) + "&Message=";
+      "Action=Publish&Version=2010-03-31&TopicArn=" + PercentEncode(topic_arn) + "&Message=";
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (Clock::now() < deadline) {
     if (totals.sent * o.fanout - totals.received > int64_t(o.max_backlog)) {
@@ -393,8 +473,8 @@ asio::awaitable<bool> StartFanout(asio::io_context& io, const Options& o, tcp::e
     url_jsons.push_back(Quoted(url));
     std::string queue_arn = "arn:aws:sqs:us-east-1:000000000000:" + name;
     status = co_await setup.Form(
-        "Action=Subscribe&Version=2010-03-31&TopicArn=" + FormEncode(topic_arn) +
-        "&Protocol=sqs&Endpoint=" + FormEncode(queue_arn) +
+        "Action=Subscribe&Version=2010-03-31&TopicArn=" + PercentEncode(topic_arn) +
+        "&Protocol=sqs&Endpoint=" + PercentEncode(queue_arn) +
         "&Attributes.entry.1.key=RawMessageDelivery&Attributes.entry.1.value=true");
     if (status != 200) co_return false;
   }
@@ -457,6 +537,7 @@ asio::awaitable<void> Run(asio::io_context& io, const Options& o, tcp::endpoint 
     co_return;
   }
   const std::string url_json = Quoted(url);
+  const std::string url_text(url);
   const auto deadline = Clock::now() + std::chrono::seconds(o.seconds);
 
   std::vector<std::unique_ptr<Connection>> connections;
@@ -466,13 +547,14 @@ asio::awaitable<void> Run(asio::io_context& io, const Options& o, tcp::endpoint 
   };
   for (int p = 0; p < o.producers; ++p) {
     connections.push_back(std::make_unique<Connection>(io, o, endpoint));
-    asio::co_spawn(io, Produce(*connections.back(), o, url_json, p, deadline, totals),
+    asio::co_spawn(io, Produce(*connections.back(), o, url_text, p, deadline, totals),
                    [finished](std::exception_ptr) { finished(); });
   }
   for (int c = 0; c < o.consumers; ++c) {
     connections.push_back(std::make_unique<Connection>(io, o, endpoint));
-    asio::co_spawn(io, Consume(*connections.back(), url_json, deadline, totals),
-                   [finished](std::exception_ptr) { finished(); });
+    auto consume = o.query ? ConsumeQuery(*connections.back(), url_text, deadline, totals)
+                           : Consume(*connections.back(), url_json, deadline, totals);
+    asio::co_spawn(io, std::move(consume), [finished](std::exception_ptr) { finished(); });
   }
   co_await postbox::bench::WaitUntilStopped(io);
 }
@@ -509,13 +591,15 @@ int main(int argc, char** argv) {
       o.batch = std::clamp(std::atoi(value.c_str()), 1, 10);
     else if (flag == "--rate")
       o.rate = std::max(0, std::atoi(value.c_str()));
+    else if (flag == "--protocol" && (value == "json" || value == "query"))
+      o.query = value == "query";
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
-  if (o.fanout > 0 && (o.rate > 0 || o.batch != 10)) {
-    std::fprintf(stderr, "--rate and --batch apply to queue runs, not to --fanout\n");
+  if (o.fanout > 0 && (o.rate > 0 || o.batch != 10 || o.query)) {
+    std::fprintf(stderr, "--rate, --batch and --protocol apply to queue runs, not to --fanout\n");
     return 2;
   }
   return postbox::bench::RunLoad(

@@ -40,7 +40,7 @@ struct Options {
   std::string host = "127.0.0.1";
   std::string port = "6379";
   std::string stream = "bench";
-  bench::Shape shape;
+  bench::Shape shape{.protocol = "redis"};
   int max_backlog = 5000;
 };
 

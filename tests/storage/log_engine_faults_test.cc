@@ -98,6 +98,35 @@ class LogEngineFaultTest : public ::testing::Test {
     return rule;
   }
 
+  // A write fails with `error` once and the fault is gone at once. The empty batch of a
+  // duplicate FIFO send queued behind its original must be refused (`refusal`), not written
+  // by a probe that finds storage writable again right after the failure.
+  void ExpectQueuedBehindFailureRefused(int error, ErrorCode failure, ErrorCode refusal) {
+    LogEngineOptions options = Options();
+    options.retry_interval = milliseconds(300);
+    ASSERT_TRUE(Open(std::move(options)).ok());
+    // Long enough after the start that a probe would be due, had the engine not just failed.
+    std::this_thread::sleep_for(milliseconds(400));
+    FaultRule slow = Rule("write", 0, 0, 1);
+    slow.delay_ms = 200;
+    fs_.SetRules({slow, Rule("write", error, 0, 1)});  // one slow write, then one failed write
+    std::promise<Status> first, original, duplicate;
+    engine_->Commit(Put(1), Durability::kSync, [&](Status s) { first.set_value(s); });
+    std::this_thread::sleep_for(milliseconds(50));  // Put(1) is being written (slowly)
+    // Larger than a group, so the duplicate that waits for it is written in the next group.
+    engine_->Commit(Put(2, std::string(5000, 'x')), Durability::kSync,
+                    [&](Status s) { original.set_value(s); });
+    WriteBatch waiting;  // a duplicate FIFO send, answered after its original
+    waiting.MarkGrowing();
+    engine_->Commit(std::move(waiting), Durability::kSync,
+                    [&](Status s) { duplicate.set_value(s); });
+    EXPECT_TRUE(first.get_future().get().ok());
+    EXPECT_EQ(original.get_future().get().code(), failure);
+    EXPECT_EQ(duplicate.get_future().get().code(), refusal);
+    ASSERT_TRUE(WaitForState(StorageState::kHealthy));
+    EXPECT_EQ(SeqsAfterRestart(), (std::set<uint64_t>{1}));
+  }
+
   std::filesystem::path dir_;
   FaultInjectingFileSystem fs_{PosixFileSystem()};
   RecoveryReport report_;
@@ -215,30 +244,12 @@ TEST_F(LogEngineFaultTest, AFullDiskRefusesAnEmptyBatchThatStandsForAGrowingOne)
   EXPECT_TRUE(Commit(WriteBatch(), Durability::kLazy).ok());  // an ordering point for a delete
 }
 
-TEST_F(LogEngineFaultTest, ABatchQueuedBehindAFailedOneIsRefusedEvenIfTheFaultIsGoneAtOnce) {
-  LogEngineOptions options = Options();
-  options.retry_interval = milliseconds(300);
-  ASSERT_TRUE(Open(std::move(options)).ok());
-  // Long enough after the start that a probe would be due, had the engine not just failed.
-  std::this_thread::sleep_for(milliseconds(400));
-  FaultRule slow = Rule("write", 0, 0, 1);
-  slow.delay_ms = 200;
-  fs_.SetRules({slow, Rule("write", EIO, 0, 1)});  // one slow write, then one failed write
-  std::promise<Status> first, original, duplicate;
-  engine_->Commit(Put(1), Durability::kSync, [&](Status s) { first.set_value(s); });
-  std::this_thread::sleep_for(milliseconds(50));  // Put(1) is being written (slowly)
-  // Larger than a group, so the duplicate that waits for it is written in the next group.
-  engine_->Commit(Put(2, std::string(5000, 'x')), Durability::kSync,
-                  [&](Status s) { original.set_value(s); });
-  WriteBatch waiting;  // a duplicate FIFO send, answered after its original
-  waiting.MarkGrowing();
-  engine_->Commit(std::move(waiting), Durability::kSync, [&](Status s) { duplicate.set_value(s); });
-  EXPECT_TRUE(first.get_future().get().ok());
-  EXPECT_EQ(original.get_future().get().code(), ErrorCode::kStorageError);
-  // The fault is already gone, but the duplicate must not be acknowledged: its original failed.
-  EXPECT_EQ(duplicate.get_future().get().code(), ErrorCode::kServiceUnavailable);
-  ASSERT_TRUE(WaitForState(StorageState::kHealthy));
-  EXPECT_EQ(SeqsAfterRestart(), (std::set<uint64_t>{1}));
+TEST_F(LogEngineFaultTest, ABatchQueuedBehindAFailedWriteIsRefusedEvenIfTheFaultIsGoneAtOnce) {
+  ExpectQueuedBehindFailureRefused(EIO, ErrorCode::kStorageError, ErrorCode::kServiceUnavailable);
+}
+
+TEST_F(LogEngineFaultTest, ABatchQueuedBehindAFullWriteIsRefusedEvenIfSpaceIsBackAtOnce) {
+  ExpectQueuedBehindFailureRefused(ENOSPC, ErrorCode::kStorageFull, ErrorCode::kStorageFull);
 }
 
 TEST_F(LogEngineFaultTest, StillFullAfterAnotherFullWriteDeletesGoOnOnceRoomIsMade) {

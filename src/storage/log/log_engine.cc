@@ -108,6 +108,11 @@ void LogEngine::CommitLoop() {
   using SteadyClock = std::chrono::steady_clock;
   std::unique_lock lock(mu_);
   auto next_probe = SteadyClock::now() + options_.retry_interval;
+  // After a failed write: how many of the batches that were queued behind it are still to be
+  // answered. They (a FIFO duplicate waiting for its failed original among them) are refused
+  // before any probe may make the engine writable again, however long answering the failed
+  // group took.
+  size_t queued_behind_failure = 0;
   for (;;) {
     StorageState state = state_.load();
     const bool probing = state == StorageState::kFull || state == StorageState::kStalled;
@@ -120,7 +125,7 @@ void LogEngine::CommitLoop() {
     }
     // Stopping once everything is written (or refused), what memory already shows included.
     if (stopping_ && pending_.empty() && (retained_.empty() || !writable)) return;
-    if (probing && SteadyClock::now() >= next_probe) {
+    if (probing && queued_behind_failure == 0 && SteadyClock::now() >= next_probe) {
       lock.unlock();
       StorageState probed;
       {
@@ -150,6 +155,7 @@ void LogEngine::CommitLoop() {
     }
     state = state_.load();
     std::deque<Pending> group = TakeGroupLocked();
+    queued_behind_failure -= std::min(queued_behind_failure, group.size());
     if (state == StorageState::kHealthy || state == StorageState::kFull) {
       // What memory already shows goes first, so that the log catches up in order.
       for (auto it = retained_.rbegin(); it != retained_.rend(); ++it) {
@@ -196,10 +202,12 @@ void LogEngine::CommitLoop() {
 
     lock.lock();
     if (!failure.ok() || !collected.ok()) {
-      // The first probe waits a whole interval after the failure, never sooner: batches queued
-      // behind the failed one (a FIFO duplicate waiting for its original among them) must be
-      // refused, not written by a fault that went away at once.
-      next_probe = SteadyClock::now() + options_.retry_interval;
+      queued_behind_failure = pending_.size();
+      // A healthy engine's first probe comes a whole interval after the failure (a stale
+      // schedule would probe at once); one already probing keeps its schedule.
+      if (state == StorageState::kHealthy) {
+        next_probe = SteadyClock::now() + options_.retry_interval;
+      }
     }
     if (!failure.ok()) {
       stats_.write_failures.Add();

@@ -1,11 +1,36 @@
 #include "wire/common/xml_writer.h"
 
+#include <array>
 #include <cstdio>
 
 namespace postbox::wire {
 
+namespace {
+
+// Whether a byte is written as a reference rather than as itself: markup, CR (kept through
+// XML line-end normalisation) and the control characters XML 1.0 cannot carry. A table, as
+// every byte of every message body is looked up.
+constexpr std::array<bool, 256> kNeedsEscape = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = c != '\n' && c != '\t';
+  for (char c : {'&', '<', '>', '"', '\''}) table[uint8_t(c)] = true;
+  return table;
+}();
+
+bool NeedsEscape(char c) { return kNeedsEscape[uint8_t(c)]; }
+
+}  // namespace
+
 void XmlWriter::Escape(std::string_view text, std::string* out) {
-  for (char c : text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // Plain runs are copied whole: message bodies are mostly plain text.
+    size_t plain_end = i;
+    while (plain_end < text.size() && !NeedsEscape(text[plain_end])) ++plain_end;
+    out->append(text.data() + i, plain_end - i);
+    if (plain_end == text.size()) break;
+    const char c = text[plain_end];
+    i = plain_end + 1;
     switch (c) {
       case '&':
         out->append("&amp;");
@@ -24,15 +49,12 @@ void XmlWriter::Escape(std::string_view text, std::string* out) {
         break;
       case '\r':
         out->append("&#xD;");
-        break;  // keep CR through XML line-end normalisation
-      default:
-        if (uint8_t(c) < 0x20 && c != '\n' && c != '\t') {
-          char ref[8];
-          std::snprintf(ref, sizeof(ref), "&#x%X;", unsigned(uint8_t(c)));
-          out->append(ref);
-        } else {
-          out->push_back(c);
-        }
+        break;
+      default: {
+        char ref[8];
+        std::snprintf(ref, sizeof(ref), "&#x%X;", unsigned(uint8_t(c)));
+        out->append(ref);
+      }
     }
   }
 }

@@ -45,10 +45,11 @@ Result<core::MessageAttributes> ParseAttributes(const json& input, const char* m
   return out;
 }
 
-Result<core::NewMessage> ParseNewMessage(const json& input) {
+// Moves the body out of `input`, which the handler reads only once.
+Result<core::NewMessage> ParseNewMessage(json& input) {
   core::NewMessage m;
   auto body = input.find("MessageBody");
-  if (body != input.end() && body->is_string()) m.body = body->get<std::string>();
+  if (body != input.end() && body->is_string()) m.body = std::move(body->get_ref<std::string&>());
   auto attributes = ParseAttributes(input, "MessageAttributes");
   if (!attributes.ok()) return attributes.status();
   m.attributes = std::move(*attributes);
@@ -119,7 +120,7 @@ void SendMessageBatch(Call& call, Reply reply) {
   std::vector<std::string> ids;
   json failed = json::array();
   size_t total = 0;
-  for (const auto& entry : *entries) {
+  for (auto& entry : *entries) {
     std::string id = entry["Id"].get<std::string>();
     auto message = ParseNewMessage(entry);
     if (!message.ok()) {

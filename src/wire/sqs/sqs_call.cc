@@ -146,7 +146,7 @@ bool IsValidBatchEntryId(std::string_view id) {
   return valid;
 }
 
-Result<json> BatchEntries(const Call& call, const char* entry_name) {
+Result<json> BatchEntries(Call& call, const char* entry_name) {
   auto it = call.input.find("Entries");
   if (it == call.input.end() || !it->is_array() || it->empty()) {
     return Status(ErrorCode::kEmptyBatchRequest,
@@ -171,7 +171,7 @@ Result<json> BatchEntries(const Call& call, const char* entry_name) {
       return Status(ErrorCode::kBatchEntryIdsNotDistinct, "Id " + id + " repeated.");
     }
   }
-  return *it;
+  return std::move(*it);
 }
 
 }  // namespace postbox::wire::sqs

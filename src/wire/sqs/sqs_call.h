@@ -122,8 +122,9 @@ const Status* TransientFailureIn(const Results& results) {
   return nullptr;
 }
 
-// Checks the batch rules shared by all *Batch actions; returns the entries.
-Result<nlohmann::json> BatchEntries(const Call& call, const char* entry_name);
+// Checks the batch rules shared by all *Batch actions; returns the entries, moved out of the
+// call's input (a batch's bodies are not copied: the handler reads them once).
+Result<nlohmann::json> BatchEntries(Call& call, const char* entry_name);
 
 // AWS's batch limits: at most 10 entries, ids of 1-80 letters, digits, '-' and '_', and a
 // whole SendMessageBatch no larger than one message may be (SQS quotas, 2025).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <unordered_map>
 
 #include "base/clock.h"
@@ -146,7 +147,8 @@ void SqsFrontend::Handle(const HttpRequest& request,
       }
       auto body = ParseForm(request.body);
       if (!body.ok()) return fail(body.status());
-      fields->insert(fields->end(), body->begin(), body->end());
+      fields->insert(fields->end(), std::make_move_iterator(body->begin()),
+                     std::make_move_iterator(body->end()));
     }
     for (const auto& [key, value] : *fields) {
       if (key == "Action") call->action = value;
@@ -176,7 +178,7 @@ void SqsFrontend::Handle(const HttpRequest& request,
       return fail(
           Status(ErrorCode::kMissingParameter, "The request must contain the parameter Action."));
     }
-    call->input = QueryToInput(*fields);
+    call->input = QueryToInput(std::move(*fields));
   }
 
   auto handler = Handlers().find(call->action);

@@ -76,10 +76,12 @@ const char* ListItemName(const std::string& action, const std::string& key) {
   return "member";
 }
 
-std::string ScalarText(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  return v.dump();
+// A scalar member as an element; strings (message bodies among them) are written from the
+// tree without a copy.
+void WriteScalar(XmlWriter& xml, std::string_view name, const json& v) {
+  if (v.is_string()) return xml.Element(name, v.get_ref<const std::string&>());
+  if (v.is_boolean()) return xml.Element(name, v.get<bool>() ? "true" : "false");
+  xml.Element(name, v.dump());
 }
 
 void WriteMembers(XmlWriter& xml, const std::string& action, const json& object);
@@ -92,7 +94,7 @@ void WriteMember(XmlWriter& xml, const std::string& action, const std::string& k
     for (const auto& [k, v] : value.items()) {
       xml.Open(tags ? "Tag" : "Attribute");
       xml.Element(tags ? "Key" : "Name", k);
-      xml.Element("Value", ScalarText(v));
+      WriteScalar(xml, "Value", v);
       xml.Close();
     }
   } else if (value.is_object() && key == "MessageAttributes") {
@@ -112,7 +114,7 @@ void WriteMember(XmlWriter& xml, const std::string& action, const std::string& k
         WriteMembers(xml, action, v);
         xml.Close();
       } else {
-        xml.Element(item, ScalarText(v));
+        WriteScalar(xml, item, v);
       }
     }
   } else if (value.is_object()) {
@@ -120,7 +122,7 @@ void WriteMember(XmlWriter& xml, const std::string& action, const std::string& k
     WriteMembers(xml, action, value);
     xml.Close();
   } else {
-    xml.Element(key, ScalarText(value));
+    WriteScalar(xml, key, value);
   }
 }
 
@@ -227,16 +229,17 @@ ErrorInfo Lookup(ErrorCode code) {
 
 }  // namespace
 
-json QueryToInput(const FormFields& fields) {
+json QueryToInput(FormFields fields) {
   json input = json::object();
-  // prefix -> index -> the fields under "prefix.index." with that part removed
+  // prefix -> index -> the fields under "prefix.index." with that part removed. Values are
+  // moved, never copied: a batch's message bodies pass through here.
   std::map<std::string, std::map<int, FormFields>> groups;
-  for (const auto& [key, value] : fields) {
+  for (auto& [key, value] : fields) {
     size_t dot = key.find('.');
     const Collection* collection =
         dot == std::string::npos ? nullptr : FindCollection(std::string_view(key).substr(0, dot));
     if (collection == nullptr) {
-      if (key != "Action" && key != "Version") input[key] = value;
+      if (key != "Action" && key != "Version") input[key] = std::move(value);
       continue;
     }
     std::string_view rest = std::string_view(key).substr(dot + 1);
@@ -244,9 +247,9 @@ json QueryToInput(const FormFields& fields) {
     auto index = ParseIndex(rest.substr(0, dot2));
     if (!index) continue;
     std::string sub = dot2 == std::string_view::npos ? "" : std::string(rest.substr(dot2 + 1));
-    groups[collection->query_prefix][*index].emplace_back(sub, value);
+    groups[collection->query_prefix][*index].emplace_back(std::move(sub), std::move(value));
   }
-  for (const auto& [prefix, items] : groups) {
+  for (auto& [prefix, items] : groups) {
     const Collection* c = FindCollection(prefix);
     json& out = input[c->json_name];
     // A plain field of the same name ("Attributes=x") must not turn the member into a string
@@ -254,7 +257,7 @@ json QueryToInput(const FormFields& fields) {
     const bool is_list = c->kind == Collection::kList || c->kind == Collection::kStructList;
     if (is_list && !out.is_array()) out = json::array();
     if (!is_list && !out.is_object()) out = json::object();
-    for (const auto& [index, sub] : items) {
+    for (auto& [index, sub] : items) {
       switch (c->kind) {
         case Collection::kList:
           out.push_back(SubValue(sub, ""));
@@ -275,7 +278,7 @@ json QueryToInput(const FormFields& fields) {
           break;
         }
         case Collection::kStructList:
-          out.push_back(QueryToInput(sub));
+          out.push_back(QueryToInput(std::move(sub)));
           break;
       }
     }

@@ -21,7 +21,7 @@ inline constexpr char kXmlNamespace[] = "http://queue.amazonaws.com/doc/2012-11-
 enum class Protocol { kJson, kQuery };
 
 // Form fields (without Action/Version) to the JSON input structure.
-nlohmann::json QueryToInput(const FormFields& fields);
+nlohmann::json QueryToInput(FormFields fields);
 
 // <ActionResponse><ActionResult>..</ActionResult><ResponseMetadata>..</ResponseMetadata>.
 std::string OutputToXml(const std::string& action, const nlohmann::json& output,

@@ -77,6 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   call.action = "SendMessageBatch";
   call.input = std::move(input);
   ExerciseReaders(call);
+  // The query protocol's response writer over the same structure (before BatchEntries moves
+  // the entries out of the input).
+  std::string xml = postbox::wire::sqs::OutputToXml(call.action, call.input, "fuzz-request-id");
+  (void)xml;
 
   auto entries = postbox::wire::sqs::BatchEntries(call, "X");
   if (entries.ok()) {
@@ -89,9 +93,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ExerciseReaders(sub);
     }
   }
-
-  // The query protocol's response writer over the same structure.
-  std::string xml = postbox::wire::sqs::OutputToXml(call.action, call.input, "fuzz-request-id");
-  (void)xml;
   return 0;
 }
