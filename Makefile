@@ -35,7 +35,7 @@ test: setup-test build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j 2
 
 test-unit: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+	cd $(BUILD_DIR) && ctest --output-on-failure -LE e2e
 
 test-asan: setup-test
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOSTBOX_SANITIZE=ON
