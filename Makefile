@@ -45,7 +45,8 @@ test-asan: setup-test
 fuzz: setup-test
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPOSTBOX_FUZZ=ON
 	cmake --build build-fuzz -j $(JOBS) --target form_decoder_fuzz json_request_fuzz receipt_handle_fuzz queue_config_fuzz \
-		filter_policy_fuzz sns_query_fuzz json_fast_path_fuzz log_segment_fuzz mail_message_fuzz sms_text_fuzz push_message_fuzz sigv4_fuzz access_policy_fuzz
+		filter_policy_fuzz sns_query_fuzz json_fast_path_fuzz log_segment_fuzz mail_message_fuzz sms_text_fuzz push_message_fuzz sigv4_fuzz access_policy_fuzz \
+		query_fast_path_fuzz
 
 # End-to-end SQS benchmark against Redis streams and moto_server in the same run (not part of
 # `make test`).

@@ -15,7 +15,7 @@ BUILD="${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 SECONDS_PER_TARGET="${1:-20}"
 shift $(($# > 0 ? 1 : 0))
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(form_decoder json_request receipt_handle queue_config filter_policy sns_query json_fast_path log_segment mail_message sms_text push_message sigv4 access_policy)
+((${#TARGETS[@]})) || TARGETS=(form_decoder json_request receipt_handle queue_config filter_policy sns_query json_fast_path log_segment mail_message sms_text push_message sigv4 access_policy query_fast_path)
 
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || ((SECONDS_PER_TARGET < 1)); then
   echo "run_fuzz: SECONDS must be a positive integer, got '$SECONDS_PER_TARGET'" >&2

@@ -49,5 +49,30 @@ TEST(XmlEscape, WritesMarkupAndControlCharactersAsReferences) {
   EXPECT_EQ(Escaped("\u00e9\u2713"), "\u00e9\u2713");  // UTF-8 passes through
 }
 
+// The word-at-a-time scan against one byte at a time: every byte value at every position of
+// texts around the 8-byte word boundaries, in plain ASCII and in UTF-8 surroundings.
+TEST(XmlEscape, EveryByteAtEveryPositionIsEscapedAsAlone) {
+  auto reference = [](std::string_view text) {
+    std::string out;
+    for (char c : text) out += Escaped(std::string_view(&c, 1));
+    return out;
+  };
+  for (std::string_view filler : {std::string_view("abcdefgh"), std::string_view("\xc3\xa9")}) {
+    for (size_t length = 1; length <= 24; ++length) {
+      std::string text;
+      while (text.size() < length) text += filler;
+      text.resize(length);
+      for (size_t at = 0; at < length; ++at) {
+        for (int byte = 0; byte < 256; ++byte) {
+          std::string probe = text;
+          probe[at] = char(byte);
+          ASSERT_EQ(Escaped(probe), reference(probe))
+              << "length " << length << " at " << at << " byte " << byte;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace postbox::wire

@@ -1,7 +1,10 @@
 #include "wire/common/xml_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+
+#include "base/ascii.h"
 
 namespace postbox::wire {
 
@@ -19,14 +22,34 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
 
 bool NeedsEscape(char c) { return kNeedsEscape[uint8_t(c)]; }
 
+// Whether some byte of an 8-byte word might need escaping: markup, or below 0x20 (which takes
+// in '\n' and '\t', written as themselves: the byte loop sorts those out).
+bool MayNeedEscape(uint64_t word) {
+  using ascii::HasByte;
+  return ((word - ascii::kOnes * 0x20) & ~word & ascii::kHighBits) != 0 || HasByte(word, '&') ||
+         HasByte(word, '<') || HasByte(word, '>') || HasByte(word, '"') || HasByte(word, '\'');
+}
+
+// The end of the run from `i` that is written as it is: whole words while none may need
+// escaping (bodies are mostly plain text), then byte by byte through one word.
+size_t PlainRunEnd(std::string_view text, size_t i) {
+  while (true) {
+    while (i + 8 <= text.size() && !MayNeedEscape(ascii::Load8(text, i))) i += 8;
+    const size_t word_end = std::min(text.size(), i + 8);
+    for (; i < word_end; ++i) {
+      if (NeedsEscape(text[i])) return i;
+    }
+    if (i == text.size()) return i;
+  }
+}
+
 }  // namespace
 
 void XmlWriter::Escape(std::string_view text, std::string* out) {
   size_t i = 0;
   while (i < text.size()) {
     // Plain runs are copied whole: message bodies are mostly plain text.
-    size_t plain_end = i;
-    while (plain_end < text.size() && !NeedsEscape(text[plain_end])) ++plain_end;
+    const size_t plain_end = PlainRunEnd(text, i);
     out->append(text.data() + i, plain_end - i);
     if (plain_end == text.size()) break;
     const char c = text[plain_end];

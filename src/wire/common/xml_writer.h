@@ -16,6 +16,8 @@ class XmlWriter {
   // <name>escaped text</name>
   void Element(std::string_view name, std::string_view text);
   std::string Finish();
+  // Room for `bytes` more output, so that a large answer is not copied as it grows.
+  void Reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
 
   static void Escape(std::string_view text, std::string* out);
 

@@ -8,8 +8,7 @@
 #include "base/encoding.h"
 #include "core/queue/message_rules.h"
 #include "wire/common/json_writer.h"
-#include "wire/sqs/long_poll.h"
-#include "wire/sqs/receive_selection.h"
+#include "wire/sqs/message_fast_path.h"
 #include "wire/sqs/sqs_protocol.h"
 
 namespace postbox::wire::sqs {
@@ -123,17 +122,6 @@ bool ReadEntries(dom::element value, std::vector<dom::object>* out) {
   return true;
 }
 
-// A batch has at most ten entries (ReadEntries): comparing each pair costs less than a set.
-bool DistinctValidIds(const std::vector<std::string>& ids) {
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!IsValidBatchEntryId(ids[i])) return false;
-    for (size_t j = 0; j < i; ++j) {
-      if (ids[j] == ids[i]) return false;
-    }
-  }
-  return true;
-}
-
 // The request's top-level object; QueueUrl when given (else the request path names it).
 struct Request {
   dom::object fields;
@@ -208,43 +196,20 @@ void WriteReceived(JsonTextWriter& w, const core::ReceivedMessage& r,
                    const ReceiveSelection& selection) {
   const core::Message& m = *r.message;
   w.BeginObject();
-  // System attributes, in sorted name order.
   bool any_system = false;
-  auto system = [&](const char* name, std::string_view value) {
-    if (!selection.WantsSystem(name)) return;
+  ForEachSelectedSystemAttribute(m, selection, [&](const char* name, std::string_view value) {
     if (!any_system) {
       w.Key("Attributes");
       w.BeginObject();
       any_system = true;
     }
     w.Member(name, value);
-  };
-  // Numbers are formatted only when asked for (most receives ask for no system attributes).
-  auto number = [&](const char* name, int64_t value) {
-    if (selection.WantsSystem(name)) system(name, std::to_string(value));
-  };
-  const bool fifo = !m.sequence_number.empty();
-  if (auto it = m.system_attributes.find("AWSTraceHeader"); it != m.system_attributes.end()) {
-    system("AWSTraceHeader", it->second.string_value);
-  }
-  number("ApproximateFirstReceiveTimestamp", m.state.first_receive_ms);
-  number("ApproximateReceiveCount", m.state.receive_count);
-  if (!m.dead_letter_source_arn.empty()) {
-    system("DeadLetterQueueSourceArn", m.dead_letter_source_arn);
-  }
-  if (fifo) system("MessageDeduplicationId", m.message_deduplication_id);
-  if (!m.message_group_id.empty()) system("MessageGroupId", m.message_group_id);
-  system("SenderId", m.sender_id);
-  number("SentTimestamp", m.sent_ms);
-  if (fifo) system("SequenceNumber", m.sequence_number);
+  });
   if (any_system) w.EndObject();
   w.Member("Body", m.body);
   w.Member("MD5OfBody", m.md5_of_body);
 
-  core::MessageAttributes selected;
-  for (const auto& [name, value] : m.attributes) {
-    if (selection.WantsUser(name)) selected[name] = value;
-  }
+  const core::MessageAttributes selected = SelectedAttributes(m, selection);
   if (!selected.empty()) {
     // The digest covers exactly the attributes returned: the SDKs recompute it.
     w.Member("MD5OfMessageAttributes", core::Md5OfAttributes(selected));
@@ -269,146 +234,128 @@ void WriteReceived(JsonTextWriter& w, const core::ReceivedMessage& r,
   w.EndObject();
 }
 
-// ---- the five calls ----
-
-// A failed queue lookup is declined (the general path answers it), except an access
-// refusal: answered here, so that it is counted once. Whether the request was taken.
-bool TakeRefusal(const Status& lookup, const TextReply& reply) {
-  if (lookup.code() != ErrorCode::kAccessDenied) return false;
-  reply(lookup);
-  return true;
+// The answers in JSON.
+std::string SentText(const Call&, const core::SentMessage& sent) {
+  JsonTextWriter w;
+  WriteSent(w, sent, nullptr);
+  return w.Take();
 }
 
-bool SendMessages(const std::shared_ptr<Call>& call, const Request& request, bool batch,
-                  const TextReply& reply) {
-  std::vector<core::NewMessage> messages;
-  std::vector<std::string> ids;
-  if (batch) {
-    std::vector<dom::object> entries;
-    bool has_entries = false;
-    for (dom::key_value_pair field : request.fields) {
-      if (field.key != "Entries") continue;
-      has_entries = true;
-      entries.clear();
-      if (!ReadEntries(field.value, &entries)) return false;
+std::string SendBatchText(const Call&, const std::vector<std::string>& ids,
+                          const std::vector<Result<core::SentMessage>>& results) {
+  return BatchText(ids, results, &SentStatus,
+                   [&](JsonTextWriter& w, size_t i, const Result<core::SentMessage>& r) {
+                     WriteSent(w, *r, &ids[i]);
+                   });
+}
+
+std::string ReceivedText(const Call&, const std::vector<core::ReceivedMessage>& messages,
+                         const ReceiveSelection& selection) {
+  JsonTextWriter w;
+  // Bodies, attributes and about 400 bytes of ids, digests and names each.
+  size_t expected = 16;
+  for (const auto& m : messages) {
+    expected += m.message->body.size() + m.receipt_handle.size() + 400;
+    for (const auto& [name, value] : m.message->attributes) {
+      expected += name.size() + value.string_value.size() + value.binary_value.size() * 4 / 3 + 64;
     }
-    if (!has_entries) return false;
-    for (dom::object entry : entries) {
-      if (!ReadNewMessage(entry, &messages.emplace_back(), &ids.emplace_back())) return false;
-    }
-    if (!DistinctValidIds(ids)) return false;
-    size_t total = 0;
-    for (const auto& m : messages) total += core::MessageSize(m);
-    if (total > kMaxBatchBytes) return false;
-  } else if (!ReadNewMessage(request.fields, &messages.emplace_back(), nullptr)) {
-    return false;
-  } else {
-    messages.back().trace_header = call->context.trace_header;  // SendMessage only
   }
-  auto queue = call->QueueAt(request.queue_url);
-  if (!queue.ok()) return TakeRefusal(queue.status(), reply);
-  if (batch && !core::CheckFifoBatch((*queue)->config(), messages).ok()) return false;
+  w.Reserve(expected);
+  w.BeginObject();
+  if (!messages.empty()) {
+    w.Key("Messages");
+    w.BeginArray();
+    for (const auto& m : messages) WriteReceived(w, m, selection);
+    w.EndArray();
+  }
+  w.EndObject();
+  return w.Take();
+}
 
-  call->service->SendMessages(
-      *queue, std::move(messages), call->SenderId(),
-      [reply, batch, ids = std::move(ids)](std::vector<Result<core::SentMessage>> results) {
-        if (!batch) {
-          if (!results.at(0).ok()) return reply(results[0].status());
-          JsonTextWriter w;
-          WriteSent(w, *results[0], nullptr);
-          return reply(w.Take());
-        }
-        // Storage could not take the batch: the request fails (503), not its entries.
-        if (const Status* fault = TransientFailureIn(results)) return reply(*fault);
-        reply(BatchText(ids, results, &SentStatus,
-                        [&](JsonTextWriter& w, size_t i, const Result<core::SentMessage>& r) {
-                          WriteSent(w, *r, &ids[i]);
-                        }));
-      });
+std::string DeletedText(const Call&) { return "{}"; }
+
+std::string DeleteBatchText(const Call&, const std::vector<std::string>& ids,
+                            const std::vector<Status>& results) {
+  return BatchText(ids, results, &PlainStatus, [&](JsonTextWriter& w, size_t i, const Status&) {
+    w.BeginObject();
+    w.Member("Id", ids[i]);
+    w.EndObject();
+  });
+}
+
+const FastAnswerWriter kJsonAnswers = {&SentText, &SendBatchText, &ReceivedText, &DeletedText,
+                                       &DeleteBatchText};
+
+// ---- the five requests ----
+
+bool ReadSend(const Request& request, bool batch, FastSend* out) {
+  out->queue_url = request.queue_url;
+  out->batch = batch;
+  if (!batch) return ReadNewMessage(request.fields, &out->messages.emplace_back(), nullptr);
+  std::vector<dom::object> entries;
+  bool has_entries = false;
+  for (dom::key_value_pair field : request.fields) {
+    if (field.key != "Entries") continue;
+    has_entries = true;
+    entries.clear();
+    if (!ReadEntries(field.value, &entries)) return false;
+  }
+  if (!has_entries) return false;
+  for (dom::object entry : entries) {
+    if (!ReadNewMessage(entry, &out->messages.emplace_back(), &out->ids.emplace_back())) {
+      return false;
+    }
+  }
   return true;
 }
 
-bool Receive(const std::shared_ptr<Call>& call, const Request& request, const TextReply& reply) {
-  std::optional<int> max;
-  std::optional<int> wait;
-  core::ReceiveOptions options;
-  ReceiveSelection selection;
+bool ReadReceive(const Request& request, FastReceive* out) {
+  out->queue_url = request.queue_url;
   std::vector<std::string> system_names;
   for (dom::key_value_pair field : request.fields) {
     std::string_view key = field.key;
     bool ok = true;
     if (key == "MaxNumberOfMessages") {
-      ok = ReadInt(field.value, 1, kMaxReceiveMessages, &max);
+      ok = ReadInt(field.value, 1, kMaxReceiveMessages, &out->max_messages);
     } else if (key == "WaitTimeSeconds") {
-      ok = ReadInt(field.value, 0, kMaxWaitTimeSeconds, &wait);
+      ok = ReadInt(field.value, 0, kMaxWaitTimeSeconds, &out->wait_seconds);
     } else if (key == "VisibilityTimeout") {
-      ok = ReadInt(field.value, 0, kMaxVisibilityTimeout, &options.visibility_timeout);
+      ok = ReadInt(field.value, 0, kMaxVisibilityTimeout, &out->options.visibility_timeout);
     } else if (key == "AttributeNames") {
-      ReadNames(field.value, &selection.system_names);
+      ReadNames(field.value, &out->selection.system_names);
     } else if (key == "MessageSystemAttributeNames") {
       ReadNames(field.value, &system_names);
     } else if (key == "MessageAttributeNames") {
-      ReadNames(field.value, &selection.attribute_names);
+      ReadNames(field.value, &out->selection.attribute_names);
     } else if (key == "ReceiveRequestAttemptId") {
       std::string_view id;
-      options.receive_request_attempt_id.clear();
+      out->options.receive_request_attempt_id.clear();
       if (field.value.get_string().get(id) == simdjson::SUCCESS) {
-        options.receive_request_attempt_id = id;
+        out->options.receive_request_attempt_id = id;
       }
     }
     if (!ok) return false;
   }
-  selection.system_names.insert(selection.system_names.end(), system_names.begin(),
-                                system_names.end());
-  auto queue = call->QueueAt(request.queue_url);
-  if (!queue.ok()) return TakeRefusal(queue.status(), reply);
-  options.max_messages = max.value_or(1);
-  int wait_seconds = wait.value_or((*queue)->config().receive_message_wait_time_seconds);
-  int64_t deadline = call->service->clock().MonotonicMillis() + int64_t(wait_seconds) * 1000;
-  ReceiveWithWait(call->service, call->runtime, *queue, std::move(options), deadline,
-                  [reply, selection = std::move(selection)](
-                      Result<std::vector<core::ReceivedMessage>> messages) {
-                    if (!messages.ok()) return reply(messages.status());
-                    JsonTextWriter w;
-                    // Bodies, attributes and about 400 bytes of ids, digests and names each.
-                    size_t expected = 16;
-                    for (const auto& m : *messages) {
-                      expected += m.message->body.size() + m.receipt_handle.size() + 400;
-                      for (const auto& [name, value] : m.message->attributes) {
-                        expected += name.size() + value.string_value.size() +
-                                    value.binary_value.size() * 4 / 3 + 64;
-                      }
-                    }
-                    w.Reserve(expected);
-                    w.BeginObject();
-                    if (!messages->empty()) {
-                      w.Key("Messages");
-                      w.BeginArray();
-                      for (const auto& m : *messages) WriteReceived(w, m, selection);
-                      w.EndArray();
-                    }
-                    w.EndObject();
-                    reply(w.Take());
-                  });
+  auto& names = out->selection.system_names;
+  names.insert(names.end(), system_names.begin(), system_names.end());
   return true;
 }
 
-bool Delete(const std::shared_ptr<Call>& call, const Request& request, bool batch,
-            const TextReply& reply) {
-  std::vector<std::string> ids;
-  std::vector<std::string> handles;
-  std::optional<std::string> handle;
+bool ReadDelete(const Request& request, bool batch, FastDelete* out) {
+  out->queue_url = request.queue_url;
+  out->batch = batch;
   for (dom::key_value_pair field : request.fields) {
     if (!batch && field.key == "ReceiptHandle") {
-      if (!ReadString(field.value, &handle.emplace())) return false;
+      out->handles.assign(1, std::string());
+      if (!ReadString(field.value, &out->handles.front())) return false;
     } else if (batch && field.key == "Entries") {
       std::vector<dom::object> entries;
       if (!ReadEntries(field.value, &entries)) return false;
-      ids.clear();
-      handles.clear();
+      out->ids.clear();
+      out->handles.clear();
       for (dom::object entry : entries) {
-        std::string& id = ids.emplace_back();
-        std::string& receipt = handles.emplace_back();
+        std::string& id = out->ids.emplace_back();
+        std::string& receipt = out->handles.emplace_back();
         for (dom::key_value_pair member : entry) {
           if (member.key == "Id" && !ReadString(member.value, &id)) return false;
           if (member.key == "ReceiptHandle" && !ReadString(member.value, &receipt)) return false;
@@ -416,25 +363,6 @@ bool Delete(const std::shared_ptr<Call>& call, const Request& request, bool batc
       }
     }
   }
-  if (batch ? ids.empty() || !DistinctValidIds(ids) : !handle.has_value()) return false;
-  auto queue = call->QueueAt(request.queue_url);
-  if (!queue.ok()) return TakeRefusal(queue.status(), reply);
-  if (!batch) {
-    call->service->DeleteMessage(*queue, *handle, [reply](Status s) {
-      reply(s.ok() ? Result<std::string>(std::string("{}")) : Result<std::string>(s));
-    });
-    return true;
-  }
-  call->service->DeleteMessages(
-      *queue, handles, [reply, ids = std::move(ids)](Result<std::vector<Status>> results) {
-        if (!results.ok()) return reply(results.status());
-        reply(
-            BatchText(ids, *results, &PlainStatus, [&](JsonTextWriter& w, size_t i, const Status&) {
-              w.BeginObject();
-              w.Member("Id", ids[i]);
-              w.EndObject();
-            }));
-      });
   return true;
 }
 
@@ -452,9 +380,19 @@ bool TryJsonFastPath(const std::shared_ptr<Call>& call, std::string_view body,
   thread_local dom::parser parser;
   Request request;
   if (!ReadRequest(parser, body, &request)) return false;
-  if (send || send_batch) return SendMessages(call, request, send_batch, reply);
-  if (receive) return Receive(call, request, reply);
-  return Delete(call, request, remove_batch, reply);
+  if (send || send_batch) {
+    FastSend send_request;
+    return ReadSend(request, send_batch, &send_request) &&
+           RunSend(call, std::move(send_request), kJsonAnswers, reply);
+  }
+  if (receive) {
+    FastReceive receive_request;
+    return ReadReceive(request, &receive_request) &&
+           RunReceive(call, std::move(receive_request), kJsonAnswers, reply);
+  }
+  FastDelete delete_request;
+  return ReadDelete(request, remove_batch, &delete_request) &&
+         RunDelete(call, std::move(delete_request), kJsonAnswers, reply);
 }
 
 }  // namespace postbox::wire::sqs

@@ -1,7 +1,7 @@
 // Which attributes a ReceiveMessage asked for, and its parameter ranges: AttributeNames /
 // MessageSystemAttributeNames (system attributes, "All" or names) and MessageAttributeNames (user
 // attributes, "All", ".*", "prefix.*" or names). Shared by the two renderers of received messages
-// (the JSON-tree one in receive_action.cc and the direct JSON text one in json_fast_path.cc).
+// (the JSON-tree one in receive_action.cc and the direct text ones of the fast paths).
 #pragma once
 
 #include <string>

@@ -12,6 +12,7 @@
 #include "wire/common/form.h"
 #include "wire/common/json_reader.h"
 #include "wire/sqs/json_fast_path.h"
+#include "wire/sqs/query_fast_path.h"
 #include "wire/sqs/sqs_protocol.h"
 
 namespace postbox::wire::sqs {
@@ -121,7 +122,7 @@ void SqsFrontend::Handle(const HttpRequest& request,
                          "The content type " + std::string(content_type) +
                              " is not supported; use application/x-amz-json-1.0."));
     }
-    if (options_.json_fast_path &&
+    if (options_.fast_paths &&
         TryJsonFastPath(call, request.body, [call, respond](Result<std::string> result) {
           respond(result.ok() ? JsonSuccessResponse(std::move(*result), call->context.request_id)
                               : Failure(*call, Protocol::kJson, result.status()),
@@ -177,6 +178,14 @@ void SqsFrontend::Handle(const HttpRequest& request,
     if (call->action.empty()) {
       return fail(
           Status(ErrorCode::kMissingParameter, "The request must contain the parameter Action."));
+    }
+    if (options_.fast_paths &&
+        TryQueryFastPath(call, *fields, [call, respond](Result<std::string> result) {
+          respond(result.ok() ? XmlSuccessResponse(std::move(*result), call->context.request_id)
+                              : Failure(*call, Protocol::kQuery, result.status()),
+                  result.status().code());
+        })) {
+      return;
     }
     call->input = QueryToInput(std::move(*fields));
   }

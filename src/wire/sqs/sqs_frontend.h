@@ -20,9 +20,9 @@ namespace postbox::wire::sqs {
 struct FrontendOptions {
   std::string default_region = "us-east-1";
   std::string default_account = "000000000000";
-  // SendMessage(Batch), ReceiveMessage and DeleteMessage(Batch) in the JSON protocol without
-  // a JSON tree (json_fast_path.h). Off only in tests that compare it with the general path.
-  bool json_fast_path = true;
+  // SendMessage(Batch), ReceiveMessage and DeleteMessage(Batch) without a JSON tree, in both
+  // protocols (message_fast_path.h). Off only in tests that compare them with the general path.
+  bool fast_paths = true;
   RequestMetrics* metrics = nullptr;  // counts every answer, if given
   // SigV4 mode: every request must be signed with a configured key; null: development mode.
   const auth::Authenticator* authenticator = nullptr;

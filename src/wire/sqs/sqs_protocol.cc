@@ -308,14 +308,18 @@ HttpResponse JsonSuccessResponse(std::string body, const std::string& request_id
   return response;
 }
 
-HttpResponse SuccessResponse(Protocol protocol, const std::string& action, const json& output,
-                             const std::string& request_id) {
-  if (protocol == Protocol::kJson) return JsonSuccessResponse(ToJson(output), request_id);
+HttpResponse XmlSuccessResponse(std::string body, const std::string& request_id) {
   HttpResponse response;
   response.headers.emplace_back("x-amzn-RequestId", request_id);
   response.content_type = "text/xml";
-  response.body = OutputToXml(action, output, request_id);
+  response.body = std::move(body);
   return response;
+}
+
+HttpResponse SuccessResponse(Protocol protocol, const std::string& action, const json& output,
+                             const std::string& request_id) {
+  if (protocol == Protocol::kJson) return JsonSuccessResponse(ToJson(output), request_id);
+  return XmlSuccessResponse(OutputToXml(action, output, request_id), request_id);
 }
 
 HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::string& request_id) {

@@ -29,8 +29,9 @@ std::string OutputToXml(const std::string& action, const nlohmann::json& output,
 
 HttpResponse SuccessResponse(Protocol protocol, const std::string& action,
                              const nlohmann::json& output, const std::string& request_id);
-// A JSON-protocol success whose body is already written.
+// A JSON-protocol or query-protocol success whose body is already written.
 HttpResponse JsonSuccessResponse(std::string body, const std::string& request_id);
+HttpResponse XmlSuccessResponse(std::string body, const std::string& request_id);
 HttpResponse ErrorResponse(Protocol protocol, const Status& status, const std::string& request_id);
 
 // The code a batch entry failure carries ("InvalidParameterValue").
